@@ -1,0 +1,74 @@
+/* NAPI and queue configuration over the generic netlink family "netdev"
+ * (libmnl), with save-and-restore of everything this process changes.
+ *
+ * Errors come back as -errno with a sentence in err:
+ *   -EPERM  "needs CAP_NET_ADMIN"
+ *   -ENOENT "NAPI id N not found in this network namespace"
+ *   -EOPNOTSUPP "... needs Linux 6.X for <attribute>"  (family/attr missing) */
+#ifndef IRQLAB_NAPI_H
+#define IRQLAB_NAPI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "irqlab/mode.h"
+
+#define IL_NAPI_MAX 256
+
+struct il_napi {
+	uint32_t id;
+	int ifindex;
+	int irq;			/* -1 if none (veth) */
+	int pid;			/* threaded NAPI kthread, -1 if none */
+	bool has_defer, has_gro, has_suspend, has_threaded; /* kernel reported it */
+	uint32_t defer_hard_irqs;
+	uint64_t gro_flush_timeout;	/* ns */
+	uint64_t irq_suspend_timeout;	/* ns */
+	int threaded;			/* 0/1, -1 unknown */
+};
+
+/* What the running kernel supports, for `irqlab probe` and for skips. */
+struct il_napi_support {
+	bool netdev_family;		/* Linux 6.5+ */
+	bool napi_get;			/* 6.9+ */
+	bool napi_set;			/* 6.13+ (defer, gro) */
+	bool irq_suspend;		/* 6.13+ */
+	bool threaded_attr;		/* 6.13+ napi threaded attribute */
+	bool epoll_params;		/* EPIOCSPARAMS, 6.9+ */
+};
+
+void il_napi_probe(struct il_napi_support *s);
+
+/* Lists the NAPIs of dev (NULL = all devices of this namespace). Returns the
+ * count (<= max) or -errno. */
+int il_napi_list(const char *dev, struct il_napi *out, int max,
+		 char *err, size_t errlen);
+
+/* Reads one NAPI by id. */
+int il_napi_get(uint32_t id, struct il_napi *out, char *err, size_t errlen);
+
+/* Maps rx queue index -> NAPI id for dev via queue-get; rxq_napi[i] = 0 when a
+ * queue has no NAPI. Returns the number of rx queues or -errno. */
+int il_queue_napi_ids(const char *dev, uint32_t *rxq_napi, int max,
+		      char *err, size_t errlen);
+
+/* Sets NAPI knobs. Fields not flagged in what are left alone. Records the old
+ * values first (once per NAPI id) so il_napi_restore_all() puts them back. */
+enum { IL_SET_DEFER = 1, IL_SET_GRO = 2, IL_SET_SUSPEND = 4, IL_SET_THREADED = 8 };
+int il_napi_set(uint32_t id, unsigned what, const struct il_napi *val,
+		char *err, size_t errlen);
+
+/* Applies a mode's NAPI knobs (defer, gro flush, suspend) to every NAPI of
+ * dev, saving old values. Returns the number of NAPIs changed or -errno. */
+int il_napi_apply_mode(const char *dev, const struct il_mode *m,
+		       char *err, size_t errlen);
+
+/* Restores every saved NAPI setting (idempotent). */
+int il_napi_restore_all(void);
+
+/* Installs atexit + SIGINT/SIGTERM/SIGHUP handlers that restore the saved
+ * settings, then re-raise the signal with its default action. */
+void il_napi_restore_on_exit(void);
+
+#endif

@@ -1,0 +1,38 @@
+/* One result row of an experiment, the same for `irqlab bench` (measured)
+ * and irqlab-sim (modelled), and the writers for table, JSON and CSV.
+ * A field that could not be obtained is NAN (numbers) and printed as
+ * "n/a"/null, never as zero. */
+#ifndef IRQLAB_RESULT_H
+#define IRQLAB_RESULT_H
+
+#include <stdio.h>
+
+struct il_result {
+	char mode[32];		/* mode name as in mode.h, or a custom label */
+	char kind[16];		/* "closed" or "open" */
+	char source[16];	/* "measured" or "simulated" */
+	int rep;		/* repetition index */
+	double target_qps;	/* open loop; 0 for closed loop */
+	double qps;		/* achieved */
+	double p50_us, p95_us, p99_us;
+	/* server CPU shares, percent of the server's cores, sum to 100 */
+	double cpu_user, cpu_sys, cpu_softirq, cpu_idle;
+	double irq_per_s, softirq_per_s;	/* NET_RX softirqs, server CPUs */
+	double cs_per_s;			/* server context switches */
+	double busy_polled;			/* packets, whole run */
+	double ipc, cpq, ipq;			/* NAN when not available */
+	double gen_cpu;				/* generator CPU, percent of one core */
+	double noise_cpu;			/* CPU% of processes not ours */
+	int flagged;				/* noisy or saturated run */
+};
+
+void il_result_init(struct il_result *r);	/* numbers NAN, strings "" */
+
+void il_result_table_header(FILE *f);
+void il_result_table_row(FILE *f, const struct il_result *r);
+void il_result_csv_header(FILE *f);
+void il_result_csv_row(FILE *f, const struct il_result *r);
+/* Writes a JSON array of rows (schema: docs/result-schema.md). */
+void il_result_json(FILE *f, const struct il_result *rows, int n);
+
+#endif

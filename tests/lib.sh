@@ -1,0 +1,28 @@
+# Shell TAP helpers for tests/integration/*.sh. Source it, then call
+# plan/ok/skip/skip_all/done_testing. Binaries live in $IRQLAB_BUILD.
+: "${IRQLAB_BUILD:?run through 'make check' or set IRQLAB_BUILD}"
+TAP_N=0
+TAP_FAILED=0
+
+ok() {	# ok COND_STATUS "name"
+	TAP_N=$((TAP_N + 1))
+	if [ "$1" -eq 0 ]; then
+		echo "ok $TAP_N - $2"
+	else
+		echo "not ok $TAP_N - $2"
+		TAP_FAILED=$((TAP_FAILED + 1))
+	fi
+}
+check() {	# check "name" cmd args...: ok if the command succeeds
+	_name=$1; shift
+	"$@"; ok $? "$_name"
+}
+is() {	# is GOT WANT "name"
+	if [ "$1" = "$2" ]; then ok 0 "$3"; else ok 1 "$3"; diag "got '$1', want '$2'"; fi
+}
+diag() { echo "# $*"; }
+skip() { TAP_N=$((TAP_N + 1)); echo "ok $TAP_N # SKIP $*"; }
+skip_all() { echo "1..0 # SKIP $*"; exit 0; }
+done_testing() { echo "1..$TAP_N"; [ "$TAP_FAILED" -eq 0 ]; exit $?; }
+need_root() { [ "$(id -u)" -eq 0 ] || skip_all "needs root (network namespaces, NAPI settings)"; }
+need_cmd() { command -v "$1" >/dev/null 2>&1 || skip_all "needs $1 (scripts/install-deps.sh installs it)"; }
