@@ -22,7 +22,9 @@ SHIM     := $(if $(wildcard lib/preload.c),$(BUILD)/libirqlab-preload.so)
 # Each program folder builds one binary from all its .c files; its objects
 # other than main.o are also linked into that folder's unit tests.
 bin_name = $(if $(filter cli,$(1)),irqlab,irqlab-$(1))
-prog_obj = $(patsubst %.c,$(BUILD)/%.o,$(wildcard $(1)/*.c))
+# The `irqlab` front door (cli/) also carries the bench component (bench/).
+prog_dirs = $(if $(filter cli,$(1)),cli bench,$(1))
+prog_obj = $(patsubst %.c,$(BUILD)/%.o,$(foreach d,$(call prog_dirs,$(1)),$(wildcard $(d)/*.c)))
 BINS     := $(foreach p,$(PROGRAMS),$(if $(wildcard $(p)/main.c),$(BUILD)/$(call bin_name,$(p))))
 
 # tests/unit/<component>_<name>.c -> $(BUILD)/tests/<component>_<name>

@@ -1,0 +1,10 @@
+/* Subcommands of the `irqlab` front door. Each takes argc/argv starting at
+ * its own name and returns the process exit status. */
+#ifndef IRQLAB_CLI_H
+#define IRQLAB_CLI_H
+
+int cmd_probe(int argc, char **argv);	/* cli/probe.c */
+int cmd_napi(int argc, char **argv);	/* cli/napi.c */
+int cmd_bench(int argc, char **argv);	/* bench/bench.c */
+
+#endif
