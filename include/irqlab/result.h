@@ -1,7 +1,7 @@
 /* One result row of an experiment, the same for `irqlab bench` (measured)
  * and irqlab-sim (modelled), and the writers for table, JSON and CSV.
  * A field that could not be obtained is NAN (numbers) and printed as
- * "n/a"/null, never as zero. */
+ * "n/a"/null, never as zero. The JSON schema is docs/result-schema.md. */
 #ifndef IRQLAB_RESULT_H
 #define IRQLAB_RESULT_H
 
@@ -24,9 +24,20 @@ struct il_result {
 	double gen_cpu;				/* generator CPU, percent of one core */
 	double noise_cpu;			/* CPU% of processes not ours */
 	int flagged;				/* noisy or saturated run */
+	/* Added by bench; NAN/"" when a producer does not fill them. */
+	char server[16];	/* "irqlab-kv", "memcached", "sim" */
+	double duration_s;	/* measured interval */
+	double requests;	/* completed requests in the interval */
+	double errors;		/* failed/timed-out requests */
+	double gen_irq_per_s, gen_softirq_per_s; /* same counters, generator CPU */
+	double cycles, instructions;		/* server CPU, whole run */
+	char note[64];		/* why flagged, free text, "" if none */
 };
 
 void il_result_init(struct il_result *r);	/* numbers NAN, strings "" */
+
+/* Server CPU busy share (100 - idle), NAN if unknown. */
+double il_result_busy(const struct il_result *r);
 
 void il_result_table_header(FILE *f);
 void il_result_table_row(FILE *f, const struct il_result *r);
