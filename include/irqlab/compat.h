@@ -30,4 +30,28 @@ struct epoll_params {
 #define SO_BUSY_POLL_BUDGET 70
 #endif
 
+/* Generic netlink family "netdev" (include/uapi/linux/netdev.h, which Debian
+ * 12 lacks). Our own IL_ names so a newer system header cannot clash; the
+ * numbers are the kernel's ABI and were checked against Linux 6.18. */
+#ifndef IL_NETDEV_FAMILY_NAME
+#define IL_NETDEV_FAMILY_NAME		"netdev"	/* Linux 6.3 */
+#define IL_NETDEV_CMD_QUEUE_GET		10		/* Linux 6.8 */
+#define IL_NETDEV_CMD_NAPI_GET		11		/* Linux 6.8 */
+#define IL_NETDEV_CMD_NAPI_SET		14		/* Linux 6.13 */
+#define IL_NETDEV_A_NAPI_IFINDEX	1
+#define IL_NETDEV_A_NAPI_ID		2
+#define IL_NETDEV_A_NAPI_IRQ		3
+#define IL_NETDEV_A_NAPI_PID		4
+#define IL_NETDEV_A_NAPI_DEFER_HARD_IRQS 5		/* Linux 6.13 */
+#define IL_NETDEV_A_NAPI_GRO_FLUSH_TIMEOUT 6		/* Linux 6.13 */
+#define IL_NETDEV_A_NAPI_IRQ_SUSPEND_TIMEOUT 7		/* Linux 6.13 */
+#define IL_NETDEV_A_NAPI_THREADED	8		/* Linux 6.17 */
+#define IL_NETDEV_A_QUEUE_ID		1
+#define IL_NETDEV_A_QUEUE_IFINDEX	2
+#define IL_NETDEV_A_QUEUE_TYPE		3
+#define IL_NETDEV_A_QUEUE_NAPI_ID	4
+#define IL_NETDEV_QUEUE_TYPE_RX		0
+#define IL_NETDEV_QUEUE_TYPE_TX		1
+#endif
+
 #endif
