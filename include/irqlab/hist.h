@@ -3,6 +3,7 @@
 #ifndef IRQLAB_HIST_H
 #define IRQLAB_HIST_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct il_hist;
@@ -18,5 +19,8 @@ uint64_t il_hist_max(const struct il_hist *h);
 double il_hist_mean(const struct il_hist *h);
 /* q in [0,1]; value within 1% of the true sample quantile. */
 uint64_t il_hist_quantile(const struct il_hist *h, double q);
+/* Bytes one histogram takes: the same for every histogram, whatever it
+ * recorded (constant memory). */
+size_t il_hist_size(void);
 
 #endif
