@@ -1,0 +1,318 @@
+/* libirqlab-preload.so: gives an unmodified epoll server irqlab's modes.
+ *
+ *   IRQLAB_MODE=busywait LD_PRELOAD=build/libirqlab-preload.so memcached ...
+ *
+ * At load time the shim reads IRQLAB_MODE and the IRQLAB_<KNOB> overrides
+ * (il_mode_from_env), checks that the kernel accepts the epoll parameters,
+ * and with IRQLAB_DEV applies the mode's NAPI knobs to that device (restored
+ * at exit and on SIGINT/SIGTERM/SIGHUP). Afterwards it only interposes on
+ * epoll_create/epoll_create1 (EPIOCSPARAMS on every new epoll fd) and on
+ * epoll_wait/epoll_pwait (spin modes turn a wait into a loop of 1 ns
+ * epoll_pwait2 calls, the only kind of wait that busy polls and still
+ * returns at once). Invalid settings are fatal: a message and _exit(2)
+ * before the application runs, so a typo never silently measures the
+ * wrong mode. See docs/preload.md. */
+#define _GNU_SOURCE
+#include <ctype.h>
+#include <dlfcn.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <net/if.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/types.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "irqlab/compat.h"
+#include "irqlab/mode.h"
+#include "irqlab/napi.h"
+
+#define PFX "irqlab-preload: "
+
+/* Marks the NAPI settings as owned by one process, so that children which
+ * inherit LD_PRELOAD neither apply them again nor restore them early. */
+#define OWNER_VAR "IRQLAB_NAPI_OWNER"
+
+static struct il_mode mode;
+static bool verbose;
+static pid_t napi_owner;	/* our pid if we applied NAPI settings */
+static int napi_count;
+static char dev[IF_NAMESIZE];
+
+static pthread_once_t init_once = PTHREAD_ONCE_INIT;
+
+static int (*real_epoll_create)(int);
+static int (*real_epoll_create1)(int);
+static int (*real_epoll_wait)(int, struct epoll_event *, int, int);
+static int (*real_epoll_pwait)(int, struct epoll_event *, int, int,
+			       const sigset_t *);
+
+/* Relaxed atomics: the counters are only read at exit. Spins are added
+ * once per application wait, not per poll, so spinning threads do not
+ * bounce a shared cache line. */
+static atomic_uint_fast64_t n_epfds, n_configured, n_failed, n_waits, n_spins;
+
+static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+static void die(const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+	int n;
+
+	n = snprintf(buf, sizeof(buf), PFX);
+	va_start(ap, fmt);
+	vsnprintf(buf + n, sizeof(buf) - n, fmt, ap);
+	va_end(ap);
+	strncat(buf, "\n", sizeof(buf) - strlen(buf) - 1);
+	/* write(2), not stdio: we may be inside the application's first
+	 * epoll_create, and must not flush its buffers from here. */
+	if (write(2, buf, strlen(buf)) < 0) { /* nothing left to tell */ }
+	_exit(2);
+}
+
+static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void say(const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+	int n;
+
+	n = snprintf(buf, sizeof(buf), PFX "[%d] ", (int)getpid());
+	va_start(ap, fmt);
+	vsnprintf(buf + n, sizeof(buf) - n, fmt, ap);
+	va_end(ap);
+	strncat(buf, "\n", sizeof(buf) - strlen(buf) - 1);
+	if (write(2, buf, strlen(buf)) < 0) { /* stderr closed: stay quiet */ }
+}
+
+static void *must_sym(const char *name)
+{
+	void *p = dlsym(RTLD_NEXT, name);
+
+	if (!p)
+		die("cannot find %s in the C library: %s", name, dlerror());
+	return p;
+}
+
+/* il_mode_from_env names the knob ("busy_poll_usecs: ..."); the user
+ * wrote a variable, so name that instead (IRQLAB_BUSY_POLL_USECS: ...). */
+static void die_env(const char *err)
+{
+	const char *colon = strchr(err, ':');
+	char var[64] = "IRQLAB_";
+	size_t len = colon ? (size_t)(colon - err) : 0;
+
+	for (size_t i = 0; i < len; i++)
+		if (!islower((unsigned char)err[i]) && err[i] != '_')
+			len = 0;
+	if (!len || len + 8 > sizeof(var))
+		die("invalid IRQLAB_* settings: %s", err);
+	for (size_t i = 0; i < len; i++)
+		var[7 + i] = (char)toupper((unsigned char)err[i]);
+	var[7 + len] = '\0';
+	die("%s%s", var, colon);
+}
+
+/* Fails now, before the application runs, rather than on its first
+ * epoll_create: a server that half-starts is harder to diagnose. */
+static void probe_epoll_params(void)
+{
+	int fd, rc;
+
+	if (!il_mode_has_epoll_knobs(&mode))
+		return;
+	fd = real_epoll_create1(EPOLL_CLOEXEC);
+	if (fd < 0)
+		die("epoll_create1: %s", strerror(errno));
+	rc = il_mode_apply_epoll(fd, &mode);
+	close(fd);
+	if (rc == -ENOTTY)
+		die("IRQLAB_MODE=%s needs Linux 6.9 for epoll busy-poll "
+		    "parameters (EPIOCSPARAMS)", mode.name);
+	if (rc == -EPERM)
+		die("IRQLAB_BUSY_POLL_BUDGET=%u above 64 needs CAP_NET_ADMIN",
+		    (unsigned)mode.busy_poll_budget);
+	if (rc)
+		die("EPIOCSPARAMS: %s", strerror(-rc));
+}
+
+static void print_summary(void)
+{
+	if (!verbose)
+		return;
+	say("%s: epoll fds %" PRIuFAST64 " (configured %" PRIuFAST64
+	    ", failed %" PRIuFAST64 "), waits %" PRIuFAST64 ", spins %"
+	    PRIuFAST64 ", napi %s %d",
+	    mode.name, atomic_load(&n_epfds), atomic_load(&n_configured),
+	    atomic_load(&n_failed), atomic_load(&n_waits),
+	    atomic_load(&n_spins), dev[0] ? dev : "-",
+	    napi_owner == getpid() ? napi_count : 0);
+}
+
+static void apply_napi(const char *name)
+{
+	const char *owner = getenv(OWNER_VAR);
+	char err[256], pid[16];
+	int rc;
+
+	if (strlen(name) >= IF_NAMESIZE || !if_nametoindex(name))
+		die("IRQLAB_DEV: no device '%s' in this network namespace", name);
+	if (owner && *owner) {
+		/* A parent with the shim owns the settings; an exec'd image of
+		 * the same pid lost the saved values and cannot restore them. */
+		if (atoi(owner) == getpid())
+			say("warning: NAPI settings of %s were applied by the "
+			    "program that exec'd this one and will not be "
+			    "restored; put LD_PRELOAD on the server command only",
+			    name);
+		else if (verbose)
+			say("NAPI settings of %s belong to pid %s, not applied "
+			    "again", name, owner);
+		return;
+	}
+	snprintf(dev, sizeof(dev), "%s", name);
+	rc = il_napi_apply_mode(name, &mode, err, sizeof(err));
+	if (rc < 0)
+		die("IRQLAB_DEV=%s: %s", name, err);
+	if (rc == 0)
+		die("IRQLAB_DEV=%s: device has no NAPI instance (a veth needs "
+		    "GRO on: ethtool -K %s gro on)", name, name);
+	napi_owner = getpid();
+	napi_count = rc;
+	il_napi_restore_on_exit();
+	snprintf(pid, sizeof(pid), "%d", (int)napi_owner);
+	setenv(OWNER_VAR, pid, 1);
+}
+
+static void init(void)
+{
+	const char *v = getenv("IRQLAB_VERBOSE"), *d = getenv("IRQLAB_DEV");
+	char err[256], desc[256];
+
+	real_epoll_create = must_sym("epoll_create");
+	real_epoll_create1 = must_sym("epoll_create1");
+	real_epoll_wait = must_sym("epoll_wait");
+	real_epoll_pwait = must_sym("epoll_pwait");
+
+	if (v && *v && strcmp(v, "0") && strcmp(v, "1"))
+		die("IRQLAB_VERBOSE: '%s' out of range, allowed 0..1", v);
+	verbose = v && strcmp(v, "1") == 0;
+	if (il_mode_from_env(&mode, err, sizeof(err)))
+		die_env(err);
+	probe_epoll_params();
+	if (d && *d)
+		apply_napi(d);
+	if (verbose) {
+		il_mode_format(&mode, desc, sizeof(desc));
+		say("%s", desc);
+	}
+	atexit(print_summary);
+}
+
+__attribute__((constructor)) static void preload_init(void)
+{
+	pthread_once(&init_once, init);
+}
+
+/* An earlier library constructor may create an epoll fd before ours ran. */
+static inline void ensure_init(void)
+{
+	if (__builtin_expect(!real_epoll_wait, 0))
+		pthread_once(&init_once, init);
+}
+
+static int configure(int fd)
+{
+	int rc;
+
+	if (fd < 0)
+		return fd;
+	atomic_fetch_add_explicit(&n_epfds, 1, memory_order_relaxed);
+	if (!il_mode_has_epoll_knobs(&mode))
+		return fd;
+	rc = il_mode_apply_epoll(fd, &mode);
+	if (rc == 0) {
+		atomic_fetch_add_explicit(&n_configured, 1, memory_order_relaxed);
+	} else if (atomic_fetch_add_explicit(&n_failed, 1,
+					     memory_order_relaxed) == 0) {
+		/* The load-time probe passed, so this is unexpected (e.g. fd
+		 * limit games); say it once and keep the application running. */
+		say("warning: EPIOCSPARAMS on epoll fd %d: %s", fd, strerror(-rc));
+	}
+	return fd;
+}
+
+int epoll_create(int size)
+{
+	ensure_init();
+	return configure(real_epoll_create(size));
+}
+
+int epoll_create1(int flags)
+{
+	ensure_init();
+	return configure(real_epoll_create1(flags));
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+/* One application wait in a spin mode: 1 ns polls until events, an error
+ * (EINTR included, so signal handlers still interrupt the wait) or the
+ * application's timeout. Each poll busy polls the NAPI for up to
+ * busy_poll_usecs inside the kernel and returns as soon as events arrive.
+ * timeout 0 still gets one such poll: that is what a caller who polls
+ * with timeout 0 in a busy-wait mode wants, and what epoll_wait(0) itself
+ * never does (it returns before the kernel's busy-poll step). */
+static int spin_wait(int epfd, struct epoll_event *ev, int max, int timeout,
+		     const sigset_t *sigmask)
+{
+	static const struct timespec one_ns = { 0, 1 };
+	uint64_t deadline = 0, spins = 0;
+	int n;
+
+	if (timeout > 0)
+		deadline = now_ns() + (uint64_t)timeout * 1000000ULL;
+	for (;;) {
+		spins++;
+		n = sigmask ? epoll_pwait2(epfd, ev, max, &one_ns, sigmask)
+			    : il_mode_wait(epfd, ev, max, 0, &mode);
+		if (n != 0 || timeout == 0)
+			break;
+		if (timeout > 0 && now_ns() >= deadline)
+			break;
+	}
+	atomic_fetch_add_explicit(&n_spins, spins, memory_order_relaxed);
+	return n;
+}
+
+int epoll_wait(int epfd, struct epoll_event *ev, int max, int timeout)
+{
+	ensure_init();
+	atomic_fetch_add_explicit(&n_waits, 1, memory_order_relaxed);
+	if (mode.wait == IL_WAIT_SPIN)
+		return spin_wait(epfd, ev, max, timeout, NULL);
+	return real_epoll_wait(epfd, ev, max, timeout);
+}
+
+int epoll_pwait(int epfd, struct epoll_event *ev, int max, int timeout,
+		const sigset_t *sigmask)
+{
+	ensure_init();
+	atomic_fetch_add_explicit(&n_waits, 1, memory_order_relaxed);
+	if (mode.wait == IL_WAIT_SPIN)
+		return spin_wait(epfd, ev, max, timeout, sigmask);
+	return real_epoll_pwait(epfd, ev, max, timeout, sigmask);
+}
