@@ -36,6 +36,13 @@ struct il_napi_support {
 	bool irq_suspend;		/* 6.13+ */
 	bool threaded_attr;		/* 6.13+ napi threaded attribute */
 	bool epoll_params;		/* EPIOCSPARAMS, 6.9+ */
+	/* added by the netlink helper */
+	bool queue_get;			/* 6.8+ */
+	bool threaded_busy_poll;	/* threaded=2 accepted, 6.19+ */
+	bool policy_known;		/* napi-set policy was readable; else
+					 * the attribute flags are guesses */
+	int family_err;			/* -errno of the family lookup, 0 ok */
+	char kernel[65];		/* uname -r */
 };
 
 void il_napi_probe(struct il_napi_support *s);
@@ -70,5 +77,69 @@ int il_napi_restore_all(void);
 /* Installs atexit + SIGINT/SIGTERM/SIGHUP handlers that restore the saved
  * settings, then re-raise the signal with its default action. */
 void il_napi_restore_on_exit(void);
+
+/* --- added by the netlink helper ------------------------------------- */
+
+/* One rx or tx queue from queue-get. */
+struct il_queue {
+	uint32_t id;
+	int ifindex;
+	int type;			/* IL_NETDEV_QUEUE_TYPE_RX/TX */
+	uint32_t napi_id;		/* 0 = no NAPI */
+};
+
+/* Lists rx queues of dev (NULL = all devices) with their NAPI ids. */
+int il_queue_list(const char *dev, struct il_queue *out, int max,
+		  char *err, size_t errlen);
+
+/* Number of NAPI ids with saved values (what il_napi_restore_all undoes). */
+int il_napi_saved_count(void);
+/* The i-th saved entry: old values in *old, the fields saved in *what. */
+int il_napi_saved(int i, struct il_napi *old, unsigned *what);
+
+/* "20us", "5ms", "0": ns in the largest unit that divides it exactly. */
+void il_napi_fmt_ns(uint64_t ns, char *buf, size_t len);
+
+/* Wire level: one small function per netdev/nlctrl message, and the reply
+ * parsers. Public so the unit tests can check bytes without a kernel. */
+struct nlmsghdr;
+enum il_nl_op {
+	IL_OP_FAMILY, IL_OP_POLICY, IL_OP_NAPI_GET, IL_OP_NAPI_DUMP,
+	IL_OP_QUEUE_DUMP, IL_OP_NAPI_SET,
+};
+struct il_nl_status {
+	int err;		/* -errno from NLMSG_ERROR / NLMSG_DONE */
+	char ext[160];		/* extended ack message, "" if none */
+	uint32_t miss_type;	/* extended ack: missing attribute, 0 none */
+};
+typedef int (*il_nl_msg_fn)(const struct nlmsghdr *nlh, void *arg);
+
+struct nlmsghdr *il_nl_family_req(void *buf, uint32_t seq, const char *name);
+struct nlmsghdr *il_nl_policy_req(void *buf, uint32_t seq, uint16_t family,
+				  uint32_t op);
+struct nlmsghdr *il_nl_napi_get_req(void *buf, uint16_t family, uint32_t seq,
+				    uint32_t id);
+struct nlmsghdr *il_nl_napi_dump_req(void *buf, uint16_t family, uint32_t seq,
+				     int ifindex);
+struct nlmsghdr *il_nl_queue_dump_req(void *buf, uint16_t family, uint32_t seq,
+				      int ifindex);
+struct nlmsghdr *il_nl_napi_set_req(void *buf, uint16_t family, uint32_t seq,
+				    uint32_t id, unsigned what,
+				    const struct il_napi *val);
+
+/* Parsers: 0, or -EBADMSG on a malformed or truncated message. */
+int il_nl_parse_napi(const struct nlmsghdr *nlh, struct il_napi *n);
+int il_nl_parse_queue(const struct nlmsghdr *nlh, struct il_queue *q);
+
+/* Runs the callback over the messages in one recv'd buffer. Returns 1 when
+ * more messages are expected, 0 when the reply is complete (ACK or DONE),
+ * -errno on an error message (st has the details) or when fn fails. */
+int il_nl_run(const void *buf, size_t len, uint32_t seq, uint32_t portid,
+	      il_nl_msg_fn fn, void *arg, struct il_nl_status *st);
+
+/* The sentence a user reads for err from op (id/what/val may be 0/NULL). */
+void il_nl_strerror(int err, enum il_nl_op op, uint32_t id, unsigned what,
+		    const struct il_napi *val, const char *ext,
+		    char *buf, size_t len);
 
 #endif

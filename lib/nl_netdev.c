@@ -1,0 +1,428 @@
+/* The netdev and nlctrl generic netlink messages, one small function per
+ * message, and the parsers for their replies. No sockets here: napi.c does
+ * the talking, the unit tests feed these functions canned bytes. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/utsname.h>
+
+#include <libmnl/libmnl.h>
+#include <linux/genetlink.h>
+#include <linux/netlink.h>
+
+#include "irqlab/compat.h"
+#include "irqlab/napi.h"
+
+/* A genl request header: netlink header, then the genl command. */
+static struct nlmsghdr *genl_put(void *buf, uint16_t type, uint16_t flags,
+				 uint32_t seq, uint8_t cmd, uint8_t version)
+{
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct genlmsghdr *g;
+
+	nlh->nlmsg_type = type;
+	nlh->nlmsg_flags = NLM_F_REQUEST | flags;
+	nlh->nlmsg_seq = seq;
+	g = mnl_nlmsg_put_extra_header(nlh, sizeof(*g));
+	g->cmd = cmd;
+	g->version = version;
+	return nlh;
+}
+
+struct nlmsghdr *il_nl_family_req(void *buf, uint32_t seq, const char *name)
+{
+	struct nlmsghdr *nlh = genl_put(buf, GENL_ID_CTRL, NLM_F_ACK, seq,
+					CTRL_CMD_GETFAMILY, 1);
+
+	mnl_attr_put_strz(nlh, CTRL_ATTR_FAMILY_NAME, name);
+	return nlh;
+}
+
+/* The policy of one op tells which attributes this kernel accepts. */
+struct nlmsghdr *il_nl_policy_req(void *buf, uint32_t seq, uint16_t family,
+				  uint32_t op)
+{
+	struct nlmsghdr *nlh = genl_put(buf, GENL_ID_CTRL, NLM_F_DUMP, seq,
+					CTRL_CMD_GETPOLICY, 1);
+
+	mnl_attr_put_u16(nlh, CTRL_ATTR_FAMILY_ID, family);
+	mnl_attr_put_u32(nlh, CTRL_ATTR_OP, op);
+	return nlh;
+}
+
+struct nlmsghdr *il_nl_napi_get_req(void *buf, uint16_t family, uint32_t seq,
+				    uint32_t id)
+{
+	struct nlmsghdr *nlh = genl_put(buf, family, NLM_F_ACK, seq,
+					IL_NETDEV_CMD_NAPI_GET, 1);
+
+	mnl_attr_put_u32(nlh, IL_NETDEV_A_NAPI_ID, id);
+	return nlh;
+}
+
+struct nlmsghdr *il_nl_napi_dump_req(void *buf, uint16_t family, uint32_t seq,
+				     int ifindex)
+{
+	struct nlmsghdr *nlh = genl_put(buf, family, NLM_F_DUMP, seq,
+					IL_NETDEV_CMD_NAPI_GET, 1);
+
+	if (ifindex > 0)
+		mnl_attr_put_u32(nlh, IL_NETDEV_A_NAPI_IFINDEX, (uint32_t)ifindex);
+	return nlh;
+}
+
+struct nlmsghdr *il_nl_queue_dump_req(void *buf, uint16_t family, uint32_t seq,
+				      int ifindex)
+{
+	struct nlmsghdr *nlh = genl_put(buf, family, NLM_F_DUMP, seq,
+					IL_NETDEV_CMD_QUEUE_GET, 1);
+
+	if (ifindex > 0)
+		mnl_attr_put_u32(nlh, IL_NETDEV_A_QUEUE_IFINDEX, (uint32_t)ifindex);
+	return nlh;
+}
+
+/* The kernel's "uint" attributes are 4 bytes when the value fits, else 8
+ * (nla_put_uint); send them the same way so any kernel reads them. */
+static void put_uint(struct nlmsghdr *nlh, uint16_t type, uint64_t v)
+{
+	if (v <= UINT32_MAX)
+		mnl_attr_put_u32(nlh, type, (uint32_t)v);
+	else
+		mnl_attr_put_u64(nlh, type, v);
+}
+
+struct nlmsghdr *il_nl_napi_set_req(void *buf, uint16_t family, uint32_t seq,
+				    uint32_t id, unsigned what,
+				    const struct il_napi *val)
+{
+	struct nlmsghdr *nlh = genl_put(buf, family, NLM_F_ACK, seq,
+					IL_NETDEV_CMD_NAPI_SET, 1);
+
+	mnl_attr_put_u32(nlh, IL_NETDEV_A_NAPI_ID, id);
+	if (what & IL_SET_DEFER)
+		mnl_attr_put_u32(nlh, IL_NETDEV_A_NAPI_DEFER_HARD_IRQS,
+				 val->defer_hard_irqs);
+	if (what & IL_SET_GRO)
+		put_uint(nlh, IL_NETDEV_A_NAPI_GRO_FLUSH_TIMEOUT,
+			 val->gro_flush_timeout);
+	if (what & IL_SET_SUSPEND)
+		put_uint(nlh, IL_NETDEV_A_NAPI_IRQ_SUSPEND_TIMEOUT,
+			 val->irq_suspend_timeout);
+	if (what & IL_SET_THREADED)
+		mnl_attr_put_u32(nlh, IL_NETDEV_A_NAPI_THREADED,
+				 (uint32_t)val->threaded);
+	return nlh;
+}
+
+static int get_u32(const struct nlattr *a, uint32_t *v)
+{
+	if (mnl_attr_validate(a, MNL_TYPE_U32) < 0)
+		return -EBADMSG;
+	*v = mnl_attr_get_u32(a);
+	return 0;
+}
+
+static int get_uint(const struct nlattr *a, uint64_t *v)
+{
+	if (mnl_attr_get_payload_len(a) == 4)
+		*v = mnl_attr_get_u32(a);
+	else if (mnl_attr_get_payload_len(a) == 8)
+		*v = mnl_attr_get_u64(a);
+	else
+		return -EBADMSG;
+	return 0;
+}
+
+/* Walks the attributes after the genl header; any attribute running past
+ * the message end makes the whole message malformed. */
+static int attrs_ok(const struct nlmsghdr *nlh)
+{
+	const struct nlattr *a;
+	size_t off = MNL_ALIGN(sizeof(struct genlmsghdr));
+
+	if (nlh->nlmsg_len < MNL_NLMSG_HDRLEN + off)
+		return 0;
+	mnl_attr_for_each(a, nlh, off)
+		;
+	/* mnl_attr_for_each stops at the first attribute that does not fit:
+	 * a well-formed message ends exactly at its tail. */
+	return (const char *)a >= (const char *)mnl_nlmsg_get_payload_tail(nlh);
+}
+
+static int napi_attr(const struct nlattr *a, struct il_napi *n)
+{
+	uint32_t v = 0;
+	int rc = 0;
+
+	switch (mnl_attr_get_type(a)) {
+	case IL_NETDEV_A_NAPI_IFINDEX:
+		rc = get_u32(a, &v);
+		n->ifindex = (int)v;
+		break;
+	case IL_NETDEV_A_NAPI_ID:
+		rc = get_u32(a, &n->id);
+		break;
+	case IL_NETDEV_A_NAPI_IRQ:
+		rc = get_u32(a, &v);
+		n->irq = (int)v;
+		break;
+	case IL_NETDEV_A_NAPI_PID:
+		rc = get_u32(a, &v);
+		n->pid = (int)v;
+		break;
+	case IL_NETDEV_A_NAPI_DEFER_HARD_IRQS:
+		rc = get_u32(a, &n->defer_hard_irqs);
+		n->has_defer = true;
+		break;
+	case IL_NETDEV_A_NAPI_GRO_FLUSH_TIMEOUT:
+		rc = get_uint(a, &n->gro_flush_timeout);
+		n->has_gro = true;
+		break;
+	case IL_NETDEV_A_NAPI_IRQ_SUSPEND_TIMEOUT:
+		rc = get_uint(a, &n->irq_suspend_timeout);
+		n->has_suspend = true;
+		break;
+	case IL_NETDEV_A_NAPI_THREADED:
+		rc = get_u32(a, &v);
+		n->threaded = (int)v;
+		n->has_threaded = true;
+		break;
+	}
+	return rc;
+}
+
+int il_nl_parse_napi(const struct nlmsghdr *nlh, struct il_napi *n)
+{
+	const struct nlattr *a;
+	bool have_id = false;
+
+	memset(n, 0, sizeof(*n));
+	n->irq = n->pid = n->threaded = -1;
+	if (!attrs_ok(nlh))
+		return -EBADMSG;
+	mnl_attr_for_each(a, nlh, sizeof(struct genlmsghdr)) {
+		if (napi_attr(a, n))
+			return -EBADMSG;
+		if (mnl_attr_get_type(a) == IL_NETDEV_A_NAPI_ID)
+			have_id = true;
+	}
+	/* Before 6.17 the kernel reports no threaded attribute, but a NAPI
+	 * has a kthread pid exactly when it runs threaded. */
+	if (!n->has_threaded)
+		n->threaded = n->pid > 0;
+	return have_id && n->id ? 0 : -EBADMSG;
+}
+
+int il_nl_parse_queue(const struct nlmsghdr *nlh, struct il_queue *q)
+{
+	const struct nlattr *a;
+	uint32_t v;
+	bool have_id = false, have_type = false;
+
+	memset(q, 0, sizeof(*q));
+	if (!attrs_ok(nlh))
+		return -EBADMSG;
+	mnl_attr_for_each(a, nlh, sizeof(struct genlmsghdr)) {
+		uint16_t t = mnl_attr_get_type(a);
+
+		if (t != IL_NETDEV_A_QUEUE_ID && t != IL_NETDEV_A_QUEUE_IFINDEX &&
+		    t != IL_NETDEV_A_QUEUE_TYPE && t != IL_NETDEV_A_QUEUE_NAPI_ID)
+			continue;	/* dmabuf, io_uring, xsk: not ours */
+		if (get_u32(a, &v))
+			return -EBADMSG;
+		if (t == IL_NETDEV_A_QUEUE_ID) {
+			q->id = v;
+			have_id = true;
+		} else if (t == IL_NETDEV_A_QUEUE_IFINDEX) {
+			q->ifindex = (int)v;
+		} else if (t == IL_NETDEV_A_QUEUE_TYPE) {
+			q->type = (int)v;
+			have_type = true;
+		} else {
+			q->napi_id = v;
+		}
+	}
+	return have_id && have_type ? 0 : -EBADMSG;
+}
+
+/* Extended ack TLVs follow the echoed request (or only its header when the
+ * socket asked for capped acks). */
+static void parse_extack(const struct nlmsghdr *nlh, struct il_nl_status *st)
+{
+	const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
+	const struct nlattr *a;
+	size_t off = sizeof(*e);
+
+	if (!(nlh->nlmsg_flags & NLM_F_ACK_TLVS))
+		return;
+	if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
+		off += e->msg.nlmsg_len - sizeof(struct nlmsghdr);
+	if (MNL_NLMSG_HDRLEN + off > nlh->nlmsg_len)
+		return;
+	mnl_attr_for_each(a, nlh, off) {
+		if (mnl_attr_get_type(a) == NLMSGERR_ATTR_MSG &&
+		    mnl_attr_validate(a, MNL_TYPE_NUL_STRING) == 0)
+			snprintf(st->ext, sizeof(st->ext), "%s",
+				 mnl_attr_get_str(a));
+		else if (mnl_attr_get_type(a) == NLMSGERR_ATTR_MISS_TYPE &&
+			 mnl_attr_validate(a, MNL_TYPE_U32) == 0)
+			st->miss_type = mnl_attr_get_u32(a);
+	}
+}
+
+int il_nl_run(const void *buf, size_t len, uint32_t seq, uint32_t portid,
+	      il_nl_msg_fn fn, void *arg, struct il_nl_status *st)
+{
+	const struct nlmsghdr *nlh = buf;
+	int n = (int)len;
+
+	st->err = 0;
+	st->ext[0] = '\0';
+	st->miss_type = 0;
+	for (; mnl_nlmsg_ok(nlh, n); nlh = mnl_nlmsg_next(nlh, &n)) {
+		if (!mnl_nlmsg_portid_ok(nlh, portid) ||
+		    !mnl_nlmsg_seq_ok(nlh, seq))
+			continue;	/* a late answer to an earlier request */
+		if (nlh->nlmsg_type == NLMSG_ERROR) {
+			const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
+
+			if (mnl_nlmsg_get_payload_len(nlh) < sizeof(*e))
+				return st->err = -EBADMSG;
+			if (e->error == 0)
+				return 0;	/* the ACK ends a "do" */
+			parse_extack(nlh, st);
+			return st->err = e->error < 0 ? e->error : -e->error;
+		}
+		if (nlh->nlmsg_type == NLMSG_DONE) {
+			/* A dump that failed part way carries its errno here. */
+			if (mnl_nlmsg_get_payload_len(nlh) >= sizeof(int)) {
+				int e = *(const int *)mnl_nlmsg_get_payload(nlh);
+
+				if (e < 0)
+					return st->err = e;
+			}
+			return 0;
+		}
+		if (nlh->nlmsg_type < NLMSG_MIN_TYPE)
+			continue;	/* NOOP, OVERRUN */
+		if (fn) {
+			int rc = fn(nlh, arg);
+
+			if (rc < 0)
+				return st->err = rc;
+		}
+	}
+	if (n > 0)	/* bytes left that are not a whole message */
+		return st->err = -EBADMSG;
+	return 1;
+}
+
+static const char *op_name(enum il_nl_op op)
+{
+	switch (op) {
+	case IL_OP_FAMILY: return "netdev family lookup";
+	case IL_OP_POLICY: return "netdev policy dump";
+	case IL_OP_NAPI_GET: return "napi-get";
+	case IL_OP_NAPI_DUMP: return "napi-get dump";
+	case IL_OP_QUEUE_DUMP: return "queue-get dump";
+	case IL_OP_NAPI_SET: return "napi-set";
+	}
+	return "netlink";
+}
+
+/* Which Linux release brought each piece, for "needs Linux X" sentences. */
+static const char *op_needs(enum il_nl_op op)
+{
+	switch (op) {
+	case IL_OP_NAPI_GET: case IL_OP_NAPI_DUMP: case IL_OP_QUEUE_DUMP:
+		return "6.8";
+	case IL_OP_NAPI_SET:
+		return "6.13";
+	default:
+		return "6.3";
+	}
+}
+
+void il_nl_strerror(int err, enum il_nl_op op, uint32_t id, unsigned what,
+		    const struct il_napi *val, const char *ext,
+		    char *buf, size_t len)
+{
+	struct utsname u;
+	const char *rel = uname(&u) == 0 ? u.release : "unknown";
+	char tail[200] = "";
+
+	if (ext && *ext)
+		snprintf(tail, sizeof(tail), " (kernel says: %s)", ext);
+	if (err > 0)
+		err = -err;
+	switch (err) {
+	case -EPERM:
+	case -EACCES:
+		snprintf(buf, len, "%s: needs CAP_NET_ADMIN (run as root)",
+			 op_name(op));
+		return;
+	case -ENOENT:
+		if (op == IL_OP_FAMILY) {
+			snprintf(buf, len, "generic netlink family 'netdev' "
+				 "not found: needs Linux 6.3 (running %s)", rel);
+			return;
+		}
+		if (op == IL_OP_NAPI_GET || op == IL_OP_NAPI_SET) {
+			snprintf(buf, len, "NAPI id %u not found in this network "
+				 "namespace (napi-set only works from the "
+				 "namespace that owns the device)", id);
+			return;
+		}
+		break;
+	case -EOPNOTSUPP:
+		snprintf(buf, len, "%s needs Linux %s (running %s)",
+			 op_name(op), op_needs(op), rel);
+		return;
+	case -ERANGE:
+		if (op == IL_OP_NAPI_SET && (what & IL_SET_THREADED) && val &&
+		    val->threaded == 2) {
+			snprintf(buf, len, "threaded=2 (busy-poll) needs Linux "
+				 "6.19 (running %s)", rel);
+			return;
+		}
+		snprintf(buf, len, "%s: a value is out of the kernel's range%s",
+			 op_name(op), tail);
+		return;
+	case -ENODEV:
+		snprintf(buf, len, "%s: no such device in this network "
+			 "namespace", op_name(op));
+		return;
+	case -EBADMSG:
+		snprintf(buf, len, "%s: malformed netlink reply from the "
+			 "kernel", op_name(op));
+		return;
+	case -ENOSPC:
+		snprintf(buf, len, "%s: more than %d NAPIs or queues, only "
+			 "the first %d are shown", op_name(op), IL_NAPI_MAX,
+			 IL_NAPI_MAX);
+		return;
+	}
+	snprintf(buf, len, "%s: %s%s", op_name(op), strerror(-err), tail);
+}
+
+void il_napi_fmt_ns(uint64_t ns, char *buf, size_t len)
+{
+	static const struct { const char *sfx; uint64_t ns; } u[] = {
+		{ "s", 1000000000ULL }, { "ms", 1000000ULL }, { "us", 1000ULL },
+	};
+
+	if (ns == 0) {
+		snprintf(buf, len, "0");
+		return;
+	}
+	for (size_t i = 0; i < sizeof(u) / sizeof(u[0]); i++) {
+		if (ns % u[i].ns == 0) {
+			snprintf(buf, len, "%llu%s",
+				 (unsigned long long)(ns / u[i].ns), u[i].sfx);
+			return;
+		}
+	}
+	snprintf(buf, len, "%lluns", (unsigned long long)ns);
+}
