@@ -478,8 +478,9 @@ static int find_saved(uint32_t id)
 	return -1;
 }
 
-/* Records the fields of cur named in what that are not saved yet. */
-static int save_old(const struct il_napi *cur, unsigned what)
+/* Records the fields of cur named in what that are not saved yet; *added
+ * says which, so a failed set can take them back. */
+static int save_old(const struct il_napi *cur, unsigned what, unsigned *added)
 {
 	int i = find_saved(cur->id);
 	struct saved *s;
@@ -490,11 +491,13 @@ static int save_old(const struct il_napi *cur, unsigned what)
 		s = &saved[nsaved];
 		s->old = *cur;
 		s->what = what;
+		*added = what;
 		nsaved = nsaved + 1;
 		return 0;
 	}
 	s = &saved[i];
 	what &= ~s->what;
+	*added = what;
 	if (what & IL_SET_DEFER)
 		s->old.defer_hard_irqs = cur->defer_hard_irqs;
 	if (what & IL_SET_GRO)
@@ -505,6 +508,23 @@ static int save_old(const struct il_napi *cur, unsigned what)
 		s->old.threaded = cur->threaded;
 	s->what |= what;
 	return 0;
+}
+
+/* The kernel refused the change: nothing to restore for those fields. */
+static void unsave(uint32_t id, unsigned added)
+{
+	int i = find_saved(id);
+
+	if (i < 0)
+		return;
+	saved[i].what &= ~added;
+	if (saved[i].what)
+		return;
+	/* Drop the entry; the last one moves into its place, complete
+	 * before the count shrinks. */
+	if (i != nsaved - 1)
+		saved[i] = saved[nsaved - 1];
+	nsaved = nsaved - 1;
 }
 
 /* Which requested field this kernel cannot set, as a sentence. */
@@ -563,6 +583,7 @@ int il_napi_set(uint32_t id, unsigned what, const struct il_napi *val,
 	struct set_arg a = { id, what, val };
 	struct il_nl_status st;
 	struct il_napi cur;
+	unsigned added = 0;
 	int rc;
 
 	if (!what)
@@ -572,7 +593,7 @@ int il_napi_set(uint32_t id, unsigned what, const struct il_napi *val,
 	/* Read first: the old values are what restore puts back. */
 	if ((rc = il_napi_get(id, &cur, err, errlen)))
 		return rc;
-	if ((rc = save_old(&cur, what))) {
+	if ((rc = save_old(&cur, what, &added))) {
 		if (err && errlen)
 			snprintf(err, errlen, "napi-set: more than %d NAPIs "
 				 "changed, cannot save more old values",
@@ -592,6 +613,8 @@ int il_napi_set(uint32_t id, unsigned what, const struct il_napi *val,
 		}
 	}
 	rc = main_talk(build_napi_set, &a, NULL, NULL, &st);
+	if (rc < 0)
+		unsave(id, added);
 	if (rc < 0)
 		err_set(err, errlen, rc, which_op(rc, &main_nl, IL_OP_NAPI_SET),
 			id, what, val, st.ext);
@@ -678,6 +701,39 @@ int il_napi_restore_all(void)
 	restoring = 0;
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	return first;
+}
+
+void il_napi_keep_all(void)
+{
+	nsaved = 0;
+}
+
+void il_napi_explain_none(const char *dev, char *buf, size_t len)
+{
+	char path[300];
+	FILE *f;
+	int type = 0;
+
+	snprintf(path, sizeof(path), "/sys/class/net/%s/type", dev);
+	if ((f = fopen(path, "r"))) {
+		if (fscanf(f, "%d", &type) != 1)
+			type = 0;
+		fclose(f);
+	}
+	snprintf(path, sizeof(path), "/sys/class/net/%s/device", dev);
+	if (type == 772)	/* ARPHRD_LOOPBACK */
+		snprintf(buf, len, "%s has no NAPI: loopback hands packets "
+			 "straight to the socket, so there is nothing to busy "
+			 "poll or defer; busy polling needs a device with NAPI "
+			 "(a real NIC, or a veth with GRO on)", dev);
+	else if (access(path, F_OK) != 0)
+		snprintf(buf, len, "%s has no NAPI: it is a virtual device; "
+			 "a veth gets one once GRO is on (ethtool -K %s gro on) "
+			 "or an XDP program is attached", dev, dev);
+	else
+		snprintf(buf, len, "%s has no NAPI right now: its driver "
+			 "registers NAPIs when the link is up (ip link set %s "
+			 "up)", dev, dev);
 }
 
 int il_napi_saved_count(void)

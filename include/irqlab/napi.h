@@ -97,6 +97,13 @@ int il_napi_saved_count(void);
 /* The i-th saved entry: old values in *old, the fields saved in *what. */
 int il_napi_saved(int i, struct il_napi *old, unsigned *what);
 
+/* Forgets the saved values: what was set stays after exit (the
+ * permanent `irqlab napi set` without --hold). */
+void il_napi_keep_all(void);
+
+/* Why dev has no NAPI, in words a new user understands. */
+void il_napi_explain_none(const char *dev, char *buf, size_t len);
+
 /* "20us", "5ms", "0": ns in the largest unit that divides it exactly. */
 void il_napi_fmt_ns(uint64_t ns, char *buf, size_t len);
 

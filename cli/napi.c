@@ -1,0 +1,505 @@
+/* irqlab napi: list and set per-NAPI settings, like `ethtool -C` for the
+ * knobs that live on a NAPI rather than on the NIC. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <net/if.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "irqlab/mode.h"
+#include "irqlab/napi.h"
+
+static int usage(FILE *f)
+{
+	fprintf(f,
+"usage: irqlab napi list [--dev DEV] [--json]\n"
+"       irqlab napi set (--dev DEV | --id N) [settings] [--hold]\n"
+"\n"
+"list: every NAPI of DEV (default: all devices of this network namespace)\n"
+"  -d, --dev DEV                only NAPIs of this device\n"
+"  -j, --json                   JSON instead of a table\n"
+"\n"
+"set: change NAPI settings (needs CAP_NET_ADMIN, Linux 6.13+)\n"
+"  -d, --dev DEV                every NAPI of DEV\n"
+"  -i, --id N                   one NAPI by id (see irqlab napi list)\n"
+"  -D, --defer-hard-irqs N      empty polls before the IRQ is re-enabled,\n"
+"                               0..2147483647\n"
+"  -g, --gro-flush-timeout T    timer that re-polls instead of re-enabling\n"
+"                               the IRQ: 0..4294967295ns, takes ns/us/ms/s\n"
+"  -s, --irq-suspend-timeout T  IRQ suspend safety net while the application\n"
+"                               busy polls (Linux 6.13+): 0..4294967295ns\n"
+"  -t, --threaded 0|1|2         poll in a kernel thread: 0 softirq, 1 kthread\n"
+"                               (Linux 6.17+), 2 busy-polling kthread (6.19+)\n"
+"  -m, --mode SPEC              the NAPI knobs of a mode: %s,\n"
+"                               optionally ,knob=value...; explicit options win\n"
+"  -H, --hold                   keep the settings until Ctrl-C or SIGTERM,\n"
+"                               then restore the old values (without --hold\n"
+"                               the change is permanent; the undo command is\n"
+"                               printed)\n"
+"  -h, --help                   this text\n", IL_MODE_NAMES);
+	return f == stderr ? 2 : 0;
+}
+
+static const char *dev_name(int ifindex, char *buf)
+{
+	if (!if_indextoname((unsigned)ifindex, buf))
+		snprintf(buf, IF_NAMESIZE, "if%d", ifindex);
+	return buf;
+}
+
+/* "0,1,3": the rx queues served by a NAPI, from queue-get. */
+static void queues_of(uint32_t id, const struct il_queue *q, int nq,
+		      char *buf, size_t len)
+{
+	size_t off = 0;
+
+	buf[0] = '\0';
+	for (int i = 0; i < nq && off < len; i++)
+		if (q[i].napi_id == id)
+			off += (size_t)snprintf(buf + off, len - off, "%s%u",
+						off ? "," : "", q[i].id);
+	if (!buf[0])
+		snprintf(buf, len, "-");
+}
+
+static void print_table(const struct il_napi *n, int count,
+			const struct il_queue *q, int nq)
+{
+	char name[IF_NAMESIZE], gro[32], susp[32], irq[16], pid[16], qs[64];
+
+	printf("%-12s %8s %6s %8s %8s %8s %10s %11s %s\n", "DEV", "NAPI-ID",
+	       "IRQ", "KTHREAD", "THREADED", "DEFER", "GRO-FLUSH",
+	       "IRQ-SUSPEND", "RX-QUEUES");
+	for (int i = 0; i < count; i++) {
+		il_napi_fmt_ns(n[i].gro_flush_timeout, gro, sizeof(gro));
+		il_napi_fmt_ns(n[i].irq_suspend_timeout, susp, sizeof(susp));
+		snprintf(irq, sizeof(irq), n[i].irq >= 0 ? "%d" : "-", n[i].irq);
+		snprintf(pid, sizeof(pid), n[i].pid > 0 ? "%d" : "-", n[i].pid);
+		queues_of(n[i].id, q, nq, qs, sizeof(qs));
+		printf("%-12s %8u %6s %8s %8d %8" PRIu32 " %10s %11s %s\n",
+		       dev_name(n[i].ifindex, name), n[i].id, irq, pid,
+		       n[i].threaded, n[i].defer_hard_irqs,
+		       n[i].has_gro ? gro : "n/a",
+		       n[i].has_suspend ? susp : "n/a", qs);
+	}
+}
+
+static void print_json(const struct il_napi *n, int count)
+{
+	char name[IF_NAMESIZE];
+
+	printf("[");
+	for (int i = 0; i < count; i++)
+		printf("%s\n  {\"id\": %u, \"dev\": \"%s\", \"ifindex\": %d, "
+		       "\"irq\": %d, \"pid\": %d, \"threaded\": %d, "
+		       "\"defer_hard_irqs\": %" PRIu32 ", "
+		       "\"gro_flush_timeout_ns\": %" PRIu64 ", "
+		       "\"irq_suspend_timeout_ns\": %" PRIu64 "}",
+		       i ? "," : "", n[i].id, dev_name(n[i].ifindex, name),
+		       n[i].ifindex, n[i].irq, n[i].pid, n[i].threaded,
+		       n[i].defer_hard_irqs, n[i].gro_flush_timeout,
+		       n[i].irq_suspend_timeout);
+	printf("%s]\n", count ? "\n" : "");
+}
+
+static int cmd_list(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "dev", required_argument, NULL, 'd' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct il_napi n[IL_NAPI_MAX];
+	struct il_queue q[IL_NAPI_MAX];
+	const char *dev = NULL;
+	char err[256];
+	int c, count, nq, json = 0;
+
+	while ((c = getopt_long(argc, argv, "d:jh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd': dev = optarg; break;
+		case 'j': json = 1; break;
+		case 'h': return usage(stdout);
+		default: return usage(stderr);
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "irqlab napi list: unexpected '%s'\n", argv[optind]);
+		return 2;
+	}
+	count = il_napi_list(dev, n, IL_NAPI_MAX, err, sizeof(err));
+	if (count < 0) {
+		fprintf(stderr, "irqlab napi list: %s\n", err);
+		return 1;
+	}
+	if (json) {
+		print_json(n, count);
+		return 0;
+	}
+	if (count == 0) {
+		if (dev)
+			il_napi_explain_none(dev, err, sizeof(err));
+		else
+			snprintf(err, sizeof(err), "no NAPI in this network "
+				 "namespace: busy polling needs a device with "
+				 "NAPI (a real NIC, or a veth with GRO on)");
+		printf("%s\n", err);
+		return 0;
+	}
+	/* The queue map is a bonus: older kernels may lack queue-get. */
+	nq = il_queue_list(dev, q, IL_NAPI_MAX, err, sizeof(err));
+	print_table(n, count, q, nq > 0 ? nq : 0);
+	return 0;
+}
+
+/* What `set` was asked to do. */
+struct want {
+	unsigned what;
+	struct il_napi val;
+};
+
+/* Parses a count or a time option into want, with the option's own name
+ * and range in the message. */
+static int opt_value(const char *opt, const char *arg, bool time,
+		     uint64_t max, const char *range, uint64_t *out)
+{
+	char *end;
+
+	if (time) {
+		if (il_parse_time_ns(arg, 1, out) == 0 && *out <= max)
+			return 0;
+	} else if (arg[0] >= '0' && arg[0] <= '9') {
+		errno = 0;
+		*out = strtoull(arg, &end, 10);
+		if (!errno && !*end && *out <= max)
+			return 0;
+	}
+	fprintf(stderr, "irqlab napi set: --%s: '%s' out of range, allowed %s\n",
+		opt, arg, range);
+	return -1;
+}
+
+static void describe(const char *verb, const struct il_napi *n, unsigned what,
+		     const struct il_napi *before)
+{
+	char name[IF_NAMESIZE], a[32], b[32];
+	const char *sep = "";
+
+	printf("%s napi %u (%s):", verb, n->id, dev_name(n->ifindex, name));
+	if (what & IL_SET_DEFER) {
+		printf(" defer_hard_irqs ");
+		sep = ",";
+		if (before)
+			printf("%" PRIu32 " -> ", before->defer_hard_irqs);
+		printf("%" PRIu32, n->defer_hard_irqs);
+	}
+	if (what & IL_SET_GRO) {
+		il_napi_fmt_ns(n->gro_flush_timeout, a, sizeof(a));
+		il_napi_fmt_ns(before ? before->gro_flush_timeout : 0, b, sizeof(b));
+		printf("%s gro_flush_timeout %s%s%s", sep, before ? b : "",
+		       before ? " -> " : "", a);
+		sep = ",";
+	}
+	if (what & IL_SET_SUSPEND) {
+		il_napi_fmt_ns(n->irq_suspend_timeout, a, sizeof(a));
+		il_napi_fmt_ns(before ? before->irq_suspend_timeout : 0, b, sizeof(b));
+		printf("%s irq_suspend_timeout %s%s%s", sep, before ? b : "",
+		       before ? " -> " : "", a);
+		sep = ",";
+	}
+	if (what & IL_SET_THREADED) {
+		printf("%s threaded ", sep);
+		if (before)
+			printf("%d -> ", before->threaded);
+		printf("%d", n->threaded);
+		if (n->pid > 0)
+			printf(" (kthread pid %d)", n->pid);
+	}
+	printf("\n");
+}
+
+/* The command that puts one NAPI back, for permanent changes. */
+static void print_undo(const struct il_napi *old, unsigned what)
+{
+	char t[32];
+
+	printf("  undo: irqlab napi set --id %u", old->id);
+	if (what & IL_SET_DEFER)
+		printf(" --defer-hard-irqs %" PRIu32, old->defer_hard_irqs);
+	if (what & IL_SET_GRO) {
+		il_napi_fmt_ns(old->gro_flush_timeout, t, sizeof(t));
+		printf(" --gro-flush-timeout %s", t);
+	}
+	if (what & IL_SET_SUSPEND) {
+		il_napi_fmt_ns(old->irq_suspend_timeout, t, sizeof(t));
+		printf(" --irq-suspend-timeout %s", t);
+	}
+	if (what & IL_SET_THREADED)
+		printf(" --threaded %d", old->threaded);
+	printf("\n");
+}
+
+/* Applies want to each NAPI, printing old -> new as read back. */
+static int apply(const struct il_napi *targets, int n, const struct want *w)
+{
+	char err[256];
+
+	for (int i = 0; i < n; i++) {
+		struct il_napi now;
+
+		if (il_napi_set(targets[i].id, w->what, &w->val, err, sizeof(err))) {
+			fprintf(stderr, "irqlab napi set: %s\n", err);
+			return -1;
+		}
+		if (il_napi_get(targets[i].id, &now, err, sizeof(err))) {
+			fprintf(stderr, "irqlab napi set: reading back: %s\n", err);
+			return -1;
+		}
+		describe("set", &now, w->what, &targets[i]);
+	}
+	return 0;
+}
+
+/* Waits for SIGINT/SIGTERM (blocked by the caller), then restores and
+ * prints what the kernel reports afterwards. */
+static int hold_and_restore(void)
+{
+	int nsaved = il_napi_saved_count(), sig = 0, rc;
+	struct il_napi old[IL_NAPI_MAX];
+	unsigned what[IL_NAPI_MAX];
+	sigset_t set;
+	char err[256];
+
+	for (int i = 0; i < nsaved; i++)
+		il_napi_saved(i, &old[i], &what[i]);
+	printf("holding: Ctrl-C or kill -TERM %d restores the old values\n",
+	       (int)getpid());
+	fflush(stdout);
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigwait(&set, &sig);
+	rc = il_napi_restore_all();
+	if (rc < 0)
+		fprintf(stderr, "irqlab napi set: restore: %s\n", strerror(-rc));
+	for (int i = 0; i < nsaved; i++) {
+		struct il_napi now;
+
+		if (il_napi_get(old[i].id, &now, err, sizeof(err)) == 0)
+			describe("restored", &now, what[i], NULL);
+		else
+			printf("restored napi %u: gone (%s)\n", old[i].id, err);
+	}
+	printf("restored after %s\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
+	return rc < 0 ? 1 : 0;
+}
+
+static bool kernel_has_suspend(void)
+{
+	struct il_napi_support s;
+
+	il_napi_probe(&s);
+	return s.napi_set && s.irq_suspend;
+}
+
+static int parse_set(int argc, char **argv, struct want *w, const char **dev,
+		     int64_t *id, int *hold)
+{
+	static const struct option opts[] = {
+		{ "dev", required_argument, NULL, 'd' },
+		{ "id", required_argument, NULL, 'i' },
+		{ "defer-hard-irqs", required_argument, NULL, 'D' },
+		{ "gro-flush-timeout", required_argument, NULL, 'g' },
+		{ "irq-suspend-timeout", required_argument, NULL, 's' },
+		{ "threaded", required_argument, NULL, 't' },
+		{ "mode", required_argument, NULL, 'm' },
+		{ "hold", no_argument, NULL, 'H' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	unsigned explicit = 0;
+	struct il_mode m;
+	bool have_mode = false;
+	char err[256];
+	uint64_t v;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "d:i:D:g:s:t:m:Hh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			*dev = optarg;
+			break;
+		case 'i':
+			v = 0;
+			if (opt_value("id", optarg, false, UINT32_MAX,
+				      "1..4294967295", &v))
+				return -1;
+			if (v == 0) {
+				fprintf(stderr, "irqlab napi set: --id: '0' out "
+					"of range, allowed 1..4294967295\n");
+				return -1;
+			}
+			*id = (int64_t)v;
+			break;
+		case 'D':
+			if (opt_value("defer-hard-irqs", optarg, false, INT32_MAX,
+				      "0..2147483647", &v))
+				return -1;
+			w->val.defer_hard_irqs = (uint32_t)v;
+			explicit |= IL_SET_DEFER;
+			break;
+		case 'g':
+			if (opt_value("gro-flush-timeout", optarg, true, UINT32_MAX,
+				      "0..4294967295ns (ns, us, ms, s)", &v))
+				return -1;
+			w->val.gro_flush_timeout = v;
+			explicit |= IL_SET_GRO;
+			break;
+		case 's':
+			if (opt_value("irq-suspend-timeout", optarg, true,
+				      UINT32_MAX, "0..4294967295ns (ns, us, ms, s)",
+				      &v))
+				return -1;
+			w->val.irq_suspend_timeout = v;
+			explicit |= IL_SET_SUSPEND;
+			break;
+		case 't':
+			if (opt_value("threaded", optarg, false, 2,
+				      "0..2 (0 softirq, 1 kthread, 2 busy-poll "
+				      "kthread)", &v))
+				return -1;
+			w->val.threaded = (int)v;
+			explicit |= IL_SET_THREADED;
+			break;
+		case 'm':
+			if (il_mode_parse(optarg, &m, err, sizeof(err))) {
+				fprintf(stderr, "irqlab napi set: --mode: %s\n", err);
+				return -1;
+			}
+			have_mode = true;
+			break;
+		case 'H':
+			*hold = 1;
+			break;
+		case 'h':
+			return usage(stdout), 1;
+		default:
+			return usage(stderr), -1;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "irqlab napi set: unexpected '%s'\n", argv[optind]);
+		return -1;
+	}
+	if (have_mode) {
+		/* Options given explicitly win over the mode's values. */
+		if (!(explicit & IL_SET_DEFER))
+			w->val.defer_hard_irqs = m.defer_hard_irqs;
+		if (!(explicit & IL_SET_GRO))
+			w->val.gro_flush_timeout = m.gro_flush_timeout;
+		if (!(explicit & IL_SET_SUSPEND))
+			w->val.irq_suspend_timeout = m.irq_suspend_timeout;
+		w->what = IL_SET_DEFER | IL_SET_GRO;
+		/* A mode without suspend still turns an old suspend off,
+		 * where the kernel has the knob at all. */
+		if (m.irq_suspend_timeout || kernel_has_suspend())
+			w->what |= IL_SET_SUSPEND;
+	}
+	w->what |= explicit;
+	if ((*dev != NULL) == (*id != 0)) {
+		fprintf(stderr, "irqlab napi set: give exactly one of --dev DEV "
+			"or --id N\n");
+		return -1;
+	}
+	if (!w->what) {
+		fprintf(stderr, "irqlab napi set: nothing to set (--defer-hard-irqs, "
+			"--gro-flush-timeout, --irq-suspend-timeout, --threaded, "
+			"--mode)\n");
+		return -1;
+	}
+	return 0;
+}
+
+static int cmd_set(int argc, char **argv)
+{
+	struct want w = { 0 };
+	struct il_napi targets[IL_NAPI_MAX];
+	const char *dev = NULL;
+	int64_t id = 0;
+	int hold = 0, n, rc;
+	char err[256];
+	sigset_t block;
+
+	rc = parse_set(argc, argv, &w, &dev, &id, &hold);
+	if (rc)
+		return rc > 0 ? 0 : 2;
+	if (dev) {
+		n = il_napi_list(dev, targets, IL_NAPI_MAX, err, sizeof(err));
+		if (n == 0) {
+			il_napi_explain_none(dev, err, sizeof(err));
+			n = -ENOENT;
+		}
+	} else {
+		n = il_napi_get((uint32_t)id, &targets[0], err, sizeof(err)) ? -1 : 1;
+	}
+	if (n < 0) {
+		fprintf(stderr, "irqlab napi set: %s\n", err);
+		return 1;
+	}
+	/* SIGINT/SIGTERM: with --hold they end the hold (sigwait); without,
+	 * they wait until the change is either complete or rolled back. The
+	 * library's handler covers SIGHUP and exit paths. */
+	if (hold) {
+		/* A shell starts background jobs with SIGINT ignored, and an
+		 * ignored signal never reaches sigwait: --hold asks for it. */
+		signal(SIGINT, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+	}
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	sigprocmask(SIG_BLOCK, &block, NULL);
+	il_napi_restore_on_exit();
+	if (apply(targets, n, &w)) {
+		if (il_napi_saved_count())
+			printf("rolling back the NAPIs already changed\n");
+		il_napi_restore_all();
+		return 1;
+	}
+	if (hold)
+		return hold_and_restore();
+	printf("permanent: these settings stay after irqlab exits "
+	       "(use --hold to restore them on Ctrl-C); to undo:\n");
+	for (int i = 0; i < il_napi_saved_count(); i++) {
+		struct il_napi old;
+		unsigned what;
+
+		il_napi_saved(i, &old, &what);
+		print_undo(&old, what);
+	}
+	il_napi_keep_all();
+	return 0;
+}
+
+int cmd_napi(int argc, char **argv)
+{
+	if (argc < 2)
+		return usage(stderr);
+	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") ||
+	    !strcmp(argv[1], "help"))
+		return usage(stdout);
+	if (!strcmp(argv[1], "list"))
+		return cmd_list(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "set"))
+		return cmd_set(argc - 1, argv + 1);
+	fprintf(stderr, "irqlab napi: unknown subcommand '%s' (list, set)\n",
+		argv[1]);
+	return 2;
+}
