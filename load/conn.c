@@ -1,0 +1,344 @@
+/* One memcached text-protocol connection: requests are appended to a write
+ * buffer and go out in one write per batch; replies are parsed in place in
+ * the read buffer (value bytes are skipped, never copied) and matched to
+ * the FIFO of outstanding requests. No allocation per request. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "load.h"
+
+#define RBUF_INIT 65536
+#define RBUF_MAX (1 << 20)	/* longest reply line we accept */
+#define WBUF_INIT 65536
+
+int conn_init(struct conn *c, struct thread *t, int id, unsigned depth)
+{
+	memset(c, 0, sizeof(*c));
+	c->fd = -1;
+	c->t = t;
+	c->id = id;
+	c->cap = depth;
+	c->ring = calloc(depth, sizeof(*c->ring));
+	c->rbuf = malloc(RBUF_INIT);
+	c->wbuf = malloc(WBUF_INIT);
+	c->rcap = RBUF_INIT;
+	c->wcap = WBUF_INIT;
+	return c->ring && c->rbuf && c->wbuf ? 0 : -1;
+}
+
+void conn_free(struct conn *c)
+{
+	if (c->fd >= 0)
+		close(c->fd);
+	c->fd = -1;
+	free(c->ring);
+	free(c->rbuf);
+	free(c->wbuf);
+	c->ring = NULL;
+	c->rbuf = c->wbuf = NULL;
+}
+
+/* Non-blocking connect with a deadline, so an unreachable address fails
+ * in --timeout, not after the kernel's minutes of SYN retries. */
+int conn_connect(struct conn *c, const struct sockaddr_storage *sa,
+		 socklen_t salen, int timeout_ms, char *err, size_t errlen)
+{
+	int fd, one = 1, soerr = 0;
+	socklen_t sl = sizeof(soerr);
+	struct pollfd pfd;
+
+	fd = socket(sa->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		snprintf(err, errlen, "socket: %s", strerror(errno));
+		return -1;
+	}
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (connect(fd, (const struct sockaddr *)sa, salen) < 0) {
+		if (errno != EINPROGRESS) {
+			snprintf(err, errlen, "connect: %s", strerror(errno));
+			close(fd);
+			return -1;
+		}
+		pfd = (struct pollfd){ .fd = fd, .events = POLLOUT };
+		if (poll(&pfd, 1, timeout_ms) != 1) {
+			snprintf(err, errlen, "connect: no answer within %d ms (unreachable?)",
+				 timeout_ms);
+			close(fd);
+			return -1;
+		}
+		getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl);
+		if (soerr) {
+			snprintf(err, errlen, "connect: %s", strerror(soerr));
+			close(fd);
+			return -1;
+		}
+	}
+	c->fd = fd;
+	return 0;
+}
+
+static int wreserve(struct conn *c, size_t more)
+{
+	size_t need = c->wlen + more, cap = c->wcap;
+	char *nb;
+
+	if (need <= cap)
+		return 0;
+	/* Grows only for rare large values: amortised, not per request. */
+	while (cap < need)
+		cap *= 2;
+	nb = realloc(c->wbuf, cap);
+	if (!nb)
+		return -1;
+	c->wbuf = nb;
+	c->wcap = cap;
+	return 0;
+}
+
+static char *put_u64(char *p, uint64_t v)
+{
+	char tmp[24];
+	int n = 0;
+
+	do {
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	while (n)
+		*p++ = tmp[--n];
+	return p;
+}
+
+int conn_add(struct conn *c, const struct workload *w, enum op op,
+	     uint64_t key, uint32_t vlen, uint64_t sched, int measured)
+{
+	struct req *rq;
+	char *p;
+
+	if (c->n == c->cap || wreserve(c, KEY_MAX + 64 + (op == OP_SET ? vlen : 0)))
+		return -1;
+	p = c->wbuf + c->wlen;
+	if (op == OP_GET) {
+		memcpy(p, "get ", 4);
+		p += 4;
+		p += workload_key(w, key, p);
+	} else {
+		memcpy(p, "set ", 4);
+		p += 4;
+		p += workload_key(w, key, p);
+		memcpy(p, " 0 0 ", 5);
+		p = put_u64(p + 5, vlen);
+		*p++ = '\r';
+		*p++ = '\n';
+		memcpy(p, w->value_data, vlen);
+		p += vlen;
+	}
+	*p++ = '\r';
+	*p++ = '\n';
+	c->wlen = (size_t)(p - c->wbuf);
+	rq = &c->ring[(c->head + c->n) % c->cap];
+	rq->sched = sched;
+	rq->sent = 0;
+	rq->op = (uint8_t)op;
+	rq->measured = (uint8_t)measured;
+	c->n++;
+	c->wreqs++;
+	return 0;
+}
+
+int conn_flush(struct conn *c, uint64_t now)
+{
+	ssize_t n;
+
+	/* The requests added since the last flush leave now: stamp them
+	 * (the newest wreqs entries of the ring). */
+	for (unsigned i = c->n - c->wreqs; i < c->n; i++) {
+		struct req *rq = &c->ring[(c->head + i) % c->cap];
+
+		rq->sent = now;
+		if (!rq->sched)		/* closed loop: due when sent */
+			rq->sched = now;
+	}
+	c->wreqs = 0;
+	if (c->woff == c->wlen)
+		return 0;
+	n = write(c->fd, c->wbuf + c->woff, c->wlen - c->woff);
+	c->t->tot.writes++;
+	if (n < 0) {
+		if (errno == EAGAIN)
+			return 0;
+		return -1;
+	}
+	c->t->st.bytes_tx += (uint64_t)n;
+	c->woff += (size_t)n;
+	if (c->woff == c->wlen)
+		c->woff = c->wlen = 0;
+	return 0;
+}
+
+static int starts(const char *s, size_t len, const char *lit)
+{
+	size_t n = strlen(lit);
+
+	return len >= n && !memcmp(s, lit, n);
+}
+
+static int perr(char *err, size_t errlen, const char *what, const char *s, size_t len)
+{
+	snprintf(err, errlen, "protocol error: %s: '%.*s'", what, (int)(len > 60 ? 60 : len), s);
+	return -1;
+}
+
+/* Finishes the oldest outstanding request. */
+static int complete(struct conn *c, int result, uint64_t now, const char *line,
+		    size_t len, char *err, size_t errlen)
+{
+	struct req rq;
+
+	if (!c->n)
+		return perr(err, errlen, "reply without a request", line, len);
+	rq = c->ring[c->head];
+	c->head = (c->head + 1) % c->cap;
+	c->n--;
+	conn_done(c->t, &rq, result, now);
+	return 0;
+}
+
+static int expect(struct conn *c, enum op op)
+{
+	return c->n && c->ring[c->head].op == op;
+}
+
+static int parse_line(struct conn *c, const char *s, size_t len, uint64_t now,
+		      char *err, size_t errlen)
+{
+	if (starts(s, len, "VALUE ")) {
+		const char *sp = memrchr(s, ' ', len);
+		uint64_t n = 0;
+
+		if (!expect(c, OP_GET) || c->hit)
+			return perr(err, errlen, "unexpected VALUE", s, len);
+		if (!sp || sp + 1 == s + len)
+			return perr(err, errlen, "bad VALUE line", s, len);
+		for (const char *q = sp + 1; q < s + len; q++) {
+			if (*q < '0' || *q > '9' || n > (1ULL << 40))
+				return perr(err, errlen, "bad VALUE length", s, len);
+			n = n * 10 + (uint64_t)(*q - '0');
+		}
+		c->hit = 1;
+		c->skip = n + 2;	/* data and its \r\n */
+		c->pstate = P_DATA;
+		return 0;
+	}
+	if (len == 3 && !memcmp(s, "END", 3)) {
+		int hit = c->hit;
+
+		if (!expect(c, OP_GET))
+			return perr(err, errlen, "unexpected END", s, len);
+		c->hit = 0;
+		return complete(c, hit ? R_HIT : R_MISS, now, s, len, err, errlen);
+	}
+	if (len == 6 && !memcmp(s, "STORED", 6)) {
+		if (!expect(c, OP_SET))
+			return perr(err, errlen, "unexpected STORED", s, len);
+		return complete(c, R_STORED, now, s, len, err, errlen);
+	}
+	if ((len == 10 && !memcmp(s, "NOT_STORED", 10)) || (len == 6 && !memcmp(s, "EXISTS", 6)) ||
+	    (len == 9 && !memcmp(s, "NOT_FOUND", 9))) {
+		if (!expect(c, OP_SET))
+			return perr(err, errlen, "unexpected set reply", s, len);
+		return complete(c, R_NOT_STORED, now, s, len, err, errlen);
+	}
+	if ((len == 5 && !memcmp(s, "ERROR", 5)) || starts(s, len, "CLIENT_ERROR") ||
+	    starts(s, len, "SERVER_ERROR")) {
+		/* The server answered, with an error: count it, carry on. A
+		 * get that already had a VALUE cannot get here (expects END). */
+		c->hit = 0;
+		return complete(c, R_ERROR, now, s, len, err, errlen);
+	}
+	return perr(err, errlen, "unknown reply", s, len);
+}
+
+int conn_parse(struct conn *c, uint64_t now, char *err, size_t errlen)
+{
+	size_t pos = 0;
+
+	while (pos < c->rlen) {
+		if (c->pstate == P_DATA) {
+			size_t take = c->rlen - pos;
+
+			if (take > c->skip)
+				take = (size_t)c->skip;
+			/* The data ends with \r\n: byte i of this chunk has
+			 * skip - i bytes left, check the ones with 2 and 1. */
+			uint64_t sk = c->skip;
+
+			if ((sk >= 2 && sk - 2 < take && c->rbuf[pos + sk - 2] != '\r') ||
+			    (sk >= 1 && sk - 1 < take && c->rbuf[pos + sk - 1] != '\n'))
+				return perr(err, errlen, "value not followed by CRLF",
+					    c->rbuf + pos, c->rlen - pos);
+			pos += take;
+			c->skip -= take;
+			if (c->skip)
+				break;
+			c->pstate = P_LINE;
+			continue;
+		}
+		{
+			char *s = c->rbuf + pos, *nl = memchr(s, '\n', c->rlen - pos);
+			size_t len;
+
+			if (!nl)
+				break;
+			len = (size_t)(nl - s);
+			if (!len || s[len - 1] != '\r')
+				return perr(err, errlen, "line not ended by CRLF", s, len);
+			if (parse_line(c, s, len - 1, now, err, errlen) < 0)
+				return -1;
+			pos += len + 1;
+		}
+	}
+	/* Keep the unparsed tail (a partial line) at the front. */
+	if (pos) {
+		memmove(c->rbuf, c->rbuf + pos, c->rlen - pos);
+		c->rlen -= pos;
+	}
+	return 0;
+}
+
+int conn_read(struct conn *c, char *err, size_t errlen)
+{
+	ssize_t n;
+	uint64_t now;
+
+	if (c->rlen == c->rcap) {	/* a line longer than the buffer */
+		char *nb;
+
+		if (c->rcap >= RBUF_MAX)
+			return perr(err, errlen, "reply line too long", c->rbuf, 60);
+		nb = realloc(c->rbuf, c->rcap * 2);
+		if (!nb)
+			return -1;
+		c->rbuf = nb;
+		c->rcap *= 2;
+	}
+	n = read(c->fd, c->rbuf + c->rlen, c->rcap - c->rlen);
+	c->t->tot.reads++;
+	if (n <= 0) {
+		if (n < 0 && errno == EAGAIN)
+			return 0;
+		snprintf(err, errlen, "%s", n == 0 ? "server closed the connection" : strerror(errno));
+		return -1;
+	}
+	now = now_ns();
+	c->rlen += (size_t)n;
+	c->t->st.bytes_rx += (uint64_t)n;
+	return conn_parse(c, now, err, errlen);
+}

@@ -1,0 +1,189 @@
+/* irqlab-load internals: options, per-thread state, connections. The
+ * program is wrk-shaped: main.c parses options and starts one pinned thread
+ * per --threads; each thread owns an epoll set and its connections
+ * (schedule.c), connections speak the memcached text protocol (conn.c),
+ * workload.c picks keys and sizes, report.c merges and prints. */
+#ifndef IRQLAB_LOAD_H
+#define IRQLAB_LOAD_H
+
+#include <netinet/in.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/socket.h>
+
+#include "irqlab/dist.h"
+#include "irqlab/hist.h"
+
+#define MAX_SERVERS 16
+#define MAX_CPUS 256
+#define VALUE_MAX 1000000	/* fits memcached's default 1 MiB item */
+#define KEY_MAX 250		/* memcached's limit */
+
+enum op { OP_GET, OP_SET };
+
+/* ---- workload.c ---------------------------------------------------- */
+struct workload {
+	uint64_t records;
+	double update;			/* share of sets */
+	struct il_dist keysize, valuesize;
+	int zipf;			/* popularity: 0 uniform, 1 zipf */
+	struct il_zipf z;
+	unsigned min_keylen;		/* digits of records-1 */
+	uint32_t value_max;
+	char *value_data;		/* value_max+2 bytes of filler */
+};
+
+int workload_init(struct workload *w, char *err, size_t errlen);
+void workload_free(struct workload *w);
+/* Next request of the mix: op, record index, value length (sets). */
+void workload_next(const struct workload *w, struct il_rng *r, enum op *op,
+		   uint64_t *key, uint32_t *vlen);
+uint32_t workload_value_len(const struct workload *w, struct il_rng *r);
+/* Writes record idx's key (no terminator) into buf (>= 251 bytes). */
+unsigned workload_key(const struct workload *w, uint64_t idx, char *buf);
+
+/* ---- per-run statistics ------------------------------------------- */
+struct stats {
+	/* corrected (from scheduled send) and uncorrected (from actual
+	 * send), per op */
+	struct il_hist *lat[2][2];	/* [op][0 corrected, 1 uncorrected] */
+	struct il_hist *lag;		/* actual send - scheduled, open loop */
+	uint64_t gets, sets, misses, errors, set_failed;
+	uint64_t late;			/* sends later than --late-us */
+	uint64_t sent;			/* requests sent in the window */
+	uint64_t bytes_rx, bytes_tx;
+};
+
+/* Counted over the whole run (preload, warm-up, drain): they must match
+ * the server's own `stats` deltas. */
+struct totals {
+	uint64_t gets, sets, misses, errors, set_failed;
+	uint64_t proto_errors, timeouts, conn_errors;
+	uint64_t reads, writes, waits;	/* system calls */
+};
+
+/* ---- conn.c -------------------------------------------------------- */
+struct req {
+	uint64_t sched, sent;		/* ns, CLOCK_MONOTONIC */
+	uint8_t op, measured;
+};
+
+enum { P_LINE, P_DATA };
+
+struct thread;
+
+struct conn {
+	int fd, id, dead;
+	struct thread *t;
+	struct req *ring;		/* outstanding requests, FIFO */
+	unsigned head, n, cap;
+	char *rbuf;
+	size_t rlen, rcap;
+	int pstate, hit;
+	uint64_t skip;
+	char *wbuf;
+	size_t wlen, woff, wcap;
+	unsigned wreqs;			/* requests in wbuf not yet stamped */
+	int out_armed, dirty;
+};
+
+/* What a finished request reports to its thread. */
+void conn_done(struct thread *t, const struct req *rq, int result, uint64_t now);
+enum { R_HIT, R_MISS, R_STORED, R_NOT_STORED, R_ERROR };
+
+int conn_init(struct conn *c, struct thread *t, int id, unsigned depth);
+void conn_free(struct conn *c);
+int conn_connect(struct conn *c, const struct sockaddr_storage *sa,
+		 socklen_t salen, int timeout_ms, char *err, size_t errlen);
+/* Appends a request to the write buffer; the caller flushes once per batch. */
+int conn_add(struct conn *c, const struct workload *w, enum op op,
+	     uint64_t key, uint32_t vlen, uint64_t sched, int measured);
+/* Writes what is buffered (one write); stamps the send time. 0 or -1. */
+int conn_flush(struct conn *c, uint64_t now);
+/* Reads once and parses every complete reply in place; -1 on EOF or a
+ * protocol error (message in err). */
+int conn_read(struct conn *c, char *err, size_t errlen);
+/* Parses buffered bytes (exposed for the unit test). */
+int conn_parse(struct conn *c, uint64_t now, char *err, size_t errlen);
+
+/* ---- schedule.c ---------------------------------------------------- */
+struct opts;
+
+struct thread {
+	int id, cpu;
+	const struct opts *o;
+	const struct workload *w;
+	struct il_rng rng;
+	int ep;
+	struct conn *conns;
+	unsigned nconns, rr;
+	/* open loop */
+	double next_sched;		/* ns since origin, absolute */
+	struct il_dist ia;		/* per-thread inter-arrival, ns */
+	int blocked;			/* due requests waited for a free slot */
+	/* phases (absolute CLOCK_MONOTONIC ns) */
+	uint64_t origin, t_meas, t_end, t_deadline;
+	uint64_t preload_next, preload_end;	/* record range */
+	struct stats st;
+	struct totals tot;
+	/* the measured window: syscalls and this thread's CPU (RUSAGE_THREAD)
+	 * at its start and end */
+	int in_window, past_window;
+	uint64_t sys0, sys1;
+	double cpu0[2], cpu1[2];	/* user, sys seconds */
+	volatile uint64_t progress;	/* completions, read by the progress line */
+	char err[256];
+	int failed;
+};
+
+int thread_setup(struct thread *t, char *err, size_t errlen);
+void thread_teardown(struct thread *t);
+int thread_preload(struct thread *t);
+int thread_run(struct thread *t);
+uint64_t now_ns(void);
+
+/* ---- main.c -------------------------------------------------------- */
+struct server {
+	char name[280];
+	struct sockaddr_storage sa;
+	socklen_t salen;
+};
+
+struct opts {
+	struct server servers[MAX_SERVERS];
+	int nservers;
+	unsigned threads, conns, depth;
+	int cpus[MAX_CPUS], ncpus;
+	double qps;
+	char ia_spec[64], key_spec[64], value_spec[64], pop_spec[64];
+	struct il_dist ia;
+	uint64_t records;
+	double update;
+	int loadonly, noload, json, quiet;
+	double warmup, time, timeout;
+	double late_us;
+	uint64_t seed;
+	unsigned preload_depth;
+};
+
+/* ---- report.c ------------------------------------------------------ */
+struct report {
+	const struct opts *o;
+	struct stats st;		/* merged */
+	struct totals tot;
+	double wall;			/* measured window, s */
+	double cpu_user, cpu_sys;	/* generator threads, over the window */
+	uint64_t syscalls;		/* read+write+epoll_wait, over the window */
+	uint64_t done;			/* measured requests answered */
+	double qps;
+};
+
+int report_merge(struct report *r, struct thread *ts, unsigned n);
+void report_free(struct report *r);
+void report_text(FILE *f, const struct report *r);
+void report_json(FILE *f, const struct report *r);
+int stats_init(struct stats *s);
+void stats_free(struct stats *s);
+void stats_reset(struct stats *s);
+
+#endif

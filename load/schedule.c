@@ -1,0 +1,419 @@
+/* The per-thread engine. Closed loop: every connection keeps --depth
+ * requests outstanding and refills as replies arrive. Open loop: one
+ * schedule per thread, absolute times origin + sum of inter-arrival
+ * samples (no drift), each due request goes to the next connection with a
+ * free slot; if none is free the schedule keeps running and the request
+ * waits, so its latency (from the scheduled time) includes that wait: no
+ * coordinated omission. The thread sleeps in epoll_pwait2 with a
+ * nanosecond timeout until the next send time or a reply, with 1 ns timer
+ * slack; all sends due at a wake-up go out with one write per connection. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "load.h"
+
+#define MAX_EVENTS 256
+
+uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static void thread_cpu(double cpu[2])
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_THREAD, &ru);
+	cpu[0] = ru.ru_utime.tv_sec + ru.ru_utime.tv_usec * 1e-6;
+	cpu[1] = ru.ru_stime.tv_sec + ru.ru_stime.tv_usec * 1e-6;
+}
+
+static uint64_t syscalls(const struct thread *t)
+{
+	return t->tot.reads + t->tot.writes + t->tot.waits;
+}
+
+void conn_done(struct thread *t, const struct req *rq, int result, uint64_t now)
+{
+	struct stats *st = &t->st;
+	int op = rq->op;
+
+	switch (result) {
+	case R_HIT:
+	case R_MISS:
+		t->tot.gets++;
+		t->tot.misses += result == R_MISS;
+		break;
+	case R_STORED:
+	case R_NOT_STORED:
+		t->tot.sets++;
+		t->tot.set_failed += result == R_NOT_STORED;
+		break;
+	default:
+		t->tot.errors++;
+		break;
+	}
+	t->progress++;
+	if (!rq->measured)
+		return;
+	if (result == R_ERROR) {
+		st->errors++;
+		return;
+	}
+	if (op == OP_GET) {
+		st->gets++;
+		st->misses += result == R_MISS;
+	} else {
+		st->sets++;
+		st->set_failed += result == R_NOT_STORED;
+	}
+	il_hist_record(st->lat[op][0], now > rq->sched ? now - rq->sched : 0);
+	il_hist_record(st->lat[op][1], now > rq->sent ? now - rq->sent : 0);
+}
+
+int thread_setup(struct thread *t, char *err, size_t errlen)
+{
+	const struct opts *o = t->o;
+	unsigned depth = o->depth > o->preload_depth ? o->depth : o->preload_depth;
+
+	il_rng_seed(&t->rng, o->seed * 1000003u + (uint64_t)t->id);
+	if (stats_init(&t->st) < 0) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	t->ep = epoll_create1(EPOLL_CLOEXEC);
+	t->conns = calloc(t->nconns, sizeof(*t->conns));
+	if (t->ep < 0 || !t->conns) {
+		snprintf(err, errlen, "epoll/alloc: %s", strerror(errno));
+		return -1;
+	}
+	if (o->qps > 0) {
+		/* Each thread carries qps/threads; the distribution keeps its
+		 * shape, scaled to that mean gap in ns. */
+		t->ia = o->ia;
+		il_dist_set_mean(&t->ia, 1e9 * o->threads / o->qps);
+	}
+	for (unsigned i = 0; i < t->nconns; i++) {
+		struct conn *c = &t->conns[i];
+		unsigned gid = t->id * t->nconns + i;
+		const struct server *sv = &o->servers[gid % o->nservers];
+		struct epoll_event ev = { .events = EPOLLIN };
+		char cerr[200];
+
+		if (conn_init(c, t, (int)i, depth) < 0) {
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+		if (conn_connect(c, &sv->sa, sv->salen, (int)(o->timeout * 1000), cerr,
+				 sizeof(cerr)) < 0) {
+			snprintf(err, errlen, "server %s: %s", sv->name, cerr);
+			return -1;
+		}
+		ev.data.ptr = c;
+		if (epoll_ctl(t->ep, EPOLL_CTL_ADD, c->fd, &ev) < 0) {
+			snprintf(err, errlen, "epoll_ctl: %s", strerror(errno));
+			return -1;
+		}
+	}
+	/* Without this the kernel may fire our timeouts up to 50 us late. */
+	prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
+	return 0;
+}
+
+void thread_teardown(struct thread *t)
+{
+	for (unsigned i = 0; t->conns && i < t->nconns; i++)
+		conn_free(&t->conns[i]);
+	free(t->conns);
+	t->conns = NULL;
+	if (t->ep >= 0)
+		close(t->ep);
+	t->ep = -1;
+	stats_free(&t->st);
+}
+
+static void conn_fail(struct thread *t, struct conn *c, const char *msg)
+{
+	if (!strncmp(msg, "protocol error", 14))
+		t->tot.proto_errors++;
+	else
+		t->tot.conn_errors++;
+	t->tot.timeouts += c->n;	/* their replies will never come */
+	if (!t->err[0])
+		snprintf(t->err, sizeof(t->err), "connection %d: %s", c->id, msg);
+	epoll_ctl(t->ep, EPOLL_CTL_DEL, c->fd, NULL);
+	close(c->fd);
+	c->fd = -1;
+	c->dead = 1;
+	c->n = 0;
+}
+
+static void arm_out(struct thread *t, struct conn *c, int on)
+{
+	struct epoll_event ev = { .events = EPOLLIN | (on ? EPOLLOUT : 0), .data.ptr = c };
+
+	if (c->out_armed == on)
+		return;
+	c->out_armed = on;
+	epoll_ctl(t->ep, EPOLL_CTL_MOD, c->fd, &ev);
+}
+
+/* One write per connection that got requests in this batch. */
+static void flush_all(struct thread *t, struct conn **dirty, unsigned *nd)
+{
+	uint64_t now = now_ns();
+
+	for (unsigned i = 0; i < *nd; i++) {
+		struct conn *c = dirty[i];
+
+		c->dirty = 0;
+		if (c->dead)
+			continue;
+		if (conn_flush(c, now) < 0) {
+			conn_fail(t, c, strerror(errno));
+			continue;
+		}
+		arm_out(t, c, c->wlen != 0);
+	}
+	*nd = 0;
+}
+
+static void mark(struct conn *c, struct conn **dirty, unsigned *nd)
+{
+	if (!c->dirty) {
+		c->dirty = 1;
+		dirty[(*nd)++] = c;
+	}
+}
+
+static unsigned outstanding(const struct thread *t)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < t->nconns; i++)
+		n += t->conns[i].n;
+	return n;
+}
+
+static void window(struct thread *t, uint64_t now)
+{
+	if (!t->in_window && now >= t->t_meas) {
+		t->in_window = 1;
+		t->sys0 = syscalls(t);
+		thread_cpu(t->cpu0);
+	}
+	if (!t->past_window && now >= t->t_end) {
+		t->past_window = 1;
+		t->sys1 = syscalls(t);
+		thread_cpu(t->cpu1);
+	}
+}
+
+/* Closed loop: top a connection up to --depth. sched 0: stamped at send. */
+static void fill(struct thread *t, struct conn *c, uint64_t now)
+{
+	while (!c->dead && c->n < t->o->depth) {
+		enum op op;
+		uint64_t key;
+		uint32_t vlen;
+
+		workload_next(t->w, &t->rng, &op, &key, &vlen);
+		if (conn_add(c, t->w, op, key, vlen, 0, now >= t->t_meas && now < t->t_end) < 0)
+			break;
+		t->st.sent += now >= t->t_meas;
+	}
+}
+
+static struct conn *free_conn(struct thread *t)
+{
+	for (unsigned k = 0; k < t->nconns; k++) {
+		struct conn *c = &t->conns[t->rr];
+
+		t->rr = (t->rr + 1) % t->nconns;
+		if (!c->dead && c->n < t->o->depth)
+			return c;
+	}
+	return NULL;
+}
+
+/* Open loop: send everything due; returns whether the schedule still runs. */
+static void send_due(struct thread *t, uint64_t now, struct conn **dirty, unsigned *nd)
+{
+	int was_blocked = t->blocked;
+	uint64_t late = (uint64_t)(t->o->late_us * 1000);
+
+	while (t->next_sched <= (double)now && t->next_sched < (double)t->t_end) {
+		uint64_t sched = (uint64_t)t->next_sched, key;
+		struct conn *c = free_conn(t);
+		int measured = sched >= t->t_meas;
+		enum op op;
+		uint32_t vlen;
+
+		if (!c) {
+			t->blocked = 1;	/* the server holds every slot */
+			return;
+		}
+		workload_next(t->w, &t->rng, &op, &key, &vlen);
+		if (conn_add(c, t->w, op, key, vlen, sched, measured) < 0) {
+			t->blocked = 1;
+			return;
+		}
+		mark(c, dirty, nd);
+		if (measured) {
+			t->st.sent++;
+			il_hist_record(t->st.lag, now - sched);
+			/* Lateness while a slot was free is the generator's. */
+			if (!was_blocked && now - sched > late)
+				t->st.late++;
+		}
+		t->next_sched += il_dist_sample(&t->ia, &t->rng);
+	}
+	t->blocked = 0;
+}
+
+static int wait_events(struct thread *t, struct epoll_event *ev, uint64_t now, uint64_t until)
+{
+	struct timespec ts = { 0, 0 };
+	uint64_t d = until > now ? until - now : 0;
+	int n;
+
+	ts.tv_sec = (time_t)(d / 1000000000ULL);
+	ts.tv_nsec = (long)(d % 1000000000ULL);
+	n = epoll_pwait2(t->ep, ev, MAX_EVENTS, &ts, NULL);
+	t->tot.waits++;
+	return n < 0 ? 0 : n;
+}
+
+static void handle(struct thread *t, struct epoll_event *e, int closed, int sending,
+		   struct conn **dirty, unsigned *nd)
+{
+	struct conn *c = e->data.ptr;
+	char err[200];
+
+	if (c->dead)
+		return;
+	if (e->events & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
+		if (conn_read(c, err, sizeof(err)) < 0) {
+			conn_fail(t, c, err);
+			return;
+		}
+		if (closed && sending) {
+			unsigned before = c->n;
+
+			fill(t, c, now_ns());
+			if (c->n != before)
+				mark(c, dirty, nd);
+		}
+	}
+	if ((e->events & EPOLLOUT) && c->wlen)
+		mark(c, dirty, nd);
+}
+
+int thread_run(struct thread *t)
+{
+	struct epoll_event ev[MAX_EVENTS];
+	struct conn *dirty[t->nconns ? t->nconns : 1];
+	unsigned nd = 0, live;
+	int closed = !(t->o->qps > 0);
+	uint64_t now = now_ns();
+
+	t->next_sched = (double)t->origin;
+	if (closed)
+		for (unsigned i = 0; i < t->nconns; i++) {
+			fill(t, &t->conns[i], now);
+			mark(&t->conns[i], dirty, &nd);
+		}
+	for (;;) {
+		int sending, n;
+		uint64_t until;
+
+		now = now_ns();
+		window(t, now);
+		if (now >= t->t_deadline)
+			break;
+		sending = closed ? now < t->t_end : t->next_sched < (double)t->t_end;
+		if (!closed && sending)
+			send_due(t, now, dirty, &nd);
+		if (nd)
+			flush_all(t, dirty, &nd);
+		live = 0;
+		for (unsigned i = 0; i < t->nconns; i++)
+			live += !t->conns[i].dead;
+		if (!live || (!sending && !outstanding(t)))
+			break;
+		if (!closed && sending && !t->blocked)
+			until = (uint64_t)t->next_sched;
+		else if (sending)
+			until = t->t_end;
+		else
+			until = t->t_deadline;
+		if (!t->past_window && until > t->t_end)
+			until = t->t_end;
+		n = wait_events(t, ev, now_ns(), until);
+		for (int i = 0; i < n; i++)
+			handle(t, &ev[i], closed, sending, dirty, &nd);
+	}
+	window(t, t->t_end > now ? t->t_end : now);
+	if (!t->past_window) {	/* everything died early */
+		t->past_window = 1;
+		t->sys1 = syscalls(t);
+		thread_cpu(t->cpu1);
+	}
+	t->tot.timeouts += outstanding(t);
+	return live ? 0 : -1;
+}
+
+/* Preload: sets for this thread's slice of records, pipelined. */
+int thread_preload(struct thread *t)
+{
+	struct epoll_event ev[MAX_EVENTS];
+	struct conn *dirty[t->nconns ? t->nconns : 1];
+	unsigned nd = 0, depth = t->o->preload_depth;
+	uint64_t deadline = now_ns() + (uint64_t)(60 + t->o->records / 5000) * 1000000000ULL;
+
+	for (;;) {
+		int n, busy = 0, live = 0;
+
+		for (unsigned i = 0; i < t->nconns; i++) {
+			struct conn *c = &t->conns[i];
+
+			if (c->dead)
+				continue;
+			live++;
+			while (c->n < depth && t->preload_next < t->preload_end) {
+				uint32_t vlen = workload_value_len(t->w, &t->rng);
+
+				if (conn_add(c, t->w, OP_SET, t->preload_next, vlen, 0, 0) < 0)
+					break;
+				t->preload_next++;
+				mark(c, dirty, &nd);
+			}
+			busy += c->n;
+		}
+		if (nd)
+			flush_all(t, dirty, &nd);
+		if (!live)
+			return -1;
+		if (!busy && t->preload_next >= t->preload_end)
+			return 0;
+		if (now_ns() >= deadline) {
+			snprintf(t->err, sizeof(t->err), "preload did not finish in time");
+			t->tot.timeouts += outstanding(t);
+			return -1;
+		}
+		n = wait_events(t, ev, now_ns(), deadline);
+		for (int i = 0; i < n; i++)
+			handle(t, &ev[i], 0, 0, dirty, &nd);
+	}
+}
