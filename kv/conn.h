@@ -1,0 +1,30 @@
+/* A client connection: its buffers and where the protocol stands. */
+#ifndef KV_CONN_H
+#define KV_CONN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "irqlab/loop.h"
+#include "buf.h"
+#include "kv.h"
+
+struct conn {
+	struct il_io io;	/* first: the loop hands us this pointer */
+	struct kv_thread *t;
+	struct buf in;		/* received bytes, parsed up to rpos */
+	struct buf out;		/* replies, written up to wpos */
+	size_t rpos, wpos;
+	uint64_t swallow;	/* bytes of a refused value still to discard */
+	bool closing;		/* close once out is written */
+	bool want_out;		/* EPOLLOUT registered */
+	size_t need;		/* bytes from rpos the current command waits for */
+	uint32_t napi_id;
+};
+
+/* Sets up a connection on fd owned by loop l (called by the loop). */
+void conn_open(struct il_loop *l, int fd, uint32_t napi_id);
+/* Refuses a connection over the limit the way memcached does. */
+void conn_refuse(int fd);
+
+#endif

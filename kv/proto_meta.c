@@ -1,0 +1,538 @@
+/* memcached meta commands: mg, ms, md, ma, mn, me, with their common flags
+ * and the error strings memcached 1.6.18 gives. Return flags are echoed in
+ * the order the client sent them; "b" (base64 key) rides along with "k". */
+#include "proto.h"
+
+#include <string.h>
+
+#define OPAQUE_MAX 32
+#define META_HDR 512
+
+struct mflags {
+	const struct tok *tok[128];	/* flag char -> its token */
+	const struct tok *order[TOK_MAX];
+	int n;
+	bool b, q;
+	char key[KV_KEY_MAX + 1];
+	size_t nkey;
+	const struct tok *rawkey;
+};
+
+enum { MF_OK, MF_INVALID, MF_DUP, MF_KEY, MF_KEYLEN, MF_OPAQUE };
+
+static int b64val(int ch)
+{
+	if (ch >= 'A' && ch <= 'Z') return ch - 'A';
+	if (ch >= 'a' && ch <= 'z') return ch - 'a' + 26;
+	if (ch >= '0' && ch <= '9') return ch - '0' + 52;
+	if (ch == '+') return 62;
+	if (ch == '/') return 63;
+	return -1;
+}
+
+/* Returns the decoded length or -1. */
+static long b64_decode(const char *s, size_t n, char *out, size_t cap)
+{
+	size_t o = 0;
+
+	if (n % 4)
+		return -1;
+	for (size_t i = 0; i < n; i += 4) {
+		int v[4], pad = 0;
+
+		for (int j = 0; j < 4; j++) {
+			if (s[i + j] == '=' && i + 4 == n && j >= 2) {
+				v[j] = 0;
+				pad++;
+			} else if (pad || (v[j] = b64val((unsigned char)s[i + j])) < 0) {
+				return -1;
+			}
+		}
+		if (o + 3 - (size_t)pad > cap)
+			return -1;
+		out[o++] = (char)(v[0] << 2 | v[1] >> 4);
+		if (pad < 2)
+			out[o++] = (char)((v[1] & 15) << 4 | v[2] >> 2);
+		if (pad < 1)
+			out[o++] = (char)((v[2] & 3) << 6 | v[3]);
+	}
+	return (long)o;
+}
+
+/* Parses flags t[first..nt) against the allowed set; decodes the key. */
+static int parse_flags(struct mflags *f, const struct tok *t, int nt, int first,
+		       const char *allowed)
+{
+	memset(f->tok, 0, sizeof(f->tok));
+	f->n = 0;
+	f->b = f->q = false;
+	for (int i = first; i < nt; i++) {
+		unsigned char ch = (unsigned char)t[i].p[0];
+
+		if (ch >= 128 || !strchr(allowed, ch))
+			return MF_INVALID;
+		if (f->tok[ch])
+			return MF_DUP;
+		f->tok[ch] = &t[i];
+		f->order[f->n++] = &t[i];
+	}
+	f->b = f->tok['b'] != NULL;
+	f->q = f->tok['q'] != NULL;
+	if (f->tok['O'] && f->tok['O']->n - 1 > OPAQUE_MAX)
+		return MF_OPAQUE;
+	f->rawkey = &t[1];
+	if (f->b) {
+		long n = b64_decode(t[1].p, t[1].n, f->key, KV_KEY_MAX);
+
+		if (n <= 0)
+			return MF_KEY;
+		f->nkey = (size_t)n;
+	} else {
+		if (t[1].n > KV_KEY_MAX)
+			return MF_KEYLEN;
+		memcpy(f->key, t[1].p, t[1].n);
+		f->nkey = t[1].n;
+	}
+	return MF_OK;
+}
+
+static void add_num(struct buf *o, char flag, uint64_t v)
+{
+	char s[24], *e;
+
+	s[0] = ' ';
+	s[1] = flag;
+	e = u64toa(v, s + 2);
+	buf_add(o, s, (size_t)(e - s));
+}
+
+static void add_snum(struct buf *o, char flag, int64_t v)
+{
+	if (v < 0) {
+		char s[4] = { ' ', flag, '-', '1' };
+
+		buf_add(o, s, 4);
+	} else {
+		add_num(o, flag, (uint64_t)v);
+	}
+}
+
+static void add_key(struct buf *o, const struct mflags *f)
+{
+	buf_adds(o, " k");
+	buf_add(o, f->rawkey->p, f->rawkey->n);
+	if (f->b)
+		buf_adds(o, " b");
+}
+
+/* Echoes O and k (the flags every meta reply carries back). */
+static void echo_ok(struct buf *o, const struct mflags *f, char which)
+{
+	const struct tok *t = f->order[0];
+
+	for (int i = 0; i < f->n; t = f->order[++i]) {
+		if (t->p[0] == 'O' && (which == 'O' || which == '*'))
+			buf_add(o, t->p - 1, t->n + 1);
+		else if (t->p[0] == 'k')
+			add_key(o, f);
+	}
+}
+
+static bool ttl_tok(const struct tok *t, int32_t *v)
+{
+	struct tok x = { t->p + 1, t->n - 1 };
+
+	return x.n && tok_i32(&x, v);
+}
+
+static bool u64_tok(const struct tok *t, uint64_t *v)
+{
+	struct tok x = { t->p + 1, t->n - 1 };
+
+	return x.n && tok_u64(&x, v);
+}
+
+static int64_t ttl_left(uint32_t exptime, uint32_t now)
+{
+	return exptime ? (int64_t)exptime - now : -1;
+}
+
+static long flag_error(struct conn *c, int e, bool mg)
+{
+	switch (e) {
+	case MF_DUP:
+		buf_adds(&c->out, mg ? "CLIENT_ERROR duplicate flag\r\n"
+				     : "CLIENT_ERROR invalid or duplicate flag\r\n");
+		break;
+	case MF_KEY:
+		buf_adds(&c->out, "CLIENT_ERROR error decoding key\r\n");
+		break;
+	case MF_KEYLEN:
+		buf_adds(&c->out, "CLIENT_ERROR bad command line format\r\n");
+		break;
+	case MF_OPAQUE:
+		buf_adds(&c->out, "CLIENT_ERROR opaque token too long\r\n");
+		break;
+	default:
+		buf_adds(&c->out, mg ? "CLIENT_ERROR invalid flag\r\n"
+				     : "CLIENT_ERROR invalid or duplicate flag\r\n");
+		break;
+	}
+	return 0;
+}
+
+static long meta_get(struct conn *c, struct tok *t, int nt)
+{
+	struct kv_thread *th = c->t;
+	struct buf *o = &c->out;
+	struct mflags f;
+	struct st_meta m;
+	uint32_t touch, *tp = NULL;
+	size_t start, vstart;
+	char hdr[META_HDR];
+	struct buf h = { hdr, 0, sizeof(hdr) };
+	int e = parse_flags(&f, t, nt, 2, "bcfhklOqstvT");
+
+	if (e)
+		return flag_error(c, e, true);
+	if (f.tok['T']) {
+		int32_t ttl;
+
+		if (!ttl_tok(f.tok['T'], &ttl)) {
+			buf_adds(o, "CLIENT_ERROR bad token in command line format\r\n");
+			return 0;
+		}
+		touch = kv_realtime(ttl, th->now);
+		tp = &touch;
+		th->st.cmd_touch++;
+	}
+	th->st.cmd_get++;
+	start = o->len;
+	buf_reserve(o, META_HDR);
+	o->len += META_HDR;
+	vstart = o->len;
+	if (!store_get(th->store, f.key, f.nkey, th->now, tp, &m,
+		       f.tok['v'] ? o : NULL)) {
+		th->st.get_misses++;
+		o->len = start;
+		if (f.q)
+			return 0;
+		buf_adds(o, "EN");
+		echo_ok(o, &f, '*');
+		buf_adds(o, "\r\n");
+		return 0;
+	}
+	th->st.get_hits++;
+	if (tp)
+		th->st.touch_hits++;
+	/* the header is built on the side (it is bounded: flags are single
+	 * tokens of a 2048-byte line) and slid in front of the value */
+	if (f.tok['v']) {
+		buf_adds(&h, "VA ");
+		h.len = (size_t)(u64toa(m.nbytes, h.p + h.len) - h.p);
+	} else {
+		buf_adds(&h, "HD");
+	}
+	for (int i = 0; i < f.n; i++) {
+		const struct tok *x = f.order[i];
+
+		switch (x->p[0]) {
+		case 'c': add_num(&h, 'c', m.cas); break;
+		case 'f': add_num(&h, 'f', m.flags); break;
+		case 'h': add_num(&h, 'h', m.fetched); break;
+		case 'k': add_key(&h, &f); break;
+		case 'l': add_num(&h, 'l', th->now - m.atime); break;
+		case 'O': buf_add(&h, x->p - 1, x->n + 1); break;
+		case 's': add_num(&h, 's', m.nbytes); break;
+		case 't': add_snum(&h, 't', ttl_left(tp ? *tp : m.exptime, th->now)); break;
+		}
+	}
+	buf_adds(&h, "\r\n");
+	if (f.tok['v'])
+		memmove(o->p + start + h.len, o->p + vstart, m.nbytes + 2);
+	memcpy(o->p + start, h.p, h.len);
+	o->len = start + h.len + (f.tok['v'] ? m.nbytes + 2 : 0);
+	return 0;
+}
+
+static long meta_set(struct conn *c, struct tok *t, int nt, const char *data,
+		     size_t avail)
+{
+	struct kv_thread *th = c->t;
+	struct buf *o = &c->out;
+	struct mflags f;
+	int32_t vlen, ttl = 0;
+	uint64_t flags = 0, cas_in = 0, cas_out = 0;
+	enum st_op op = ST_SET;
+	size_t need;
+	enum st_res r;
+	int e;
+
+	if (nt < 3 || !tok_i32(&t[2], &vlen) || vlen < 0 || vlen > INT32_MAX - 2) {
+		buf_adds(o, "CLIENT_ERROR bad command line format\r\n");
+		return 0;
+	}
+	need = (size_t)vlen + 2;
+	e = parse_flags(&f, t, nt, 3, "bcCFIkOqTM");
+	/* every refusal from here on discards the data block */
+	if (e) {
+		flag_error(c, e, true);
+		goto swallow;
+	}
+	if (f.tok['F'] && !u64_tok(f.tok['F'], &flags)) {
+		buf_adds(o, "CLIENT_ERROR bad command line format\r\n");
+		goto swallow;
+	}
+	if ((f.tok['C'] && !u64_tok(f.tok['C'], &cas_in)) ||
+	    (f.tok['T'] && !ttl_tok(f.tok['T'], &ttl))) {
+		buf_adds(o, "CLIENT_ERROR bad token in command line format\r\n");
+		goto swallow;
+	}
+	if (f.tok['M']) {
+		const struct tok *x = f.tok['M'];
+
+		switch (x->n == 2 ? x->p[1] : 0) {
+		case 'E': case 'e': op = ST_ADD; break;
+		case 'A': case 'a': op = ST_APPEND; break;
+		case 'P': case 'p': op = ST_PREPEND; break;
+		case 'R': case 'r': op = ST_REPLACE; break;
+		case 'S': case 's': op = ST_SET; break;
+		default:
+			buf_adds(o, "CLIENT_ERROR invalid mode for ms M token\r\n");
+			goto swallow;
+		}
+	}
+	if (store_item_size(f.nkey, (size_t)vlen) > store_item_max(th->store)) {
+		th->st.store_too_large++;
+		buf_adds(o, "SERVER_ERROR object too large for cache\r\n");
+		goto swallow;
+	}
+	if (avail < need) {
+		proto_need(c, need);
+		return NEED_MORE;
+	}
+	if (data[vlen] != '\r' || data[vlen + 1] != '\n') {
+		buf_adds(o, "CLIENT_ERROR bad data chunk\r\n");
+		return (long)need;
+	}
+	th->st.cmd_set++;
+	r = store_put(th->store, op, f.key, f.nkey, (uint32_t)flags,
+		      kv_realtime(ttl, th->now), data, (size_t)vlen, cas_in,
+		      th->now, &cas_out);
+	switch (r) {
+	case ST_STORED:
+		if (f.q)
+			return (long)need;
+		buf_adds(o, "HD");
+		break;
+	case ST_NOT_STORED: buf_adds(o, "NS"); break;
+	case ST_EXISTS: buf_adds(o, "EX"); th->st.cas_badval++; break;
+	case ST_NOT_FOUND: buf_adds(o, "NF"); th->st.cas_misses++; break;
+	case ST_NO_MEMORY:
+		th->st.store_no_memory++;
+		buf_adds(o, "SERVER_ERROR out of memory storing object\r\n");
+		return (long)need;
+	default:
+		buf_adds(o, "SERVER_ERROR object too large for cache\r\n");
+		return (long)need;
+	}
+	for (int i = 0; i < f.n; i++) {
+		const struct tok *x = f.order[i];
+
+		if (x->p[0] == 'O')
+			buf_add(o, x->p - 1, x->n + 1);
+		else if (x->p[0] == 'k')
+			add_key(o, &f);
+		else if (x->p[0] == 'c' && r == ST_STORED)
+			add_num(o, 'c', cas_out);
+	}
+	buf_adds(o, "\r\n");
+	return (long)need;
+swallow:
+	c->swallow = need;
+	return 0;
+}
+
+static long meta_delete(struct conn *c, struct tok *t, int nt)
+{
+	struct kv_thread *th = c->t;
+	struct buf *o = &c->out;
+	struct mflags f;
+	uint64_t cas_in = 0;
+	enum st_res r;
+	int e = parse_flags(&f, t, nt, 2, "bCkOqI");
+
+	if (e)
+		return flag_error(c, e, false);
+	if (f.tok['C'] && !u64_tok(f.tok['C'], &cas_in))
+		return flag_error(c, MF_INVALID, false);
+	r = store_delete(th->store, f.key, f.nkey, cas_in, th->now);
+	if (r == ST_DELETED) {
+		th->st.delete_hits++;
+		if (f.q)
+			return 0;
+		buf_adds(o, "HD");
+	} else if (r == ST_EXISTS) {
+		buf_adds(o, "EX");
+	} else {
+		th->st.delete_misses++;
+		buf_adds(o, "NF");
+	}
+	echo_ok(o, &f, '*');
+	buf_adds(o, "\r\n");
+	return 0;
+}
+
+static long meta_arith(struct conn *c, struct tok *t, int nt)
+{
+	struct kv_thread *th = c->t;
+	struct buf *o = &c->out;
+	struct mflags f;
+	struct st_autoviv av = { 0 };
+	struct st_meta m;
+	uint64_t delta = 1, cas_in = 0, v;
+	bool incr = true;
+	enum st_res r;
+	char num[24], *e2 = num;
+	int e = parse_flags(&f, t, nt, 2, "bCNJDTMOqtcvk");
+
+	if (e)
+		return flag_error(c, e, false);
+	if ((f.tok['C'] && !u64_tok(f.tok['C'], &cas_in)) ||
+	    (f.tok['D'] && !u64_tok(f.tok['D'], &delta)) ||
+	    (f.tok['J'] && !u64_tok(f.tok['J'], &av.initial)))
+		return flag_error(c, MF_INVALID, false);
+	if (f.tok['N']) {
+		int32_t ttl;
+
+		if (!ttl_tok(f.tok['N'], &ttl))
+			return flag_error(c, MF_INVALID, false);
+		av.on = true;
+		av.exptime = kv_realtime(ttl, th->now);
+	}
+	if (f.tok['M']) {
+		const struct tok *x = f.tok['M'];
+
+		switch (x->n == 2 ? x->p[1] : 0) {
+		case 'I': case 'i': case '+': incr = true; break;
+		case 'D': case 'd': case '-': incr = false; break;
+		default:
+			buf_adds(o, "CLIENT_ERROR invalid mode for ma M token\r\n");
+			return 0;
+		}
+	}
+	r = store_arith(th->store, f.key, f.nkey, incr, delta, cas_in, &av,
+			th->now, &v, &m);
+	if (r == ST_STORED && f.tok['T']) {
+		int32_t ttl;
+
+		if (ttl_tok(f.tok['T'], &ttl)) {
+			m.exptime = kv_realtime(ttl, th->now);
+			store_touch(th->store, f.key, f.nkey, m.exptime, th->now);
+		}
+	}
+	switch (r) {
+	case ST_STORED:
+		if (incr)
+			th->st.incr_hits++;
+		else
+			th->st.decr_hits++;
+		if (f.q && !f.tok['v'])
+			return 0;
+		if (f.tok['v']) {
+			char hdr[32], *hp = hdr + 3;
+
+			e2 = u64toa(v, num);
+			memcpy(hdr, "VA ", 3);
+			hp = u64toa((uint64_t)(e2 - num), hp);
+			buf_add(o, hdr, (size_t)(hp - hdr));
+		} else {
+			buf_adds(o, "HD");
+		}
+		break;
+	case ST_NOT_FOUND:
+		if (incr)
+			th->st.incr_misses++;
+		else
+			th->st.decr_misses++;
+		buf_adds(o, "NF");
+		echo_ok(o, &f, '*');
+		buf_adds(o, "\r\n");
+		return 0;
+	case ST_EXISTS:
+		buf_adds(o, "EX");
+		echo_ok(o, &f, '*');
+		buf_adds(o, "\r\n");
+		return 0;
+	case ST_NON_NUMERIC:
+		buf_adds(o, "CLIENT_ERROR cannot increment or decrement non-numeric value\r\n");
+		return 0;
+	default:
+		buf_adds(o, "SERVER_ERROR out of memory\r\n");
+		return 0;
+	}
+	for (int i = 0; i < f.n; i++) {
+		const struct tok *x = f.order[i];
+
+		switch (x->p[0]) {
+		case 'O': buf_add(o, x->p - 1, x->n + 1); break;
+		case 'k': add_key(o, &f); break;
+		case 'c': add_num(o, 'c', m.cas); break;
+		case 't': add_snum(o, 't', ttl_left(m.exptime, th->now)); break;
+		}
+	}
+	buf_adds(o, "\r\n");
+	if (f.tok['v']) {
+		buf_add(o, num, (size_t)(e2 - num));
+		buf_adds(o, "\r\n");
+	}
+	return 0;
+}
+
+static long meta_debug(struct conn *c, struct tok *t, int nt)
+{
+	struct kv_thread *th = c->t;
+	struct buf *o = &c->out;
+	struct mflags f;
+	struct st_meta m;
+	char line[META_HDR];
+	int e = parse_flags(&f, t, nt, 2, "b");
+
+	if (e)
+		return flag_error(c, e, false);
+	if (!store_get(th->store, f.key, f.nkey, th->now, NULL, &m, NULL)) {
+		buf_adds(o, "EN\r\n");
+		return 0;
+	}
+	buf_adds(o, "ME ");
+	buf_add(o, t[1].p, t[1].n);
+	snprintf(line, sizeof(line),
+		 " exp=%lld la=%u cas=%llu fetch=%s cls=%u size=%u\r\n",
+		 (long long)ttl_left(m.exptime, th->now), th->now - m.atime,
+		 (unsigned long long)m.cas, m.fetched ? "yes" : "no",
+		 (unsigned)m.cls, m.total);
+	buf_adds(o, line);
+	return 0;
+}
+
+long proto_meta(struct conn *c, struct tok *t, int nt, const char *data,
+		size_t avail)
+{
+	char cmd = t[0].p[1];
+
+	if (cmd == 'n') {
+		buf_adds(&c->out, "MN\r\n");
+		return 0;
+	}
+	if (nt < 2 || nt > TOK_MAX - 1 || !strchr("gsdae", cmd)) {
+		buf_adds(&c->out, "ERROR\r\n");
+		return 0;
+	}
+	switch (cmd) {
+	case 'g': return meta_get(c, t, nt);
+	case 's': return meta_set(c, t, nt, data, avail);
+	case 'd': return meta_delete(c, t, nt);
+	case 'a': return meta_arith(c, t, nt);
+	default: return meta_debug(c, t, nt);
+	}
+}

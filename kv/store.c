@@ -1,0 +1,824 @@
+/* Item store (see store.h).
+ *
+ * Memory layout, chosen to keep resident memory below memcached's for the
+ * same items: one chunk per item holding a 51-byte header, the key, the
+ * value and its "\r\n" (so a reply copies the value and terminator in one
+ * memcpy). Chunks come from 64 KiB slab pages cut into fine size classes
+ * (8-byte steps up to 512 bytes, then 1/16 growth), so rounding wastes a few
+ * bytes per item where memcached's factor-1.25 classes waste about 10%.
+ * Items larger than the biggest class get their own malloc. The hash table
+ * is chained through the item (8 bytes) with at most 1.5 items per bucket.
+ *
+ * Everything (table, classes, LRUs) is per shard, under the shard's lock;
+ * only the page count and the cas counter are shared (atomics). */
+#include "store.h"
+
+#include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PAGE_SIZE	(64 * 1024)
+#define CHUNK_MAX	(PAGE_SIZE / 4)
+#define NCLS_MAX	128
+#define CLS_LARGE	0	/* class 0: individually allocated */
+
+enum { IT_FETCHED = 1 };
+
+struct item {
+	struct item *next, *prev;	/* LRU, head = most recent */
+	struct item *hnext;		/* hash chain */
+	uint64_t cas;
+	uint32_t exptime;
+	uint32_t atime;
+	uint32_t flags;
+	uint32_t nbytes;		/* value without "\r\n" */
+	uint8_t nkey;
+	uint8_t cls;
+	uint8_t iflags;
+	char data[];			/* key, value, "\r\n" */
+};
+
+#define HDR offsetof(struct item, data)
+
+struct cls {
+	uint32_t size;
+	void *free;			/* free chunks, linked through item.next */
+	char *cur;			/* carving position in the newest page */
+	uint32_t left;			/* chunks left to carve */
+	struct item *head, *tail;
+};
+
+struct shard {
+	pthread_mutex_t lock;
+	struct item **tab;
+	uint64_t mask;
+	uint64_t count;
+	uint32_t flush_when;		/* delayed flush_all, 0 = none */
+	struct cls cls[NCLS_MAX];
+	void **pages;
+	size_t npages, cappages;
+	struct store_stats st;
+} __attribute__((aligned(64)));
+
+struct store {
+	int nshards, shift;
+	int ncls;
+	size_t mem_limit, item_max;
+	_Atomic size_t mem_used;
+	_Atomic uint64_t cas;
+	struct shard *sh;
+	uint8_t small_cls[512 / 8 + 1];	/* total/8 -> class, totals <= 512 */
+};
+
+static size_t total_of(size_t nkey, size_t nbytes)
+{
+	return (HDR + nkey + nbytes + 2 + 7) & ~(size_t)7;
+}
+
+size_t store_item_size(size_t nkey, size_t nbytes)
+{
+	return total_of(nkey, nbytes);
+}
+
+size_t store_item_max(const struct store *s)
+{
+	return s->item_max;
+}
+
+static uint64_t hash(const char *k, size_t n)
+{
+	uint64_t h = 0x9e3779b97f4a7c15ull ^ (n * 0xff51afd7ed558ccdull);
+	uint64_t v;
+
+	for (; n >= 8; k += 8, n -= 8) {
+		memcpy(&v, k, 8);
+		h = (h ^ v) * 0xff51afd7ed558ccdull;
+		h ^= h >> 31;
+	}
+	v = 0;
+	memcpy(&v, k, n);
+	h = (h ^ v) * 0xc4ceb9fe1a85ec53ull;
+	h ^= h >> 29;
+	h *= 0xff51afd7ed558ccdull;
+	return h ^ (h >> 32);
+}
+
+static int class_of(const struct store *s, size_t total)
+{
+	int lo, hi;
+
+	if (total <= 512)
+		return s->small_cls[total / 8];
+	if (total > s->sh[0].cls[s->ncls - 1].size)
+		return CLS_LARGE;
+	lo = s->small_cls[512 / 8];
+	hi = s->ncls - 1;
+	while (lo < hi) {
+		int mid = (lo + hi) / 2;
+
+		if (s->sh[0].cls[mid].size >= total)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return lo;
+}
+
+struct store *store_new(const struct store_cfg *cfg)
+{
+	struct store *s = calloc(1, sizeof(*s));
+	uint32_t sizes[NCLS_MAX];
+	int n = 1, shards = 1;
+
+	if (!s)
+		return NULL;
+	while (shards < cfg->nshards)
+		shards *= 2;
+	s->nshards = shards;
+	for (s->shift = 64; shards > 1; shards /= 2)
+		s->shift--;
+	s->mem_limit = cfg->mem_limit;
+	s->item_max = cfg->item_max;
+	atomic_init(&s->cas, 0);
+	atomic_init(&s->mem_used, 0);
+
+	sizes[0] = 0;
+	for (uint32_t sz = 64; sz <= 512; sz += 8)
+		sizes[n++] = sz;
+	while (n < NCLS_MAX) {
+		uint32_t sz = sizes[n - 1] + sizes[n - 1] / 16;
+
+		sz = (sz + 7) & ~7u;
+		if (sz > CHUNK_MAX)
+			break;
+		sizes[n++] = sz;
+	}
+	s->ncls = n;
+	for (int t = 0; t <= 512 / 8; t++) {
+		int c = 1;
+
+		while (sizes[c] < (uint32_t)t * 8)
+			c++;
+		s->small_cls[t] = (uint8_t)c;
+	}
+
+	s->sh = aligned_alloc(64, sizeof(struct shard) * s->nshards);
+	if (!s->sh) {
+		free(s);
+		return NULL;
+	}
+	memset(s->sh, 0, sizeof(struct shard) * s->nshards);
+	for (int i = 0; i < s->nshards; i++) {
+		struct shard *sh = &s->sh[i];
+
+		pthread_mutex_init(&sh->lock, NULL);
+		sh->mask = 1023;
+		sh->tab = calloc(sh->mask + 1, sizeof(*sh->tab));
+		if (!sh->tab) {
+			store_free(s);
+			return NULL;
+		}
+		for (int c = 0; c < n; c++)
+			sh->cls[c].size = sizes[c];
+	}
+	return s;
+}
+
+static void free_large_all(struct cls *c)
+{
+	struct item *it = c->head, *next;
+
+	for (; it; it = next) {
+		next = it->next;
+		free(it);
+	}
+}
+
+void store_free(struct store *s)
+{
+	if (!s)
+		return;
+	for (int i = 0; i < s->nshards && s->sh; i++) {
+		struct shard *sh = &s->sh[i];
+
+		free_large_all(&sh->cls[CLS_LARGE]);
+		for (size_t p = 0; p < sh->npages; p++)
+			free(sh->pages[p]);
+		free(sh->pages);
+		free(sh->tab);
+		pthread_mutex_destroy(&sh->lock);
+	}
+	free(s->sh);
+	free(s);
+}
+
+static struct shard *shard_of(struct store *s, uint64_t h)
+{
+	return s->nshards == 1 ? &s->sh[0] : &s->sh[h >> s->shift];
+}
+
+/* ---- LRU ---- */
+
+static void lru_unlink(struct cls *c, struct item *it)
+{
+	if (it->prev)
+		it->prev->next = it->next;
+	else
+		c->head = it->next;
+	if (it->next)
+		it->next->prev = it->prev;
+	else
+		c->tail = it->prev;
+	it->next = it->prev = NULL;
+}
+
+static void lru_push(struct cls *c, struct item *it)
+{
+	it->prev = NULL;
+	it->next = c->head;
+	if (c->head)
+		c->head->prev = it;
+	else
+		c->tail = it;
+	c->head = it;
+}
+
+/* ---- hash ---- */
+
+static struct item **slot_of(struct shard *sh, uint64_t h, const char *key,
+			     size_t nkey)
+{
+	struct item **pp = &sh->tab[h & sh->mask];
+
+	for (; *pp; pp = &(*pp)->hnext)
+		if ((*pp)->nkey == nkey && !memcmp((*pp)->data, key, nkey))
+			return pp;
+	return pp;
+}
+
+static void grow(struct shard *sh, struct store *s)
+{
+	uint64_t nmask = sh->mask * 2 + 1;
+	struct item **nt = calloc(nmask + 1, sizeof(*nt));
+
+	if (!nt)
+		return;		/* longer chains, still correct */
+	for (uint64_t b = 0; b <= sh->mask; b++) {
+		struct item *it = sh->tab[b], *next;
+
+		for (; it; it = next) {
+			uint64_t h = hash(it->data, it->nkey);
+
+			next = it->hnext;
+			it->hnext = nt[h & nmask];
+			nt[h & nmask] = it;
+		}
+	}
+	free(sh->tab);
+	sh->tab = nt;
+	sh->mask = nmask;
+	(void)s;
+}
+
+/* ---- allocation ---- */
+
+static void chunk_free(struct store *s, struct shard *sh, struct item *it)
+{
+	if (it->cls == CLS_LARGE) {
+		atomic_fetch_sub(&s->mem_used, total_of(it->nkey, it->nbytes));
+		free(it);
+		return;
+	}
+	it->next = sh->cls[it->cls].free;
+	sh->cls[it->cls].free = it;
+}
+
+/* Removes an item from table and LRU and frees it. */
+static void unlink_item(struct store *s, struct shard *sh, struct item **pp)
+{
+	struct item *it = *pp;
+
+	*pp = it->hnext;
+	lru_unlink(&sh->cls[it->cls], it);
+	sh->count--;
+	sh->st.curr_items--;
+	sh->st.bytes -= total_of(it->nkey, it->nbytes);
+	if (it->cls == CLS_LARGE)
+		sh->st.large_items--;
+	chunk_free(s, sh, it);
+}
+
+static void unlink_ptr(struct store *s, struct shard *sh, struct item *it)
+{
+	uint64_t h = hash(it->data, it->nkey);
+	struct item **pp = slot_of(sh, h, it->data, it->nkey);
+
+	if (*pp == it)
+		unlink_item(s, sh, pp);
+}
+
+static bool is_dead(const struct shard *sh, const struct item *it, uint32_t now)
+{
+	if (it->exptime && it->exptime <= now)
+		return true;
+	return sh->flush_when && sh->flush_when <= now && it->atime <= sh->flush_when;
+}
+
+/* Frees the LRU tail of class c; returns false if the class is empty. */
+static bool evict_one(struct store *s, struct shard *sh, int c, uint32_t now)
+{
+	struct item *it = sh->cls[c].tail;
+
+	if (!it)
+		return false;
+	if (is_dead(sh, it, now)) {
+		sh->st.reclaimed++;
+		if (!(it->iflags & IT_FETCHED))
+			sh->st.expired_unfetched++;
+	} else {
+		sh->st.evictions++;
+		if (!(it->iflags & IT_FETCHED))
+			sh->st.evicted_unfetched++;
+	}
+	unlink_ptr(s, sh, it);
+	return true;
+}
+
+static bool take_memory(struct store *s, size_t n)
+{
+	size_t used = atomic_load(&s->mem_used);
+
+	do {
+		if (used + n > s->mem_limit)
+			return false;
+	} while (!atomic_compare_exchange_weak(&s->mem_used, &used, used + n));
+	return true;
+}
+
+static bool new_page(struct store *s, struct shard *sh, struct cls *c)
+{
+	void *p;
+
+	if (sh->npages == sh->cappages) {
+		size_t cap = sh->cappages ? sh->cappages * 2 : 64;
+		void **np = realloc(sh->pages, cap * sizeof(*np));
+
+		if (!np)
+			return false;
+		sh->pages = np;
+		sh->cappages = cap;
+	}
+	if (!take_memory(s, PAGE_SIZE))
+		return false;
+	p = malloc(PAGE_SIZE);
+	if (!p) {
+		atomic_fetch_sub(&s->mem_used, PAGE_SIZE);
+		return false;
+	}
+	sh->pages[sh->npages++] = p;
+	sh->st.pages++;
+	c->cur = p;
+	c->left = PAGE_SIZE / c->size;
+	return true;
+}
+
+static struct item *chunk_alloc(struct store *s, struct shard *sh, size_t total,
+				uint32_t now)
+{
+	int ci = class_of(s, total);
+	struct cls *c = &sh->cls[ci];
+	struct item *it;
+
+	if (ci == CLS_LARGE) {
+		/* big items free real memory when evicted: evict big ones
+		 * first, then anything in the smallest classes is useless */
+		while (!take_memory(s, total))
+			if (!evict_one(s, sh, CLS_LARGE, now))
+				return NULL;
+		it = malloc(total);
+		if (!it) {
+			atomic_fetch_sub(&s->mem_used, total);
+			return NULL;
+		}
+		it->cls = CLS_LARGE;
+		return it;
+	}
+	for (;;) {
+		if (c->free) {
+			it = c->free;
+			c->free = it->next;
+			break;
+		}
+		if (c->left || new_page(s, sh, c)) {
+			it = (struct item *)c->cur;
+			c->cur += c->size;
+			c->left--;
+			break;
+		}
+		if (!evict_one(s, sh, ci, now) &&
+		    !evict_one(s, sh, CLS_LARGE, now))
+			return NULL;
+	}
+	it->cls = (uint8_t)ci;
+	return it;
+}
+
+/* ---- operations ---- */
+
+static struct item **find(struct store *s, struct shard *sh, uint64_t h,
+			  const char *key, size_t nkey, uint32_t now)
+{
+	struct item **pp = slot_of(sh, h, key, nkey);
+
+	if (*pp && is_dead(sh, *pp, now)) {
+		if (!((*pp)->iflags & IT_FETCHED))
+			sh->st.expired_unfetched++;
+		sh->st.reclaimed++;
+		unlink_item(s, sh, pp);
+		return slot_of(sh, h, key, nkey);
+	}
+	return pp;
+}
+
+static void fill_meta(const struct item *it, struct st_meta *m)
+{
+	m->flags = it->flags;
+	m->cas = it->cas;
+	m->exptime = it->exptime;
+	m->atime = it->atime;
+	m->fetched = it->iflags & IT_FETCHED;
+	m->cls = it->cls;
+	m->total = (uint32_t)total_of(it->nkey, it->nbytes);
+	m->nbytes = it->nbytes;
+}
+
+static void bump(struct shard *sh, struct item *it, uint32_t now)
+{
+	struct cls *c = &sh->cls[it->cls];
+
+	it->atime = now;
+	if (c->head != it) {
+		lru_unlink(c, it);
+		lru_push(c, it);
+	}
+}
+
+bool store_get(struct store *s, const char *key, size_t nkey, uint32_t now,
+	       const uint32_t *touch, struct st_meta *m, struct buf *val)
+{
+	uint64_t h = hash(key, nkey);
+	struct shard *sh = shard_of(s, h);
+	struct item *it;
+
+	pthread_mutex_lock(&sh->lock);
+	it = *find(s, sh, h, key, nkey, now);
+	if (!it) {
+		pthread_mutex_unlock(&sh->lock);
+		return false;
+	}
+	if (m)
+		fill_meta(it, m);
+	if (val)
+		buf_add(val, it->data + it->nkey, it->nbytes + 2);
+	if (touch)
+		it->exptime = *touch;
+	it->iflags |= IT_FETCHED;
+	bump(sh, it, now);
+	pthread_mutex_unlock(&sh->lock);
+	return true;
+}
+
+static uint64_t next_cas(struct store *s)
+{
+	return atomic_fetch_add(&s->cas, 1) + 1;
+}
+
+/* Puts a fresh item where *pp points (replacing what is there). */
+static void link_item(struct store *s, struct shard *sh, struct item **pp,
+		      struct item *it)
+{
+	if (*pp) {
+		it->hnext = (*pp)->hnext;
+		(*pp)->hnext = NULL;
+		{
+			struct item *old = *pp;
+
+			lru_unlink(&sh->cls[old->cls], old);
+			sh->st.bytes -= total_of(old->nkey, old->nbytes);
+			if (old->cls == CLS_LARGE)
+				sh->st.large_items--;
+			sh->count--;
+			sh->st.curr_items--;
+			chunk_free(s, sh, old);
+		}
+	} else {
+		it->hnext = NULL;
+	}
+	*pp = it;
+	lru_push(&sh->cls[it->cls], it);
+	sh->count++;
+	sh->st.curr_items++;
+	sh->st.total_items++;
+	sh->st.bytes += total_of(it->nkey, it->nbytes);
+	if (it->cls == CLS_LARGE)
+		sh->st.large_items++;
+	if (sh->count > sh->mask + 1 + (sh->mask + 1) / 2)
+		grow(sh, s);
+}
+
+/* Allocates while keeping `pin` (an existing item we still need) out of
+ * reach of eviction. Re-finds the slot afterwards: eviction may have
+ * changed the chain. */
+static struct item *alloc_pinned(struct store *s, struct shard *sh,
+				 struct item *pin, size_t total, uint32_t now)
+{
+	struct item *it;
+
+	if (pin)
+		lru_unlink(&sh->cls[pin->cls], pin);
+	it = chunk_alloc(s, sh, total, now);
+	if (pin)
+		lru_push(&sh->cls[pin->cls], pin);
+	return it;
+}
+
+enum st_res store_put(struct store *s, enum st_op op, const char *key,
+		      size_t nkey, uint32_t flags, uint32_t exptime,
+		      const char *data, size_t nbytes, uint64_t cas_in,
+		      uint32_t now, uint64_t *cas_out)
+{
+	uint64_t h = hash(key, nkey);
+	struct shard *sh = shard_of(s, h);
+	struct item **pp, *old, *it;
+	size_t total, vlen = nbytes;
+
+	if (nkey > KV_KEY_MAX)
+		return ST_NOT_STORED;
+	pthread_mutex_lock(&sh->lock);
+	pp = find(s, sh, h, key, nkey, now);
+	old = *pp;
+	switch (op) {
+	case ST_ADD:
+		if (old) {
+			/* memcached bumps the existing item on a failed add */
+			bump(sh, old, now);
+			goto not_stored;
+		}
+		break;
+	case ST_REPLACE:
+	case ST_APPEND:
+	case ST_PREPEND:
+		if (!old)
+			goto not_stored;
+		break;
+	case ST_CAS:
+		if (!old) {
+			pthread_mutex_unlock(&sh->lock);
+			return ST_NOT_FOUND;
+		}
+		break;
+	case ST_SET:
+		break;
+	}
+	if ((op == ST_CAS || cas_in) && old && old->cas != cas_in) {
+		pthread_mutex_unlock(&sh->lock);
+		return ST_EXISTS;
+	}
+	if (cas_in && !old && op != ST_CAS) {
+		pthread_mutex_unlock(&sh->lock);
+		return ST_NOT_FOUND;
+	}
+	if (op == ST_APPEND || op == ST_PREPEND)
+		vlen = old->nbytes + nbytes;
+	total = total_of(nkey, vlen);
+	if (total > s->item_max) {
+		pthread_mutex_unlock(&sh->lock);
+		return ST_TOO_LARGE;
+	}
+	it = alloc_pinned(s, sh, old, total, now);
+	if (!it) {
+		pthread_mutex_unlock(&sh->lock);
+		return ST_NO_MEMORY;
+	}
+	it->nkey = (uint8_t)nkey;
+	it->nbytes = (uint32_t)vlen;
+	it->atime = now;
+	it->iflags = 0;
+	memcpy(it->data, key, nkey);
+	if (op == ST_APPEND) {
+		memcpy(it->data + nkey, old->data + nkey, old->nbytes);
+		memcpy(it->data + nkey + old->nbytes, data, nbytes);
+	} else if (op == ST_PREPEND) {
+		memcpy(it->data + nkey, data, nbytes);
+		memcpy(it->data + nkey + nbytes, old->data + nkey, old->nbytes);
+	} else {
+		memcpy(it->data + nkey, data, nbytes);
+	}
+	memcpy(it->data + nkey + vlen, "\r\n", 2);
+	if (op == ST_APPEND || op == ST_PREPEND) {
+		/* appends keep the old flags and expiry, as memcached does */
+		it->flags = old->flags;
+		it->exptime = old->exptime;
+	} else {
+		it->flags = flags;
+		it->exptime = exptime;
+	}
+	it->cas = next_cas(s);
+	if (cas_out)
+		*cas_out = it->cas;
+	link_item(s, sh, slot_of(sh, h, key, nkey), it);
+	pthread_mutex_unlock(&sh->lock);
+	return ST_STORED;
+not_stored:
+	pthread_mutex_unlock(&sh->lock);
+	return ST_NOT_STORED;
+}
+
+enum st_res store_delete(struct store *s, const char *key, size_t nkey,
+			 uint64_t cas_in, uint32_t now)
+{
+	uint64_t h = hash(key, nkey);
+	struct shard *sh = shard_of(s, h);
+	struct item **pp;
+	enum st_res r = ST_NOT_FOUND;
+
+	pthread_mutex_lock(&sh->lock);
+	pp = find(s, sh, h, key, nkey, now);
+	if (*pp) {
+		if (cas_in && (*pp)->cas != cas_in) {
+			r = ST_EXISTS;
+		} else {
+			unlink_item(s, sh, pp);
+			r = ST_DELETED;
+		}
+	}
+	pthread_mutex_unlock(&sh->lock);
+	return r;
+}
+
+enum st_res store_touch(struct store *s, const char *key, size_t nkey,
+			uint32_t exptime, uint32_t now)
+{
+	uint64_t h = hash(key, nkey);
+	struct shard *sh = shard_of(s, h);
+	struct item *it;
+
+	pthread_mutex_lock(&sh->lock);
+	it = *find(s, sh, h, key, nkey, now);
+	if (it) {
+		it->exptime = exptime;
+		bump(sh, it, now);
+	}
+	pthread_mutex_unlock(&sh->lock);
+	return it ? ST_TOUCHED : ST_NOT_FOUND;
+}
+
+bool kv_strtoull(const char *p, const char *end, uint64_t *out)
+{
+	uint64_t v = 0;
+	bool neg = false;
+	const char *d;
+
+	while (p < end && (*p == ' ' || (*p >= '\t' && *p <= '\r')))
+		p++;
+	if (p < end && (*p == '+' || *p == '-'))
+		neg = *p++ == '-';
+	for (d = p; p < end && *p >= '0' && *p <= '9'; p++) {
+		uint64_t n = v * 10 + (uint64_t)(*p - '0');
+
+		if (v > UINT64_MAX / 10 || n < v * 10)
+			return false;
+		v = n;
+	}
+	if (p == d)
+		return false;
+	if (p < end && !(*p == ' ' || (*p >= '\t' && *p <= '\r')))
+		return false;
+	if (neg) {
+		/* strtoull negates; memcached then refuses anything that
+		 * became "negative" as a signed number */
+		v = (uint64_t)0 - v;
+		if ((int64_t)v < 0)
+			return false;
+	}
+	*out = v;
+	return true;
+}
+
+enum st_res store_arith(struct store *s, const char *key, size_t nkey,
+			bool incr, uint64_t delta, uint64_t cas_in,
+			const struct st_autoviv *av, uint32_t now,
+			uint64_t *value, struct st_meta *m)
+{
+	uint64_t h = hash(key, nkey);
+	struct shard *sh = shard_of(s, h);
+	struct item **pp, *it, *nit;
+	char num[24];
+	int len;
+	uint64_t v;
+
+	pthread_mutex_lock(&sh->lock);
+	pp = find(s, sh, h, key, nkey, now);
+	it = *pp;
+	if (!it) {
+		pthread_mutex_unlock(&sh->lock);
+		if (!av || !av->on)
+			return ST_NOT_FOUND;
+		len = snprintf(num, sizeof(num), "%llu",
+			       (unsigned long long)av->initial);
+		/* a racing add is fine: report what is stored now */
+		(void)store_put(s, ST_ADD, key, nkey, 0, av->exptime, num,
+				(size_t)len, 0, now, NULL);
+		*value = av->initial;
+		if (m && !store_get(s, key, nkey, now, NULL, m, NULL))
+			memset(m, 0, sizeof(*m));
+		return ST_STORED;
+	}
+	if (cas_in && it->cas != cas_in) {
+		pthread_mutex_unlock(&sh->lock);
+		return ST_EXISTS;
+	}
+	/* the value is followed by "\r\n" in the item, so the parser stops */
+	if (!kv_strtoull(it->data + it->nkey, it->data + it->nkey + it->nbytes + 2, &v)) {
+		pthread_mutex_unlock(&sh->lock);
+		return ST_NON_NUMERIC;
+	}
+	if (incr)
+		v += delta;
+	else
+		v = delta > v ? 0 : v - delta;
+	len = snprintf(num, sizeof(num), "%llu", (unsigned long long)v);
+	if ((uint32_t)len <= it->nbytes) {
+		/* memcached rewrites in place, padding with spaces */
+		memset(it->data + it->nkey, ' ', it->nbytes);
+		memcpy(it->data + it->nkey, num, (size_t)len);
+		it->cas = next_cas(s);
+		bump(sh, it, now);
+	} else {
+		nit = alloc_pinned(s, sh, it, total_of(nkey, (size_t)len), now);
+		if (!nit) {
+			pthread_mutex_unlock(&sh->lock);
+			return ST_NO_MEMORY;
+		}
+		nit->nkey = (uint8_t)nkey;
+		nit->nbytes = (uint32_t)len;
+		nit->atime = now;
+		nit->iflags = it->iflags;
+		nit->flags = it->flags;
+		nit->exptime = it->exptime;
+		memcpy(nit->data, key, nkey);
+		memcpy(nit->data + nkey, num, (size_t)len);
+		memcpy(nit->data + nkey + len, "\r\n", 2);
+		nit->cas = next_cas(s);
+		link_item(s, sh, slot_of(sh, h, key, nkey), nit);
+		it = nit;
+	}
+	*value = v;
+	if (m)
+		fill_meta(it, m);
+	pthread_mutex_unlock(&sh->lock);
+	return ST_STORED;
+}
+
+void store_flush(struct store *s, uint32_t now, uint32_t when)
+{
+	for (int i = 0; i < s->nshards; i++) {
+		struct shard *sh = &s->sh[i];
+
+		pthread_mutex_lock(&sh->lock);
+		if (when && when > now) {
+			sh->flush_when = when;
+		} else {
+			for (uint64_t b = 0; b <= sh->mask; b++)
+				while (sh->tab[b])
+					unlink_item(s, sh, &sh->tab[b]);
+			sh->flush_when = 0;
+		}
+		pthread_mutex_unlock(&sh->lock);
+	}
+}
+
+void store_stats(struct store *s, struct store_stats *out)
+{
+	memset(out, 0, sizeof(*out));
+	for (int i = 0; i < s->nshards; i++) {
+		struct shard *sh = &s->sh[i];
+
+		pthread_mutex_lock(&sh->lock);
+		out->curr_items += sh->st.curr_items;
+		out->total_items += sh->st.total_items;
+		out->bytes += sh->st.bytes;
+		out->evictions += sh->st.evictions;
+		out->reclaimed += sh->st.reclaimed;
+		out->expired_unfetched += sh->st.expired_unfetched;
+		out->evicted_unfetched += sh->st.evicted_unfetched;
+		out->pages += sh->st.pages;
+		out->large_items += sh->st.large_items;
+		out->hash_buckets += sh->mask + 1;
+		pthread_mutex_unlock(&sh->lock);
+	}
+	out->mem_used = atomic_load(&s->mem_used);
+	out->mem_limit = s->mem_limit;
+}
