@@ -1,0 +1,622 @@
+/* irqlab bench: options, checks, and the order of things: build the world,
+ * run the sweep, tear the world down, write the outputs. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "irqlab/mode.h"
+#include "irqlab/perf.h"
+#include "bench.h"
+#include "../cli/cli.h"
+
+volatile sig_atomic_t bench_stop;
+
+static const char *const all_modes[] = { "base", "defer", "napibusy", "busywait", "suspend" };
+
+static void set_defaults_for(struct bench_cfg *c, int level)
+{
+	/* level 0 quick (make demo), 1 default, 2 full */
+	static const double q[] = { 0.2, 0.4, 0.6, 0.8 };
+	static const double d[] = { 0.1, 0.3, 0.5, 0.7, 0.9 };
+	static const double f[] = { 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9 };
+	const double *p = level == 0 ? q : level == 1 ? d : f;
+
+	c->npoints = level == 0 ? 4 : level == 1 ? 5 : 9;
+	for (int i = 0; i < c->npoints; i++)
+		c->fracs[i] = p[i];
+	c->duration = level == 0 ? 1 : level == 1 ? 3 : 10;
+	c->warmup = level == 0 ? 0.5 : level == 1 ? 1 : 2;
+	c->reps = level == 2 ? 5 : 3;
+}
+
+/* Programs live next to the irqlab binary (build/). */
+static void sibling(char *out, size_t len, const char *name)
+{
+	char self[400];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+	if (n <= 0) {
+		snprintf(out, len, "%s", name);
+		return;
+	}
+	self[n] = 0;
+	char *slash = strrchr(self, '/');
+	if (slash)
+		*slash = 0;
+	snprintf(out, len, "%s/%s", self, name);
+}
+
+void bench_defaults(struct bench_cfg *c)
+{
+	time_t now = time(NULL);
+	char ts[32];
+
+	memset(c, 0, sizeof(*c));
+	strftime(ts, sizeof(ts), "%Y%m%d-%H%M%S", localtime(&now));
+	snprintf(c->out_dir, sizeof(c->out_dir), "irqlab-results/%s", ts);
+	snprintf(c->server, sizeof(c->server), "kv");
+	for (int i = 0; i < 5; i++)
+		snprintf(c->modes[i], sizeof(c->modes[i]), "%s", all_modes[i]);
+	c->nmodes = 5;
+	snprintf(c->napi_thread, sizeof(c->napi_thread), "none");
+	c->srv_cpu = 1;
+	c->cli_cpu = 0;
+	set_defaults_for(c, 1);
+	c->connections = 16;
+	c->records = 100000;
+	c->depth = 1;
+	c->noise_limit = 15;
+	c->noise_retries = 1;
+	c->port = 11311;
+	sibling(c->kv_bin, sizeof(c->kv_bin), "irqlab-kv");
+	sibling(c->load_bin, sizeof(c->load_bin), "irqlab-load");
+	sibling(c->shim, sizeof(c->shim), "libirqlab-preload.so");
+	snprintf(c->memcached_bin, sizeof(c->memcached_bin), "/usr/bin/memcached");
+	snprintf(c->remote_bin_dir, sizeof(c->remote_bin_dir), "/usr/local/bin");
+	c->srv_cores = 1;
+	c->client_threads = 1;
+	c->rx_usecs = 8;
+	c->rx_frames = 128;
+}
+
+const char *bench_mode_label(const struct bench_cfg *c, int i)
+{
+	return c->modes[i];
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"usage: irqlab bench [options]      compare the interrupt-handling modes end to end\n"
+"\n"
+"Single host (default): two network namespaces joined by a veth pair, the server\n"
+"on one CPU, irqlab-load on the other; needs root and Linux 6.13+.\n"
+"  -o, --out DIR          output directory (default ./irqlab-results/<timestamp>)\n"
+"      --server NAME      kv (irqlab-kv, default) or memcached (Debian's, under the preload shim)\n"
+"      --modes LIST       comma-separated presets (default all: " IL_MODE_NAMES ")\n"
+"      --mode SPEC        add one mode with knobs, e.g. 'suspend,irq_suspend_timeout=5ms' (repeatable)\n"
+"      --napi-thread HOW  none (default), aligned (threaded NAPI kthread on the server CPU)\n"
+"                         or separate (on the generator CPU)\n"
+"      --quick            short runs (make demo): 1 s runs, 3 reps, 4 sweep points\n"
+"      --full             thorough: 10 s runs, 5 reps, 9 sweep points\n"
+"      --time S           measured seconds per run (0.2..600)\n"
+"      --warmup S         warm-up seconds per run (0..60)\n"
+"      --reps N           repetitions of every point (1..50)\n"
+"      --points LIST      open-loop targets as fractions of the smallest maximum, e.g. 0.1,0.5,0.9\n"
+"                         (each 0.01..1.5; 'none' for closed loop only)\n"
+"      --connections N    connections of the load generator (1..1024, default 16)\n"
+"      --depth N          pipeline depth per connection (1..64, default 1)\n"
+"      --records N        keys, preloaded once per mode (1000..10000000, default 100000)\n"
+"      --srv-cpu N        server CPU (default 1)\n"
+"      --cli-cpu N        load generator CPU (default 0)\n"
+"      --port N           server TCP port (1..65535, default 11311)\n"
+"      --noise-limit PCT  flag a run when other processes took more than PCT%% of a core (default 15)\n"
+"      --noise-retries N  repeat a noisy run up to N times before keeping it flagged (0..10, default 1)\n"
+"      --no-plots         skip gnuplot\n"
+"      --kv PATH, --load PATH, --shim PATH, --memcached PATH   programs to use\n"
+"\n"
+"Across machines (prints a plan; irqlab does not ssh anywhere itself):\n"
+"      --server-host H    server host with the real NIC (ssh destination)\n"
+"      --client-host H    load generator host (repeatable)\n"
+"      --dev DEV          the server's NIC\n"
+"      --srv-cores N      server cores = queues (1..256, default 1)\n"
+"      --client-threads N threads per client host (default 1)\n"
+"      --rates LIST       open-loop targets in QPS, e.g. 100000,200000\n"
+"      --rx-usecs N, --rx-frames N   NIC coalescing of the 'adaptive' case (default 8, 128)\n"
+"      --remote-bin DIR   where irqlab-kv/irqlab-load are on the hosts (default /usr/local/bin)\n"
+"      --dry-run          print the plan as a shell script and exit\n"
+"  -h, --help             this text\n");
+}
+
+enum {
+	O_SERVER = 256, O_MODES, O_MODE, O_NAPI, O_QUICK, O_FULL, O_TIME, O_WARMUP, O_REPS,
+	O_POINTS, O_CONN, O_DEPTH, O_SCPU, O_CCPU, O_PORT, O_NOISE, O_NRETRY, O_NOPLOT,
+	O_KV, O_LOAD, O_SHIM, O_MEMC, O_SHOST, O_CHOST, O_DEV, O_SCORES, O_CTHR, O_RATES,
+	O_RXU, O_RXF, O_RBIN, O_DRY, O_REC,
+};
+
+static const struct option longopts[] = {
+	{ "out", 1, 0, 'o' }, { "server", 1, 0, O_SERVER }, { "modes", 1, 0, O_MODES },
+	{ "mode", 1, 0, O_MODE }, { "napi-thread", 1, 0, O_NAPI }, { "quick", 0, 0, O_QUICK },
+	{ "full", 0, 0, O_FULL }, { "time", 1, 0, O_TIME }, { "warmup", 1, 0, O_WARMUP },
+	{ "reps", 1, 0, O_REPS }, { "points", 1, 0, O_POINTS }, { "connections", 1, 0, O_CONN },
+	{ "depth", 1, 0, O_DEPTH }, { "srv-cpu", 1, 0, O_SCPU }, { "cli-cpu", 1, 0, O_CCPU },
+	{ "port", 1, 0, O_PORT }, { "noise-limit", 1, 0, O_NOISE },
+	{ "noise-retries", 1, 0, O_NRETRY }, { "no-plots", 0, 0, O_NOPLOT },
+	{ "kv", 1, 0, O_KV }, { "load", 1, 0, O_LOAD }, { "shim", 1, 0, O_SHIM },
+	{ "memcached", 1, 0, O_MEMC }, { "server-host", 1, 0, O_SHOST },
+	{ "client-host", 1, 0, O_CHOST }, { "dev", 1, 0, O_DEV }, { "srv-cores", 1, 0, O_SCORES },
+	{ "client-threads", 1, 0, O_CTHR }, { "rates", 1, 0, O_RATES },
+	{ "rx-usecs", 1, 0, O_RXU }, { "rx-frames", 1, 0, O_RXF },
+	{ "remote-bin", 1, 0, O_RBIN }, { "records", 1, 0, O_REC }, { "dry-run", 0, 0, O_DRY }, { "help", 0, 0, 'h' },
+	{ 0, 0, 0, 0 },
+};
+
+static int num(const char *opt, const char *s, double lo, double hi, double *out,
+	       char *err, size_t len)
+{
+	char *end;
+
+	errno = 0;
+	double v = strtod(s, &end);
+	if (errno || end == s || *end || !(v >= lo && v <= hi)) {
+		snprintf(err, len, "--%s: '%s' is not a number in %g..%g", opt, s, lo, hi);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+static int inum(const char *opt, const char *s, int lo, int hi, int *out, char *err, size_t len)
+{
+	double v;
+
+	if (num(opt, s, lo, hi, &v, err, len))
+		return -1;
+	if (v != floor(v)) {
+		snprintf(err, len, "--%s: '%s' is not a whole number in %d..%d", opt, s, lo, hi);
+		return -1;
+	}
+	*out = (int)v;
+	return 0;
+}
+
+static int list(const char *opt, const char *s, double lo, double hi, double *out, int *n,
+		char *err, size_t len)
+{
+	char buf[512], *save, *tok;
+
+	*n = 0;
+	if (!strcmp(s, "none"))
+		return 0;
+	snprintf(buf, sizeof(buf), "%s", s);
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		if (*n == BENCH_MAX_POINTS) {
+			snprintf(err, len, "--%s: at most %d values", opt, BENCH_MAX_POINTS);
+			return -1;
+		}
+		if (num(opt, tok, lo, hi, &out[(*n)++], err, len))
+			return -1;
+	}
+	if (!*n) {
+		snprintf(err, len, "--%s: empty list", opt);
+		return -1;
+	}
+	return 0;
+}
+
+static int add_mode(struct bench_cfg *c, const char *spec, int *custom, char *err, size_t len)
+{
+	struct il_mode m;
+	char e[200];
+
+	if (!*custom) {		/* the first --mode/--modes replaces the default list */
+		c->nmodes = 0;
+		*custom = 1;
+	}
+	if (c->nmodes == BENCH_MAX_MODES) {
+		snprintf(err, len, "--modes: at most %d modes", BENCH_MAX_MODES);
+		return -1;
+	}
+	/* "adaptive" (NIC coalescing) only exists across machines */
+	if (strcmp(spec, "adaptive") && il_mode_parse(spec, &m, e, sizeof(e))) {
+		snprintf(err, len, "--modes: %s", e);
+		return -1;
+	}
+	if (strlen(spec) >= 31) {
+		snprintf(err, len, "--mode: '%s' is longer than 30 characters", spec);
+		return -1;
+	}
+	snprintf(c->modes[c->nmodes++], sizeof(c->modes[0]), "%s", spec);
+	return 0;
+}
+
+static int copy(char *dst, size_t n, const char *opt, const char *s, char *err, size_t len)
+{
+	if (strlen(s) >= n) {
+		snprintf(err, len, "--%s: longer than %zu characters", opt, n - 1);
+		return -1;
+	}
+	memcpy(dst, s, strlen(s) + 1);
+	return 0;
+}
+
+int bench_parse(struct bench_cfg *c, int argc, char **argv, char *err, size_t len)
+{
+	int o, custom = 0, rc = 0, level = -1;
+	int set_time = 0, set_warm = 0, set_reps = 0, set_points = 0;
+	double t_time = 0, t_warm = 0, fr[BENCH_MAX_POINTS];
+	int t_reps = 0, nfr = 0;
+	char buf[512];
+
+	optind = 1;
+	opterr = 0;
+	while (!rc && (o = getopt_long(argc, argv, ":o:h", longopts, NULL)) != -1) {
+		switch (o) {
+		case 'o': rc = copy(c->out_dir, sizeof(c->out_dir), "out", optarg, err, len); break;
+		case O_SERVER:
+			if (strcmp(optarg, "kv") && strcmp(optarg, "memcached")) {
+				snprintf(err, len, "--server: '%s' is not kv or memcached", optarg);
+				rc = -1;
+			} else {
+				snprintf(c->server, sizeof(c->server), "%s", optarg);
+			}
+			break;
+		case O_MODES: {
+			char *save, *tok;
+			snprintf(buf, sizeof(buf), "%s", optarg);
+			for (tok = strtok_r(buf, ",", &save); tok && !rc; tok = strtok_r(NULL, ",", &save))
+				rc = add_mode(c, tok, &custom, err, len);
+			break;
+		}
+		case O_MODE: rc = add_mode(c, optarg, &custom, err, len); break;
+		case O_NAPI:
+			if (strcmp(optarg, "none") && strcmp(optarg, "aligned") && strcmp(optarg, "separate")) {
+				snprintf(err, len, "--napi-thread: '%s' is not none, aligned or separate", optarg);
+				rc = -1;
+			} else {
+				snprintf(c->napi_thread, sizeof(c->napi_thread), "%s", optarg);
+			}
+			break;
+		case O_QUICK: level = 0; c->quick = 1; c->full = 0; break;
+		case O_FULL: level = 2; c->full = 1; c->quick = 0; break;
+		case O_TIME: rc = num("time", optarg, 0.2, 600, &t_time, err, len); set_time = 1; break;
+		case O_WARMUP: rc = num("warmup", optarg, 0, 60, &t_warm, err, len); set_warm = 1; break;
+		case O_REPS: rc = inum("reps", optarg, 1, 50, &t_reps, err, len); set_reps = 1; break;
+		case O_POINTS: rc = list("points", optarg, 0.01, 1.5, fr, &nfr, err, len); set_points = 1; break;
+		case O_CONN: rc = inum("connections", optarg, 1, 1024, &c->connections, err, len); break;
+		case O_DEPTH: rc = inum("depth", optarg, 1, 64, &c->depth, err, len); break;
+		case O_SCPU: rc = inum("srv-cpu", optarg, 0, 4095, &c->srv_cpu, err, len); break;
+		case O_CCPU: rc = inum("cli-cpu", optarg, 0, 4095, &c->cli_cpu, err, len); break;
+		case O_PORT: {
+			int p;
+			rc = inum("port", optarg, 1, 65535, &p, err, len);
+			c->port = (unsigned)p;
+			break;
+		}
+		case O_NOISE: rc = num("noise-limit", optarg, 0, 200, &c->noise_limit, err, len); break;
+		case O_NRETRY: rc = inum("noise-retries", optarg, 0, 10, &c->noise_retries, err, len); break;
+		case O_NOPLOT: c->no_plots = 1; break;
+		case O_KV: rc = copy(c->kv_bin, sizeof(c->kv_bin), "kv", optarg, err, len); break;
+		case O_LOAD: rc = copy(c->load_bin, sizeof(c->load_bin), "load", optarg, err, len); break;
+		case O_SHIM: rc = copy(c->shim, sizeof(c->shim), "shim", optarg, err, len); break;
+		case O_MEMC: rc = copy(c->memcached_bin, sizeof(c->memcached_bin), "memcached", optarg, err, len); break;
+		case O_SHOST: rc = copy(c->server_host, sizeof(c->server_host), "server-host", optarg, err, len); break;
+		case O_CHOST:
+			if (c->nclients == BENCH_MAX_CLIENTS) {
+				snprintf(err, len, "--client-host: at most %d hosts", BENCH_MAX_CLIENTS);
+				rc = -1;
+			} else {
+				rc = copy(c->client_hosts[c->nclients++], sizeof(c->client_hosts[0]),
+					  "client-host", optarg, err, len);
+			}
+			break;
+		case O_DEV: rc = copy(c->dev, sizeof(c->dev), "dev", optarg, err, len); break;
+		case O_SCORES: rc = inum("srv-cores", optarg, 1, 256, &c->srv_cores, err, len); break;
+		case O_CTHR: rc = inum("client-threads", optarg, 1, 256, &c->client_threads, err, len); break;
+		case O_RATES: rc = list("rates", optarg, 1, 1e9, c->rates, &c->nrates, err, len); break;
+		case O_RXU: rc = inum("rx-usecs", optarg, 0, 100000, &c->rx_usecs, err, len); break;
+		case O_RXF: rc = inum("rx-frames", optarg, 0, 100000, &c->rx_frames, err, len); break;
+		case O_RBIN: rc = copy(c->remote_bin_dir, sizeof(c->remote_bin_dir), "remote-bin", optarg, err, len); break;
+		case O_DRY: c->dry_run = 1; break;
+		case O_REC: rc = inum("records", optarg, 1000, 10000000, &c->records, err, len); break;
+		case 'h': return 1;
+		case ':':
+			snprintf(err, len, "option '%s' needs a value", argv[optind - 1]);
+			rc = -1;
+			break;
+		default:
+			snprintf(err, len, "unknown option '%s' (irqlab bench --help)", argv[optind - 1]);
+			rc = -1;
+		}
+	}
+	if (rc)
+		return -1;
+	if (optind < argc) {
+		snprintf(err, len, "unexpected argument '%s' (irqlab bench --help)", argv[optind]);
+		return -1;
+	}
+	/* --quick/--full set the defaults; explicit options win whatever the order */
+	if (level >= 0)
+		set_defaults_for(c, level);
+	if (set_time)
+		c->duration = t_time;
+	if (set_warm)
+		c->warmup = t_warm;
+	if (set_reps)
+		c->reps = t_reps;
+	if (set_points) {
+		c->npoints = nfr;
+		memcpy(c->fracs, fr, sizeof(fr));
+	}
+	if (c->srv_cpu == c->cli_cpu) {
+		snprintf(err, len, "--srv-cpu and --cli-cpu must differ (both %d)", c->srv_cpu);
+		return -1;
+	}
+	if (c->server_host[0] && !c->dev[0]) {
+		snprintf(err, len, "--server-host needs --dev (the server's NIC)");
+		return -1;
+	}
+	if (!c->server_host[0] && (c->nclients || c->dev[0])) {
+		snprintf(err, len, "--client-host and --dev need --server-host");
+		return -1;
+	}
+	for (int m = 0; m < c->nmodes; m++)
+		if (!c->server_host[0] && !strcmp(c->modes[m], "adaptive")) {
+			snprintf(err, len, "--modes: 'adaptive' (NIC coalescing) needs --server-host; veth has no coalescing");
+			return -1;
+		}
+	return 0;
+}
+
+/* ---- checks before touching anything --------------------------------- */
+
+static int kernel_at_least(int maj, int min)
+{
+	struct utsname u;
+	int a = 0, b = 0;
+
+	uname(&u);
+	if (sscanf(u.release, "%d.%d", &a, &b) != 2)
+		return 1;	/* unknown: let the operations themselves fail */
+	return a > maj || (a == maj && b >= min);
+}
+
+static int preflight(const struct bench_cfg *c, char *err, size_t len)
+{
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	int need_suspend = 0, need_napi = 0, need_epoll = 0;
+
+	if (geteuid() != 0) {
+		snprintf(err, len, "needs root: CAP_SYS_ADMIN to create network namespaces and "
+			 "CAP_NET_ADMIN for the veth pair and NAPI settings (try sudo)");
+		return -1;
+	}
+	for (int m = 0; m < c->nmodes; m++) {
+		struct il_mode md;
+		char e[160];
+		if (il_mode_parse(c->modes[m], &md, e, sizeof(e)))
+			continue;
+		need_suspend |= md.irq_suspend_timeout > 0;
+		need_napi |= il_mode_has_napi_knobs(&md);
+		need_epoll |= il_mode_has_epoll_knobs(&md);
+	}
+	if (need_suspend && !kernel_at_least(6, 13)) {
+		snprintf(err, len, "needs Linux 6.13 for irq_suspend_timeout (mode suspend); "
+			 "choose other modes with --modes");
+		return -1;
+	}
+	if (need_napi && !kernel_at_least(6, 13)) {
+		snprintf(err, len, "needs Linux 6.13 for per-NAPI defer_hard_irqs/gro_flush_timeout (napi-set)");
+		return -1;
+	}
+	if (need_epoll && !kernel_at_least(6, 9)) {
+		snprintf(err, len, "needs Linux 6.9 for epoll busy-poll parameters (EPIOCSPARAMS)");
+		return -1;
+	}
+	if (c->srv_cpu >= ncpu || c->cli_cpu >= ncpu) {
+		snprintf(err, len, "--srv-cpu %d / --cli-cpu %d: this machine has CPUs 0..%ld",
+			 c->srv_cpu, c->cli_cpu, ncpu - 1);
+		return -1;
+	}
+	const char *progs[] = { !strcmp(c->server, "kv") ? c->kv_bin : c->memcached_bin, c->load_bin,
+				!strcmp(c->server, "kv") ? NULL : c->shim };
+	for (int i = 0; i < 3; i++)
+		if (progs[i] && access(progs[i], R_OK | (i == 2 ? 0 : X_OK))) {
+			snprintf(err, len, "%s not found (%s)", progs[i],
+				 i == 0 && strcmp(c->server, "kv") ? "install memcached" : "run make");
+			return -1;
+		}
+	return 0;
+}
+
+static int mkdir_p(const char *path)
+{
+	char buf[512];
+
+	snprintf(buf, sizeof(buf), "%s", path);
+	for (char *p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = 0;
+		if (mkdir(buf, 0755) && errno != EEXIST)
+			return -1;
+		*p = '/';
+	}
+	return mkdir(buf, 0755) && errno != EEXIST ? -1 : 0;
+}
+
+/* ---- the run ---------------------------------------------------------- */
+
+static struct world *the_world;
+
+static void teardown(void)
+{
+	struct world *w = the_world;
+
+	if (!w)
+		return;
+	if (w->srv_pid > 0)
+		stop_child(w->srv_pid);
+	w->srv_pid = -1;
+	topo_down(&w->topo);
+}
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	bench_stop = 1;		/* the loops notice, stop children and clean up */
+}
+
+static int run_remote(const struct bench_cfg *c)
+{
+	struct plan p;
+	char err[256];
+
+	if (remote_plan(c, &p, err, sizeof(err))) {
+		fprintf(stderr, "irqlab bench: %s\n", err);
+		return 2;
+	}
+	if (!c->dry_run) {
+		plan_free(&p);
+		fprintf(stderr, "irqlab bench: running across machines is only planned here: "
+			"add --dry-run to print the plan (a shell script to review and run yourself)\n");
+		return 2;
+	}
+	plan_print(stdout, &p);
+	plan_free(&p);
+	return 0;
+}
+
+static void dry_run_local(const struct bench_cfg *c)
+{
+	printf("# irqlab bench (dry run): %d modes x (%d closed + %d open points x %d reps), "
+	       "%g s + %g s warm-up per run, about %.0f s\n", c->nmodes, c->reps, c->npoints,
+	       c->reps, c->duration, c->warmup,
+	       c->nmodes * c->reps * (1 + c->npoints) * (c->duration + c->warmup + 0.5));
+	for (int m = 0; m < c->nmodes; m++) {
+		struct il_mode md;
+		char e[160], buf[256];
+		if (!il_mode_parse(c->modes[m], &md, e, sizeof(e))) {
+			il_mode_format(&md, buf, sizeof(buf));
+			printf("# mode %s: %s\n", c->modes[m], buf);
+		}
+	}
+}
+
+int cmd_bench(int argc, char **argv)
+{
+	static struct bench_cfg c;
+	static struct world w;
+	struct sweep s;
+	char err[512] = "";
+	int rc;
+
+	bench_defaults(&c);
+	rc = bench_parse(&c, argc, argv, err, sizeof(err));
+	if (rc > 0) {
+		usage(stdout);
+		return 0;
+	}
+	if (rc < 0) {
+		fprintf(stderr, "irqlab bench: %s\n", err);
+		return 2;
+	}
+	if (c.server_host[0])
+		return run_remote(&c);
+	if (c.dry_run) {
+		dry_run_local(&c);
+		return 0;
+	}
+	if (preflight(&c, err, sizeof(err))) {
+		fprintf(stderr, "irqlab bench: %s\n", err);
+		return 1;
+	}
+	if (mkdir_p(c.out_dir)) {
+		fprintf(stderr, "irqlab bench: cannot create %s: %s\n", c.out_dir, strerror(errno));
+		return 1;
+	}
+
+	memset(&w, 0, sizeof(w));
+	w.cfg = &c;
+	w.srv_pid = -1;
+	snprintf(w.tmp, sizeof(w.tmp), "%s/logs", c.out_dir);
+	mkdir_p(w.tmp);
+	topo_names(&w.topo, getpid());
+	char plan[700];
+	snprintf(plan, sizeof(plan), "%s/plan.txt", c.out_dir);
+	w.topo.log = fopen(plan, "w");
+	the_world = &w;
+	atexit(teardown);
+	struct sigaction sa = { .sa_handler = on_signal };	/* no SA_RESTART */
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+
+	/* Hardware counters: probe once, say why not. */
+	struct il_perf perf;
+	w.perf_ok = il_perf_open(&perf, c.srv_cpu, w.perf_why, sizeof(w.perf_why)) == 0;
+	if (w.perf_ok)
+		il_perf_close(&perf);
+
+	fprintf(stderr, "irqlab bench: %s, modes", c.server);
+	for (int m = 0; m < c.nmodes; m++)
+		fprintf(stderr, " %s", c.modes[m]);
+	fprintf(stderr, "; server CPU %d, load CPU %d, threaded NAPI %s; output %s\n",
+		c.srv_cpu, c.cli_cpu, c.napi_thread, c.out_dir);
+	if (!w.perf_ok)
+		fprintf(stderr, "irqlab bench: %s; IPC and cycles per query reported as n/a\n", w.perf_why);
+
+	rc = topo_up(&w.topo, err, sizeof(err));
+	if (!rc && strcmp(c.napi_thread, "none"))
+		rc = topo_napi_thread(&w.topo, !strcmp(c.napi_thread, "aligned") ? c.srv_cpu : c.cli_cpu,
+				      err, sizeof(err));
+	struct bench_ops ops = world_ops;
+	ops.ctx = &w;
+	memset(&s, 0, sizeof(s));
+	if (!rc)
+		rc = sweep_run(&c, &ops, &s, err, sizeof(err));
+	progress_done();
+	teardown();	/* before writing: nothing of ours stays up meanwhile */
+	if (rc) {
+		fprintf(stderr, "irqlab bench: %s%s\n", err, bench_stop ? " (cleaned up)" : "");
+		if (s.n) {
+			char e2[256];
+			report_files(&c, &s, &w, e2, sizeof(e2));
+			fprintf(stderr, "irqlab bench: %d completed runs written to %s (partial)\n",
+				s.n, c.out_dir);
+		}
+		sweep_free(&s);
+		if (w.topo.log)
+			fclose(w.topo.log);
+		return bench_stop ? 130 : 1;
+	}
+	report_table(stdout, &c, &s);
+	if (report_files(&c, &s, &w, err, sizeof(err))) {
+		fprintf(stderr, "irqlab bench: %s\n", err);
+		rc = 1;
+	}
+	if (!rc && !c.no_plots) {
+		if (plot_all(&c, &s, err, sizeof(err)) < 0) {
+			fprintf(stderr, "irqlab bench: plots: %s\n", err);
+			rc = 1;
+		}
+	}
+	if (!rc)
+		printf("\nwrote %s/{results.json,results.csv,summary.csv,report.md%s}\n", c.out_dir,
+		       c.no_plots ? "" : ",latency-p99.png,latency-p95.png,cpu.png");
+	sweep_free(&s);
+	if (w.topo.log)
+		fclose(w.topo.log);
+	return rc;
+}

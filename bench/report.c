@@ -1,0 +1,244 @@
+/* What a user reads: the terminal table, results.json/csv, summary.csv and
+ * report.md with the plots. */
+#define _GNU_SOURCE
+#include <math.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <time.h>
+
+#include "irqlab/mode.h"
+#include "bench.h"
+
+#define OFF(f) offsetof(struct il_result, f)
+
+static void spread_line(FILE *f, const struct bench_cfg *c, const struct sweep *s)
+{
+	struct stat3 base = sweep_stat(s, bench_mode_label(c, 0), "closed", 0, OFF(qps));
+
+	fprintf(f, "closed-loop QPS, median [min..max] of %d and ratio to %s:\n", c->reps,
+		bench_mode_label(c, 0));
+	for (int m = 0; m < c->nmodes; m++) {
+		struct stat3 q = sweep_stat(s, bench_mode_label(c, m), "closed", 0, OFF(qps));
+		fprintf(f, "  %-10s %9.0f [%.0f..%.0f]  x%.2f\n", bench_mode_label(c, m),
+			q.med, q.min, q.max, q.med / base.med);
+	}
+}
+
+void report_table(FILE *f, const struct bench_cfg *c, const struct sweep *s)
+{
+	struct il_result r;
+
+	fprintf(f, "\nClosed loop: maximum throughput (medians of %d runs)\n", c->reps);
+	il_result_table_header(f);
+	for (int m = 0; m < c->nmodes; m++)
+		if (!sweep_median_row(s, bench_mode_label(c, m), "closed", 0, &r))
+			il_result_table_row(f, &r);
+	spread_line(f, c, s);
+	if (s->npoints) {
+		fprintf(f, "\nOpen loop: targets at fractions of the smallest maximum (%.0f QPS)\n",
+			s->max_qps);
+		il_result_table_header(f);
+		for (int m = 0; m < c->nmodes; m++)
+			for (int p = 0; p < s->npoints; p++)
+				if (!sweep_median_row(s, bench_mode_label(c, m), "open", s->points[p], &r))
+					il_result_table_row(f, &r);
+	}
+	fprintf(f, "(* = a repetition was flagged: noise, missed target or errors; see results.csv)\n");
+}
+
+static void md_num(FILE *f, double v, int prec)
+{
+	if (isfinite(v))
+		fprintf(f, " %.*f |", prec, v);
+	else
+		fprintf(f, " n/a |");
+}
+
+static void md_rows(FILE *f, const struct bench_cfg *c, const struct sweep *s,
+		    const char *kind, int npoints)
+{
+	fprintf(f, "| mode | target | QPS | QPS min..max | p50 µs | p95 µs | p99 µs | IPC | CPQ "
+		   "| usr %% | sys %% | softirq %% | idle %% | NET_RX/s srv | NET_RX/s gen "
+		   "| IRQ/s srv | cs/s | busy-polled pkts | gen CPU %% | noise %% |\n");
+	fprintf(f, "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+	for (int m = 0; m < c->nmodes; m++) {
+		for (int p = 0; p < (npoints ? npoints : 1); p++) {
+			double t = npoints ? s->points[p] : 0;
+			struct il_result r;
+			struct stat3 q = sweep_stat(s, bench_mode_label(c, m), kind, t, OFF(qps));
+
+			if (sweep_median_row(s, bench_mode_label(c, m), kind, t, &r))
+				continue;
+			fprintf(f, "| %s%s |", r.mode, r.flagged ? " *" : "");
+			if (t > 0)
+				fprintf(f, " %.0f |", t);
+			else
+				fprintf(f, " max |");
+			md_num(f, r.qps, 0);
+			fprintf(f, " %.0f..%.0f |", q.min, q.max);
+			md_num(f, r.p50_us, 0);
+			md_num(f, r.p95_us, 0);
+			md_num(f, r.p99_us, 0);
+			md_num(f, r.ipc, 2);
+			md_num(f, r.cpq, 0);
+			md_num(f, r.cpu_user, 1);
+			md_num(f, r.cpu_sys, 1);
+			md_num(f, r.cpu_softirq, 1);
+			md_num(f, r.cpu_idle, 1);
+			md_num(f, r.softirq_per_s, 0);
+			md_num(f, r.gen_softirq_per_s, 0);
+			md_num(f, r.irq_per_s, 0);
+			md_num(f, r.cs_per_s, 0);
+			md_num(f, r.busy_polled, 0);
+			md_num(f, r.gen_cpu, 0);
+			md_num(f, r.noise_cpu, 1);
+			fputc('\n', f);
+		}
+	}
+}
+
+static FILE *open_out(const struct bench_cfg *c, const char *name, char *err, size_t len)
+{
+	char path[700];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", c->out_dir, name);
+	if (!(f = fopen(path, "w")))
+		snprintf(err, len, "cannot write %s: %m", path);
+	return f;
+}
+
+static void md_report(FILE *f, const struct bench_cfg *c, const struct sweep *s,
+		      const struct world *w)
+{
+	struct utsname u;
+	time_t now = time(NULL);
+	char when[64];
+	int flagged = 0;
+
+	uname(&u);
+	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", gmtime(&now));
+	fprintf(f, "# irqlab bench report\n\n");
+	fprintf(f, "%s, Linux %s (%s), %s.\n\n", when, u.release, u.machine,
+		c->quick ? "quick run (`make demo` / `--quick`): short runs, few repetitions; "
+			   "read it as a demonstration, not a measurement to quote" :
+			   "full run");
+	fprintf(f, "## Setup\n\n");
+	fprintf(f, "- World: two network namespaces (`%s`, `%s`) joined by a veth pair "
+		   "(`%s` / `%s`), GRO on (each veth gets a NAPI), TSO/GSO off (TCP takes "
+		   "the NAPI path), %s <-> %s.\n",
+		w->topo.ns_srv, w->topo.ns_cli, w->topo.dev_srv, w->topo.dev_cli,
+		w->topo.srv_ip, w->topo.cli_ip);
+	fprintf(f, "- Server: %s, one thread, pinned to CPU %d. Load generator: irqlab-load, "
+		   "pinned to CPU %d, %d connections, depth %d.\n",
+		strcmp(c->server, "kv") ? "Debian memcached under libirqlab-preload.so" : "irqlab-kv",
+		c->srv_cpu, c->cli_cpu, c->connections, c->depth);
+	fprintf(f, "- Threaded NAPI: %s%s.\n", c->napi_thread,
+		!strcmp(c->napi_thread, "aligned") ? " (kthread on the server CPU)" :
+		!strcmp(c->napi_thread, "separate") ? " (kthread on the generator CPU)" :
+		" (receive processing runs in softirq on the sending CPU, see below)");
+	fprintf(f, "- Runs: %g s warm-up + %g s measured, %d repetitions per point; "
+		   "open-loop targets at", c->warmup, c->duration, c->reps);
+	for (int i = 0; i < c->npoints; i++)
+		fprintf(f, " %.0f%%", 100 * c->fracs[i]);
+	fprintf(f, " of the smallest closed-loop median (%.0f QPS).\n", s->max_qps);
+	fprintf(f, "- Modes:\n");
+	for (int m = 0; m < c->nmodes; m++) {
+		struct il_mode md;
+		char err[160], buf[256];
+		if (il_mode_parse(c->modes[m], &md, err, sizeof(err)) == 0) {
+			il_mode_format(&md, buf, sizeof(buf));
+			fprintf(f, "  - `%s`: %s\n", c->modes[m], buf);
+		}
+	}
+	fprintf(f, "- Hardware counters: %s.\n\n", w->perf_ok ? "cycles and instructions of the server CPU"
+		: w->perf_why);
+
+	fprintf(f, "## Closed loop: maximum throughput\n\n");
+	md_rows(f, c, s, "closed", 0);
+	fprintf(f, "\n");
+	spread_line(f, c, s);
+	fprintf(f, "\n## Open loop: latency and CPU against load\n\n");
+	md_rows(f, c, s, "open", s->npoints);
+	fprintf(f, "\n![p99 latency](latency-p99.png)\n\n![p95 latency](latency-p95.png)\n\n"
+		   "![server CPU](cpu.png)\n\n");
+	for (int i = 0; i < s->n; i++)
+		flagged += s->rows[i].flagged;
+	fprintf(f, "## Reading it\n\n");
+	fprintf(f, "- Values are medians over repetitions; the plots' error bars span min..max. "
+		   "%d of %d runs were flagged (noise from other processes, a missed open-loop "
+		   "target, or errors); the flags and reasons are in results.csv (`flagged`, `note`).\n",
+		flagged, s->n);
+	fprintf(f, "- Server CPU split: user = server utime / wall, sys = server stime / wall, "
+		   "softirq = the server CPU's softirq time (/proc/stat)%s / wall, idle = 100 - the "
+		   "rest (/proc/stat's idle column under-reports in VMs). See docs/bench.md.\n",
+		!strcmp(c->napi_thread, "aligned") ? " + the NAPI kthread's time" : "");
+	fprintf(f, "- veth has no hardware interrupts: `IRQ/s` counts timer and IPI interrupts only. "
+		   "Without threaded NAPI, the server's receive processing runs in softirq on the "
+		   "*sender's* CPU (the generator's), so the server CPU's NET_RX count stays low in "
+		   "base mode and the generator's is high; busy polling moves that work onto the "
+		   "server CPU (busy-polled packets > 0). These runs show each mechanism at work, "
+		   "not the throughput gains a NIC with real interrupts would show.\n");
+	fprintf(f, "- The machine may be shared and virtualized: compare modes within this run "
+		   "(ratios), not absolute numbers across runs.\n");
+}
+
+static int write_summary(FILE *f, const struct bench_cfg *c, const struct sweep *s)
+{
+	static const struct { const char *name; size_t off; } cols[] = {
+		{ "qps", OFF(qps) }, { "p50_us", OFF(p50_us) }, { "p95_us", OFF(p95_us) },
+		{ "p99_us", OFF(p99_us) }, { "cpu_idle", OFF(cpu_idle) },
+		{ "softirq_per_s", OFF(softirq_per_s) }, { "busy_polled", OFF(busy_polled) },
+	};
+	fprintf(f, "mode,kind,target_qps,n");
+	for (size_t i = 0; i < sizeof(cols) / sizeof(cols[0]); i++)
+		fprintf(f, ",%s_med,%s_min,%s_max", cols[i].name, cols[i].name, cols[i].name);
+	fputc('\n', f);
+	for (int m = 0; m < c->nmodes; m++) {
+		for (int p = -1; p < s->npoints; p++) {
+			double t = p < 0 ? 0 : s->points[p];
+			const char *kind = p < 0 ? "closed" : "open";
+			struct stat3 q = sweep_stat(s, bench_mode_label(c, m), kind, t, OFF(qps));
+			if (!q.n)
+				continue;
+			fprintf(f, "%s,%s,%.0f,%d", bench_mode_label(c, m), kind, t, q.n);
+			for (size_t i = 0; i < sizeof(cols) / sizeof(cols[0]); i++) {
+				struct stat3 v = sweep_stat(s, bench_mode_label(c, m), kind, t, cols[i].off);
+				if (v.n)
+					fprintf(f, ",%.6g,%.6g,%.6g", v.med, v.min, v.max);
+				else
+					fprintf(f, ",,,");
+			}
+			fputc('\n', f);
+		}
+	}
+	return 0;
+}
+
+int report_files(const struct bench_cfg *c, const struct sweep *s,
+		 const struct world *w, char *err, size_t len)
+{
+	FILE *f;
+
+	if (!(f = open_out(c, "results.json", err, len)))
+		return -1;
+	il_result_json(f, s->rows, s->n);
+	fclose(f);
+	if (!(f = open_out(c, "results.csv", err, len)))
+		return -1;
+	il_result_csv_header(f);
+	for (int i = 0; i < s->n; i++)
+		il_result_csv_row(f, &s->rows[i]);
+	fclose(f);
+	if (!(f = open_out(c, "summary.csv", err, len)))
+		return -1;
+	write_summary(f, c, s);
+	fclose(f);
+	if (!(f = open_out(c, "report.md", err, len)))
+		return -1;
+	md_report(f, c, s, w);
+	fclose(f);
+	return 0;
+}

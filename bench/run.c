@@ -1,0 +1,394 @@
+/* One measured run: the load generator against the running server, and
+ * the counters around it. The server is started once per mode
+ * (world_mode_begin) in the server namespace, pinned to the server CPU. */
+#define _GNU_SOURCE
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "irqlab/perf.h"
+#include "irqlab/sysstat.h"
+#include "bench.h"
+
+/* Sleeps up to s seconds; returns early (nonzero) on Ctrl-C or when pid
+ * (if > 0) exits. */
+static int nap(double s, pid_t pid, int *status)
+{
+	double end = now_s() + s;
+
+	while (!bench_stop) {
+		double left = end - now_s();
+		if (pid > 0 && waitpid(pid, status, WNOHANG) == pid)
+			return 2;
+		if (left <= 0)
+			return 0;
+		struct timespec ts = { 0, (long)(fmin(left, 0.02) * 1e9) };
+		nanosleep(&ts, NULL);
+	}
+	return 1;
+}
+
+/* The first number after "key": in a JSON text (the load generator's
+ * report is flat enough for this; docs/load.md). NAN if absent/null. */
+double json_number(const char *json, const char *key)
+{
+	char pat[80];
+	const char *p = json;
+
+	snprintf(pat, sizeof(pat), "\"%s\"", key);
+	while ((p = strstr(p, pat))) {
+		p += strlen(pat);
+		while (isspace((unsigned char)*p))
+			p++;
+		if (*p != ':')
+			continue;
+		p++;
+		while (isspace((unsigned char)*p))
+			p++;
+		char *end;
+		double v = strtod(p, &end);
+		return end == p ? NAN : v;
+	}
+	return NAN;
+}
+
+static char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *buf;
+	long n;
+
+	if (!f)
+		return NULL;
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	rewind(f);
+	buf = malloc((size_t)n + 1);
+	if (buf) {
+		n = (long)fread(buf, 1, (size_t)n, f);
+		buf[n] = 0;
+	}
+	fclose(f);
+	return buf;
+}
+
+/* "suspend,irq_suspend_timeout=5ms" -> IRQLAB_MODE=suspend,
+ * IRQLAB_IRQ_SUSPEND_TIMEOUT=5ms (the preload shim's environment). */
+static int mode_env(const char *spec, char env[][160], int max)
+{
+	char buf[128], *save, *tok;
+	int n = 0;
+
+	snprintf(buf, sizeof(buf), "%s", spec);
+	for (tok = strtok_r(buf, ",", &save); tok && n < max; tok = strtok_r(NULL, ",", &save)) {
+		char *eq = strchr(tok, '=');
+		if (!eq) {
+			snprintf(env[n++], 160, "IRQLAB_MODE=%s", tok);
+			continue;
+		}
+		*eq = 0;
+		int l = snprintf(env[n], 160, "IRQLAB_");
+		for (char *k = tok; *k && l < 150; k++)
+			env[n][l++] = (char)toupper((unsigned char)*k);
+		snprintf(env[n] + l, (size_t)(160 - l), "=%s", eq + 1);
+		n++;
+	}
+	return n;
+}
+
+/* Fills the store once per server start, so every run reads hits. */
+static int preload(struct world *w, char *err, size_t len)
+{
+	const struct bench_cfg *c = w->cfg;
+	char srv[64], rec[32], out[700];
+	int status = 0;
+
+	snprintf(srv, sizeof(srv), "%s:%u", w->topo.srv_ip, c->port);
+	snprintf(rec, sizeof(rec), "%d", c->records);
+	snprintf(out, sizeof(out), "%s/preload.out", w->tmp);
+	char *argv[] = { (char *)c->load_bin, "-s", srv, "--records", rec, "--loadonly", NULL };
+	pid_t gen = spawn_in_ns(w->topo.ns_cli, c->cli_cpu, argv, NULL, out);
+	if (gen < 0) {
+		snprintf(err, len, "could not start %s: %s", c->load_bin, strerror(errno));
+		return -1;
+	}
+	int rc = nap(120, gen, &status);
+	if (rc != 2) {
+		stop_child(gen);
+		snprintf(err, len, rc == 1 ? "interrupted" : "preloading %d records took over 120 s", c->records);
+		return -1;
+	}
+	if (!WIFEXITED(status) || WEXITSTATUS(status)) {
+		char *o = slurp(out);
+		snprintf(err, len, "preloading failed: %.200s", o ? o : "");
+		free(o);
+		return -1;
+	}
+	return 0;
+}
+
+static int world_mode_begin(void *ctx, int mode, char *err, size_t len)
+{
+	struct world *w = ctx;
+	const struct bench_cfg *c = w->cfg;
+	char port[16], out[700];
+	char envbuf[12][160];
+	char *env[16] = { NULL };
+	int ne = 0;
+
+	snprintf(port, sizeof(port), "%u", c->port);
+	snprintf(out, sizeof(out), "%s/server-%d.log", w->tmp, mode);
+	if (!strcmp(c->server, "kv")) {
+		char *argv[] = { (char *)c->kv_bin, "-p", port, "-l", w->topo.srv_ip, "-t", "1",
+				 "--mode", (char *)c->modes[mode], "--dev", w->topo.dev_srv, NULL };
+		w->srv_pid = spawn_in_ns(w->topo.ns_srv, c->srv_cpu, argv, NULL, out);
+	} else {
+		char pre[600], dev[64];
+		int n = mode_env(c->modes[mode], envbuf, 10);
+
+		snprintf(pre, sizeof(pre), "LD_PRELOAD=%s", c->shim);
+		snprintf(dev, sizeof(dev), "IRQLAB_DEV=%s", w->topo.dev_srv);
+		env[ne++] = pre;
+		env[ne++] = dev;
+		for (int i = 0; i < n; i++)
+			env[ne++] = envbuf[i];
+		/* -u root: memcached refuses to run as root otherwise. */
+		char *argv[] = { (char *)c->memcached_bin, "-p", port, "-l", w->topo.srv_ip,
+				 "-U", "0", "-t", "1", "-u", "root", "-m", "1024", NULL };
+		w->srv_pid = spawn_in_ns(w->topo.ns_srv, c->srv_cpu, argv, env, out);
+	}
+	if (w->srv_pid < 0) {
+		snprintf(err, len, "could not start the server: %s", strerror(errno));
+		return -1;
+	}
+	if (w->topo.log)
+		fprintf(w->topo.log, "# server for mode %s: pid %d (%s)\n",
+			c->modes[mode], (int)w->srv_pid, c->server);
+	int rc = wait_listen(w->srv_pid, c->port, 10);
+	if (rc) {
+		char *log = slurp(out);
+		if (log)
+			log[strcspn(log, "\n")] = 0;
+		snprintf(err, len, "server (%s, mode %s) %s: %s", c->server, c->modes[mode],
+			 rc == -ECHILD ? "exited" : "did not listen within 10 s",
+			 log && *log ? log : "(no output)");
+		free(log);
+		stop_child(w->srv_pid);
+		w->srv_pid = -1;
+		return -1;
+	}
+	if (preload(w, err, len)) {
+		stop_child(w->srv_pid);
+		w->srv_pid = -1;
+		return -1;
+	}
+	return 0;
+}
+
+static void world_mode_end(void *ctx, int mode)
+{
+	struct world *w = ctx;
+
+	(void)mode;
+	stop_child(w->srv_pid);
+	w->srv_pid = -1;
+}
+
+struct snap {
+	double t;
+	struct il_proc_time srv, gen, napi;
+	struct il_cpu_time cpu;
+	uint64_t irq_s, irq_g, netrx_s, netrx_g, bpoll;
+};
+
+static void take(struct world *w, pid_t gen, struct snap *s)
+{
+	const struct bench_cfg *c = w->cfg;
+
+	memset(s, 0, sizeof(*s));
+	s->t = now_s();
+	il_proc_time(w->srv_pid, &s->srv);
+	il_proc_time(gen, &s->gen);
+	if (w->topo.napi_pid > 0)
+		il_proc_time(w->topo.napi_pid, &s->napi);
+	il_cpu_time(c->srv_cpu, &s->cpu);
+	il_irq_count(c->srv_cpu, &s->irq_s);
+	il_irq_count(c->cli_cpu, &s->irq_g);
+	il_softirq_count("NET_RX", c->srv_cpu, &s->netrx_s);
+	il_softirq_count("NET_RX", c->cli_cpu, &s->netrx_g);
+	il_netstat(w->srv_pid, "BusyPollRxPackets", &s->bpoll);
+}
+
+#define D(f) ((double)(b->f - a->f))
+
+static void account(struct world *w, const struct snap *a, const struct snap *b,
+		    struct il_result *r)
+{
+	const struct bench_cfg *c = w->cfg;
+	double wall = b->t - a->t;
+	double softirq = il_ticks_to_s(b->cpu.softirq - a->cpu.softirq);
+	struct il_cpu_split sp;
+
+	/* Threaded NAPI on the server CPU is receive work done in a kthread:
+	 * count it with softirq, where it would be without threading. */
+	if (w->topo.napi_pid > 0 && !strcmp(c->napi_thread, "aligned"))
+		softirq += il_ticks_to_s(b->napi.utime + b->napi.stime - a->napi.utime - a->napi.stime);
+	/* With tick accounting a tick that lands in a softirq on top of the
+	 * server counts in both the server's stime and the CPU's softirq
+	 * column. The CPU's system column has no softirq ticks, so it bounds
+	 * the server's own system time (docs/bench.md, "CPU split"). */
+	double stime = il_ticks_to_s(b->srv.stime - a->srv.stime);
+	double cpu_sys = il_ticks_to_s(b->cpu.system - a->cpu.system);
+	il_cpu_split(il_ticks_to_s(b->srv.utime - a->srv.utime), fmin(stime, cpu_sys),
+		     softirq, wall, &sp);
+	r->cpu_user = sp.user;
+	r->cpu_sys = sp.sys;
+	r->cpu_softirq = sp.softirq;
+	r->cpu_idle = sp.idle;
+	r->irq_per_s = D(irq_s) / wall;
+	r->gen_irq_per_s = D(irq_g) / wall;
+	r->softirq_per_s = D(netrx_s) / wall;
+	r->gen_softirq_per_s = D(netrx_g) / wall;
+	r->cs_per_s = (D(srv.vcsw) + D(srv.nvcsw)) / wall;
+	r->busy_polled = D(bpoll);
+	r->gen_cpu = 100 * il_ticks_to_s(b->gen.utime + b->gen.stime - a->gen.utime - a->gen.stime) / wall;
+}
+
+static void load_argv(struct world *w, const struct run_spec *s, char **argv, char bufs[][64])
+{
+	const struct bench_cfg *c = w->cfg;
+	int n = 0, k = 0;
+
+#define ARG(x) (argv[n++] = (char *)(x))
+#define FMT(...) (snprintf(bufs[k], 64, __VA_ARGS__), argv[n++] = bufs[k++])
+	ARG(c->load_bin);
+	ARG("-s");
+	FMT("%s:%u", w->topo.srv_ip, c->port);
+	ARG("--threads");
+	ARG("1");
+	ARG("--connections");
+	FMT("%d", c->connections);
+	ARG("--depth");
+	FMT("%d", c->depth);
+	ARG("--qps");
+	FMT("%.0f", strcmp(s->kind, "closed") ? s->target_qps : 0);
+	ARG("--time");
+	FMT("%g", c->duration);
+	ARG("--warmup");
+	FMT("%g", c->warmup);
+	ARG("--records");
+	FMT("%d", c->records);
+	ARG("--noload");		/* preloaded once per mode */
+	ARG("--json");
+	argv[n] = NULL;
+#undef ARG
+#undef FMT
+}
+
+static int world_run(void *ctx, const struct run_spec *s, struct il_result *r,
+		     char *err, size_t len)
+{
+	struct world *w = ctx;
+	const struct bench_cfg *c = w->cfg;
+	char *argv[32], bufs[12][64], out[700];
+	struct snap a, b;
+	struct il_perf perf = { -1, -1 };
+	int status = 0, perf_on = 0;
+	char top[64] = "";
+
+	snprintf(out, sizeof(out), "%s/load.json", w->tmp);
+	load_argv(w, s, argv, bufs);
+	pid_t gen = spawn_in_ns(w->topo.ns_cli, c->cli_cpu, argv, NULL, out);
+	if (gen < 0) {
+		snprintf(err, len, "could not start %s: %s", c->load_bin, strerror(errno));
+		return -1;
+	}
+	pid_t ours[3] = { w->srv_pid, gen, w->topo.napi_pid };
+	/* Counters cover the generator's measured interval: after its warm-up,
+	 * for its --time. */
+	int rc = nap(c->warmup, gen, &status);
+	if (rc == 0) {
+		struct il_noise *noise = il_noise_start(ours, 3);
+		if (w->perf_ok) {
+			char perr[160];
+			perf_on = il_perf_open(&perf, c->srv_cpu, perr, sizeof(perr)) == 0 &&
+				  il_perf_start(&perf) == 0;
+		}
+		take(w, gen, &a);
+		/* stop a little early so the generator is still running */
+		rc = nap(c->duration * 0.97, gen, &status);
+		take(w, gen, &b);
+		uint64_t nt = il_noise_end(noise, top, sizeof(top));
+		r->noise_cpu = 100 * il_ticks_to_s(nt) / (b.t - a.t);
+		if (perf_on) {
+			uint64_t cyc, ins;
+			if (il_perf_stop(&perf, &cyc, &ins) == 0) {
+				r->cycles = (double)cyc;
+				r->instructions = (double)ins;
+			}
+			il_perf_close(&perf);
+		}
+		account(w, &a, &b, r);
+	}
+	if (rc == 1) {		/* Ctrl-C */
+		stop_child(gen);
+		snprintf(err, len, "interrupted");
+		return -1;
+	}
+	/* Wait for the report: the generator ends by itself after warm-up +
+	 * time (+ drain); give it a bounded grace period. */
+	if (rc != 2 && nap(c->duration + c->warmup + 15, gen, &status) != 2) {
+		stop_child(gen);
+		snprintf(err, len, "%s did not finish in time", c->load_bin);
+		return -1;
+	}
+	char *json = slurp(out);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || !json) {
+		snprintf(err, len, "%s exited with status %d: %.200s", c->load_bin,
+			 WIFEXITED(status) ? WEXITSTATUS(status) : -1, json ? json : "");
+		free(json);
+		return -1;
+	}
+	/* docs/load.md: the first "p50".. is latency_us.get.corrected, i.e.
+	 * gets (97% of requests) measured from their scheduled send time. */
+	r->qps = json_number(json, "qps");
+	r->duration_s = json_number(json, "duration_s");
+	r->requests = json_number(json, "gets") + json_number(json, "sets");
+	r->errors = json_number(json, "errors") + json_number(json, "protocol_errors") +
+		    json_number(json, "unanswered") + json_number(json, "connection_errors");
+	r->p50_us = json_number(json, "p50");
+	r->p95_us = json_number(json, "p95");
+	r->p99_us = json_number(json, "p99");
+	if (strstr(json, "\"fell_behind\": true") && (r->flagged = 1))
+		snprintf(r->note + strlen(r->note), sizeof(r->note) - strlen(r->note),
+			 "%sgenerator fell behind", r->note[0] ? "; " : "");
+	free(json);
+	if (!isfinite(r->qps)) {
+		snprintf(err, len, "%s report has no \"qps\" (see %s)", c->load_bin, out);
+		return -1;
+	}
+	double q = r->qps * (b.t - a.t);
+	if (isfinite(r->cycles) && isfinite(r->instructions) && r->cycles > 0) {
+		r->ipc = r->instructions / r->cycles;
+		if (q > 0) {
+			r->cpq = r->cycles / q;
+			r->ipq = r->instructions / q;
+		}
+	}
+	if (top[0] && r->noise_cpu > c->noise_limit)
+		snprintf(r->note, sizeof(r->note), "noise %d%% (top %.30s)", (int)r->noise_cpu, top);
+	return 0;
+}
+
+const struct bench_ops world_ops = {
+	.mode_begin = world_mode_begin,
+	.mode_end = world_mode_end,
+	.run = world_run,
+};
