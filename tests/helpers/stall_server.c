@@ -1,0 +1,220 @@
+/* A minimal memcached text-protocol responder for the load generator's
+ * tests: gets always miss ("END"), sets are swallowed ("STORED"). Every
+ * --stall-every ms it stops answering for --stall-for ms (a GC pause, a
+ * preempted server), which an open-loop generator must see in its
+ * corrected latency. --garbage answers gets with a line that is not
+ * memcached protocol. Prints "port N" when listening; exits after
+ * --lifetime seconds at the latest.
+ *   stall_server [--port P] [--stall-every MS] [--stall-for MS]
+ *                [--lifetime S] [--garbage] */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAXC 1024
+#define BUF 65536
+
+struct cl {
+	int fd;
+	size_t len;
+	uint64_t skip;	/* set data still to swallow */
+	char buf[BUF];
+};
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void sleep_ms(uint64_t ms)
+{
+	struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000 };
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+static int garbage;
+
+static int put(int fd, const char *out, size_t olen)
+{
+	for (size_t off = 0; off < olen;) {
+		ssize_t n = write(fd, out + off, olen - off);
+
+		if (n <= 0)
+			return -1;
+		off += (size_t)n;
+	}
+	return 0;
+}
+
+/* Answers every complete command in the buffer; -1 closes the client. */
+static int serve(struct cl *c)
+{
+	char out[BUF];
+	size_t pos = 0, olen = 0;
+
+	while (pos < c->len) {
+		char *s = c->buf + pos, *nl;
+		size_t avail = c->len - pos;
+
+		if (c->skip) {
+			size_t take = avail < c->skip ? avail : (size_t)c->skip;
+
+			pos += take;
+			c->skip -= take;
+			if (!c->skip) {
+				if (olen + 8 > sizeof(out)) {
+					if (put(c->fd, out, olen) < 0)
+						return -1;
+					olen = 0;
+				}
+				memcpy(out + olen, "STORED\r\n", 8);
+				olen += 8;
+			}
+			continue;
+		}
+		nl = memchr(s, '\n', avail);
+		if (!nl)
+			break;
+		if (olen + 64 > sizeof(out)) {
+			if (put(c->fd, out, olen) < 0)
+				return -1;
+			olen = 0;
+		}
+		if (!strncmp(s, "get ", 4)) {
+			const char *r = garbage ? "BOGUS\r\n" : "END\r\n";
+
+			memcpy(out + olen, r, strlen(r));
+			olen += strlen(r);
+		} else if (!strncmp(s, "set ", 4)) {
+			/* set KEY FLAGS EXP BYTES: data of BYTES plus \r\n follows */
+			char *sp = memrchr(s, ' ', (size_t)(nl - s));
+
+			c->skip = sp ? strtoull(sp + 1, NULL, 10) + 2 : 2;
+			/* STORED is written once the data is in */
+		} else {
+			memcpy(out + olen, "ERROR\r\n", 7);
+			olen += 7;
+		}
+		pos = (size_t)(nl - c->buf) + 1;
+	}
+	memmove(c->buf, c->buf + pos, c->len - pos);
+	c->len -= pos;
+	return put(c->fd, out, olen);
+}
+
+int main(int argc, char **argv)
+{
+	int port = 0, every = 100, stall = 10, life = 60, one = 1, lfd, ep;
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	socklen_t sl = sizeof(sa);
+	struct epoll_event ev = { .events = EPOLLIN }, evs[64];
+	static struct cl *cls[MAXC];
+	uint64_t start, next;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--garbage")) {
+			garbage = 1;
+			continue;
+		}
+		if (i + 1 >= argc) {
+			fprintf(stderr, "stall_server: %s needs a value\n", argv[i]);
+			return 2;
+		}
+		if (!strcmp(argv[i], "--port"))
+			port = atoi(argv[++i]);
+		else if (!strcmp(argv[i], "--stall-every"))
+			every = atoi(argv[++i]);
+		else if (!strcmp(argv[i], "--stall-for"))
+			stall = atoi(argv[++i]);
+		else if (!strcmp(argv[i], "--lifetime"))
+			life = atoi(argv[++i]);
+		else {
+			fprintf(stderr, "stall_server: unknown option %s\n", argv[i]);
+			return 2;
+		}
+	}
+	if (every < 1 || stall < 0 || life < 1) {
+		fprintf(stderr, "stall_server: --stall-every >= 1, --stall-for >= 0, --lifetime >= 1\n");
+		return 2;
+	}
+	lfd = socket(AF_INET, SOCK_STREAM, 0);
+	setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	sa.sin_port = htons((uint16_t)port);
+	if (bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(lfd, 128) < 0) {
+		perror("stall_server: bind/listen");
+		return 1;
+	}
+	getsockname(lfd, (struct sockaddr *)&sa, &sl);
+	printf("port %d\n", ntohs(sa.sin_port));
+	fflush(stdout);
+	ep = epoll_create1(0);
+	ev.data.fd = lfd;
+	epoll_ctl(ep, EPOLL_CTL_ADD, lfd, &ev);
+	start = now_ms();
+	next = start + (uint64_t)every;
+	while (now_ms() < start + (uint64_t)life * 1000) {
+		uint64_t now = now_ms();
+		int n;
+
+		if (stall && now >= next) {
+			sleep_ms((uint64_t)stall);	/* the stall: nobody is served */
+			next += (uint64_t)every;
+			if (next < now_ms())
+				next = now_ms() + (uint64_t)every;
+			continue;
+		}
+		n = epoll_wait(ep, evs, 64, (int)(next - now) + 1);
+		for (int i = 0; i < n; i++) {
+			int fd = evs[i].data.fd;
+
+			if (fd == lfd) {
+				int cfd = accept(lfd, NULL, NULL);
+
+				if (cfd < 0)
+					continue;
+				if (cfd >= MAXC) {
+					close(cfd);
+					continue;
+				}
+				setsockopt(cfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+				cls[cfd] = calloc(1, sizeof(struct cl));
+				cls[cfd]->fd = cfd;
+				ev.data.fd = cfd;
+				epoll_ctl(ep, EPOLL_CTL_ADD, cfd, &ev);
+				continue;
+			}
+			{
+				struct cl *c = cls[fd];
+				ssize_t r = read(fd, c->buf + c->len, BUF - c->len);
+
+				if (r <= 0 || (c->len += (size_t)r, serve(c) < 0)) {
+					close(fd);
+					free(c);
+					cls[fd] = NULL;
+				}
+			}
+		}
+	}
+	for (int i = 0; i < MAXC; i++)
+		if (cls[i]) {
+			close(i);
+			free(cls[i]);
+		}
+	return 0;
+}

@@ -1,0 +1,63 @@
+#!/bin/sh
+# Open-loop latency is measured from the scheduled send time: against a
+# server that stops for 10 ms every 100 ms, the corrected p99 must show the
+# stall while the uncorrected one (from the actual send) hides it. Also:
+# protocol garbage is counted and reported, never ignored.
+# asan: yes
+. "$IRQLAB_SRC/tests/lib.sh"
+need_cmd perl
+LOAD=$IRQLAB_BUILD/irqlab-load
+STALL=$IRQLAB_BUILD/tests/helpers/stall_server
+[ -x "$LOAD" ] || skip_all "irqlab-load not built"
+[ -x "$STALL" ] || skip_all "stall_server not built"
+T=$(mktemp -d /tmp/irqlab-load-stall.XXXXXX)
+SPID=
+cleanup() { [ -n "$SPID" ] && kill "$SPID" 2>/dev/null; rm -rf "$T"; }
+trap cleanup EXIT INT TERM
+
+start_stall() {	# start_stall ARGS...: sets SPID and PORT
+	"$STALL" --lifetime 30 "$@" > "$T/port" &
+	SPID=$!
+	for _ in 1 2 3 4 5 6 7 8 9 10; do
+		PORT=$(awk '/^port/ {print $2}' "$T/port")
+		[ -n "$PORT" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+json() {	# json FILE PERL-EXPR: prints the expression over the decoded $j
+	perl -MJSON::PP -e 'local $/; open my $f, "<", $ARGV[0] or die; my $j = decode_json(<$f>); print eval($ARGV[1]), "\n"' "$1" "$2"
+}
+
+start_stall --stall-every 100 --stall-for 10 || skip_all "stall_server did not start"
+"$LOAD" -s 127.0.0.1:"$PORT" --noload -q 10000 -c 4 -t 2 --json > "$T/out.json" 2> "$T/err"
+ok $? "open loop against a stalling server runs"
+corr=$(json "$T/out.json" '$j->{latency_us}{get}{corrected}{p99}')
+unc=$(json "$T/out.json" '$j->{latency_us}{get}{uncorrected}{p99}')
+qps=$(json "$T/out.json" '$j->{qps}')
+diag "get p99 corrected ${corr} us, uncorrected ${unc} us, qps ${qps}"
+ok "$(perl -e 'print $ARGV[0] >= 5000 ? 0 : 1' "$corr")" "corrected p99 shows the 10 ms stall (>= 5000 us)"
+ok "$(perl -e 'print $ARGV[0] <= 2000 && $ARGV[0] * 4 <= $ARGV[1] ? 0 : 1' "$unc" "$corr")" \
+	"uncorrected p99 hides it (<= 2000 us and < corrected/4)"
+ok "$(perl -e 'print $ARGV[0] >= 9000 ? 0 : 1' "$qps")" "achieved rate keeps the schedule through stalls (>= 9000 of 10000)"
+is "$(json "$T/out.json" '$j->{totals}{unanswered} + $j->{totals}{protocol_errors}')" 0 "every request answered"
+kill "$SPID"; wait "$SPID" 2>/dev/null; SPID=
+
+# Without stalls both figures agree roughly: the correction only adds what
+# the schedule lost.
+start_stall --stall-for 0 || skip_all "stall_server did not start"
+"$LOAD" -s 127.0.0.1:"$PORT" --noload -q 5000 -c 2 -t 1 --json > "$T/calm.json" 2>/dev/null
+corr=$(json "$T/calm.json" '$j->{latency_us}{get}{corrected}{p50}')
+unc=$(json "$T/calm.json" '$j->{latency_us}{get}{uncorrected}{p50}')
+diag "calm server: get p50 corrected ${corr} us, uncorrected ${unc} us"
+ok "$(perl -e 'print $ARGV[0] >= $ARGV[1] && $ARGV[0] < 5000 ? 0 : 1' "$corr" "$unc")" \
+	"calm server: corrected p50 >= uncorrected, both small"
+kill "$SPID"; wait "$SPID" 2>/dev/null; SPID=
+
+start_stall --stall-for 0 --garbage || skip_all "stall_server did not start"
+"$LOAD" -s 127.0.0.1:"$PORT" --noload -c 2 -t 1 -u 0 > "$T/bad.out" 2> "$T/bad.err"
+rc=$?
+ok "$([ $rc -ne 0 ] && echo 0 || echo 1)" "garbage replies: non-zero exit ($rc)"
+grep -q "protocol error: unknown reply: 'BOGUS'" "$T/bad.err"; ok $? "garbage replies: the error names the reply"
+grep -q "protocol errors" "$T/bad.out"; ok $? "garbage replies: counted in the summary"
+done_testing
