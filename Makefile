@@ -56,8 +56,11 @@ endef
 $(foreach p,$(PROGRAMS),$(eval $(call program_rule,$(p))))
 
 # A unit test links its component's objects (minus main.o) and the library.
+# The pattern sits in a variable: a literal % in a pattern rule's
+# prerequisites would be replaced by the stem.
+MAIN_OBJ_PAT := %/main.o
 .SECONDEXPANSION:
-$(BUILD)/tests/%: tests/unit/%.c $$(filter-out %/main.o,$$(call prog_obj,$$(firstword $$(subst _, ,$$*)))) $(LIBA) tests/tap.h
+$(BUILD)/tests/%: tests/unit/%.c $$(filter-out $$(MAIN_OBJ_PAT),$$(call prog_obj,$$(firstword $$(subst _, ,$$*)))) $(LIBA) tests/tap.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(filter %.c %.o %.a,$^) $(LDLIBS)
 
