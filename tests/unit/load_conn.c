@@ -1,0 +1,134 @@
+/* The reply parser: every reply kind, split at every byte boundary, gives
+ * the same counts; malformed replies are protocol errors, never skipped.
+ * The request writer: exact memcached text-protocol bytes. */
+#include "../../load/load.h"
+#include "tap.h"
+
+static const char stream[] =
+	"VALUE 0000000042 0 5\r\nhello\r\nEND\r\n"	/* get: hit */
+	"END\r\n"					/* get: miss */
+	"STORED\r\n"					/* set */
+	"SERVER_ERROR out of memory\r\n"		/* get: error */
+	"NOT_STORED\r\n"				/* set: refused */
+	"VALUE 0000000007 3 0\r\n\r\nEND\r\n";		/* get: empty value */
+static const enum op ops[] = { OP_GET, OP_GET, OP_SET, OP_GET, OP_SET, OP_GET };
+
+static struct workload w;
+
+static void setup(struct thread *t, struct conn *c)
+{
+	memset(t, 0, sizeof(*t));
+	stats_init(&t->st);
+	conn_init(c, t, 0, 16);
+	for (unsigned i = 0; i < sizeof(ops) / sizeof(ops[0]); i++)
+		conn_add(c, &w, ops[i], 42, 3, 1, 1);
+	conn_flush(c, 2);	/* fd -1: the write fails, the stamps stay */
+}
+
+static void teardown(struct thread *t, struct conn *c)
+{
+	conn_free(c);
+	stats_free(&t->st);
+}
+
+/* Feeds s in pieces of at most chunk bytes, with a first piece of first. */
+static int feed(struct conn *c, const char *s, size_t len, size_t first, size_t chunk,
+		char *err, size_t errlen)
+{
+	size_t off = 0;
+
+	while (off < len) {
+		size_t n = off == 0 && first ? first : chunk;
+
+		if (n > len - off)
+			n = len - off;
+		memcpy(c->rbuf + c->rlen, s + off, n);
+		c->rlen += n;
+		off += n;
+		if (conn_parse(c, 100, err, errlen) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int bad(const char *reply, enum op op, const char *want)
+{
+	struct thread t;
+	struct conn c;
+	char err[200] = "";
+	int rc;
+
+	memset(&t, 0, sizeof(t));
+	stats_init(&t.st);
+	conn_init(&c, &t, 0, 4);
+	conn_add(&c, &w, op, 1, 3, 1, 1);
+	rc = feed(&c, reply, strlen(reply), 0, strlen(reply), err, sizeof(err));
+	conn_free(&c);
+	stats_free(&t.st);
+	if (rc == 0 || !strstr(err, want)) {
+		tap_diag("reply '%s': rc %d, err '%s'", reply, rc, err);
+		return 0;
+	}
+	return 1;
+}
+
+int main(void)
+{
+	struct thread t;
+	struct conn c;
+	char err[200];
+	size_t len = strlen(stream);
+	int all = 1;
+
+	il_dist_parse("10", &w.keysize, NULL, 0);
+	il_dist_parse("3", &w.valuesize, NULL, 0);
+	w.records = 1000;
+	workload_init(&w, err, sizeof(err));
+
+	/* Request bytes. */
+	setup(&t, &c);
+	{
+		const char *want = "get 0000000042\r\nget 0000000042\r\n"
+				   "set 0000000042 0 0 3\r\nabc\r\n";
+
+		ok(!memcmp(c.wbuf, want, strlen(want)), "get and set requests are memcached text");
+		is_int(c.n, 6, "six requests outstanding");
+		is_int(c.ring[c.head].sent, 2, "send time stamped at flush");
+		is_int(c.ring[c.head].sched, 1, "scheduled time kept (open loop)");
+	}
+	teardown(&t, &c);
+
+	/* Whole stream, then every two-piece split, then byte by byte. */
+	for (size_t first = 0; first < len; first++) {
+		setup(&t, &c);
+		if (feed(&c, stream, len, first, first ? len : 1, err, sizeof(err)) < 0) {
+			tap_diag("split %zu: %s", first, err);
+			all = 0;
+		}
+		all &= t.tot.gets == 3 && t.tot.misses == 1 && t.tot.sets == 2 &&
+		       t.tot.set_failed == 1 && t.tot.errors == 1 && c.n == 0 && c.rlen == 0;
+		if (first == 0) {
+			is_int(t.tot.gets, 3, "byte by byte: 3 answered gets (the error is counted apart)");
+			is_int(il_hist_count(t.st.lat[OP_GET][0]), 3, "3 get latencies (the error is not one)");
+			is_int(il_hist_max(t.st.lat[OP_GET][0]), 99, "corrected latency from the schedule (100-1)");
+			is_int(il_hist_max(t.st.lat[OP_GET][1]), 98, "uncorrected from the send (100-2)");
+			is_int(t.st.errors, 1, "server error counted");
+		}
+		teardown(&t, &c);
+	}
+	ok(all, "every split of the reply stream gives 3 gets, 1 miss, 2 sets, 1 refused, 1 error");
+
+	ok(bad("VALUE 0000000001 0 5\r\nhelloXX\r\nEND\r\n", OP_GET, "value not followed by CRLF"),
+	   "value longer than announced: protocol error");
+	ok(bad("STORED\r\n", OP_GET, "unexpected STORED"), "STORED for a get: protocol error");
+	ok(bad("END\r\n", OP_SET, "unexpected END"), "END for a set: protocol error");
+	ok(bad("WHAT\r\n", OP_GET, "unknown reply: 'WHAT'"), "unknown reply: protocol error");
+	ok(bad("END\n", OP_GET, "CRLF"), "bare LF: protocol error");
+	ok(bad("END\r\nEND\r\n", OP_GET, "unexpected END"), "extra reply: protocol error");
+	ok(bad("STORED\r\nSTORED\r\n", OP_SET, "unexpected STORED"), "extra set reply: protocol error");
+	ok(bad("ERROR\r\nERROR\r\n", OP_SET, "reply without a request"), "extra error reply: protocol error");
+	ok(bad("VALUE 0000000001 0 x\r\n", OP_GET, "bad VALUE length"), "bad length: protocol error");
+
+	workload_free(&w);
+	return tap_done();
+}
