@@ -606,6 +606,10 @@ int cmd_bench(int argc, char **argv)
 		fprintf(stderr, "irqlab bench: %s\n", err);
 		rc = 1;
 	}
+	if (!rc && !c.no_plots && s.npoints == 0) {
+		printf("\nno open-loop points (--points none): no plots\n");
+		c.no_plots = 1;
+	}
 	if (!rc && !c.no_plots) {
 		if (plot_all(&c, &s, err, sizeof(err)) < 0) {
 			fprintf(stderr, "irqlab bench: plots: %s\n", err);

@@ -146,8 +146,11 @@ static int world_mode_begin(void *ctx, int mode, char *err, size_t len)
 	snprintf(port, sizeof(port), "%u", c->port);
 	snprintf(out, sizeof(out), "%s/server-%d.log", w->tmp, mode);
 	if (!strcmp(c->server, "kv")) {
+		char cpu[16];
+		snprintf(cpu, sizeof(cpu), "%d", c->srv_cpu);
 		char *argv[] = { (char *)c->kv_bin, "-p", port, "-l", w->topo.srv_ip, "-t", "1",
-				 "--mode", (char *)c->modes[mode], "--dev", w->topo.dev_srv, NULL };
+				 "--cpus", cpu, "-m", "1024", "--mode", (char *)c->modes[mode],
+				 "--dev", w->topo.dev_srv, NULL };
 		w->srv_pid = spawn_in_ns(w->topo.ns_srv, c->srv_cpu, argv, NULL, out);
 	} else {
 		char pre[600], dev[64];
@@ -171,6 +174,8 @@ static int world_mode_begin(void *ctx, int mode, char *err, size_t len)
 	if (w->topo.log)
 		fprintf(w->topo.log, "# server for mode %s: pid %d (%s)\n",
 			c->modes[mode], (int)w->srv_pid, c->server);
+	if (w->topo.log)
+		fflush(w->topo.log);
 	int rc = wait_listen(w->srv_pid, c->port, 10);
 	if (rc) {
 		char *log = slurp(out);
@@ -366,9 +371,12 @@ static int world_run(void *ctx, const struct run_spec *s, struct il_result *r,
 	r->p50_us = json_number(json, "p50");
 	r->p95_us = json_number(json, "p95");
 	r->p99_us = json_number(json, "p99");
-	if (strstr(json, "\"fell_behind\": true") && (r->flagged = 1))
+	if (strstr(json, "\"fell_behind\": true")) {
+		/* the open-loop schedule was not kept: flag, do not trust */
+		r->flagged = 1;
 		snprintf(r->note + strlen(r->note), sizeof(r->note) - strlen(r->note),
 			 "%sgenerator fell behind", r->note[0] ? "; " : "");
+	}
 	free(json);
 	if (!isfinite(r->qps)) {
 		snprintf(err, len, "%s report has no \"qps\" (see %s)", c->load_bin, out);
