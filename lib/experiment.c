@@ -1,0 +1,475 @@
+/* Experiment description: defaults, a table of keys that drives the config
+ * parser, the command-line overrides, the writer and the help text. */
+#define _GNU_SOURCE
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "irqlab/experiment.h"
+
+enum ktype { K_INT, K_U64, K_TIME, K_DBL, K_STR, K_ENUM };
+
+struct key {
+	const char *section, *name;
+	enum ktype type;
+	size_t off, size;	/* size: strings */
+	double min, max;
+	const char *enums;	/* K_ENUM: comma-separated names, value = index */
+	const char *help;
+};
+
+#define OFF(f) offsetof(struct il_experiment, f)
+#define SZ(f) sizeof(((struct il_experiment *)0)->f)
+#define MAXT 4294967295.0
+static const struct key keys[] = {
+	{ "experiment", "name", K_STR, OFF(name), SZ(name), 0, 0, NULL, "label" },
+	{ "experiment", "source", K_STR, OFF(source_note), SZ(source_note), 0, 0, NULL,
+	  "where the setup and its published figures come from" },
+	{ "machine", "cores", K_INT, OFF(cores), 0, 1, 256, NULL, "server cores" },
+	{ "machine", "freq_ghz", K_DBL, OFF(freq_ghz), 0, 0.1, 10, NULL, "core clock, GHz" },
+	{ "nic", "queues", K_INT, OFF(queues), 0, 1, 256, NULL, "receive queues (RSS)" },
+	{ "nic", "ring_size", K_INT, OFF(ring_size), 0, 1, 65536, NULL, "descriptors per ring" },
+	{ "nic", "coalesce", K_ENUM, OFF(coalesce), 0, 0, 0, "static,adaptive",
+	  "hardware interrupt coalescing" },
+	{ "nic", "rx_usecs", K_TIME, OFF(rx_usecs), 0, 0, 1e9, NULL,
+	  "static coalescing delay (bare number = us)" },
+	{ "nic", "rx_frames", K_INT, OFF(rx_frames), 0, 0, 65535, NULL,
+	  "static coalescing frame count (0 = no frame limit)" },
+	{ "nic", "affinity", K_ENUM, OFF(affinity), 0, 0, 0, "aligned,packed",
+	  "IRQ of queue i on app core i, or on the other cores" },
+	{ "kernel", "napi_weight", K_INT, OFF(napi_weight), 0, 1, 65535, NULL, "packets per poll" },
+	{ "kernel", "netdev_budget", K_INT, OFF(netdev_budget), 0, 1, 1000000, NULL,
+	  "packets per net_rx_action round" },
+	{ "kernel", "netdev_budget_usecs", K_TIME, OFF(netdev_budget_usecs), 0, 1000, 1e9, NULL,
+	  "time per net_rx_action round (bare number = us)" },
+	{ "kernel", "threaded", K_INT, OFF(threaded), 0, 0, 1, NULL, "threaded NAPI" },
+	{ "kernel", "maxevents", K_INT, OFF(maxevents), 0, 1, 65536, NULL,
+	  "epoll_wait maxevents of the application" },
+	{ "mode", "spec", K_STR, OFF(mode_spec), SZ(mode_spec), 0, 0, NULL,
+	  "mode preset[,knob=value...] as `irqlab bench --mode`" },
+	{ "workload", "load", K_ENUM, OFF(load), 0, 0, 0, "closed,open", "client loop" },
+	{ "workload", "conns", K_INT, OFF(conns), 0, 1, 1000000, NULL, "connections" },
+	{ "workload", "depth", K_INT, OFF(depth), 0, 1, 1024, NULL,
+	  "outstanding requests per connection (closed loop)" },
+	{ "workload", "qps", K_DBL, OFF(qps), 0, 1, 1e9, NULL, "open loop target rate" },
+	{ "workload", "ia", K_STR, OFF(ia_spec), SZ(ia_spec), 0, 0, NULL,
+	  "open loop inter-arrival shape: exponential or fb_ia" },
+	{ "workload", "service", K_STR, OFF(service_spec), SZ(service_spec), 0, 0, NULL,
+	  "user instructions per request, a distribution (dist.h syntax)" },
+	{ "workload", "wire", K_TIME, OFF(wire_ns), 0, 0, 1e9, NULL,
+	  "one-way client stack + wire delay (bare number = ns)" },
+	{ "run", "time", K_TIME, OFF(time_ns), 0, 1e5, 1e12, NULL,
+	  "simulated time measured (bare number = s)" },
+	{ "run", "warmup", K_TIME, OFF(warmup_ns), 0, 0, 1e12, NULL,
+	  "simulated time before measuring (bare number = s)" },
+	{ "run", "seed", K_U64, OFF(seed), 0, 0, 1.8e19, NULL, "random seed" },
+#define C(f, lo, hi, h) { "cost", #f, K_DBL, OFF(cost.f), 0, lo, hi, NULL, h }
+	C(ipc0, 0.05, 8, "IPC of unpolluted work"),
+	C(ipc_spin, 0.05, 8, "IPC of an empty polling loop"),
+	C(sys_req, 0, 1e7, "instructions: recv + send syscalls per request"),
+	C(epoll, 0, 1e7, "instructions: one epoll_wait call"),
+	C(rx_pkt, 0, 1e7, "instructions: receive path per packet"),
+	C(poll, 0, 1e7, "instructions: napi->poll call, fixed part"),
+	C(irq, 0, 1e7, "instructions: hard IRQ"),
+	C(softirq, 0, 1e7, "instructions: softirq entry/exit + net_rx_action"),
+	C(wake, 0, 1e7, "instructions: try_to_wake_up (waker pays)"),
+	C(cs, 0, 1e7, "instructions: context switch out+in (sleeper pays)"),
+	C(timer, 0, 1e7, "instructions: hrtimer interrupt"),
+	C(pen_async, 0, 1e8, "cycles: pollution per asynchronous interruption"),
+	C(pen_kern, 0, 1e8, "cycles: cold caches met by each interrupt's handler path"),
+	C(pen_pkt, 0, 1e8, "cycles: pollution per packet processed asynchronously"),
+	C(pen_wake, 0, 1e8, "cycles: pollution after a sleep"),
+#undef C
+};
+#define NKEYS (sizeof(keys) / sizeof(keys[0]))
+
+void il_exp_defaults(struct il_experiment *e)
+{
+	memset(e, 0, sizeof(*e));
+	snprintf(e->name, sizeof(e->name), "default");
+	e->cores = 8;
+	e->freq_ghz = 3.0;
+	e->queues = 8;
+	e->ring_size = 1024;
+	e->coalesce = IL_COAL_STATIC;
+	e->rx_usecs = 1000;
+	e->rx_frames = 0;
+	e->affinity = IL_AFF_ALIGNED;
+	e->napi_weight = 64;
+	e->netdev_budget = 300;
+	e->netdev_budget_usecs = 2000000;
+	e->threaded = 0;
+	e->maxevents = 32;	/* libevent's initial epoll array */
+	snprintf(e->mode_spec, sizeof(e->mode_spec), "base");
+	e->load = IL_LOAD_CLOSED;
+	e->conns = 256;
+	e->depth = 1;
+	e->qps = 200000;
+	snprintf(e->ia_spec, sizeof(e->ia_spec), "exponential:1");
+	snprintf(e->service_spec, sizeof(e->service_spec), "exponential:0.0002");
+	e->wire_ns = 10000;
+	e->time_ns = 200000000;
+	e->warmup_ns = 20000000;
+	e->seed = 1;
+	/* Fitted on the thesis table; docs/sim.md gives the fit. */
+	e->cost = (struct il_cost){
+		.ipc0 = 0.92, .ipc_spin = 1.5, .sys_req = 9000, .epoll = 1500,
+		.rx_pkt = 5500, .poll = 600, .irq = 900, .softirq = 500,
+		.wake = 1200, .cs = 2500, .timer = 600,
+		.pen_async = 4000, .pen_kern = 4000, .pen_pkt = 0, .pen_wake = 2000,
+	};
+}
+
+static const struct key *find_key(const char *section, const char *name,
+				  int *ambiguous)
+{
+	const struct key *hit = NULL;
+
+	*ambiguous = 0;
+	for (size_t i = 0; i < NKEYS; i++) {
+		if (strcmp(keys[i].name, name) ||
+		    (section && strcmp(keys[i].section, section)))
+			continue;
+		if (hit)
+			*ambiguous = 1;
+		hit = &keys[i];
+	}
+	return hit;
+}
+
+static void range_str(const struct key *k, char *buf, size_t len)
+{
+	if (k->type == K_ENUM)
+		snprintf(buf, len, "one of %s", k->enums);
+	else if (k->type == K_STR)
+		snprintf(buf, len, "a string under %zu bytes", k->size);
+	else if (k->type == K_TIME)
+		snprintf(buf, len, "%.0f..%.0f ns (ns/us/ms/s suffix)", k->min, k->max);
+	else
+		snprintf(buf, len, "%g..%g", k->min, k->max);
+}
+
+/* Bare numbers of a time key are in the key's natural unit. */
+static uint64_t time_unit(const struct key *k)
+{
+	if (!strcmp(k->section, "run"))
+		return 1000000000ULL;
+	if (!strcmp(k->name, "rx_usecs") || !strcmp(k->name, "netdev_budget_usecs"))
+		return 1000ULL;
+	return 1;
+}
+
+static int set_key(struct il_experiment *e, const struct key *k,
+		   const char *val, char *err, size_t errlen)
+{
+	char *p = (char *)e + k->off, *end, range[96];
+	double d;
+
+	range_str(k, range, sizeof(range));
+	switch (k->type) {
+	case K_STR:
+		if (strlen(val) >= k->size)
+			goto bad;
+		strcpy(p, val);
+		return 0;
+	case K_ENUM: {
+		const char *s = k->enums;
+		size_t n = strlen(val);
+
+		for (int idx = 0; s; idx++) {
+			if (!strncmp(s, val, n) && (s[n] == ',' || !s[n]) && n) {
+				*(int *)p = idx;
+				return 0;
+			}
+			s = strchr(s, ',');
+			s = s ? s + 1 : NULL;
+		}
+		goto bad;
+	}
+	case K_TIME: {
+		uint64_t ns;
+		char buf[64];
+
+		/* Fractional bare seconds ("0.5") are handy for run times. */
+		if (strchr(val, '.') && strlen(val) < sizeof(buf)) {
+			errno = 0;
+			d = strtod(val, &end);
+			if (errno || end == val)
+				goto bad;
+			snprintf(buf, sizeof(buf), "%s", end);
+			uint64_t unit = time_unit(k);
+			if (!strcmp(buf, "ns")) unit = 1;
+			else if (!strcmp(buf, "us")) unit = 1000;
+			else if (!strcmp(buf, "ms")) unit = 1000000;
+			else if (!strcmp(buf, "s")) unit = 1000000000;
+			else if (*buf) goto bad;
+			d *= (double)unit;
+			if (d < k->min || d > k->max)
+				goto bad;
+			*(uint64_t *)p = (uint64_t)llround(d);
+			return 0;
+		}
+		if (il_parse_time_ns(val, time_unit(k), &ns) ||
+		    (double)ns < k->min || (double)ns > k->max)
+			goto bad;
+		*(uint64_t *)p = ns;
+		return 0;
+	}
+	case K_INT:
+	case K_U64:
+	case K_DBL:
+		errno = 0;
+		d = strtod(val, &end);
+		if (errno || end == val || *end || !isfinite(d) || d < k->min ||
+		    d > k->max)
+			goto bad;
+		if (k->type == K_INT) {
+			if (d != floor(d))
+				goto bad;
+			*(int *)p = (int)d;
+		} else if (k->type == K_U64) {
+			unsigned long long u = strtoull(val, &end, 10);
+			if (*end)
+				goto bad;
+			*(uint64_t *)p = u;
+		} else {
+			*(double *)p = d;
+		}
+		return 0;
+	}
+bad:
+	snprintf(err, errlen, "%s.%s: '%s' invalid, allowed %s", k->section,
+		 k->name, val, range);
+	return -1;
+}
+
+int il_exp_set(struct il_experiment *e, const char *key, const char *val,
+	       char *err, size_t errlen)
+{
+	char sect[32] = "", name[64];
+	const char *dot = strchr(key, '.');
+	const struct key *k;
+	int amb;
+
+	if (dot) {
+		if ((size_t)(dot - key) >= sizeof(sect) || strlen(dot + 1) >= sizeof(name))
+			goto unknown;
+		memcpy(sect, key, (size_t)(dot - key));
+		sect[dot - key] = '\0';
+		snprintf(name, sizeof(name), "%s", dot + 1);
+	} else {
+		if (strlen(key) >= sizeof(name))
+			goto unknown;
+		snprintf(name, sizeof(name), "%s", key);
+	}
+	/* [mode] also takes every knob of mode.h, applied after the spec. */
+	if (!strcmp(sect, "mode") && strcmp(name, "spec")) {
+		size_t n = strlen(e->mode_spec);
+		struct il_mode m;
+
+		/* Check the knob alone; cross-knob rules wait for il_exp_finish. */
+		il_mode_preset("base", &m);
+		if (il_mode_set(&m, name, val, err, errlen))
+			return -1;
+		if (n + strlen(name) + strlen(val) + 3 >= sizeof(e->mode_spec)) {
+			snprintf(err, errlen, "mode: too many knobs");
+			return -1;
+		}
+		snprintf(e->mode_spec + n, sizeof(e->mode_spec) - n, ",%s=%s",
+			 name, val);
+		return 0;
+	}
+	k = find_key(*sect ? sect : NULL, name, &amb);
+	if (k && !amb)
+		return set_key(e, k, val, err, errlen);
+unknown:
+	snprintf(err, errlen, "unknown or ambiguous key '%s' (see --help-config)", key);
+	return -1;
+}
+
+static char *trim(char *s)
+{
+	char *end;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	end = s + strlen(s);
+	while (end > s && isspace((unsigned char)end[-1]))
+		*--end = '\0';
+	return s;
+}
+
+int il_exp_load_string(struct il_experiment *e, const char *text,
+		       const char *what, char *err, size_t errlen)
+{
+	char sect[32] = "", line[512], full[128], msg[256];
+	const char *p = text;
+	int lineno = 0;
+
+	while (*p) {
+		size_t n = strcspn(p, "\n");
+
+		lineno++;
+		if (n >= sizeof(line)) {
+			snprintf(err, errlen, "%s:%d: line too long", what, lineno);
+			return -1;
+		}
+		memcpy(line, p, n);
+		line[n] = '\0';
+		p += n + (p[n] == '\n');
+		char *hash = strchr(line, '#');
+		if (hash)
+			*hash = '\0';
+		char *s = trim(line);
+		if (!*s)
+			continue;
+		if (*s == '[') {
+			char *close = strchr(s, ']');
+			if (!close || close[1] || close - s - 1 >= (long)sizeof(sect)) {
+				snprintf(err, errlen, "%s:%d: bad section header", what, lineno);
+				return -1;
+			}
+			*close = '\0';
+			snprintf(sect, sizeof(sect), "%s", s + 1);
+			continue;
+		}
+		char *eq = strchr(s, '=');
+		if (!eq || !*sect) {
+			snprintf(err, errlen, "%s:%d: expected key = value inside a [section]",
+				 what, lineno);
+			return -1;
+		}
+		*eq = '\0';
+		char *k = trim(s), *v = trim(eq + 1);
+		snprintf(full, sizeof(full), "%s.%s", sect, k);
+		if (il_exp_set(e, full, v, msg, sizeof(msg))) {
+			snprintf(err, errlen, "%s:%d: %s", what, lineno, msg);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int il_exp_load(struct il_experiment *e, const char *path, char *err,
+		size_t errlen)
+{
+	FILE *f = fopen(path, "r");
+	char *buf;
+	long n;
+	int rc;
+
+	if (!f) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fseek(f, 0, SEEK_END) || (n = ftell(f)) < 0 || n > (1 << 20) ||
+	    fseek(f, 0, SEEK_SET)) {
+		snprintf(err, errlen, "%s: unreadable or larger than 1 MiB", path);
+		fclose(f);
+		return -1;
+	}
+	buf = malloc((size_t)n + 1);
+	if (!buf || fread(buf, 1, (size_t)n, f) != (size_t)n) {
+		snprintf(err, errlen, "%s: read failed", path);
+		free(buf);
+		fclose(f);
+		return -1;
+	}
+	buf[n] = '\0';
+	fclose(f);
+	rc = il_exp_load_string(e, buf, path, err, errlen);
+	free(buf);
+	return rc;
+}
+
+int il_exp_finish(struct il_experiment *e, char *err, size_t errlen)
+{
+	char msg[200];
+
+	if (il_mode_parse(e->mode_spec, &e->mode, msg, sizeof(msg))) {
+		snprintf(err, errlen, "mode.spec: %s", msg);
+		return -1;
+	}
+	if (il_dist_parse(e->ia_spec, &e->ia, msg, sizeof(msg))) {
+		snprintf(err, errlen, "workload.ia: %s", msg);
+		return -1;
+	}
+	if (il_dist_parse(e->service_spec, &e->service, msg, sizeof(msg))) {
+		snprintf(err, errlen, "workload.service: %s", msg);
+		return -1;
+	}
+	if (!(il_dist_mean(&e->service) >= 0)) {
+		snprintf(err, errlen, "workload.service: '%s' needs a finite mean",
+			 e->service_spec);
+		return -1;
+	}
+	if (e->load == IL_LOAD_OPEN) {
+		double m = il_dist_mean(&e->ia);
+		if (!(m > 0) || !isfinite(m)) {
+			snprintf(err, errlen, "workload.ia: '%s' needs a finite mean",
+				 e->ia_spec);
+			return -1;
+		}
+		il_dist_set_mean(&e->ia, 1e9 / e->qps);	/* ns */
+	}
+	if (e->queues > e->cores) {
+		snprintf(err, errlen,
+			 "nic.queues: %d exceeds machine.cores %d (one queue per app core)",
+			 e->queues, e->cores);
+		return -1;
+	}
+	if (e->affinity == IL_AFF_PACKED && e->cores < 2) {
+		snprintf(err, errlen, "nic.affinity: packed needs at least 2 cores");
+		return -1;
+	}
+	return 0;
+}
+
+void il_exp_write(FILE *f, const struct il_experiment *e)
+{
+	const char *sect = "";
+
+	for (size_t i = 0; i < NKEYS; i++) {
+		const struct key *k = &keys[i];
+		const char *p = (const char *)e + k->off;
+
+		if (strcmp(sect, k->section)) {
+			fprintf(f, "%s[%s]\n", i ? "\n" : "", k->section);
+			sect = k->section;
+		}
+		fprintf(f, "%s = ", k->name);
+		switch (k->type) {
+		case K_STR: fprintf(f, "%s\n", p); break;
+		case K_INT: fprintf(f, "%d\n", *(const int *)p); break;
+		case K_U64: fprintf(f, "%" PRIu64 "\n", *(const uint64_t *)p); break;
+		case K_TIME: fprintf(f, "%" PRIu64 "ns\n", *(const uint64_t *)p); break;
+		case K_DBL: fprintf(f, "%.17g\n", *(const double *)p); break;
+		case K_ENUM: {
+			int idx = *(const int *)p;
+			const char *s = k->enums;
+			while (idx-- > 0 && s)
+				s = strchr(s, ',') + 1;
+			fprintf(f, "%.*s\n", (int)strcspn(s, ","), s);
+			break;
+		}
+		}
+	}
+}
+
+void il_exp_keys_help(FILE *f)
+{
+	char range[96];
+
+	for (size_t i = 0; i < NKEYS; i++) {
+		range_str(&keys[i], range, sizeof(range));
+		fprintf(f, "  [%s] %-20s %s (%s)\n", keys[i].section, keys[i].name,
+			keys[i].help, range);
+	}
+	fprintf(f, "  [mode] any knob of mode.h (defer_hard_irqs, gro_flush_timeout, "
+		"irq_suspend_timeout, busy_poll_usecs, busy_poll_budget, "
+		"prefer_busy_poll, wait) is appended to the spec\n");
+}

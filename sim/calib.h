@@ -1,0 +1,28 @@
+/* The published setups the model is fitted on, with their figures. */
+#ifndef IRQLAB_SIM_CALIB_H
+#define IRQLAB_SIM_CALIB_H
+
+#include "irqlab/experiment.h"
+#include "irqlab/result.h"
+
+struct calib_row {
+	const char *name;	/* setup label */
+	const char *source;	/* thesis / cover letter */
+	const char *config;	/* config text on top of the machine's base */
+	const char *base;	/* machine base config text */
+	/* published figures, NAN where not published */
+	double qps, ipc, user, sys, softirq, cpu_busy, p99_us;
+};
+
+extern const struct calib_row calib_rows[];
+extern const int calib_nrows;
+
+/* Builds row i's experiment; sim_time_s > 0 overrides the run time. */
+int calib_experiment(int i, struct il_experiment *e, double sim_time_s,
+		     char *err, size_t errlen);
+
+/* Runs every row, prints published vs simulated with % error, returns the
+ * number of QPS/CPU figures outside tol_pct (and order violations). */
+int calib_run(FILE *out, double sim_time_s, double tol_pct, int json);
+
+#endif

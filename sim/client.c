@@ -1,0 +1,95 @@
+/* Clients. Closed loop: conns x depth requests in flight, each re-sent as
+ * soon as its reply arrives. Open loop: requests at scheduled times
+ * (Poisson or fb_ia inter-arrivals at the target rate), spread round-robin
+ * over the connections, whatever the server does. Latency runs from the
+ * scheduled send time to the reply's arrival, both wire legs included. */
+#include <stdlib.h>
+
+#include "sim.h"
+
+static uint32_t req_alloc(struct sim *s)
+{
+	if (s->free_req == NIL) {
+		/* the pool only grows when more requests are in flight than
+		 * ever before (open loop); amortised, not per event */
+		uint32_t cap = s->cap_reqs * 2;
+		struct sim_req *r = realloc(s->reqs, sizeof(*r) * cap);
+		if (!r)
+			abort();
+		s->reqs = r;
+		for (uint32_t i = s->cap_reqs; i < cap; i++)
+			r[i].next = i + 1 < cap ? i + 1 : NIL;
+		s->free_req = s->cap_reqs;
+		s->cap_reqs = cap;
+	}
+	uint32_t id = s->free_req;
+	s->free_req = s->reqs[id].next;
+	s->reqs[id].next = NIL;
+	s->nreqs++;
+	return id;
+}
+
+static void req_free(struct sim *s, uint32_t id)
+{
+	s->reqs[id].next = s->free_req;
+	s->free_req = id;
+	s->nreqs--;
+}
+
+static void send_req(struct sim *s, uint32_t id, sim_t sched)
+{
+	s->reqs[id].sched = sched;
+	if (s->measuring)
+		s->st.sent++;
+	evq_push(&s->q, sched + s->e->wire_ns, EV_RX, id, 0);
+}
+
+void client_start(struct sim *s)
+{
+	const struct il_experiment *e = s->e;
+
+	if (e->load == IL_LOAD_OPEN) {
+		evq_push(&s->q, 0, EV_ARRIVAL, 0, 0);
+		return;
+	}
+	for (int c = 0; c < e->conns; c++) {
+		for (int d = 0; d < e->depth; d++) {
+			uint32_t id = req_alloc(s);
+			s->reqs[id].conn = (uint32_t)c;
+			/* spread the first sends over 20 us */
+			send_req(s, id, (sim_t)(il_rng_uniform(&s->rng) * 20000));
+		}
+	}
+}
+
+void client_arrival(struct sim *s)
+{
+	if (s->nreqs >= s->inflight_cap) {
+		s->saturated = true;	/* the server fell too far behind */
+	} else {
+		uint32_t id = req_alloc(s);
+		s->reqs[id].conn = s->next_conn++ % (uint32_t)s->e->conns;
+		send_req(s, id, s->now);
+	}
+	double gap = il_dist_sample(&s->e->ia, &s->rng);
+	evq_push(&s->q, s->now + (sim_t)(gap > 0 ? gap : 0), EV_ARRIVAL, 0, 0);
+}
+
+void client_send_reply(struct sim *s, uint32_t id)
+{
+	evq_push(&s->q, s->now + s->e->wire_ns, EV_REPLY, id, 0);
+}
+
+void client_reply(struct sim *s, uint32_t id)
+{
+	struct sim_req *r = &s->reqs[id];
+
+	if (s->measuring && r->sched >= s->measure_from) {
+		s->st.completed++;
+		il_hist_record(s->lat, s->now - r->sched);
+	}
+	if (s->e->load == IL_LOAD_OPEN)
+		req_free(s, id);
+	else
+		send_req(s, id, s->now);
+}

@@ -1,0 +1,328 @@
+/* Cores. Each core runs one piece of work at a time: a hard IRQ, an hrtimer
+ * interrupt, one napi->poll of net_rx_action, or a piece of its application
+ * thread. Priority: hard IRQs, timers, softirq (unless handed to ksoftirqd
+ * or a NAPI kthread, which take turns with the thread), a preempted app
+ * piece, the app thread, idle. An IRQ preempts an app piece; the piece
+ * resumes later and pays the pollution the interruption left behind
+ * (cost.c). Time is charged to user, sys, softirq (hard IRQ time included,
+ * as the thesis figures have no irq column) or idle. */
+#include "sim.h"
+
+static void core_next(struct sim *s, int core);
+
+static void account(struct sim *s, struct sim_core *c)
+{
+	sim_t dt = s->now - c->start;
+
+	c->acct[c->cat] += dt;
+	if (c->cur == W_APP && c->spin) {
+		c->cycles += (double)dt * s->e->freq_ghz;
+		c->instr += cost_spin_instr(s, dt);
+	}
+	c->start = s->now;
+}
+
+static void begin(struct sim *s, int core, enum work w, enum cat cat,
+		  sim_t dur, bool spin)
+{
+	struct sim_core *c = &s->cores[core];
+
+	if (c->cur == W_NONE)
+		c->acct[CAT_IDLE] += s->now - c->idle_since;
+	c->cur = w;
+	c->cat = cat;
+	c->spin = spin;
+	c->start = s->now;
+	c->end = s->now + dur;
+	c->gen++;
+	evq_push(&s->q, c->end, EV_CORE, (uint32_t)core, c->gen);
+}
+
+static void charge(struct sim *s, struct sim_core *c, double instr, sim_t dur)
+{
+	c->instr += instr;
+	c->cycles += (double)dur * s->e->freq_ghz;
+}
+
+static void kernel_piece(struct sim *s, int core, enum work w, int q,
+			 double instr, enum cat cat, double pen)
+{
+	struct sim_core *c = &s->cores[core];
+	sim_t dur = cost_ns(s, instr, pen);
+
+	charge(s, c, instr, dur);
+	begin(s, core, w, cat, dur, false);
+	c->kq = q;
+}
+
+void cpu_start_app(struct sim *s, int core, enum cat cat, double instr,
+		   bool polluted)
+{
+	struct sim_core *c = &s->cores[core];
+	double pen = polluted ? c->pen : 0;
+	sim_t dur;
+
+	if (polluted)
+		c->pen = 0;
+	dur = cost_ns(s, instr, pen);
+	charge(s, c, instr, dur);
+	begin(s, core, W_APP, cat, dur, false);
+}
+
+void cpu_start_spin(struct sim *s, int core, sim_t until)
+{
+	begin(s, core, W_APP, CAT_SYS, until > s->now ? until - s->now : 0, true);
+	s->cores[core].app_spin_until = until;
+}
+
+static bool thread_wants_cpu(struct sim *s, struct sim_core *c)
+{
+	if (c->app_preempted)
+		return true;
+	if (c->thread < 0)
+		return false;
+	return s->th[c->thread].state != T_SLEEP;
+}
+
+/* The NAPI poll of the head of the poll list: take up to a weight of
+ * packets now, deliver them when the piece ends. */
+static void softirq_piece(struct sim *s, int core)
+{
+	struct sim_core *c = &s->cores[core];
+	const struct il_cost *k = s->c;
+	int q = c->poll_list[0];
+	double instr = k->poll;
+	enum cat cat = s->e->threaded ? CAT_SYS : CAT_SOFTIRQ;
+
+	if (!c->in_softirq) {
+		net_rx_action_begin(s, core);
+		instr += k->softirq;
+	}
+	c->kn = nic_take(s, q, (uint32_t)s->e->napi_weight, &c->kpkts);
+	instr += c->kn * k->rx_pkt;
+	/* the packets pollute the cache of whatever runs next here */
+	c->pen += c->kn * k->pen_pkt;
+	struct sim_thread *t = &s->th[s->nq[q].thread];
+	c->kwake = c->kn && t->state == T_SLEEP;
+	if (c->kwake)
+		instr += k->wake;
+	kernel_piece(s, core, W_SOFTIRQ, q, instr, cat, 0);
+}
+
+static bool pick(struct sim *s, int core)
+{
+	struct sim_core *c = &s->cores[core];
+	const struct il_cost *k = s->c;
+	bool deferred = c->ksoftirqd || s->e->threaded;
+
+	if (c->irq_pending) {
+		int q = __builtin_ctzll(c->irq_pending);
+		c->irq_pending &= c->irq_pending - 1;
+		c->irqs++;
+		kernel_piece(s, core, W_HARDIRQ, q, k->irq, CAT_SOFTIRQ, k->pen_kern);
+		return true;
+	}
+	if (c->timer_pending) {
+		int q = __builtin_ctzll(c->timer_pending);
+		c->timer_pending &= c->timer_pending - 1;
+		c->timers++;
+		kernel_piece(s, core, W_TIMER, q, k->timer, CAT_SOFTIRQ, k->pen_kern);
+		return true;
+	}
+	if (c->npoll) {
+		if (!deferred || c->ksoftirqd_turn || !thread_wants_cpu(s, c)) {
+			if (deferred && !c->ksoftirqd_turn)
+				c->cs++;	/* switch to the kthread */
+			c->ksoftirqd_turn = false;
+			softirq_piece(s, core);
+			return true;
+		}
+		c->ksoftirqd_turn = true;
+		c->cs++;
+	}
+	if (c->app_preempted) {
+		c->app_preempted = false;
+		if (c->app_spin) {
+			/* a spin re-checks its condition instead of resuming */
+			cpu_start_spin(s, core, c->app_spin_until);
+			app_spin_check(s, c->thread);
+			return true;
+		}
+		double pen = c->pen;
+		c->pen = 0;
+		sim_t extra = cost_ns(s, 0, pen);
+		charge(s, c, 0, extra);
+		begin(s, core, W_APP, c->app_cat, c->app_left + extra, false);
+		return true;
+	}
+	if (c->thread >= 0 && s->th[c->thread].state != T_SLEEP) {
+		app_next(s, c->thread);
+		if (c->cur != W_NONE)
+			return true;
+		/* the thread slept or raised kernel work: pick again */
+		return !(c->irq_pending || c->timer_pending || c->npoll ||
+			 s->th[c->thread].state != T_SLEEP) ? true : false;
+	}
+	return true;	/* idle */
+}
+
+static void preempt_app(struct sim *s, int core);
+
+/* Chooses what the core runs next; the core is idle (W_NONE) on entry. */
+static void core_next(struct sim *s, int core)
+{
+	struct sim_core *c = &s->cores[core];
+
+	c->deciding = true;
+	for (int guard = 0; guard < 1000; guard++) {
+		if (!pick(s, core))
+			continue;
+		/* an interrupt raised while deciding preempts at once */
+		if (c->cur == W_APP && (c->irq_pending || c->timer_pending)) {
+			preempt_app(s, core);
+			continue;
+		}
+		break;
+	}
+	c->deciding = false;
+}
+
+/* Something may run on an idle core now. */
+void cpu_kick(struct sim *s, int core)
+{
+	if (s->cores[core].cur == W_NONE && !s->cores[core].deciding)
+		core_next(s, core);
+}
+
+static void preempt_app(struct sim *s, int core)
+{
+	struct sim_core *c = &s->cores[core];
+
+	account(s, c);
+	c->app_preempted = true;
+	c->app_left = c->end - s->now;
+	c->app_cat = c->cat;
+	c->app_spin = c->spin;
+	c->gen++;
+	c->cur = W_NONE;
+	c->idle_since = s->now;
+	c->pen += s->c->pen_async;
+}
+
+static void interrupt(struct sim *s, int core)
+{
+	struct sim_core *c = &s->cores[core];
+
+	if (c->deciding)
+		return;		/* core_next looks at pending work last */
+	if (c->cur == W_APP) {
+		preempt_app(s, core);
+		core_next(s, core);
+	} else if (c->cur == W_NONE) {
+		core_next(s, core);
+	}
+}
+
+void cpu_raise_irq(struct sim *s, int core, int q)
+{
+	s->cores[core].irq_pending |= 1ULL << (q & 63);
+	interrupt(s, core);
+}
+
+void cpu_raise_timer(struct sim *s, int core, int q)
+{
+	s->cores[core].timer_pending |= 1ULL << (q & 63);
+	interrupt(s, core);
+}
+
+void cpu_wake_thread(struct sim *s, int th)
+{
+	struct sim_thread *t = &s->th[th];
+	struct sim_core *c = &s->cores[t->core];
+
+	t->state = T_RUNNABLE;
+	t->phase = P_WAKE;
+	c->pen += s->c->pen_wake;
+	cpu_kick(s, t->core);
+}
+
+/* EV_CORE: the current piece of work on a core ended. */
+void cpu_event(struct sim *s, int core, uint32_t gen)
+{
+	struct sim_core *c = &s->cores[core];
+
+	if (gen != c->gen || c->cur == W_NONE)
+		return;
+	account(s, c);
+	enum work w = c->cur;
+	c->cur = W_NONE;
+	c->idle_since = s->now;
+	c->deciding = true;
+	switch (w) {
+	case W_HARDIRQ:
+		/* mlx5e_completion_event -> napi_schedule */
+		napi_schedule(s, c->kq, core);
+		break;
+	case W_TIMER: {
+		struct sim_queue *n = &s->nq[c->kq];
+		/* napi_watchdog: test_and_set_bit(SCHED), no MISSED */
+		if (!(n->state & NAPIF_SCHED))
+			napi_schedule(s, c->kq, core);
+		break;
+	}
+	case W_SOFTIRQ:
+		net_rx_action_poll_done(s, core);
+		break;
+	case W_APP:
+		app_piece_done(s, c->thread);
+		break;
+	case W_NONE:
+		break;
+	}
+	c->deciding = false;
+	core_next(s, core);
+}
+
+/* After the app decided what it does next (or went to sleep). */
+void cpu_continue(struct sim *s, int core)
+{
+	if (s->cores[core].cur == W_NONE)
+		core_next(s, core);
+}
+
+/* Ends a spin piece now (its condition became true). */
+void cpu_end_spin(struct sim *s, int core)
+{
+	struct sim_core *c = &s->cores[core];
+
+	if (c->cur != W_APP || !c->spin)
+		return;
+	c->end = s->now;
+	c->gen++;
+	evq_push(&s->q, s->now, EV_CORE, (uint32_t)core, c->gen);
+}
+
+/* Brings every core's accounting up to now (warm-up end, run end). */
+void cpu_account_flush(struct sim *s)
+{
+	for (int i = 0; i < s->ncores; i++) {
+		struct sim_core *c = &s->cores[i];
+		if (c->cur == W_NONE) {
+			c->acct[CAT_IDLE] += s->now - c->idle_since;
+			c->idle_since = s->now;
+		} else {
+			account(s, c);
+		}
+	}
+}
+
+void cpu_reset_counters(struct sim *s)
+{
+	for (int i = 0; i < s->ncores; i++) {
+		struct sim_core *c = &s->cores[i];
+		for (int k = 0; k < NCAT; k++)
+			c->acct[k] = 0;
+		c->cycles = c->instr = 0;
+		c->irqs = c->timers = c->softirqs = c->cs = 0;
+	}
+}

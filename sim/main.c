@@ -1,0 +1,239 @@
+/* irqlab-sim: command line. Reads an experiment (config file, then
+ * overrides), runs the model, prints the same rows as `irqlab bench`. */
+#define _GNU_SOURCE
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "calib.h"
+#include "sim.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"usage: irqlab-sim [options]\n"
+"Simulates interrupt handling (NIC coalescing, NAPI, softirq, epoll busy\n"
+"polling, IRQ suspend) on a multi-core server; prints QPS, latency, CPU split,\n"
+"interrupt/softirq/context-switch rates and modelled IPC (docs/sim.md).\n"
+"  -c, --config FILE     experiment file (sim/examples/*.conf)\n"
+"  -m, --mode SPEC       mode, e.g. suspend,irq_suspend_timeout=20ms\n"
+"                        (" IL_MODE_NAMES ")\n"
+"  -q, --qps N           open loop at N requests/s (default: closed loop)\n"
+"      --conns N         client connections\n"
+"      --cores N         server cores, one queue and app thread each\n"
+"  -t, --time T          simulated measuring time (s, or ms/us suffix)\n"
+"      --warmup T        simulated warm-up before measuring\n"
+"  -s, --seed N          random seed (runs are deterministic per seed)\n"
+"      --set KEY=VALUE   any config key, e.g. nic.coalesce=static (repeatable)\n"
+"      --json            JSON output (docs/result-schema.md)\n"
+"      --csv             CSV output\n"
+"      --print-config    print the full experiment as a config file and exit\n"
+"      --help-config     list every config key and exit\n"
+"      --calibrate       run the published setups, print published vs\n"
+"                        simulated with %% error (exit 1 if outside tolerance)\n"
+"      --calib-time T    simulated time per calibration run (default 0.05 s)\n"
+"      --tolerance PCT   calibration tolerance (default 10)\n"
+"      --bench           measure simulator speed (events per second)\n"
+"  -h, --help            this help\n");
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int cmp_dbl(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* The 8-core thesis machine at 1M QPS open loop, one simulated second,
+ * three times; median events per second. */
+static int bench(const char *mode)
+{
+	struct il_experiment e;
+	char err[256];
+	double rate[3], wall[3];
+	uint64_t events = 0;
+	struct il_result r;
+
+	for (int i = 0; i < 3; i++) {
+		if (calib_experiment(1, &e, 0, err, sizeof(err)) ||
+		    il_exp_set(&e, "workload.load", "open", err, sizeof(err)) ||
+		    il_exp_set(&e, "workload.qps", "1000000", err, sizeof(err)) ||
+		    il_exp_set(&e, "workload.ia", "exponential:1", err, sizeof(err)) ||
+		    il_exp_set(&e, "run.time", "1", err, sizeof(err)) ||
+		    il_exp_set(&e, "run.warmup", "0.1", err, sizeof(err)) ||
+		    il_exp_set(&e, "mode.spec", mode, err, sizeof(err)) ||
+		    il_exp_finish(&e, err, sizeof(err))) {
+			fprintf(stderr, "irqlab-sim: %s\n", err);
+			return 2;
+		}
+		double t0 = now_s();
+		if (sim_experiment(&e, &r, &events))
+			return 2;
+		wall[i] = now_s() - t0;
+		rate[i] = (double)events / wall[i];
+	}
+	qsort(rate, 3, sizeof(double), cmp_dbl);
+	qsort(wall, 3, sizeof(double), cmp_dbl);
+	printf("bench: 8 cores, open loop 1M QPS, mode %s, 1.1 simulated s\n", mode);
+	printf("bench: %llu events per run, %.2f s wall (median of 3), "
+	       "%.1f M events/s (min %.1f, max %.1f), achieved %.0f QPS\n",
+	       (unsigned long long)events, wall[1], rate[1] / 1e6, rate[0] / 1e6,
+	       rate[2] / 1e6, r.qps);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	enum { O_SET = 256, O_JSON, O_CSV, O_PRINT, O_HELPCFG, O_CAL, O_CALT,
+	       O_TOL, O_BENCH, O_CONNS, O_CORES, O_WARM };
+	static const struct option opts[] = {
+		{ "config", required_argument, 0, 'c' },
+		{ "mode", required_argument, 0, 'm' },
+		{ "qps", required_argument, 0, 'q' },
+		{ "conns", required_argument, 0, O_CONNS },
+		{ "cores", required_argument, 0, O_CORES },
+		{ "time", required_argument, 0, 't' },
+		{ "warmup", required_argument, 0, O_WARM },
+		{ "seed", required_argument, 0, 's' },
+		{ "set", required_argument, 0, O_SET },
+		{ "json", no_argument, 0, O_JSON },
+		{ "csv", no_argument, 0, O_CSV },
+		{ "print-config", no_argument, 0, O_PRINT },
+		{ "help-config", no_argument, 0, O_HELPCFG },
+		{ "calibrate", no_argument, 0, O_CAL },
+		{ "calib-time", required_argument, 0, O_CALT },
+		{ "tolerance", required_argument, 0, O_TOL },
+		{ "bench", no_argument, 0, O_BENCH },
+		{ "help", no_argument, 0, 'h' },
+		{ 0, 0, 0, 0 },
+	};
+	struct il_experiment e;
+	char err[256];
+	int o, json = 0, csv = 0, print = 0, cal = 0, do_bench = 0;
+	double cal_time = 0.05, tol = 10;
+	/* options apply in order, after the config file: keep them */
+	const char *cfg = NULL;
+	char *sets[128];
+	int nsets = 0;
+
+	il_exp_defaults(&e);
+	while ((o = getopt_long(argc, argv, "c:m:q:t:s:h", opts, NULL)) != -1) {
+		char buf[300];
+		const char *kv = NULL;
+
+		switch (o) {
+		case 'c': cfg = optarg; break;
+		case 'm': snprintf(buf, sizeof(buf), "mode.spec=%s", optarg); kv = buf; break;
+		case 'q':
+			if (nsets < 126)
+				sets[nsets++] = strdup("workload.load=open");
+			snprintf(buf, sizeof(buf), "workload.qps=%s", optarg); kv = buf; break;
+		case O_CONNS: snprintf(buf, sizeof(buf), "workload.conns=%s", optarg); kv = buf; break;
+		case O_CORES:
+			if (nsets < 126) {
+				char b2[64];
+				snprintf(b2, sizeof(b2), "nic.queues=%s", optarg);
+				sets[nsets++] = strdup(b2);
+			}
+			snprintf(buf, sizeof(buf), "machine.cores=%s", optarg); kv = buf; break;
+		case 't': snprintf(buf, sizeof(buf), "run.time=%s", optarg); kv = buf; break;
+		case O_WARM: snprintf(buf, sizeof(buf), "run.warmup=%s", optarg); kv = buf; break;
+		case 's': snprintf(buf, sizeof(buf), "run.seed=%s", optarg); kv = buf; break;
+		case O_SET: kv = optarg; break;
+		case O_JSON: json = 1; break;
+		case O_CSV: csv = 1; break;
+		case O_PRINT: print = 1; break;
+		case O_HELPCFG: il_exp_keys_help(stdout); return 0;
+		case O_CAL: cal = 1; break;
+		case O_CALT: {
+			char *end;
+			cal_time = strtod(optarg, &end);
+			if (*end || !(cal_time >= 0.001 && cal_time <= 100)) {
+				fprintf(stderr, "irqlab-sim: --calib-time: '%s' invalid, "
+					"allowed 0.001..100 (simulated seconds)\n", optarg);
+				return 2;
+			}
+			break;
+		}
+		case O_TOL: {
+			char *end;
+			tol = strtod(optarg, &end);
+			if (*end || !(tol > 0 && tol <= 100)) {
+				fprintf(stderr, "irqlab-sim: --tolerance: '%s' invalid, "
+					"allowed 0..100 (percent)\n", optarg);
+				return 2;
+			}
+			break;
+		}
+		case O_BENCH: do_bench = 1; break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+		if (kv && nsets < 128)
+			sets[nsets++] = strdup(kv);
+	}
+	if (optind < argc) {
+		fprintf(stderr, "irqlab-sim: unexpected argument '%s' (see --help)\n",
+			argv[optind]);
+		return 2;
+	}
+	if (do_bench)
+		return bench("base");
+	if (cal) {
+		int bad = calib_run(stdout, cal_time, tol, json);
+		return bad < 0 ? 2 : bad ? 1 : 0;
+	}
+	if (cfg && il_exp_load(&e, cfg, err, sizeof(err))) {
+		fprintf(stderr, "irqlab-sim: %s\n", err);
+		return 2;
+	}
+	for (int i = 0; i < nsets; i++) {
+		char *eq = strchr(sets[i], '=');
+		int rc = -1;
+
+		if (!eq)
+			snprintf(err, sizeof(err), "--set: '%s' is not KEY=VALUE", sets[i]);
+		else {
+			*eq = '\0';
+			rc = il_exp_set(&e, sets[i], eq + 1, err, sizeof(err));
+		}
+		if (rc) {
+			fprintf(stderr, "irqlab-sim: %s\n", err);
+			return 2;
+		}
+		free(sets[i]);
+	}
+	if (il_exp_finish(&e, err, sizeof(err))) {
+		fprintf(stderr, "irqlab-sim: %s\n", err);
+		return 2;
+	}
+	if (print) {
+		il_exp_write(stdout, &e);
+		return 0;
+	}
+	struct il_result r;
+	if (sim_experiment(&e, &r, NULL)) {
+		fprintf(stderr, "irqlab-sim: out of memory\n");
+		return 2;
+	}
+	if (json) {
+		il_result_json(stdout, &r, 1);
+	} else if (csv) {
+		il_result_csv_header(stdout);
+		il_result_csv_row(stdout, &r);
+	} else {
+		il_result_table_header(stdout);
+		il_result_table_row(stdout, &r);
+	}
+	return 0;
+}

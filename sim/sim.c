@@ -1,0 +1,205 @@
+/* Setup, the event loop, teardown. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim.h"
+
+/* DIM profiles (rx-usecs, rx-frames), lowest moderation first, after the
+ * mlx5 default receive table in CQE mode. */
+static const uint64_t dim_usecs[] = { 2000, 8000, 16000, 32000, 64000 };
+static const uint32_t dim_frames[] = { 256, 128, 64, 64, 64 };
+
+void fifo_push(struct sim *s, struct fifo *f, uint32_t req)
+{
+	s->reqs[req].next = NIL;
+	if (f->n)
+		s->reqs[f->tail].next = req;
+	else
+		f->head = req;
+	f->tail = req;
+	f->n++;
+}
+
+uint32_t fifo_pop(struct sim *s, struct fifo *f)
+{
+	uint32_t r = f->head;
+
+	if (!f->n)
+		return NIL;
+	f->head = s->reqs[r].next;
+	f->n--;
+	return r;
+}
+
+/* RSS: a hash of the connection picks the queue (Toeplitz stands in for a
+ * good mixer here; what matters is that it is uneven like the real one). */
+static uint32_t rss_hash(uint64_t conn, uint64_t seed)
+{
+	uint64_t x = conn * 0x9e3779b97f4a7c15ULL + seed;
+
+	x ^= x >> 30;
+	x *= 0xbf58476d1ce4e5b9ULL;
+	x ^= x >> 27;
+	x *= 0x94d049bb133111ebULL;
+	x ^= x >> 31;
+	return (uint32_t)x;
+}
+
+int sim_init(struct sim *s, const struct il_experiment *e)
+{
+	memset(s, 0, sizeof(*s));
+	s->e = e;
+	s->c = &e->cost;
+	il_rng_seed(&s->rng, e->seed);
+	s->ncores = e->cores;
+	s->nqueues = e->queues;
+	s->nthreads = e->queues;
+	s->dim_usecs = dim_usecs;
+	s->dim_frames = dim_frames;
+	s->dim_nprof = (int)(sizeof(dim_usecs) / sizeof(dim_usecs[0]));
+	s->cap_reqs = e->load == IL_LOAD_OPEN ? 4096 :
+		      (uint32_t)e->conns * (uint32_t)e->depth;
+	s->inflight_cap = 4000000;
+	s->reqs = calloc(s->cap_reqs, sizeof(*s->reqs));
+	s->conn_queue = calloc((size_t)e->conns, sizeof(*s->conn_queue));
+	s->nq = calloc((size_t)s->nqueues, sizeof(*s->nq));
+	s->cores = calloc((size_t)s->ncores, sizeof(*s->cores));
+	s->th = calloc((size_t)s->nthreads, sizeof(*s->th));
+	s->lat = il_hist_new();
+	if (!s->reqs || !s->conn_queue || !s->nq || !s->cores || !s->th ||
+	    !s->lat || evq_init(&s->q, 4096 + s->cap_reqs * 2)) {
+		sim_free(s);
+		return -1;
+	}
+	for (uint32_t i = 0; i < s->cap_reqs; i++)
+		s->reqs[i].next = i + 1 < s->cap_reqs ? i + 1 : NIL;
+	s->free_req = 0;
+	for (int c = 0; c < e->conns; c++)
+		s->conn_queue[c] = rss_hash((uint64_t)c, e->seed) % (uint32_t)s->nqueues;
+	for (int i = 0; i < s->ncores; i++) {
+		s->cores[i].thread = -1;
+		s->cores[i].cur = W_NONE;
+	}
+	for (int i = 0; i < s->nqueues; i++) {
+		struct sim_queue *q = &s->nq[i];
+		struct sim_thread *t = &s->th[i];
+
+		q->rsize = (uint32_t)e->ring_size;
+		q->ring = malloc(sizeof(*q->ring) * q->rsize);
+		if (!q->ring) {
+			sim_free(s);
+			return -1;
+		}
+		q->irq_armed = true;
+		q->dim.dir = 1;
+		if (e->coalesce == IL_COAL_ADAPTIVE) {
+			q->usecs_ns = dim_usecs[0];
+			q->frames = dim_frames[0];
+		} else {
+			q->usecs_ns = e->rx_usecs;
+			q->frames = e->rx_frames;
+		}
+		q->thread = i;
+		/* app thread i on core i; its IRQ on core i (aligned) or on
+		 * one of the cores without a thread (packed) */
+		q->irq_core = e->affinity == IL_AFF_ALIGNED || e->cores <= e->queues ?
+			      i : e->queues + i % (e->cores - e->queues);
+		q->timer_core = q->irq_core;
+		t->core = i;
+		t->queue = i;
+		t->state = T_RUN;
+		t->phase = P_EPOLL;
+		t->napi_valid = false;
+		t->cur_req = NIL;
+		s->cores[i].thread = i;
+	}
+	return 0;
+}
+
+void sim_free(struct sim *s)
+{
+	if (s->nq)
+		for (int i = 0; i < s->nqueues; i++)
+			free(s->nq[i].ring);
+	free(s->nq);
+	free(s->reqs);
+	free(s->conn_queue);
+	free(s->cores);
+	free(s->th);
+	if (s->lat)
+		il_hist_free(s->lat);
+	evq_free(&s->q);
+	memset(s, 0, sizeof(*s));
+}
+
+static void start_measuring(struct sim *s)
+{
+	cpu_account_flush(s);
+	cpu_reset_counters(s);
+	memset(&s->st, 0, sizeof(s->st));
+	il_hist_reset(s->lat);
+	s->measuring = true;
+	s->measure_from = s->now;
+}
+
+void sim_run(struct sim *s)
+{
+	const struct il_experiment *e = s->e;
+	struct sim_ev ev;
+	uint64_t events = 0;
+
+	s->end = e->warmup_ns + e->time_ns;
+	evq_push(&s->q, e->warmup_ns, EV_MEASURE, 0, 0);
+	evq_push(&s->q, s->end, EV_END, 0, 0);
+	client_start(s);
+	for (int i = 0; i < s->nthreads; i++)
+		cpu_kick(s, s->th[i].core);
+	while (evq_pop(&s->q, &ev)) {
+		s->now = ev.t;
+		events++;
+		switch (ev.type) {
+		case EV_RX:
+		case EV_RETX:
+			nic_rx(s, ev.id);
+			break;
+		case EV_REPLY:
+			client_reply(s, ev.id);
+			break;
+		case EV_ARRIVAL:
+			client_arrival(s);
+			break;
+		case EV_COAL:
+			nic_coal_timer(s, (int)ev.id, ev.gen);
+			break;
+		case EV_NAPI_TIMER:
+			napi_watchdog(s, (int)ev.id, ev.gen);
+			break;
+		case EV_CORE:
+			cpu_event(s, (int)ev.id, ev.gen);
+			break;
+		case EV_MEASURE:
+			start_measuring(s);
+			break;
+		case EV_END:
+			goto out;
+		}
+	}
+out:
+	cpu_account_flush(s);
+	s->st.events = events;
+}
+
+int sim_experiment(const struct il_experiment *e, struct il_result *r,
+		   uint64_t *events)
+{
+	struct sim s;
+
+	if (sim_init(&s, e))
+		return -1;
+	sim_run(&s);
+	report_fill(&s, r);
+	if (events)
+		*events = s.st.events;
+	sim_free(&s);
+	return 0;
+}

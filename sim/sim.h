@@ -1,0 +1,289 @@
+/* irqlab-sim: a discrete-event model of interrupt handling on a multi-core
+ * server. One file per subsystem; the names follow Linux (net/core/dev.c,
+ * fs/eventpoll.c) so the model can be read against the kernel:
+ *   event.c   event queue (binary heap of preallocated events)
+ *   nic.c     receive rings, RSS, hardware coalescing (static, DIM), MSI-X
+ *   napi.c    napi_schedule, net_rx_action, napi_complete_done, hrtimer,
+ *             busy_poll_stop, napi_suspend_irqs, napi_resume_irqs
+ *   cpu.c     cores: what runs next, preemption by IRQs, CPU accounting
+ *   epoll.c   ep_poll, ep_busy_loop, napi_busy_loop (application side)
+ *   app.c     the server thread: epoll loop, per-request work
+ *   client.c  closed- and open-loop clients, latency
+ *   cost.c    cycles, instructions and pollution (docs/sim.md equations)
+ *   report.c  counters -> struct il_result
+ *   sim.c     setup, main loop, teardown
+ * Time is in ns (uint64). All state is preallocated at setup; the event loop
+ * does not allocate, except the open-loop request pool, which doubles. */
+#ifndef IRQLAB_SIM_H
+#define IRQLAB_SIM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "irqlab/dist.h"
+#include "irqlab/experiment.h"
+#include "irqlab/hist.h"
+#include "irqlab/result.h"
+
+typedef uint64_t sim_t;
+#define SIM_NEVER UINT64_MAX
+#define NIL UINT32_MAX
+
+/* ---- event queue (event.c) ---- */
+enum ev_type {
+	EV_RX,		/* request packet reaches its NIC queue (id = request) */
+	EV_REPLY,	/* reply reaches the client (id = request) */
+	EV_ARRIVAL,	/* open loop: next scheduled request */
+	EV_COAL,	/* coalescing timer of queue id (gen) */
+	EV_NAPI_TIMER,	/* napi hrtimer of queue id (gen) */
+	EV_CORE,	/* core id ends its current piece of work (gen) */
+	EV_RETX,	/* dropped request retransmitted (id = request) */
+	EV_MEASURE,	/* warm-up over: reset counters */
+	EV_END,
+};
+
+struct sim_ev {
+	sim_t t;
+	uint32_t type, id, gen, seq;
+};
+
+struct evq {
+	struct sim_ev *h;
+	uint32_t n, cap, seq;
+};
+
+int evq_init(struct evq *q, uint32_t cap);
+void evq_free(struct evq *q);
+void evq_push(struct evq *q, sim_t t, uint32_t type, uint32_t id, uint32_t gen);
+bool evq_pop(struct evq *q, struct sim_ev *out);
+
+/* ---- requests ---- */
+struct sim_req {
+	sim_t sched;		/* scheduled send time (latency origin) */
+	uint32_t conn, next;	/* next: ring/socket FIFO or free list */
+};
+
+/* A FIFO of requests linked through sim_req.next. */
+struct fifo { uint32_t head, tail, n; };
+
+/* ---- NIC queue + its NAPI instance (nic.c, napi.c) ---- */
+#define NAPIF_SCHED		1u
+#define NAPIF_MISSED		2u
+#define NAPIF_IN_BUSY_POLL	4u
+#define NAPIF_PREFER_BUSY_POLL	8u
+
+struct dim {
+	int ix, dir, parked;		/* profile index, +1/-1, 0 moving */
+	uint64_t events, pkts;		/* since window start */
+	sim_t start;
+	double prev_ppms, prev_epms;
+};
+
+struct sim_queue {
+	/* ring */
+	uint32_t *ring;
+	uint32_t rhead, rcount, rsize;
+	/* MSI-X vector and coalescing */
+	bool irq_armed;			/* CQ armed / vector unmasked */
+	bool coal_running;
+	uint32_t coal_gen, coal_frames;
+	uint64_t usecs_ns;		/* current moderation (DIM may change) */
+	uint32_t frames;
+	struct dim dim;
+	int irq_core;
+	/* NAPI */
+	unsigned state;
+	int defer_count;
+	bool timer_armed;
+	uint32_t timer_gen;
+	sim_t timer_exp;
+	int timer_core;
+	int thread;			/* app thread owning this queue's sockets */
+	/* counters */
+	uint64_t pkts_in, drops, irqs, polls, polled;
+};
+
+/* ---- cores (cpu.c) ---- */
+enum cat { CAT_USER, CAT_SYS, CAT_SOFTIRQ, CAT_IDLE, NCAT };
+
+enum work {
+	W_NONE,
+	W_APP,		/* a piece of the app thread's work (phase says which) */
+	W_HARDIRQ,	/* device IRQ of queue kq */
+	W_TIMER,	/* napi hrtimer interrupt of queue kq */
+	W_SOFTIRQ,	/* one napi->poll inside net_rx_action */
+};
+
+#define MAX_POLL_LIST 64
+
+struct sim_core {
+	enum work cur;
+	uint32_t gen;
+	sim_t start, end;
+	enum cat cat;
+	bool spin;		/* current app piece is a spin (ends on events) */
+	int kq;			/* queue of the current kernel work */
+	uint32_t kn;		/* packets taken by the current poll */
+	struct fifo kpkts;	/* ... and the packets themselves */
+	bool kwake;		/* the current poll wakes the app thread */
+	/* preempted app piece */
+	bool app_preempted;
+	sim_t app_left;
+	enum cat app_cat;
+	bool app_spin;
+	sim_t app_spin_until;
+	/* pending kernel work */
+	uint64_t irq_pending;	/* bitmask of queues (<= 64 per core) */
+	uint64_t timer_pending;
+	int poll_list[MAX_POLL_LIST];
+	int npoll;
+	bool in_softirq;	/* inside a net_rx_action round */
+	int sirq_budget, sirq_restarts;
+	sim_t sirq_limit;
+	bool ksoftirqd;		/* softirq handed to ksoftirqd */
+	bool ksoftirqd_turn;
+	bool deciding;		/* inside core_next or a completion handler */
+	int thread;		/* app thread bound to this core, -1 none */
+	double pen;		/* pollution cycles owed by the next app work */
+	sim_t idle_since;
+	/* accounting */
+	sim_t acct[NCAT];
+	double cycles, instr;
+	uint64_t irqs, timers, softirqs, cs;
+};
+
+/* ---- application threads (app.c, epoll.c) ---- */
+enum phase {
+	P_EPOLL,	/* epoll_wait entry */
+	P_REQ_USER,	/* service a request (user) */
+	P_REQ_SYS,	/* recv + send syscalls (sys) */
+	P_BL_POLL,	/* napi_busy_loop: one napi->poll */
+	P_BL_SPIN,	/* napi_busy_loop: nothing in the ring, spinning */
+	P_BL_STOP,	/* busy_poll_stop: the last napi->poll */
+	P_AFTER_BL,	/* ep_busy_loop returned: check, then sleep */
+	P_USPIN,	/* user-level loop around a 1 ns epoll_pwait2 */
+	P_WAKE,		/* context switch in after a wake-up */
+};
+
+enum tstate { T_RUN, T_SLEEP, T_RUNNABLE };
+
+struct sim_thread {
+	int core, queue;
+	enum tstate state;
+	enum phase phase;
+	struct fifo ready;		/* sockets with data (ep ready list) */
+	uint32_t batch;			/* events left from the last return */
+	uint32_t cur_req;
+	bool napi_valid;		/* ep->napi_id set */
+	bool bl_owned;			/* this busy loop owns the NAPI */
+	bool bl_skip_schedule;
+	bool bl_done;			/* busy loop tried in this epoll_wait */
+	sim_t bl_start;
+	uint32_t bl_n;
+	struct fifo blpkts;		/* packets taken by the current poll */
+};
+
+/* ---- the simulation ---- */
+struct sim_stats {
+	uint64_t sent, completed, dropped, busy_polled, suspends, resumes;
+	uint64_t events;
+};
+
+struct sim {
+	const struct il_experiment *e;
+	const struct il_cost *c;
+	struct il_rng rng;
+	struct evq q;
+	sim_t now, measure_from, end;
+	bool measuring, saturated;
+	struct sim_req *reqs;
+	uint32_t nreqs, cap_reqs, free_req;
+	uint32_t *conn_queue;		/* RSS: connection -> queue */
+	uint32_t next_conn;
+	struct sim_queue *nq;
+	struct sim_core *cores;
+	struct sim_thread *th;
+	int nqueues, ncores, nthreads;
+	struct il_hist *lat;
+	struct sim_stats st;
+	/* DIM profile table (usecs in ns, frames) */
+	const uint64_t *dim_usecs;
+	const uint32_t *dim_frames;
+	int dim_nprof;
+	uint64_t inflight_cap;
+};
+
+/* sim.c */
+int sim_init(struct sim *s, const struct il_experiment *e);
+void sim_free(struct sim *s);
+void sim_run(struct sim *s);
+/* Runs an experiment start to end and fills a result row. */
+int sim_experiment(const struct il_experiment *e, struct il_result *r,
+		   uint64_t *events);
+
+/* fifo */
+void fifo_push(struct sim *s, struct fifo *f, uint32_t req);
+uint32_t fifo_pop(struct sim *s, struct fifo *f);
+
+/* nic.c */
+void nic_rx(struct sim *s, uint32_t req);
+void nic_coal_timer(struct sim *s, int q, uint32_t gen);
+void nic_irq_enable(struct sim *s, int q);
+uint32_t nic_take(struct sim *s, int q, uint32_t max, struct fifo *out);
+void nic_dim_poll(struct sim *s, int q, uint32_t work);
+void nic_retransmit(struct sim *s, uint32_t req);
+
+/* napi.c */
+void napi_schedule(struct sim *s, int q, int core);
+bool napi_complete_done(struct sim *s, int q, uint32_t work, int core);
+void napi_timer_start(struct sim *s, int q, sim_t timeout, int core);
+void napi_watchdog(struct sim *s, int q, uint32_t gen);
+void napi_deliver(struct sim *s, int q, struct fifo *pkts, int core);
+void net_rx_action_begin(struct sim *s, int core);
+void net_rx_action_poll_done(struct sim *s, int core);
+void napi_suspend_irqs(struct sim *s, int q);
+void napi_resume_irqs(struct sim *s, int q, int core);
+void busy_poll_stop_arm(struct sim *s, int q, int core, struct sim_thread *t);
+void busy_poll_stop_done(struct sim *s, int q, int core, struct sim_thread *t,
+			 uint32_t work);
+
+/* cpu.c */
+void cpu_raise_irq(struct sim *s, int core, int q);
+void cpu_raise_timer(struct sim *s, int core, int q);
+void cpu_kick(struct sim *s, int core);
+void cpu_event(struct sim *s, int core, uint32_t gen);
+void cpu_start_app(struct sim *s, int core, enum cat cat, double instr,
+		   bool polluted);
+void cpu_start_spin(struct sim *s, int core, sim_t until);
+void cpu_account_flush(struct sim *s);
+void cpu_reset_counters(struct sim *s);
+void cpu_wake_thread(struct sim *s, int th);
+void cpu_continue(struct sim *s, int core);
+void cpu_end_spin(struct sim *s, int core);
+
+/* app.c / epoll.c */
+void app_next(struct sim *s, int th);	/* the thread's next piece */
+void app_piece_done(struct sim *s, int th);
+void app_spin_check(struct sim *s, int th);	/* something changed */
+void ep_poll(struct sim *s, struct sim_thread *t);
+void ep_busy_loop_step(struct sim *s, struct sim_thread *t);
+void ep_poll_callback(struct sim *s, int th, uint32_t n);
+void ep_ring_activity(struct sim *s, int q);
+void ep_no_events(struct sim *s, struct sim_thread *t);
+void ep_busy_loop_end(struct sim *s, struct sim_thread *t);
+uint32_t ep_busy_budget(const struct sim *s);
+
+/* client.c */
+void client_start(struct sim *s);
+void client_arrival(struct sim *s);
+void client_reply(struct sim *s, uint32_t req);
+void client_send_reply(struct sim *s, uint32_t req);
+
+/* cost.c */
+sim_t cost_ns(const struct sim *s, double instr, double pen_cycles);
+double cost_spin_instr(const struct sim *s, sim_t ns);
+
+/* report.c */
+void report_fill(const struct sim *s, struct il_result *r);
+
+#endif
