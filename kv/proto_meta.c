@@ -292,11 +292,11 @@ static long meta_set(struct conn *c, struct tok *t, int nt, const char *data,
 		const struct tok *x = f.tok['M'];
 
 		switch (x->n == 2 ? x->p[1] : 0) {
-		case 'E': case 'e': op = ST_ADD; break;
-		case 'A': case 'a': op = ST_APPEND; break;
-		case 'P': case 'p': op = ST_PREPEND; break;
-		case 'R': case 'r': op = ST_REPLACE; break;
-		case 'S': case 's': op = ST_SET; break;
+		case 'E': op = ST_ADD; break;
+		case 'A': op = ST_APPEND; break;
+		case 'P': op = ST_PREPEND; break;
+		case 'R': op = ST_REPLACE; break;
+		case 'S': op = ST_SET; break;
 		default:
 			buf_adds(o, "CLIENT_ERROR invalid mode for ms M token\r\n");
 			goto swallow;
@@ -414,8 +414,8 @@ static long meta_arith(struct conn *c, struct tok *t, int nt)
 		const struct tok *x = f.tok['M'];
 
 		switch (x->n == 2 ? x->p[1] : 0) {
-		case 'I': case 'i': case '+': incr = true; break;
-		case 'D': case 'd': case '-': incr = false; break;
+		case 'I': case '+': incr = true; break;
+		case 'D': case '-': incr = false; break;
 		default:
 			buf_adds(o, "CLIENT_ERROR invalid mode for ma M token\r\n");
 			return 0;
@@ -437,7 +437,7 @@ static long meta_arith(struct conn *c, struct tok *t, int nt)
 			th->st.incr_hits++;
 		else
 			th->st.decr_hits++;
-		if (f.q && !f.tok['v'])
+		if (f.q)	/* quiet hides the value too, unlike mg */
 			return 0;
 		if (f.tok['v']) {
 			char hdr[32], *hp = hdr + 3;

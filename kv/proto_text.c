@@ -192,7 +192,7 @@ static long cmd_gat(struct conn *c, struct tok *t, const char *end, bool with_ca
 		return 0;
 	}
 	rt = kv_realtime(exp, c->t->now);
-	return cmd_get(c, t[2].p, end, with_cas, &rt);
+	return cmd_get(c, t[1].p + t[1].n, end, with_cas, &rt);
 }
 
 /* ---- storage ---- */
@@ -421,7 +421,7 @@ static long dispatch(struct conn *c, const char *line, size_t len,
 	}
 	if ((tok_is(&t[0], "get") || tok_is(&t[0], "gets")) && nt >= 2)
 		return cmd_get(c, t[1].p, line + len, t[0].n == 4, NULL);
-	if ((tok_is(&t[0], "gat") || tok_is(&t[0], "gats")) && nt >= 3)
+	if ((tok_is(&t[0], "gat") || tok_is(&t[0], "gats")) && nt >= 2)
 		return cmd_gat(c, t, line + len, t[0].n == 4);
 	if (nt > TOK_MAX - 1)
 		goto error;
@@ -504,8 +504,13 @@ int proto_process(struct conn *c)
 			continue;
 		}
 		nl = memchr(s, '\n', avail);
-		if (!nl)
-			return line_too_long(s, avail) ? PROTO_CLOSE : PROTO_OK;
+		if (!nl) {
+			if (!line_too_long(s, avail))
+				return PROTO_OK;
+			/* memcached drops the replies it had not sent yet */
+			c->out.len = c->wpos;
+			return PROTO_CLOSE;
+		}
 		e = nl > s && nl[-1] == '\r' ? nl - 1 : nl;
 		r = dispatch(c, s, (size_t)(e - s), nl + 1,
 			     avail - (size_t)(nl + 1 - s));

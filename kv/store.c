@@ -784,6 +784,10 @@ enum st_res store_arith(struct store *s, const char *key, size_t nkey,
 
 void store_flush(struct store *s, uint32_t now, uint32_t when)
 {
+	/* memcached spends a cas id on an immediate flush; clients that
+	 * compare cas sequences see the same numbers */
+	if (!when || when <= now)
+		(void)next_cas(s);
 	for (int i = 0; i < s->nshards; i++) {
 		struct shard *sh = &s->sh[i];
 
