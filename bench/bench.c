@@ -233,8 +233,8 @@ static int add_mode(struct bench_cfg *c, const char *spec, int *custom, char *er
 		snprintf(err, len, "--modes: %s", e);
 		return -1;
 	}
-	if (strlen(spec) >= 31) {
-		snprintf(err, len, "--mode: '%s' is longer than 30 characters", spec);
+	if (strlen(spec) > 31) {	/* it labels result rows: il_result.mode */
+		snprintf(err, len, "--mode: '%s' is longer than 31 characters", spec);
 		return -1;
 	}
 	snprintf(c->modes[c->nmodes++], sizeof(c->modes[0]), "%s", spec);

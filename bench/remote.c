@@ -107,9 +107,10 @@ static void load_cmds(struct plan *p, const struct bench_cfg *c, const char *lab
 		char cmd[600];
 		/* the target rate is split evenly over the client hosts */
 		snprintf(cmd, sizeof(cmd), "%s/irqlab-load -s %s:%u --threads %d --connections %d "
-			 "--depth %d --qps %.0f --time %g --warmup %g --json",
+			 "--depth %d --qps %.0f --time %g --warmup %g --records %d --noload --json",
 			 c->remote_bin_dir, bare_host(c->server_host), c->port, c->client_threads,
-			 c->connections, c->depth, rate / c->nclients, c->duration, c->warmup);
+			 c->connections, c->depth, rate / c->nclients, c->duration, c->warmup,
+			 c->records);
 		add(p, "ssh -o BatchMode=yes %s %s > \"$OUT/%s-%s-%.0f-%d-c%d.json\" &",
 		    c->client_hosts[k], sq(cmd), label, kind, rate, rep, k);
 	}
@@ -180,13 +181,17 @@ int remote_plan(const struct bench_cfg *c, struct plan *p, char *err, size_t len
 		coalesce(p, c, adaptive);
 		/* irqlab-kv applies the mode's NAPI settings to DEV's NAPIs and
 		 * restores them when it exits. */
-		snprintf(cmd, sizeof(cmd), "%s/irqlab-kv -p %u -t %d --cpus %s --mode %s --dev %s "
-			 "> %s/kv.log 2>&1 & echo $! > %s/kv.pid; "
+		/* setsid and no inherited stdin/stdout: ssh returns at once */
+		snprintf(cmd, sizeof(cmd), "setsid %s/irqlab-kv -p %u -t %d --cpus %s -m 1024 --mode %s "
+			 "--dev %s < /dev/null > %s/kv.log 2>&1 & echo $! > %s/kv.pid; "
 			 "for t in 1 2 3 4 5 6 7 8 9 10; do ss -ltnH sport = :%u | grep -q . && exit 0; sleep 0.5; done; "
 			 "cat %s/kv.log; exit 1",
 			 c->remote_bin_dir, c->port, c->srv_cores, cpus, sq(spec), c->dev, dir, dir,
 			 c->port, dir);
 		rhost(p, H, cmd);
+		snprintf(cmd, sizeof(cmd), "%s/irqlab-load -s %s:%u --records %d --loadonly",
+			 c->remote_bin_dir, bare_host(H), c->port, c->records);
+		rhost(p, c->client_hosts[0], cmd);
 		for (int r = 0; r < c->reps; r++)
 			load_cmds(p, c, label, "closed", 0, r);
 		for (int i = 0; i < c->nrates; i++)

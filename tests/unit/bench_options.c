@@ -1,0 +1,132 @@
+/* irqlab bench option handling and the multi-host plan, offline: defaults,
+ * --quick/--full with explicit overrides in any order, one-line errors that
+ * name the option, and the remote command construction (save before
+ * change, restore by trap, affinity per core, coalescing per case). */
+#include <stdio.h>
+#include <string.h>
+
+#include "../bench/bench.h"
+#include "tap.h"
+
+static int parse(struct bench_cfg *c, char *err, const char *a1, const char *a2,
+		 const char *a3, const char *a4, const char *a5, const char *a6)
+{
+	char *argv[8] = { "bench", (char *)a1, (char *)a2, (char *)a3, (char *)a4, (char *)a5,
+			  (char *)a6, NULL };
+	int argc = 1;
+
+	while (argc < 7 && argv[argc])
+		argc++;
+	argv[argc] = NULL;
+	bench_defaults(c);
+	err[0] = 0;
+	return bench_parse(c, argc, argv, err, 256);
+}
+
+static char *plan_text(const struct bench_cfg *c, char *err)
+{
+	static char buf[65536];
+	struct plan p;
+	FILE *f;
+
+	if (remote_plan(c, &p, err, 256))
+		return NULL;
+	f = fmemopen(buf, sizeof(buf), "w");
+	plan_print(f, &p);
+	fclose(f);
+	plan_free(&p);
+	return buf;
+}
+
+int main(void)
+{
+	struct bench_cfg c;
+	char err[256];
+
+	ok(parse(&c, err, NULL, NULL, NULL, NULL, NULL, NULL) == 0, "no options is valid");
+	ok(c.nmodes == 5 && !strcmp(c.modes[4], "suspend") && !strcmp(c.server, "kv") &&
+	   !strcmp(c.napi_thread, "none") && c.srv_cpu == 1 && c.cli_cpu == 0,
+	   "defaults: five modes, irqlab-kv, no threaded NAPI, server CPU 1");
+	ok(!strncmp(c.out_dir, "irqlab-results/", 15), "default output under ./irqlab-results/");
+
+	ok(parse(&c, err, "--time", "2", "--quick", NULL, NULL, NULL) == 0 && c.duration == 2 &&
+	   c.reps == 3 && c.npoints == 4, "--quick sets defaults, an explicit --time wins in any order");
+	ok(parse(&c, err, "--full", "--reps", "2", NULL, NULL, NULL) == 0 && c.reps == 2 &&
+	   c.duration == 10 && c.npoints == 9, "--full then --reps");
+	ok(parse(&c, err, "--modes", "base,suspend", "--mode", "suspend,irq_suspend_timeout=5ms",
+		 NULL, NULL) == 0 && c.nmodes == 3 && !strcmp(c.modes[2], "suspend,irq_suspend_timeout=5ms"),
+	   "--modes replaces the list, --mode adds one with knobs");
+	ok(parse(&c, err, "--points", "0.1,0.5,0.9", NULL, NULL, NULL, NULL) == 0 && c.npoints == 3 &&
+	   c.fracs[2] == 0.9, "--points list");
+	ok(parse(&c, err, "--points", "none", NULL, NULL, NULL, NULL) == 0 && c.npoints == 0,
+	   "--points none: closed loop only");
+
+	ok(parse(&c, err, "--modes", "base,fast", NULL, NULL, NULL, NULL) < 0 &&
+	   strstr(err, "--modes") && strstr(err, "fast"), "unknown mode: %s", err);
+	ok(parse(&c, err, "--time", "0.01", NULL, NULL, NULL, NULL) < 0 && strstr(err, "--time") &&
+	   strstr(err, "0.2..600"), "time out of range names the range: %s", err);
+	ok(parse(&c, err, "--reps", "2.5", NULL, NULL, NULL, NULL) < 0 && strstr(err, "--reps"),
+	   "fractional reps: %s", err);
+	ok(parse(&c, err, "--napi-thread", "both", NULL, NULL, NULL, NULL) < 0 &&
+	   strstr(err, "none, aligned or separate"), "napi-thread choices: %s", err);
+	ok(parse(&c, err, "--server", "redis", NULL, NULL, NULL, NULL) < 0 && strstr(err, "--server"),
+	   "server choices: %s", err);
+	ok(parse(&c, err, "--srv-cpu", "0", NULL, NULL, NULL, NULL) < 0 && strstr(err, "must differ"),
+	   "server and load on one CPU refused: %s", err);
+	ok(parse(&c, err, "--bogus", NULL, NULL, NULL, NULL, NULL) < 0 && strstr(err, "--bogus"),
+	   "unknown option named: %s", err);
+	ok(parse(&c, err, "--time", NULL, NULL, NULL, NULL, NULL) < 0 && strstr(err, "needs a value"),
+	   "missing value: %s", err);
+	ok(parse(&c, err, "--modes", "adaptive", NULL, NULL, NULL, NULL) < 0 && strstr(err, "--server-host"),
+	   "adaptive coalescing only across machines: %s", err);
+	ok(parse(&c, err, "--client-host", "c1", NULL, NULL, NULL, NULL) < 0 && strstr(err, "--server-host"),
+	   "client host without server host: %s", err);
+	ok(parse(&c, err, "--server-host", "s1", NULL, NULL, NULL, NULL) < 0 && strstr(err, "--dev"),
+	   "server host without device: %s", err);
+	ok(parse(&c, err, "-h", NULL, NULL, NULL, NULL, NULL) == 1, "--help is reported to the caller");
+
+	/* ---- the multi-host plan ---- */
+	char *argv[] = { "bench", "--server-host", "root@srv1", "--dev", "eth1", "--client-host", "cli1",
+			 "--client-host", "cli2", "--srv-cores", "4", "--modes", "adaptive,base,suspend",
+			 "--rates", "100000,200000", "--reps", "2", "--dry-run", NULL };
+	bench_defaults(&c);
+	ok(bench_parse(&c, 18, argv, err, sizeof(err)) == 0, "remote options parse");
+	char *t = plan_text(&c, err);
+	ok(t != NULL, "plan built");
+	if (!t)
+		return tap_done();
+	char *save = strstr(t, "ethtool -c eth1 >");
+	char *change = strstr(t, "ethtool -C eth1 adaptive-rx o");
+	char *trap = strstr(t, "trap 'restore' EXIT");
+	ok(save && change && save < change, "coalescing saved before it is changed");
+	ok(trap && trap < change, "restore trap installed before the first change");
+	ok(strstr(t, "restore() { ssh -o BatchMode=yes root@srv1") != NULL, "restore runs on the server host");
+	ok(strstr(t, "ethtool -L eth1 combined 4") != NULL, "one queue per server core");
+	ok(strstr(t, "echo $((n % 4)) > /proc/irq/$i/smp_affinity_list") != NULL,
+	   "queue IRQs spread one per core");
+	ok(strstr(t, "/sys/class/net/eth1/device/msi_irqs") != NULL, "IRQs found from the device's MSI vectors");
+	ok(strstr(t, "ethtool -C eth1 adaptive-rx on rx-usecs 8 rx-frames 128") != NULL,
+	   "adaptive case: NIC adaptive coalescing");
+	ok(strstr(t, "ethtool -C eth1 adaptive-rx off rx-usecs 1 rx-frames 1") != NULL,
+	   "other cases: coalescing off");
+	ok(strstr(t, "--mode '\\''base'\\'' --dev eth1") && strstr(t, "--mode '\\''suspend'\\'' --dev eth1") &&
+	   strstr(t, "--cpus 0-3"), "server started per mode with its NAPI settings on the NIC");
+	ok(strstr(t, "ssh -o BatchMode=yes cli1 ") && strstr(t, "ssh -o BatchMode=yes cli2 ") &&
+	   strstr(t, "-s srv1:11311"), "load from each client host, to the server's bare host name");
+	ok(strstr(t, "--qps 50000 ") && strstr(t, "--qps 100000 "), "a target rate split over two clients");
+	int closed = 0;
+	for (char *p = t; (p = strstr(p, "--qps 0 ")); p++)
+		closed++;
+	ok(closed == 3 * 2 * 2, "closed-loop runs: 3 modes x 2 reps x 2 clients (%d)", closed);
+	ok(strstr(t, "rx-usecs $(awk '\\''/^rx-usecs:/") != NULL, "restore reads the saved values back (quoted)");
+
+	strcpy(c.modes[1], "suspend,irq_suspend_timeout=5ms");
+	t = plan_text(&c, err);
+	ok(t && strstr(t, "--mode '\\''suspend,irq_suspend_timeout=5ms'\\''"),
+	   "a mode spec is quoted for the remote shell");
+	strcpy(c.client_hosts[1], "cli2;rm -rf /");
+	ok(plan_text(&c, err) == NULL && strstr(err, "--client-host"), "a host name with shell syntax is refused");
+	c.nclients = 0;
+	ok(plan_text(&c, err) == NULL && strstr(err, "--client-host"), "no client host refused: %s", err);
+	return tap_done();
+}
