@@ -141,6 +141,8 @@ void thread_teardown(struct thread *t);
 int thread_preload(struct thread *t);
 int thread_run(struct thread *t);
 uint64_t now_ns(void);
+/* Set by SIGINT/SIGTERM: threads end the window now and drain. */
+extern volatile int load_stop;
 
 /* ---- main.c -------------------------------------------------------- */
 struct server {

@@ -17,6 +17,12 @@
 #include "load.h"
 
 static pthread_barrier_t barrier;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	load_stop = 1;
+}
 static atomic_int g_abort, g_finished;
 
 static void usage(FILE *f)
@@ -359,6 +365,14 @@ int main(int argc, char **argv)
 
 	signal(SIGPIPE, SIG_IGN);
 	parse_args(&o, &w, argc, argv);
+	{
+		struct sigaction sa = { .sa_handler = on_signal };
+
+		/* Ctrl-C ends the window early and still reports; a thread
+		 * notices at its next wake-up (a reply, a send, the window end). */
+		sigaction(SIGINT, &sa, NULL);
+		sigaction(SIGTERM, &sa, NULL);
+	}
 	if (workload_init(&w, err, sizeof(err)) < 0) {
 		fprintf(stderr, "irqlab-load: %s\n", err);
 		return 1;
@@ -415,6 +429,10 @@ int main(int argc, char **argv)
 			}
 		rep.o = &o;
 		rep.wall = o.time;
+		if (load_stop) {	/* interrupted: the window was shorter */
+			rep.wall = (ts[0].t_end - ts[0].t_meas) / 1e9;
+			fprintf(stderr, "irqlab-load: interrupted, reporting %.2fs\n", rep.wall);
+		}
 		if (report_merge(&rep, ts, o.threads) < 0)
 			return 1;
 		if (o.json)

@@ -211,7 +211,7 @@ void report_json(FILE *f, const struct report *r)
 		"\"seed\": %llu},\n", (unsigned long long)o->records, o->update, o->time, o->warmup,
 		(unsigned long long)o->seed);
 	fprintf(f, " \"duration_s\": %.6f, \"qps\": %.1f, \"target_qps\": %.1f, "
-		"\"achieved_ratio\": %s%.4f,\n", r->wall, r->qps, o->qps, "",
+		"\"achieved_ratio\": %.4f,\n", r->wall, r->qps, o->qps,
 		open ? r->qps / o->qps : 1.0);
 	fprintf(f, " \"requests\": {\"gets\": %llu, \"sets\": %llu, \"misses\": %llu, "
 		"\"errors\": %llu, \"set_failed\": %llu, \"sent\": %llu},\n",
@@ -236,11 +236,11 @@ void report_json(FILE *f, const struct report *r)
 		(unsigned long long)r->st.late);
 	jhist(f, "send_lag_us", r->st.lag, "},\n");
 	fprintf(f, " \"generator\": {\"cpu_user_s\": %.4f, \"cpu_sys_s\": %.4f, \"cpu_s\": %.4f, "
-		"\"cpu_util\": %.4f, \"cpu_us_per_request\": %.4f, \"syscalls\": %llu, "
+		"\"cpu_util\": %.4f, \"cpu_cores\": %.4f, \"cpu_us_per_request\": %.4f, \"syscalls\": %llu, "
 		"\"syscalls_per_request\": %.4f, \"fell_behind\": %s, \"below_target\": %s, "
 		"\"bytes_rx\": %llu, \"bytes_tx\": %llu},\n",
 		r->cpu_user, r->cpu_sys, cpu, r->wall ? cpu / (r->wall * o->threads) : 0,
-		r->done ? 1e6 * cpu / r->done : 0, (unsigned long long)r->syscalls,
+		r->wall ? cpu / r->wall : 0, r->done ? 1e6 * cpu / r->done : 0, (unsigned long long)r->syscalls,
 		r->done ? (double)r->syscalls / r->done : 0,
 		open && r->st.sent && r->st.late > r->st.sent / 100 ? "true" : "false",
 		open && r->qps < 0.99 * o->qps ? "true" : "false",

@@ -22,6 +22,8 @@
 
 #define MAX_EVENTS 256
 
+volatile int load_stop;
+
 uint64_t now_ns(void)
 {
 	struct timespec ts;
@@ -324,7 +326,7 @@ int thread_run(struct thread *t)
 {
 	struct epoll_event ev[MAX_EVENTS];
 	struct conn *dirty[t->nconns ? t->nconns : 1];
-	unsigned nd = 0, live;
+	unsigned nd = 0, live = 0;
 	int closed = !(t->o->qps > 0);
 	uint64_t now = now_ns();
 
@@ -339,6 +341,10 @@ int thread_run(struct thread *t)
 		uint64_t until;
 
 		now = now_ns();
+		if (load_stop && now < t->t_end) {	/* interrupted: report what we have */
+			t->t_end = now > t->t_meas ? now : t->t_meas;
+			t->t_deadline = now + (uint64_t)(t->o->timeout * 1e9);
+		}
 		window(t, now);
 		if (now >= t->t_deadline)
 			break;
