@@ -284,6 +284,10 @@ static void send_due(struct thread *t, uint64_t now, struct conn **dirty, unsign
 	t->blocked = 0;
 }
 
+/* epoll_pwait2 (Linux 5.11) takes a nanosecond timeout; where it is missing
+ * (old kernels, valgrind) epoll_wait rounds up to whole milliseconds. */
+static int have_pwait2 = 1;
+
 static int wait_events(struct thread *t, struct epoll_event *ev, uint64_t now, uint64_t until)
 {
 	struct timespec ts = { 0, 0 };
@@ -292,8 +296,14 @@ static int wait_events(struct thread *t, struct epoll_event *ev, uint64_t now, u
 
 	ts.tv_sec = (time_t)(d / 1000000000ULL);
 	ts.tv_nsec = (long)(d % 1000000000ULL);
-	n = epoll_pwait2(t->ep, ev, MAX_EVENTS, &ts, NULL);
 	t->tot.waits++;
+	if (have_pwait2) {
+		n = epoll_pwait2(t->ep, ev, MAX_EVENTS, &ts, NULL);
+		if (n >= 0 || errno != ENOSYS)
+			return n < 0 ? 0 : n;
+		have_pwait2 = 0;
+	}
+	n = epoll_wait(t->ep, ev, MAX_EVENTS, (int)((d + 999999) / 1000000));
 	return n < 0 ? 0 : n;
 }
 
