@@ -1,0 +1,270 @@
+/* Protocol parser without sockets: every error path of the text and meta
+ * commands, input split at every byte, and random input (no crash, no
+ * desynchronisation after a known-good command). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tap.h"
+#include "../../kv/proto.h"
+#include "../../kv/kv.h"
+
+static struct kv_thread th;
+
+static void conn_init(struct conn *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->t = &th;
+}
+
+/* Feeds bytes the way conn.c does (compact, append, process). Returns
+ * the process result. */
+static int feed(struct conn *c, const char *p, size_t n)
+{
+	if (c->rpos) {
+		memmove(c->in.p, c->in.p + c->rpos, c->in.len - c->rpos);
+		c->in.len -= c->rpos;
+		c->rpos = 0;
+	}
+	buf_add(&c->in, p, n);
+	return proto_process(c);
+}
+
+static char out[1 << 16];
+
+/* Runs a request on a fresh connection; returns the replies. */
+static const char *run(const char *req)
+{
+	struct conn c;
+	int r;
+
+	conn_init(&c);
+	r = feed(&c, req, strlen(req));
+	snprintf(out, sizeof(out), "%.*s%s", (int)c.out.len, c.out.p ? c.out.p : "",
+		 r == PROTO_CLOSE ? "<close>" : "");
+	buf_free(&c.in);
+	buf_free(&c.out);
+	return out;
+}
+
+static void check(const char *req, const char *want)
+{
+	const char *got = run(req);
+	char name[64];
+	size_t n = 0;
+
+	for (const char *p = req; *p && n < sizeof(name) - 3; p++) {
+		if (*p == '\r' || *p == '\n') {
+			name[n++] = '\\';
+			name[n++] = *p == '\r' ? 'r' : 'n';
+		} else {
+			name[n++] = *p;
+		}
+	}
+	name[n] = 0;
+	if (!ok(!strcmp(got, want), "%s", name))
+		tap_diag("got '%s' want '%s'", got, want);
+}
+
+static void test_errors(void)
+{
+	char line[4096];
+
+	check("bogus\r\n", "ERROR\r\n");
+	check("\r\n", "ERROR\r\n");
+	check("   \r\n", "ERROR\r\n");
+	check("GET a\r\n", "ERROR\r\n");
+	check("get\r\n", "ERROR\r\n");
+	check("set a 0 0\r\n", "ERROR\r\n");
+	check("set a 0 0 1 2 3\r\n", "ERROR\r\n");
+	check("set a -1 0 1\r\n", "CLIENT_ERROR bad command line format\r\n");
+	check("set a 0 abc 1\r\n", "CLIENT_ERROR bad command line format\r\n");
+	check("set a 0 0 z\r\n", "CLIENT_ERROR bad command line format\r\n");
+	check("set a 0 0 -1\r\n", "CLIENT_ERROR bad command line format\r\n");
+	check("set a 18446744073709551616 0 1\r\n", "CLIENT_ERROR bad command line format\r\n");
+	check("cas a 0 0 1 x\r\n", "CLIENT_ERROR bad command line format\r\n");
+	check("cas a 0 0 1\r\n", "ERROR\r\n");
+	check("set x 0 0 3\r\nabcd\r\n", "CLIENT_ERROR bad data chunk\r\nERROR\r\n");
+	check("set x 0 0 3 noreply\r\nabcd\r\n", "ERROR\r\n");
+	memset(line, 'k', sizeof(line));
+	memcpy(line, "get ", 4);
+	strcpy(line + 4 + 251, "\r\n");
+	check(line, "CLIENT_ERROR bad command line format\r\n");
+	memcpy(line, "set ", 4);
+	strcpy(line + 4 + 251, " 0 0 1\r\nx\r\n");
+	check(line, "CLIENT_ERROR bad command line format\r\nERROR\r\n");
+	check("incr\r\n", "ERROR\r\n");
+	check("incr a\r\n", "ERROR\r\n");
+	check("incr a x\r\n", "CLIENT_ERROR invalid numeric delta argument\r\n");
+	check("incr a -1\r\n", "CLIENT_ERROR invalid numeric delta argument\r\n");
+	check("incr a 18446744073709551616\r\n", "CLIENT_ERROR invalid numeric delta argument\r\n");
+	check("decr a 1 2 3\r\n", "ERROR\r\n");
+	check("set s 0 0 1\r\nx\r\nincr s 1\r\n",
+	      "STORED\r\nCLIENT_ERROR cannot increment or decrement non-numeric value\r\n");
+	check("delete\r\n", "ERROR\r\n");
+	check("delete a 5\r\n", "CLIENT_ERROR bad command line format.  Usage: delete <key> [noreply]\r\n");
+	check("delete a 0 0\r\n", "CLIENT_ERROR bad command line format.  Usage: delete <key> [noreply]\r\n");
+	check("touch a\r\n", "ERROR\r\n");
+	check("touch a x\r\n", "CLIENT_ERROR invalid exptime argument\r\n");
+	check("gat x a\r\n", "CLIENT_ERROR invalid exptime argument\r\n");
+	check("flush_all x\r\n", "CLIENT_ERROR invalid exptime argument\r\n");
+	check("flush_all 1 2 3\r\n", "ERROR\r\n");
+	check("verbosity\r\n", "ERROR\r\n");
+	check("verbosity x\r\n", "CLIENT_ERROR bad command line format\r\n");
+	check("verbosity 1 2 3\r\n", "ERROR\r\n");
+	check("stats detail\r\n", "CLIENT_ERROR usage: stats detail on|off|dump\r\n");
+	check("stats nonsense\r\n", "ERROR\r\n");
+	check("shutdown\r\n", "ERROR: shutdown not enabled\r\n");
+	check("quit\r\nget a\r\n", "<close>");
+	check("version\r\n", "VERSION " KV_VERSION "\r\n");
+	check("set big 0 0 2000000\r\n", "SERVER_ERROR object too large for cache\r\n");
+	check("set big 0 0 2000000 noreply\r\n", "");
+	/* meta */
+	check("mg\r\n", "ERROR\r\n");
+	check("mx a\r\n", "ERROR\r\n");
+	check("mn\r\n", "MN\r\n");
+	check("ms a\r\n", "CLIENT_ERROR bad command line format\r\n");
+	check("ms a x\r\n", "CLIENT_ERROR bad command line format\r\n");
+	check("mg a zz\r\n", "CLIENT_ERROR invalid flag\r\n");
+	check("mg a v v\r\n", "CLIENT_ERROR duplicate flag\r\n");
+	check("mg a Tx\r\n", "CLIENT_ERROR bad token in command line format\r\n");
+	check("mg a O123456789012345678901234567890123\r\n", "CLIENT_ERROR opaque token too long\r\n");
+	check("mg a== b\r\n", "CLIENT_ERROR error decoding key\r\n");
+	check("ms a 2 Fx\r\nhi\r\nmn\r\n", "CLIENT_ERROR bad command line format\r\nMN\r\n");
+	check("ms a 2 Cx\r\nhi\r\nmn\r\n", "CLIENT_ERROR bad token in command line format\r\nMN\r\n");
+	check("ms a 2 MZ\r\nhi\r\nmn\r\n", "CLIENT_ERROR invalid mode for ms M token\r\nMN\r\n");
+	check("ms a 2 E1\r\nhi\r\nmn\r\n", "CLIENT_ERROR invalid flag\r\nMN\r\n");
+	check("ms a 2\r\nhix\r\n", "CLIENT_ERROR bad data chunk\r\nERROR\r\n");
+	check("ms a 2000000\r\n", "SERVER_ERROR object too large for cache\r\n");
+	check("md a Cx\r\n", "CLIENT_ERROR invalid or duplicate flag\r\n");
+	check("md a q q\r\n", "CLIENT_ERROR invalid or duplicate flag\r\n");
+	check("ma a Dx\r\n", "CLIENT_ERROR invalid or duplicate flag\r\n");
+	check("ma a Mx\r\n", "CLIENT_ERROR invalid mode for ma M token\r\n");
+	check("ms s 1\r\nx\r\nma s\r\n",
+	      "HD\r\nCLIENT_ERROR cannot increment or decrement non-numeric value\r\n");
+	check("me zz\r\n", "EN\r\n");
+	/* a line with no newline: memcached's 2048-byte rule */
+	memset(line, 'x', 3000);
+	line[3000] = 0;
+	check(line, "<close>");
+	memcpy(line, "get ", 4);
+	check(line, "");
+}
+
+static void test_replies(void)
+{
+	check("set a 5 0 3\r\nabc\r\nget a b\r\n", "STORED\r\nVALUE a 5 3\r\nabc\r\nEND\r\n");
+	check("mg a v f s k\r\n", "VA 3 f5 s3 ka\r\nabc\r\n");
+	check("mg a\r\n", "HD\r\n");
+	check("mg nope v\r\nmg nope v q\r\nmn\r\n", "EN\r\nMN\r\n");
+	check("ms q1 1 q\r\n1\r\nma q1 q\r\nma q1 v\r\n", "VA 1\r\n3\r\n");
+	check("md q1 q\r\nmd q1 q\r\n", "NF\r\n");
+	check("ms bWs= 2 b k\r\nhi\r\nmg mk v\r\n", "HD kbWs= b\r\nVA 2\r\nhi\r\n");
+	check("ms am 1 MA\r\nx\r\n", "NS\r\n");
+	check("incr nope 1\r\ndecr nope 1\r\ntouch nope 1\r\n", "NOT_FOUND\r\nNOT_FOUND\r\nNOT_FOUND\r\n");
+	check("get a a\r\n", "VALUE a 5 3\r\nabc\r\nVALUE a 5 3\r\nabc\r\nEND\r\n");
+	check("gat 100 a\r\n", "VALUE a 5 3\r\nabc\r\nEND\r\n");
+	check("mg a t\r\n", "HD t100\r\n");
+	check("set a 0 0 1 noreply\r\nx\r\nget a\r\n", "VALUE a 0 1\r\nx\r\nEND\r\n");
+}
+
+/* Splitting the same script at every byte must not change the replies. */
+static void test_split(void)
+{
+	const char *script =
+		"set sp 1 0 5\r\nhello\r\nget sp\r\nappend sp 0 0 1\r\n!\r\n"
+		"get sp\r\nbogus\r\nms sq 3 T0\r\nabc\r\nmg sq v\r\nincr sp 1\r\n"
+		"set big 0 0 5000000\r\n0123456789\r\ndelete sp\r\nmn\r\n";
+	size_t n = strlen(script);
+	char whole[4096];
+	int same = 1;
+
+	store_flush(th.store, th.now, 0);
+	snprintf(whole, sizeof(whole), "%s", run(script));
+	for (size_t cut = 1; cut < n; cut++) {
+		struct conn c;
+
+		store_flush(th.store, th.now, 0);
+		conn_init(&c);
+		feed(&c, script, cut);
+		feed(&c, script + cut, n - cut);
+		/* the too-large value is still being swallowed: same as whole */
+		if (!(c.out.len == strlen(whole) && !memcmp(c.out.p, whole, c.out.len))) {
+			if (same)
+				tap_diag("cut %zu: got '%.*s'", cut, (int)c.out.len, c.out.p);
+			same = 0;
+		}
+		buf_free(&c.in);
+		buf_free(&c.out);
+	}
+	ok(same, "replies identical whatever the split point (%zu splits)", n - 1);
+}
+
+/* Random bytes and random token soup: no crash, and the connection is
+ * still in sync when it survives (a "mn" after a newline answers MN). */
+static void test_fuzz(void)
+{
+	static const char *words[] = {
+		"get", "gets", "gat", "set", "add", "cas", "incr", "decr", "delete",
+		"touch", "mg", "ms", "md", "ma", "me", "mn", "flush_all", "stats",
+		"noreply", "0", "1", "-1", "5", "99999999999999999999", "k", "v",
+		"T1", "Oq", "b", "q", "MA", "ME", "N0", "J5", "D2", "C1", "F3", "\r\n",
+		"\n", "  ", "x", "verbosity", "append", "prepend", "replace", "version",
+	};
+	unsigned seed = 12345;
+	int alive = 0, synced = 0;
+
+	for (int iter = 0; iter < 4000; iter++) {
+		char req[600];
+		size_t n = 0;
+		struct conn c;
+		int r;
+
+		conn_init(&c);
+		while (n < 400) {
+			seed = seed * 1103515245 + 12345;
+			if (iter % 2) {
+				req[n++] = (char)(seed >> 16);
+			} else {
+				const char *w = words[(seed >> 16) % (sizeof(words) / sizeof(words[0]))];
+
+				n += (size_t)snprintf(req + n, sizeof(req) - n, "%s ", w);
+			}
+		}
+		r = feed(&c, req, n);
+		if (r != PROTO_CLOSE && !c.swallow && !c.need) {
+			alive++;
+			/* end the last line; a storage command then waits for
+			 * its data block, which is not desynchronisation */
+			feed(&c, "\r\n", 2);
+			if (c.need || c.swallow) {
+				alive--;
+			} else {
+				c.out.len = 0;
+				r = feed(&c, "mn\r\n", 4);
+				synced += r == PROTO_OK && c.out.len >= 4 &&
+					  !memcmp(c.out.p + c.out.len - 4, "MN\r\n", 4);
+			}
+		}
+		buf_free(&c.in);
+		buf_free(&c.out);
+	}
+	ok(1, "4000 random inputs processed without a crash");
+	ok(alive > 100 && synced == alive, "after random input, a new command answers (%d/%d)",
+	   synced, alive);
+}
+
+int main(void)
+{
+	struct store_cfg sc = { 64 << 20, 1 << 20, 1 };
+
+	kv_clock_init();
+	th.store = kv_store = store_new(&sc);
+	th.now = 10;
+	test_errors();
+	test_replies();
+	test_split();
+	test_fuzz();
+	store_free(kv_store);
+	return tap_done();
+}
