@@ -59,6 +59,7 @@ struct stats {
 struct totals {
 	uint64_t gets, sets, misses, errors, set_failed;
 	uint64_t proto_errors, timeouts, conn_errors;
+	uint64_t unsent;		/* open loop: scheduled in the window, never sent */
 	uint64_t reads, writes, waits;	/* system calls */
 };
 

@@ -56,6 +56,7 @@ int report_merge(struct report *r, struct thread *ts, unsigned n)
 		r->tot.set_failed += t->set_failed;
 		r->tot.proto_errors += t->proto_errors;
 		r->tot.timeouts += t->timeouts;
+		r->tot.unsent += t->unsent;
 		r->tot.conn_errors += t->conn_errors;
 		r->tot.reads += t->reads;
 		r->tot.writes += t->writes;
@@ -100,6 +101,9 @@ static int warnings(const struct report *r, char w[][200], int max)
 		snprintf(w[n++], 200, "%llu connections failed", (unsigned long long)r->tot.conn_errors);
 	if (r->tot.timeouts && n < max)
 		snprintf(w[n++], 200, "%llu requests never answered", (unsigned long long)r->tot.timeouts);
+	if (r->tot.unsent && n < max)
+		snprintf(w[n++], 200, "%llu scheduled requests never sent: the server held every "
+			 "connection until the deadline", (unsigned long long)r->tot.unsent);
 	if (r->tot.set_failed && n < max)
 		snprintf(w[n++], 200, "%llu sets not stored", (unsigned long long)r->tot.set_failed);
 	return n;
@@ -121,8 +125,8 @@ static void row(FILE *f, const char *name, const struct il_hist *h)
 void report_text(FILE *f, const struct report *r)
 {
 	const struct opts *o = r->o;
-	char w[8][200];
-	int nw = warnings(r, w, 8), open = o->qps > 0;
+	char w[10][200];
+	int nw = warnings(r, w, 10), open = o->qps > 0;
 	double cpu = r->cpu_user + r->cpu_sys;
 
 	fprintf(f, "%-10s %10s %8s %8s %8s %8s %8s %8s %8s %9s\n", "#type", "count", "min", "avg",
@@ -186,8 +190,8 @@ static void jstr(FILE *f, const char *s)
 void report_json(FILE *f, const struct report *r)
 {
 	const struct opts *o = r->o;
-	char w[8][200];
-	int nw = warnings(r, w, 8), open = o->qps > 0;
+	char w[10][200];
+	int nw = warnings(r, w, 10), open = o->qps > 0;
 	double cpu = r->cpu_user + r->cpu_sys;
 	const char *ops[2] = { "get", "set" };
 
@@ -220,11 +224,12 @@ void report_json(FILE *f, const struct report *r)
 		(unsigned long long)r->st.set_failed, (unsigned long long)r->st.sent);
 	fprintf(f, " \"totals\": {\"gets\": %llu, \"sets\": %llu, \"misses\": %llu, "
 		"\"errors\": %llu, \"set_failed\": %llu, \"protocol_errors\": %llu, "
-		"\"unanswered\": %llu, \"connection_errors\": %llu},\n",
+		"\"unanswered\": %llu, \"unsent\": %llu, \"connection_errors\": %llu},\n",
 		(unsigned long long)r->tot.gets, (unsigned long long)r->tot.sets,
 		(unsigned long long)r->tot.misses, (unsigned long long)r->tot.errors,
 		(unsigned long long)r->tot.set_failed, (unsigned long long)r->tot.proto_errors,
-		(unsigned long long)r->tot.timeouts, (unsigned long long)r->tot.conn_errors);
+		(unsigned long long)r->tot.timeouts, (unsigned long long)r->tot.unsent,
+		(unsigned long long)r->tot.conn_errors);
 	fprintf(f, " \"latency_us\": {");
 	for (int op = 0; op < 2; op++) {
 		fprintf(f, "\"%s\": {", ops[op]);

@@ -54,6 +54,16 @@ ok "$(perl -e 'print $ARGV[0] >= $ARGV[1] && $ARGV[0] < 5000 ? 0 : 1' "$corr" "$
 	"calm server: corrected p50 >= uncorrected, both small"
 kill "$SPID"; wait "$SPID" 2>/dev/null; SPID=
 
+# A server that stops for 2 s: the requests it holds and the ones the
+# schedule could not send by the deadline are counted and warned about.
+start_stall --stall-every 100 --stall-for 2000 || skip_all "stall_server did not start"
+"$LOAD" -s 127.0.0.1:"$PORT" --noload -q 2000 -c 2 -t 0.5 --timeout 0.3 --json > "$T/dead.json" 2>/dev/null
+is "$(json "$T/dead.json" '$j->{totals}{unanswered}')" 2 "stalled server: both in-flight requests reported unanswered"
+ok "$(json "$T/dead.json" '$j->{totals}{unsent} > 400 ? 0 : 1')" "stalled server: unsent scheduled requests counted ($(json "$T/dead.json" '$j->{totals}{unsent}'))"
+ok "$(json "$T/dead.json" '(grep { /never sent/ } @{$j->{warnings}}) && (grep { /never answered/ } @{$j->{warnings}}) && $j->{generator}{below_target} ? 0 : 1')" \
+	"stalled server: warnings name both, rate flagged below target"
+kill "$SPID"; wait "$SPID" 2>/dev/null; SPID=
+
 start_stall --stall-for 0 --garbage || skip_all "stall_server did not start"
 "$LOAD" -s 127.0.0.1:"$PORT" --noload -c 2 -t 1 -u 0 > "$T/bad.out" 2> "$T/bad.err"
 rc=$?
