@@ -17,6 +17,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <fcntl.h>
 #include <net/if.h>
 #include <pthread.h>
 #include <signal.h>
@@ -26,7 +27,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/types.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -36,8 +40,8 @@
 
 #define PFX "irqlab-preload: "
 
-/* Marks the NAPI settings as owned by one process, so that children which
- * inherit LD_PRELOAD neither apply them again nor restore them early. */
+/* Marks the NAPI settings as owned by one process, so that children and
+ * exec'd images which inherit LD_PRELOAD do not apply them again. */
 #define OWNER_VAR "IRQLAB_NAPI_OWNER"
 
 static struct il_mode mode;
@@ -156,39 +160,117 @@ static void print_summary(void)
 	    napi_owner == getpid() ? napi_count : 0);
 }
 
+/* The restorer: a child forked before the server can drop privileges
+ * (memcached -u does setuid, after which napi-set fails with EPERM). It
+ * holds the saved values and waits for EOF on a pipe whose write end the
+ * server and everything it forks or execs inherit; EOF means the last of
+ * them is gone, however it died (exit, signal, even SIGKILL). */
+static int watch_fd = -1;
+static pid_t watcher = -1;
+
+static void restorer(int rfd)
+{
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
+	char c;
+	int rc, null = open("/dev/null", O_RDWR);
+
+	/* Ctrl-C goes to the whole process group; we must outlive it. */
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		signal(sigs[i], SIG_IGN);
+	/* Do not hold the server's stdout open for whoever reads it. */
+	if (null >= 0) {
+		dup2(null, 0);
+		dup2(null, 1);
+	}
+	prctl(PR_SET_NAME, "irqlab-restore");
+	while (read(rfd, &c, 1) < 0 && errno == EINTR)
+		;
+	rc = il_napi_restore_all();
+	if (rc < 0)
+		say("restoring the NAPI settings of %s failed: %s", dev,
+		    strerror(-rc));
+	else if (verbose)
+		say("restored the NAPI settings of %s", dev);
+	_exit(rc < 0);
+}
+
+/* Normal exit waits for the restore, so that a script that starts the
+ * next server right after this one exits never races with it. */
+static void wait_restorer(void)
+{
+	if (getpid() != napi_owner || watch_fd < 0)
+		return;
+	close(watch_fd);
+	watch_fd = -1;
+	while (waitpid(watcher, NULL, 0) < 0 && errno == EINTR)
+		;
+}
+
+static void start_restorer(void)
+{
+	int p[2];
+	pid_t pid;
+
+	/* No O_CLOEXEC on the write end: an exec'd image (a wrapper that
+	 * execs the server) keeps the settings alive, not restored early. */
+	if (pipe(p) < 0 || fcntl(p[0], F_SETFD, FD_CLOEXEC) < 0)
+		die("IRQLAB_DEV: pipe: %s", strerror(errno));
+	pid = fork();
+	if (pid < 0)
+		die("IRQLAB_DEV: fork: %s", strerror(errno));
+	if (pid == 0) {
+		close(p[1]);
+		restorer(p[0]);
+	}
+	close(p[0]);
+	watch_fd = p[1];
+	watcher = pid;
+	/* The restorer owns the saved values now; restoring here as well
+	 * could undo a later server's settings. */
+	il_napi_keep_all();
+	atexit(wait_restorer);
+}
+
+/* IRQLAB_NAPI_OWNER=PID/FD: a process up the chain applied the settings
+ * and FD is its restorer pipe, which we inherited. Stale if FD is no pipe. */
+static bool owned_elsewhere(void)
+{
+	const char *v = getenv(OWNER_VAR);
+	struct stat st;
+	int pid, fd;
+
+	if (!v || sscanf(v, "%d/%d", &pid, &fd) != 2)
+		return false;
+	if (fstat(fd, &st) < 0 || !S_ISFIFO(st.st_mode))
+		return false;
+	if (verbose)
+		say("NAPI settings of %s belong to pid %d, not applied again",
+		    dev, pid);
+	return true;
+}
+
 static void apply_napi(const char *name)
 {
-	const char *owner = getenv(OWNER_VAR);
-	char err[256], pid[16];
+	char err[256], owner[32];
 	int rc;
 
 	if (strlen(name) >= IF_NAMESIZE || !if_nametoindex(name))
 		die("IRQLAB_DEV: no device '%s' in this network namespace", name);
-	if (owner && *owner) {
-		/* A parent with the shim owns the settings; an exec'd image of
-		 * the same pid lost the saved values and cannot restore them. */
-		if (atoi(owner) == getpid())
-			say("warning: NAPI settings of %s were applied by the "
-			    "program that exec'd this one and will not be "
-			    "restored; put LD_PRELOAD on the server command only",
-			    name);
-		else if (verbose)
-			say("NAPI settings of %s belong to pid %s, not applied "
-			    "again", name, owner);
-		return;
-	}
 	snprintf(dev, sizeof(dev), "%s", name);
+	if (owned_elsewhere())
+		return;
 	rc = il_napi_apply_mode(name, &mode, err, sizeof(err));
 	if (rc < 0)
 		die("IRQLAB_DEV=%s: %s", name, err);
-	if (rc == 0)
-		die("IRQLAB_DEV=%s: device has no NAPI instance (a veth needs "
-		    "GRO on: ethtool -K %s gro on)", name, name);
+	if (rc == 0) {
+		il_napi_explain_none(name, err, sizeof(err));
+		die("IRQLAB_DEV=%s: %s", name, err);
+	}
 	napi_owner = getpid();
 	napi_count = rc;
-	il_napi_restore_on_exit();
-	snprintf(pid, sizeof(pid), "%d", (int)napi_owner);
-	setenv(OWNER_VAR, pid, 1);
+	start_restorer();
+	snprintf(owner, sizeof(owner), "%d/%d", (int)napi_owner, watch_fd);
+	setenv(OWNER_VAR, owner, 1);
 }
 
 static void init(void)
