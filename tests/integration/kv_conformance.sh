@@ -19,7 +19,7 @@ trap 'kill $KVPID $MCPID 2>/dev/null; wait 2>/dev/null; rm -rf "$T"' EXIT INT TE
 KVPID=$!
 MCPORT=$(perl -MIO::Socket::INET -e 'print IO::Socket::INET->new(Listen=>1,LocalAddr=>"127.0.0.1:0")->sockport')
 MCUSER=$( [ "$(id -u)" -eq 0 ] && echo "-u nobody" )
-memcached $MCUSER -p "$MCPORT" -U 0 -l 127.0.0.1 -t 1 -m 64 &
+memcached $MCUSER -p "$MCPORT" -U 0 -l 127.0.0.1 -t 1 -m 64 2>/dev/null &
 MCPID=$!
 for i in 1 2 3 4 5 6 7 8 9 10; do
 	KVPORT=$(sed -n 's/.* port \([0-9]*\),.*/\1/p' "$T/kv.log")
