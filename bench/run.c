@@ -305,8 +305,11 @@ static int world_run(void *ctx, const struct run_spec *s, struct il_result *r,
 	char *argv[32], bufs[12][64], out[700];
 	struct snap a, b;
 	struct il_perf perf = { -1, -1 };
-	int status = 0, perf_on = 0;
+	int status = 0, perf_on = 0, window = 0;
 	char top[64] = "";
+
+	memset(&a, 0, sizeof(a));
+	memset(&b, 0, sizeof(b));
 
 	snprintf(out, sizeof(out), "%s/load.json", w->tmp);
 	load_argv(w, s, argv, bufs);
@@ -330,6 +333,7 @@ static int world_run(void *ctx, const struct run_spec *s, struct il_result *r,
 		/* stop a little early so the generator is still running */
 		rc = nap(c->duration * 0.97, gen, &status);
 		take(w, gen, &b);
+		window = rc == 0;
 		uint64_t nt = il_noise_end(noise, top, sizeof(top));
 		r->noise_cpu = 100 * il_ticks_to_s(nt) / (b.t - a.t);
 		if (perf_on) {
@@ -341,6 +345,8 @@ static int world_run(void *ctx, const struct run_spec *s, struct il_result *r,
 			il_perf_close(&perf);
 		}
 		account(w, &a, &b, r);
+		if (!window)	/* the generator's /proc entry was gone at the end */
+			r->gen_cpu = NAN;
 	}
 	if (rc == 1) {		/* Ctrl-C */
 		stop_child(gen);
@@ -381,6 +387,18 @@ static int world_run(void *ctx, const struct run_spec *s, struct il_result *r,
 	if (!isfinite(r->qps)) {
 		snprintf(err, len, "%s report has no \"qps\" (see %s)", c->load_bin, out);
 		return -1;
+	}
+	/* A report that cannot be right, or counters that did not cover the
+	 * whole window, make the row suspect: keep it, flagged, with why. */
+	if (!window) {
+		r->flagged = 1;
+		snprintf(r->note + strlen(r->note), sizeof(r->note) - strlen(r->note),
+			 "%sgenerator ended before the window did", r->note[0] ? "; " : "");
+	}
+	if (!(r->duration_s > 0) || (r->qps == 0 && r->requests > 0)) {
+		r->flagged = 1;
+		snprintf(r->note + strlen(r->note), sizeof(r->note) - strlen(r->note),
+			 "%sgenerator reported an empty window", r->note[0] ? "; " : "");
 	}
 	double q = r->qps * (b.t - a.t);
 	if (isfinite(r->cycles) && isfinite(r->instructions) && r->cycles > 0) {

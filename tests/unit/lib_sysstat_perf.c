@@ -6,6 +6,9 @@
 #include "irqlab/perf.h"
 #include "tap.h"
 
+/* a global sink keeps the busy loop from being optimised away */
+static volatile unsigned long x;
+
 int main(void)
 {
 	struct il_perf p;
@@ -18,7 +21,6 @@ int main(void)
 		return tap_done();
 	}
 	uint64_t c = 0, i = 0;
-	volatile unsigned long x = 0;
 
 	ok(il_perf_start(&p) == 0, "counters started");
 	for (unsigned long k = 0; k < 20000000; k++)
