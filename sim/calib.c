@@ -16,15 +16,22 @@
 	"[experiment]\nsource = Shafiei thesis 2025, bare metal, Table (8 cores)\n" \
 	"[machine]\ncores = 8\nfreq_ghz = 3.0\n" \
 	"[nic]\nqueues = 8\nring_size = 1024\ncoalesce = adaptive\n" \
+	"[kernel]\nmaxevents = 1024\n" \
 	"[workload]\nload = closed\nconns = 256\ndepth = 1\nwire = 10us\n" \
-	"service = fixed:5000\n"
+	"service = fixed:5031\n" \
+	"[cost]\nipc0 = 0.901\npen_async = 4035\npen_kern = 4198\n" \
+	"pen_pkt = 280\npen_wake = 2060\ncs = 2702\n"
 
 #define COVER_BASE \
 	"[experiment]\nsource = Damato & Karsten, IRQ suspend cover letter (v6)\n" \
 	"[machine]\ncores = 8\nfreq_ghz = 3.3\n" \
-	"[nic]\nqueues = 8\nring_size = 1024\ncoalesce = adaptive\n" \
-	"[workload]\nload = closed\nconns = 256\ndepth = 1\nwire = 10us\n" \
-	"service = fixed:5000\nia = fb_ia\n"
+	"[nic]\nqueues = 8\nring_size = 1024\ncoalesce = static\n" \
+	"rx_usecs = 8\nrx_frames = 128\n" \
+	"[kernel]\nmaxevents = 1024\n" \
+	"[workload]\nload = closed\nconns = 1024\ndepth = 1\nwire = 50us\n" \
+	"service = fixed:5031\nia = fb_ia\n" \
+	"[cost]\nipc0 = 1.076\npen_async = 3385\npen_kern = 3653\n" \
+	"pen_pkt = 295\npen_wake = 2060\ncs = 2702\n"
 
 #define OPEN200K "[workload]\nload = open\nqps = 200000\n"
 
@@ -57,6 +64,42 @@ const struct calib_row calib_rows[] = {
 };
 const int calib_nrows = (int)(sizeof(calib_rows) / sizeof(calib_rows[0]));
 
+static char **overrides;
+static int noverrides;
+
+void calib_set_overrides(char **sets, int n)
+{
+	overrides = sets;
+	noverrides = n;
+}
+
+static int apply_overrides(const struct calib_row *r, struct il_experiment *e,
+			   char *err, size_t errlen)
+{
+	for (int i = 0; i < noverrides; i++) {
+		char buf[300];
+		const char *kv = overrides[i], *colon = strchr(kv, ':');
+		const char *eq = strchr(kv, '=');
+
+		if (colon && (!eq || colon < eq)) {
+			if (strncmp(kv, r->source, (size_t)(colon - kv)) ||
+			    strlen(r->source) != (size_t)(colon - kv))
+				continue;
+			kv = colon + 1;
+		}
+		snprintf(buf, sizeof(buf), "%s", kv);
+		char *e2 = strchr(buf, '=');
+		if (!e2) {
+			snprintf(err, errlen, "--set: '%s' is not KEY=VALUE", kv);
+			return -1;
+		}
+		*e2 = '\0';
+		if (il_exp_set(e, buf, e2 + 1, err, errlen))
+			return -1;
+	}
+	return 0;
+}
+
 int calib_experiment(int i, struct il_experiment *e, double sim_time_s,
 		     char *err, size_t errlen)
 {
@@ -65,7 +108,8 @@ int calib_experiment(int i, struct il_experiment *e, double sim_time_s,
 
 	il_exp_defaults(e);
 	if (il_exp_load_string(e, r->base, r->name, err, errlen) ||
-	    il_exp_load_string(e, r->config, r->name, err, errlen))
+	    il_exp_load_string(e, r->config, r->name, err, errlen) ||
+	    apply_overrides(r, e, err, errlen))
 		return -1;
 	if (sim_time_s > 0) {
 		snprintf(t, sizeof(t), "%.6f", sim_time_s);

@@ -21,6 +21,10 @@ extern const int calib_nrows;
 int calib_experiment(int i, struct il_experiment *e, double sim_time_s,
 		     char *err, size_t errlen);
 
+/* Overrides applied to every row: "key=value", or "thesis:key=value" /
+ * "cover:key=value" for one machine's rows (used when fitting). */
+void calib_set_overrides(char **sets, int n);
+
 /* Runs every row, prints published vs simulated with % error, returns the
  * number of QPS/CPU figures outside tol_pct (and order violations). */
 int calib_run(FILE *out, double sim_time_s, double tol_pct, int json);

@@ -64,6 +64,10 @@ void cpu_start_app(struct sim *s, int core, enum cat cat, double instr,
 
 	if (polluted)
 		c->pen = 0;
+	if (cat == CAT_SYS) {
+		instr += c->sys_extra;
+		c->sys_extra = 0;
+	}
 	dur = cost_ns(s, instr, pen);
 	charge(s, c, instr, dur);
 	begin(s, core, W_APP, cat, dur, false);

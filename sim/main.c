@@ -190,6 +190,7 @@ int main(int argc, char **argv)
 	if (do_bench)
 		return bench("base");
 	if (cal) {
+		calib_set_overrides(sets, nsets);
 		int bad = calib_run(stdout, cal_time, tol, json);
 		return bad < 0 ? 2 : bad ? 1 : 0;
 	}

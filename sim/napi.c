@@ -52,6 +52,7 @@ void napi_timer_start(struct sim *s, int q, sim_t timeout, int core)
 {
 	struct sim_queue *n = &s->nq[q];
 
+	s->cores[core].sys_extra += s->c->arm;
 	n->timer_armed = true;
 	n->timer_gen++;
 	n->timer_exp = s->now + timeout;

@@ -145,6 +145,7 @@ struct sim_core {
 	bool deciding;		/* inside core_next or a completion handler */
 	int thread;		/* app thread bound to this core, -1 none */
 	double pen;		/* pollution cycles owed by the next app work */
+	double sys_extra;	/* instructions owed by the next sys piece */
 	sim_t idle_since;
 	/* accounting */
 	sim_t acct[NCAT];

@@ -35,6 +35,7 @@ struct il_cost {
 	double wake;		/* try_to_wake_up, paid by the waker */
 	double cs;		/* context switch out + in, paid by the sleeper */
 	double timer;		/* hrtimer interrupt (napi watchdog) */
+	double arm;		/* hrtimer_start from a syscall (suspend, busy poll stop) */
 	double pen_async;	/* cycles: pollution an interruption leaves the app */
 	double pen_kern;	/* cycles: cold caches met by an interrupt's own path */
 	double pen_pkt;		/* cycles: extra pollution per packet it processed */
