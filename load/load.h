@@ -75,6 +75,8 @@ struct thread;
 
 struct conn {
 	int fd, id, dead;
+	unsigned server;		/* index into opts.servers */
+	uint64_t pnext, pstep;		/* preload: next key, stride */
 	struct thread *t;
 	struct req *ring;		/* outstanding requests, FIFO */
 	unsigned head, n, cap;
@@ -124,7 +126,6 @@ struct thread {
 	int blocked;			/* due requests waited for a free slot */
 	/* phases (absolute CLOCK_MONOTONIC ns) */
 	uint64_t origin, t_meas, t_end, t_deadline;
-	uint64_t preload_next, preload_end;	/* record range */
 	struct stats st;
 	struct totals tot;
 	/* the measured window: syscalls and this thread's CPU (RUSAGE_THREAD)

@@ -267,6 +267,8 @@ static void parse_args(struct opts *o, struct workload *w, int argc, char **argv
 		fprintf(stderr, "irqlab-load: --loadonly: cannot be combined with --noload\n");
 		exit(2);
 	}
+	if (o->records < (uint64_t)o->nservers)
+		die_opt("records", "must be at least the number of servers", "");
 	w->records = o->records;
 	w->update = o->update;
 	if (w->zipf && il_zipf_init(&w->z, o->records, w->z.s) < 0)
@@ -360,7 +362,7 @@ int main(int argc, char **argv)
 	pthread_t *tids;
 	struct report rep = { 0 };
 	char err[300];
-	uint64_t t0, origin, per;
+	uint64_t t0, origin;
 	int rc = 0, dead = 0;
 
 	signal(SIGPIPE, SIG_IGN);
@@ -381,11 +383,8 @@ int main(int argc, char **argv)
 	tids = calloc(o.threads, sizeof(*tids));
 	if (!ts || !tids)
 		return 1;
-	per = (o.records + o.threads - 1) / o.threads;
 	for (unsigned i = 0; i < o.threads; i++) {
 		ts[i] = (struct thread){ .id = (int)i, .o = &o, .w = &w, .nconns = o.conns, .ep = -1 };
-		ts[i].preload_next = i * per < o.records ? i * per : o.records;
-		ts[i].preload_end = (i + 1) * per < o.records ? (i + 1) * per : o.records;
 	}
 	pthread_barrier_init(&barrier, NULL, o.threads + 1);
 	for (unsigned i = 0; i < o.threads; i++)

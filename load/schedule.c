@@ -117,6 +117,17 @@ int thread_setup(struct thread *t, char *err, size_t errlen)
 			snprintf(err, errlen, "out of memory");
 			return -1;
 		}
+		/* Keys are sharded over servers by key % S, like a client
+		 * library would; the connections to server s split its keys
+		 * for the preload. */
+		{
+			unsigned S = (unsigned)o->nservers, all = o->threads * t->nconns;
+			uint64_t rank = gid / S, cnt = (all - gid % S + S - 1) / S;
+
+			c->server = gid % S;
+			c->pnext = c->server + S * rank;
+			c->pstep = S * cnt;
+		}
 		if (conn_connect(c, &sv->sa, sv->salen, (int)(o->timeout * 1000), cerr,
 				 sizeof(cerr)) < 0) {
 			snprintf(err, errlen, "server %s: %s", sv->name, cerr);
@@ -222,6 +233,18 @@ static void window(struct thread *t, uint64_t now)
 	}
 }
 
+/* The key's shard must be the connection's server: move the key to the
+ * nearest one of that server (a no-op with one server). */
+static uint64_t shard(const struct thread *t, const struct conn *c, uint64_t key)
+{
+	uint64_t S = (uint64_t)t->o->nservers, k;
+
+	if (S == 1)
+		return key;
+	k = key - key % S + c->server;
+	return k < t->w->records ? k : k - S;
+}
+
 /* Closed loop: top a connection up to --depth. sched 0: stamped at send. */
 static void fill(struct thread *t, struct conn *c, uint64_t now)
 {
@@ -231,7 +254,8 @@ static void fill(struct thread *t, struct conn *c, uint64_t now)
 		uint32_t vlen;
 
 		workload_next(t->w, &t->rng, &op, &key, &vlen);
-		if (conn_add(c, t->w, op, key, vlen, 0, now >= t->t_meas && now < t->t_end) < 0)
+		if (conn_add(c, t->w, op, shard(t, c, key), vlen, 0,
+			     now >= t->t_meas && now < t->t_end) < 0)
 			break;
 		t->st.sent += now >= t->t_meas;
 	}
@@ -267,7 +291,7 @@ static void send_due(struct thread *t, uint64_t now, struct conn **dirty, unsign
 			return;
 		}
 		workload_next(t->w, &t->rng, &op, &key, &vlen);
-		if (conn_add(c, t->w, op, key, vlen, sched, measured) < 0) {
+		if (conn_add(c, t->w, op, shard(t, c, key), vlen, sched, measured) < 0) {
 			t->blocked = 1;
 			return;
 		}
@@ -405,7 +429,7 @@ int thread_preload(struct thread *t)
 	uint64_t deadline = now_ns() + (uint64_t)(60 + t->o->records / 5000) * 1000000000ULL;
 
 	for (;;) {
-		int n, busy = 0, live = 0;
+		int n, busy = 0, live = 0, left = 0;
 
 		for (unsigned i = 0; i < t->nconns; i++) {
 			struct conn *c = &t->conns[i];
@@ -413,21 +437,22 @@ int thread_preload(struct thread *t)
 			if (c->dead)
 				continue;
 			live++;
-			while (c->n < depth && t->preload_next < t->preload_end) {
+			while (c->n < depth && c->pnext < t->w->records) {
 				uint32_t vlen = workload_value_len(t->w, &t->rng);
 
-				if (conn_add(c, t->w, OP_SET, t->preload_next, vlen, 0, 0) < 0)
+				if (conn_add(c, t->w, OP_SET, c->pnext, vlen, 0, 0) < 0)
 					break;
-				t->preload_next++;
+				c->pnext += c->pstep;
 				mark(c, dirty, &nd);
 			}
 			busy += c->n;
+			left += c->pnext < t->w->records;
 		}
 		if (nd)
 			flush_all(t, dirty, &nd);
 		if (!live)
 			return -1;
-		if (!busy && t->preload_next >= t->preload_end)
+		if (!busy && !left)
 			return 0;
 		if (now_ns() >= deadline) {
 			snprintf(t->err, sizeof(t->err), "preload did not finish in time");

@@ -55,6 +55,8 @@ for rep in $(seq 1 "$REPS"); do
 			END { printf "%.0f %.3f %.0f\n", $q, $c, $c ? $n / $c : 0 }' "$T/mut.out")
 		echo "$rep mutilate $mu" | awk '{printf "%-3s %-11s %-10s %-7s %s\n", $1, $2, $3, $4, $5}'
 		echo "$mu" | awk '{print $3}' >> "$T/mu.rate"
+		perl -e 'printf "%.3f\n", $ARGV[1] ? $ARGV[0] / $ARGV[1] : 0' "$(echo "$il" | awk '{print $3}')" \
+			"$(echo "$mu" | awk '{print $3}')" >> "$T/ratio"
 	fi
 done
 
@@ -65,7 +67,8 @@ echo "irqlab-load: median $ilm requests per CPU-second (range $(spread "$T/il.ra
 if [ -n "$MUT" ]; then
 	mum=$(median "$T/mu.rate")
 	echo "mutilate -B: median $mum requests per CPU-second (range $(spread "$T/mu.rate"))"
-	echo "ratio irqlab-load / mutilate: $(perl -e 'printf "%.2f", $ARGV[0] / $ARGV[1]' "$ilm" "$mum")"
+	echo "ratio irqlab-load / mutilate: $(perl -e 'printf "%.2f", $ARGV[0] / $ARGV[1]' "$ilm" "$mum") of the medians;" \
+		"median of the per-rep ratios $(median "$T/ratio") (range $(sort -n "$T/ratio" | awk 'NR == 1 {lo = $1} {hi = $1} END {print lo ".." hi}'))"
 fi
 
 # System calls per request: strace counts every call of every thread.

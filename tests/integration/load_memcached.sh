@@ -64,6 +64,25 @@ memcached $U -l 127.0.0.1 -p "$PORT" -t 1 -U 0 -m 64 &
 SPID=$!
 wait_port "$PORT" || skip_all "memcached did not start on port $PORT"
 run_suite memcached "$PORT"
+
+# Two servers: keys are sharded (key % 2), so after the preload nothing
+# misses and each server holds half the records; counts add up.
+PORT2=$(free_port)
+memcached $U -l 127.0.0.1 -p "$PORT2" -t 1 -U 0 -m 64 &
+SPID2=$!
+if wait_port "$PORT2"; then
+	b1=$(stats "$PORT"); b2=$(stats "$PORT2")
+	"$LOAD" -s 127.0.0.1:"$PORT" -s 127.0.0.1:"$PORT2" -T 2 -c 3 -K 33 -r 3000 -u 0.1 -t 0.5 --json > "$T/two.json" 2>/dev/null
+	ok $? "two servers: run succeeds"
+	a1=$(stats "$PORT"); a2=$(stats "$PORT2")
+	theirs=$(perl -e '@b1 = split " ", $ARGV[0]; @a1 = split " ", $ARGV[1]; @b2 = split " ", $ARGV[2]; @a2 = split " ", $ARGV[3];
+		print join(" ", map { $a1[$_] - $b1[$_] + $a2[$_] - $b2[$_] } 0..2)' "$b1" "$a1" "$b2" "$a2")
+	is "$(json "$T/two.json" 'join " ", map { $j->{totals}{$_} } qw(gets sets misses)')" "$theirs" "two servers: counts equal the sum of both servers' deltas"
+	is "$(json "$T/two.json" '$j->{totals}{misses}')" 0 "two servers: no misses after the sharded preload"
+else
+	skip "second memcached did not start"
+fi
+kill "$SPID2" 2>/dev/null; wait "$SPID2" 2>/dev/null
 kill "$SPID"; wait "$SPID" 2>/dev/null; SPID=
 
 KV=$IRQLAB_BUILD/irqlab-kv
