@@ -147,7 +147,6 @@ static long cmd_get(struct conn *c, const char *p, const char *end,
 		    bool with_cas, const uint32_t *touch)
 {
 	struct kv_stats *st = &c->t->st;
-	size_t start = c->out.len;
 
 	for (;;) {
 		const char *k;
@@ -159,7 +158,10 @@ static long cmd_get(struct conn *c, const char *p, const char *end,
 		for (k = p; p < end && *p != ' '; p++)
 			;
 		if (p - k > KV_KEY_MAX) {
-			c->out.len = start;
+			/* memcached (1.6.18) drops the replies not yet sent
+			 * back to the end of the previous get, not only this
+			 * get's: so do we, to stay byte-compatible */
+			c->out.len = c->get_mark > c->wpos ? c->get_mark : c->wpos;
 			reply(c, "CLIENT_ERROR bad command line format\r\n");
 			return 0;
 		}
@@ -174,11 +176,8 @@ static long cmd_get(struct conn *c, const char *p, const char *end,
 		else
 			st->get_misses++;
 	}
-	if (touch) {
-		/* memcached counts a gat as a get and a touch */
-		(void)0;
-	}
 	reply(c, "END\r\n");
+	c->get_mark = c->out.len;
 	return 0;
 }
 
