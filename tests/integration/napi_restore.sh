@@ -1,0 +1,82 @@
+#!/bin/sh
+# irqlab napi set --hold restores the old values on SIGTERM and SIGINT
+# (sigwait path) and on SIGHUP (the library's signal handler, which then
+# dies of the signal), and a rejected change is rolled back.
+# asan: yes
+. "$IRQLAB_SRC/tests/lib.sh"
+need_root
+need_cmd ip
+need_cmd ethtool
+. "$IRQLAB_SRC/tests/netns.sh"
+netns_up || skip_all "cannot create network namespaces and a veth pair"
+IRQLAB=$IRQLAB_BUILD/irqlab
+OUT=$(mktemp)
+trap 'rm -f "$OUT"; netns_down' EXIT
+srv() { ip netns exec "$NS_SRV" "$@"; }
+field() {
+	srv "$IRQLAB" napi list --dev "$DEV_SRV" --json |
+		sed -n "s/.*\"$1\": \([0-9-]*\).*/\1/p" | head -n 1
+}
+settings() { echo "$(field defer_hard_irqs)/$(field gro_flush_timeout_ns)/$(field irq_suspend_timeout_ns)/$(field threaded)"; }
+srv "$IRQLAB" probe --json | grep -q '"napi_set": true' ||
+	skip_all "kernel lacks napi-set (needs Linux 6.13)"
+threaded=0
+srv "$IRQLAB" probe --json | grep -q '"threaded_attr": true' && threaded=1
+
+# Start from non-default values so "restored" cannot mean "reset to 0".
+srv "$IRQLAB" napi set --dev "$DEV_SRV" --defer-hard-irqs 3 --gro-flush-timeout 7us \
+	--irq-suspend-timeout 0 >/dev/null
+orig=$(settings)
+is "$orig" "3/7000/0/0" "starting values set"
+
+# hold SIGNAL: runs set --hold, waits until it holds, signals it.
+hold() {
+	# Not through srv(): a backgrounded function is a subshell, and the
+	# signal must reach irqlab itself (ip netns exec execs it).
+	ip netns exec "$NS_SRV" "$IRQLAB" napi set --dev "$DEV_SRV" --mode suspend \
+		--threaded $threaded --hold >"$OUT" 2>&1 &
+	_pid=$!
+	_i=0
+	while ! grep -q '^holding' "$OUT" && [ $_i -lt 100 ]; do
+		sleep 0.05; _i=$((_i + 1))
+	done
+	HELD=$(settings)
+	kill -"$1" $_pid
+	wait $_pid
+	RC=$?
+}
+
+for sig in TERM INT; do
+	hold $sig
+	is "$HELD" "100/20000/20000000/$threaded" "SIG$sig: values applied while holding"
+	is "$RC" 0 "SIG$sig: --hold exits 0 after restoring"
+	is "$(settings)" "$orig" "SIG$sig: original values restored"
+	grep -q "^restored after SIG$sig" "$OUT"
+	ok $? "SIG$sig: output says what was restored"
+	grep -q "^restored napi .*defer_hard_irqs 3, gro_flush_timeout 7us" "$OUT"
+	ok $? "SIG$sig: restored values printed as read back"
+done
+
+# SIGHUP is not waited for: the library's handler restores, then the
+# process dies of SIGHUP (status 129).
+hold HUP
+is "$HELD" "100/20000/20000000/$threaded" "SIGHUP: values applied while holding"
+is "$RC" 129 "SIGHUP: process died of the signal after the handler"
+is "$(settings)" "$orig" "SIGHUP: original values restored by the signal handler"
+if [ $threaded = 1 ]; then
+	is "$(field pid)" -1 "no kthread left behind"
+else
+	skip "per-NAPI threaded needs Linux 6.17"
+fi
+
+# A change this kernel cannot take (threaded=2 before Linux 6.19) is
+# refused as a whole: defer_hard_irqs in the same command stays untouched.
+if srv "$IRQLAB" probe --json | grep -q '"threaded_busy_poll": false' && [ $threaded = 1 ]; then
+	srv "$IRQLAB" napi set --dev "$DEV_SRV" --defer-hard-irqs 50 --threaded 2 >/dev/null 2>&1
+	ok $([ $? -eq 1 ]; echo $?) "refused set exits 1"
+	is "$(settings)" "$orig" "refused set changed nothing"
+else
+	skip "needs a kernel that refuses threaded=2"
+	skip "needs a kernel that refuses threaded=2"
+fi
+done_testing
