@@ -42,7 +42,7 @@ hold() {
 	done
 	HELD=$(settings)
 	kill -"$1" $_pid
-	wait $_pid
+	wait $_pid 2>/dev/null
 	RC=$?
 }
 
