@@ -88,6 +88,30 @@ for pid in $(sed -n 's/^# server for mode .*: pid \([0-9]*\).*/\1/p' "$OUT/plan.
 done
 is "$left" 0 "every server process stopped"
 
+# threaded NAPI aligned: the kthread exists, is pinned to the server CPU,
+# and its receive work is counted on the server CPU
+"$IRQLAB_BUILD/irqlab" bench --quick --time 0.4 --warmup 0.1 --reps 1 --points none \
+	--modes base --napi-thread aligned -o "$T/al" >/dev/null 2>"$T/al.err"
+ok $? "--napi-thread aligned runs"
+grep -q '^# NAPI kthread [0-9]* pinned to CPU 1' "$T/al/plan.txt"; ok $? "NAPI kthread pinned to the server CPU"
+q=$(perl "$T/rows.pl" base closed qps < "$T/al/results.json")
+perl -e "exit !($q > 1000)"; ok $? "aligned: closed loop reached > 1000 QPS ($q)"
+
+# Debian's memcached under the preload shim, same modes
+if [ -x /usr/bin/memcached ] && [ -e "$IRQLAB_BUILD/libirqlab-preload.so" ]; then
+	"$IRQLAB_BUILD/irqlab" bench --server memcached --quick --time 0.4 --warmup 0.1 --reps 1 \
+		--points none --modes base,busywait -o "$T/mc" >/dev/null 2>"$T/mc.err"
+	rc=$?; ok $rc "--server memcached runs"
+	[ $rc -eq 0 ] || sed 's/^/# /' "$T/mc.err" | tail -3
+	bp=$(perl "$T/rows.pl" base closed busy_polled < "$T/mc/results.json")
+	is "$bp" 0 "memcached base: no busy-polled packets"
+	bp=$(perl "$T/rows.pl" busywait closed busy_polled < "$T/mc/results.json")
+	perl -e "exit !($bp > 0)"; ok $? "memcached busywait (shim): busy-polled packets > 0 ($bp)"
+	grep -q '"server": "memcached"' "$T/mc/results.json"; ok $? "rows name the server"
+else
+	skip "memcached or the preload shim not available"
+fi
+
 # Ctrl-C in the middle: exit 130, namespaces and processes gone
 "$IRQLAB_BUILD/irqlab" bench --quick --time 5 --warmup 0 --reps 1 --points none \
 	--modes base,suspend -o "$T/int" >/dev/null 2>"$T/int.err" &
