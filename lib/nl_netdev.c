@@ -32,7 +32,13 @@ static struct nlmsghdr *genl_put(void *buf, uint16_t type, uint16_t flags,
 
 struct nlmsghdr *il_nl_family_req(void *buf, uint32_t seq, const char *name)
 {
-	struct nlmsghdr *nlh = genl_put(buf, GENL_ID_CTRL, NLM_F_ACK, seq,
+	struct nlmsghdr *nlh;
+
+	/* libmnl leaves attribute padding as it finds it: zero it, so no
+	 * stale bytes go to the kernel. */
+	memset(buf, 0, MNL_NLMSG_HDRLEN + MNL_ALIGN(sizeof(struct genlmsghdr)) +
+	       MNL_ATTR_HDRLEN + MNL_ALIGN(strlen(name) + 1));
+	nlh = genl_put(buf, GENL_ID_CTRL, NLM_F_ACK, seq,
 					CTRL_CMD_GETFAMILY, 1);
 
 	mnl_attr_put_strz(nlh, CTRL_ATTR_FAMILY_NAME, name);
@@ -43,7 +49,11 @@ struct nlmsghdr *il_nl_family_req(void *buf, uint32_t seq, const char *name)
 struct nlmsghdr *il_nl_policy_req(void *buf, uint32_t seq, uint16_t family,
 				  uint32_t op)
 {
-	struct nlmsghdr *nlh = genl_put(buf, GENL_ID_CTRL, NLM_F_DUMP, seq,
+	struct nlmsghdr *nlh;
+
+	/* The u16 family id has two bytes of padding. */
+	memset(buf, 0, 64);
+	nlh = genl_put(buf, GENL_ID_CTRL, NLM_F_DUMP, seq,
 					CTRL_CMD_GETPOLICY, 1);
 
 	mnl_attr_put_u16(nlh, CTRL_ATTR_FAMILY_ID, family);

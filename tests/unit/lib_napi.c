@@ -49,12 +49,14 @@ static void test_requests(void)
 	const uint8_t *b = buf;
 	size_t off;
 
+	memset(buf, 0xff, sizeof(buf));	/* stale bytes must not leak out */
 	nlh = il_nl_family_req(buf, 7, "netdev");
 	header(nlh, GENL_ID_CTRL, NLM_F_REQUEST | NLM_F_ACK, 7,
 	       CTRL_CMD_GETFAMILY, "getfamily");
 	off = attr_at(b, 20, 4 + 7, CTRL_ATTR_FAMILY_NAME, "family name");
 	ok(memcmp(b + 24, "netdev", 7) == 0, "family name bytes incl. NUL");
 	is_int(nlh->nlmsg_len, off, "getfamily length");
+	is_int(b[31], 0, "attribute padding is zeroed");
 
 	nlh = il_nl_policy_req(buf, 8, FAMILY, IL_NETDEV_CMD_NAPI_SET);
 	header(nlh, GENL_ID_CTRL, NLM_F_REQUEST | NLM_F_DUMP, 8,
