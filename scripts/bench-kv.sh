@@ -1,10 +1,13 @@
 #!/bin/bash
 # irqlab-kv vs Debian memcached, same mode, same load generator, same run.
 #   scripts/bench-kv.sh [--mode M] [--reps N] [--time S] [--conns N]
-#                       [--records N] [--rss-items N] [--build DIR]
+#                       [--depths "1 16"] [--records N] [--rss-items N]
+#                       [--build DIR]
 # 1. Closed-loop maximum QPS on the veth pair of tests/netns.sh: the server
 #    (-t 1) pinned to CPU 1 in the server namespace, irqlab-load pinned to
-#    CPU 0 in the client namespace, ETC key/value sizes, 3% sets. Servers
+#    CPU 0 in the client namespace, ETC key/value sizes, 3% sets, at each
+#    pipeline depth of --depths (depth 1: the generator and the kernel
+#    dominate; depth 16: the server's own work shows). Servers
 #    alternate run by run (memcached, kv, memcached, kv, ...); medians of
 #    --reps each. Also the server's CPU time per request (from
 #    /proc/PID/stat), which does not depend on the generator keeping up.
@@ -15,7 +18,7 @@
 # Needs root (namespaces). The machine is shared: the script prints the
 # load average and the spread of the repeats; only the ratios mean much.
 set -u
-MODE=base REPS=3 TIME=3 CONNS=16 RECORDS=100000 RSS_ITEMS=1000000
+MODE=base REPS=3 TIME=3 CONNS=16 RECORDS=100000 RSS_ITEMS=1000000 DEPTHS="1 16"
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=$SRC/build
 while [ $# -gt 0 ]; do
@@ -24,10 +27,11 @@ while [ $# -gt 0 ]; do
 	--reps) REPS=$2; shift 2 ;;
 	--time) TIME=$2; shift 2 ;;
 	--conns) CONNS=$2; shift 2 ;;
+	--depths) DEPTHS=$2; shift 2 ;;
 	--records) RECORDS=$2; shift 2 ;;
 	--rss-items) RSS_ITEMS=$2; shift 2 ;;
 	--build) BUILD=$2; shift 2 ;;
-	-h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h|--help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "bench-kv: unknown option '$1' (see --help)" >&2; exit 2 ;;
 	esac
 done
@@ -50,6 +54,7 @@ PORT=11211
 SRV="ip netns exec $NS_SRV taskset -c 1"
 
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+user_ticks() { awk '{ print $14 }' "/proc/$1/stat"; }
 
 start_server() {	# start_server mc|kv [extra env]
 	if [ "$1" = mc ]; then
@@ -76,34 +81,43 @@ stop_server() { kill "$SPID" 2>/dev/null; wait "$SPID" 2>/dev/null; SPID=; sleep
 median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 spread() { sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 } END { printf "%s..%s", lo, hi }'; }
 
-echo "bench-kv: $(date -u '+%Y-%m-%d %H:%M UTC'), mode $MODE, $REPS reps x ${TIME}s, $CONNS connections, depth 1, $RECORDS records"
+echo "bench-kv: $(date -u '+%Y-%m-%d %H:%M UTC'), mode $MODE, $REPS reps x ${TIME}s, $CONNS connections, depths $DEPTHS, $RECORDS records"
 echo "bench-kv: load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 HZ=$(getconf CLK_TCK)
+per_req() { awk -v c="$1" -v hz="$HZ" -v q="$2" -v t="$TIME" 'BEGIN { printf "%.2f", c / hz * 1e6 / (q * t) }'; }
 for rep in $(seq "$REPS"); do
-	for s in mc kv; do
-		start_server $s || exit 1
-		in_cli "$LOAD" -s "$SRV_IP:$PORT" -K fb_key -V fb_value -r "$RECORDS" --loadonly >/dev/null 2>&1
-		c0=$(cpu_ticks "$SPID")
-		in_cli "$LOAD" -s "$SRV_IP:$PORT" -K fb_key -V fb_value -r "$RECORDS" --noload \
-			-c "$CONNS" -t "$TIME" -u 0.03 >"$T/run.out" 2>&1
-		c1=$(cpu_ticks "$SPID")
-		q=$(sed -n 's/^Total QPS = \([0-9.]*\).*/\1/p' "$T/run.out")
-		[ -n "$q" ] || { echo "bench-kv: no QPS from irqlab-load:"; cat "$T/run.out"; exit 1; }
-		us=$(awk -v c=$((c1 - c0)) -v hz="$HZ" -v q="$q" -v t="$TIME" 'BEGIN { printf "%.2f", c / hz * 1e6 / (q * t) }')
-		echo "$q" >>"$T/qps.$s"
-		echo "$us" >>"$T/cpu.$s"
-		printf 'bench-kv: rep %d %-9s %10.0f QPS  %6s us server CPU/request\n' "$rep" \
-			"$([ $s = mc ] && echo memcached || echo irqlab-kv)" "$q" "$us"
-		stop_server
+	for d in $DEPTHS; do
+		for s in mc kv; do
+			start_server $s || exit 1
+			in_cli "$LOAD" -s "$SRV_IP:$PORT" -K fb_key -V fb_value -r "$RECORDS" --loadonly >/dev/null 2>&1
+			c0=$(cpu_ticks "$SPID") u0=$(user_ticks "$SPID")
+			in_cli "$LOAD" -s "$SRV_IP:$PORT" -K fb_key -V fb_value -r "$RECORDS" --noload \
+				-c "$CONNS" -d "$d" -t "$TIME" -u 0.03 >"$T/run.out" 2>&1
+			c1=$(cpu_ticks "$SPID") u1=$(user_ticks "$SPID")
+			q=$(sed -n 's/^Total QPS = \([0-9.]*\).*/\1/p' "$T/run.out")
+			[ -n "$q" ] || { echo "bench-kv: no QPS from irqlab-load:"; cat "$T/run.out"; exit 1; }
+			us=$(per_req $((c1 - c0)) "$q") uu=$(per_req $((u1 - u0)) "$q")
+			echo "$q" >>"$T/qps.$s.$d"
+			echo "$us" >>"$T/cpu.$s.$d"
+			echo "$uu" >>"$T/user.$s.$d"
+			printf 'bench-kv: rep %d depth %-2d %-9s %9.0f QPS  %6s us server CPU/request (%s us user)\n' \
+				"$rep" "$d" "$([ $s = mc ] && echo memcached || echo irqlab-kv)" "$q" "$us" "$uu"
+			stop_server
+		done
 	done
 done
 echo "bench-kv: load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
-MQ=$(median <"$T/qps.mc") KQ=$(median <"$T/qps.kv")
-MC=$(median <"$T/cpu.mc") KC=$(median <"$T/cpu.kv")
-printf 'bench-kv: QPS median   memcached %.0f (%s)  irqlab-kv %.0f (%s)  ratio kv/memcached %.2f\n' \
-	"$MQ" "$(spread <"$T/qps.mc")" "$KQ" "$(spread <"$T/qps.kv")" "$(echo "$KQ $MQ" | awk '{ print $1 / $2 }')"
-printf 'bench-kv: CPU/request  memcached %s us (%s)  irqlab-kv %s us (%s)  ratio memcached/kv %.2f\n' \
-	"$MC" "$(spread <"$T/cpu.mc")" "$KC" "$(spread <"$T/cpu.kv")" "$(echo "$MC $KC" | awk '{ print $1 / $2 }')"
+for d in $DEPTHS; do
+	MQ=$(median <"$T/qps.mc.$d") KQ=$(median <"$T/qps.kv.$d")
+	MC=$(median <"$T/cpu.mc.$d") KC=$(median <"$T/cpu.kv.$d")
+	MU=$(median <"$T/user.mc.$d") KU=$(median <"$T/user.kv.$d")
+	printf 'bench-kv: depth %-2d QPS median      memcached %.0f (%s)  irqlab-kv %.0f (%s)  ratio kv/memcached %.2f\n' \
+		"$d" "$MQ" "$(spread <"$T/qps.mc.$d")" "$KQ" "$(spread <"$T/qps.kv.$d")" "$(echo "$KQ $MQ" | awk '{ print $1 / $2 }')"
+	printf 'bench-kv: depth %-2d CPU/request     memcached %s us (%s)  irqlab-kv %s us (%s)  ratio memcached/kv %.2f\n' \
+		"$d" "$MC" "$(spread <"$T/cpu.mc.$d")" "$KC" "$(spread <"$T/cpu.kv.$d")" "$(echo "$MC $KC" | awk '{ print $1 / $2 }')"
+	printf 'bench-kv: depth %-2d user CPU/request memcached %s us (%s)  irqlab-kv %s us (%s)\n' \
+		"$d" "$MU" "$(spread <"$T/user.mc.$d")" "$KU" "$(spread <"$T/user.kv.$d")"
+done
 
 # resident memory after the same items, loopback in the server namespace
 [ "$RSS_ITEMS" -gt 0 ] || exit 0
