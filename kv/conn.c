@@ -4,6 +4,7 @@
 #include "conn.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/epoll.h>
 #include <unistd.h>
@@ -135,6 +136,9 @@ void conn_open(struct il_loop *l, int fd, uint32_t napi_id)
 		il_loop_conn_closed(l);
 		return;
 	}
+	if (kv_set.verbose > 1)
+		fprintf(stderr, "irqlab-kv: connection fd %d NAPI %u on thread %d\n",
+			fd, napi_id, l->idx);
 	c->io.fd = fd;
 	c->io.fn = on_io;
 	c->t = t;

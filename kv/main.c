@@ -37,7 +37,8 @@ static void usage(FILE *f)
 "                           (default: unpinned)\n"
 "      --dev=DEV            apply the mode's NAPI knobs to DEV's NAPIs (restored\n"
 "                           on exit) and steer by DEV's rx queue -> NAPI map\n"
-"  -v, --verbose            log connections and settings to stderr (repeatable)\n"
+"  -v, --verbose            -v: settings and the queue -> NAPI map, -vv: also\n"
+"                           every connection (stderr)\n"
 "  -h, --help               this text\n",
 		IL_LOOP_MAX);
 }

@@ -51,6 +51,17 @@ if command -v memcslap >/dev/null 2>&1; then
 	ok $? "memcslap 4x500 gets complete"
 fi
 
+# two loops under concurrent load with 30% sets (ASan build: memory errors
+# would abort the server)
+if [ -x "$IRQLAB_BUILD/irqlab-load" ]; then
+	"$IRQLAB_BUILD/irqlab-load" -s "$S" -T 2 -c 3 -d 4 -r 2000 -u 0.3 -V fb_value -t 1 >"$T/load.out" 2>&1
+	ok $? "irqlab-load: 6 connections, depth 4, 30% sets for 1 s"
+	grep -q '^Total QPS' "$T/load.out"; ok $? "irqlab-load reports a QPS ($(grep '^Total QPS' "$T/load.out" | cut -c1-40))"
+else
+	skip "irqlab-load not built"
+	skip "irqlab-load not built"
+fi
+
 # connection limit (-c 8): the 9th is refused the way memcached does
 perl -MIO::Socket::INET -e '
 	my @s; for (1..8) { push @s, IO::Socket::INET->new("127.0.0.1:'"$PORT"'") or die }
@@ -71,6 +82,8 @@ for a in "-p 70000" "-t 0" "-m 0" "-c 0" "-I 10" "-U 5" "--mode nosuch" "--cpus 
 	[ "$st" -eq 2 ] && [ "$n" -eq 1 ]; ok $? "irqlab-kv $a: exit 2, one line: $(cat "$T/o.out")"
 done
 "$KV" --help >"$T/help.out"; ok $? "--help exits 0"
+kill "$KVPID"; wait "$KVPID"; is "$?" 0 "SIGTERM after the load: clean exit (and leak-free under ASan)"
+KVPID=
 for o in --port --listen --threads --memory-limit --conn-limit --max-item-size --udp-port --mode --cpus --dev --verbose --help; do
 	grep -q -- "$o" "$T/help.out"; ok $? "--help documents $o"
 done

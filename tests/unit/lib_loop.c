@@ -116,12 +116,19 @@ static void test_group(void)
 	for (int i = 0; i < 4; i++) {
 		fds[i] = socket(AF_INET, SOCK_STREAM, 0);
 		connect(fds[i], (struct sockaddr *)&a, sizeof(a));
-		usleep(20000);	/* keep the accept order deterministic */
 	}
 	pthread_join(th, NULL);
 	ok(nconn == 4, "4 connections delivered");
-	ok(owner[0] == 0 && owner[1] == 1 && owner[2] == 0 && owner[3] == 1,
-	   "loopback (NAPI id 0): round robin over the 2 loops, each in its own thread");
+	{
+		int n0 = 0, n1 = 0;
+
+		for (int i = 0; i < nconn; i++) {
+			n0 += owner[i] == 0;
+			n1 += owner[i] == 1;
+		}
+		ok(n0 == 2 && n1 == 2,
+		   "loopback (NAPI id 0): round robin, 2 connections per loop, each run by its own thread");
+	}
 	ok(g.steer.round_robin == 4 && g.loops[1].st.handoffs == 2,
 	   "counters: 4 round-robin picks, 2 handoffs to loop 1");
 	ok(g.loops[0].st.waits > 0 && g.loops[1].st.waits > 0, "both loops waited in epoll");
