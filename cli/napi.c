@@ -92,19 +92,11 @@ static void print_table(const struct il_napi *n, int count,
 
 static void print_json(const struct il_napi *n, int count)
 {
-	char name[IF_NAMESIZE];
-
 	printf("[");
-	for (int i = 0; i < count; i++)
-		printf("%s\n  {\"id\": %u, \"dev\": \"%s\", \"ifindex\": %d, "
-		       "\"irq\": %d, \"pid\": %d, \"threaded\": %d, "
-		       "\"defer_hard_irqs\": %" PRIu32 ", "
-		       "\"gro_flush_timeout_ns\": %" PRIu64 ", "
-		       "\"irq_suspend_timeout_ns\": %" PRIu64 "}",
-		       i ? "," : "", n[i].id, dev_name(n[i].ifindex, name),
-		       n[i].ifindex, n[i].irq, n[i].pid, n[i].threaded,
-		       n[i].defer_hard_irqs, n[i].gro_flush_timeout,
-		       n[i].irq_suspend_timeout);
+	for (int i = 0; i < count; i++) {
+		printf("%s\n  ", i ? "," : "");
+		il_napi_print_json(stdout, &n[i]);
+	}
 	printf("%s]\n", count ? "\n" : "");
 }
 
@@ -163,6 +155,8 @@ static int cmd_list(int argc, char **argv)
 struct want {
 	unsigned what;
 	struct il_napi val;
+	struct il_mode mode;
+	bool mode_only;		/* --mode without overrides */
 };
 
 /* Parses a count or a time option into want, with the option's own name
@@ -263,6 +257,31 @@ static int apply(const struct il_napi *targets, int n, const struct want *w)
 			return -1;
 		}
 		describe("set", &now, w->what, &targets[i]);
+	}
+	return 0;
+}
+
+/* --dev with a plain --mode: the library call servers use, so this
+ * command shows exactly what irqlab-kv --mode and the shim would do. */
+static int apply_mode(const char *dev, const struct il_mode *m)
+{
+	char err[256];
+	int n = il_napi_apply_mode(dev, m, err, sizeof(err));
+
+	if (n < 0) {
+		fprintf(stderr, "irqlab napi set: %s\n", err);
+		return -1;
+	}
+	for (int i = 0; i < il_napi_saved_count(); i++) {
+		struct il_napi old, now;
+		unsigned what;
+
+		il_napi_saved(i, &old, &what);
+		if (il_napi_get(old.id, &now, err, sizeof(err))) {
+			fprintf(stderr, "irqlab napi set: reading back: %s\n", err);
+			return -1;
+		}
+		describe("set", &now, what, &old);
 	}
 	return 0;
 }
@@ -399,6 +418,8 @@ static int parse_set(int argc, char **argv, struct want *w, const char **dev,
 		return -1;
 	}
 	if (have_mode) {
+		w->mode = m;
+		w->mode_only = !explicit;
 		/* Options given explicitly win over the mode's values. */
 		if (!(explicit & IL_SET_DEFER))
 			w->val.defer_hard_irqs = m.defer_hard_irqs;
@@ -467,7 +488,7 @@ static int cmd_set(int argc, char **argv)
 	sigaddset(&block, SIGTERM);
 	sigprocmask(SIG_BLOCK, &block, NULL);
 	il_napi_restore_on_exit();
-	if (apply(targets, n, &w)) {
+	if (dev && w.mode_only ? apply_mode(dev, &w.mode) : apply(targets, n, &w)) {
 		if (il_napi_saved_count())
 			printf("rolling back the NAPIs already changed\n");
 		il_napi_restore_all();

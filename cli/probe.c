@@ -352,29 +352,26 @@ static void print_json(const struct probe *p)
 	       s->policy_known ? "true" : "false");
 	printf("  \"cap_net_admin\": %s,\n", p->cap_net_admin ? "true" : "false");
 	if (p->dev)
-		printf("  \"dev\": \"%s\",\n  \"dev_found\": %s,\n", p->dev,
+	{
+		printf("  \"dev\": ");
+		il_json_str(stdout, p->dev);
+		printf(",\n  \"dev_found\": %s,\n",
 		       p->dev_missing ? "false" : "true");
+	}
 	else
 		printf("  \"dev\": null,\n");
 	printf("  \"napis\": [");
 	for (int i = 0; i < p->nnapi; i++) {
-		const struct il_napi *n = &p->napi[i];
-
-		printf("%s\n    {\"id\": %u, \"dev\": \"%s\", \"ifindex\": %d, "
-		       "\"irq\": %d, \"pid\": %d, \"threaded\": %d, "
-		       "\"defer_hard_irqs\": %" PRIu32 ", "
-		       "\"gro_flush_timeout_ns\": %" PRIu64 ", "
-		       "\"irq_suspend_timeout_ns\": %" PRIu64 "}",
-		       i ? "," : "", n->id, dev_name(n->ifindex, name),
-		       n->ifindex, n->irq, n->pid, n->threaded,
-		       n->defer_hard_irqs, n->gro_flush_timeout,
-		       n->irq_suspend_timeout);
+		printf("%s\n    ", i ? "," : "");
+		il_napi_print_json(stdout, &p->napi[i]);
 	}
 	printf("%s],\n  \"rx_queues\": [", p->nnapi > 0 ? "\n  " : "");
-	for (int i = 0; i < p->nq; i++)
-		printf("%s\n    {\"dev\": \"%s\", \"queue\": %u, \"napi_id\": %u}",
-		       i ? "," : "", dev_name(p->q[i].ifindex, name), p->q[i].id,
+	for (int i = 0; i < p->nq; i++) {
+		printf("%s\n    {\"dev\": ", i ? "," : "");
+		il_json_str(stdout, dev_name(p->q[i].ifindex, name));
+		printf(", \"queue\": %u, \"napi_id\": %u}", p->q[i].id,
 		       p->q[i].napi_id);
+	}
 	printf("%s],\n", p->nq > 0 ? "\n  " : "");
 	printf("  \"busy_poll_rx_packets\": %lld\n}\n", p->busy_poll_rx);
 }

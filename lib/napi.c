@@ -3,6 +3,7 @@
  * every value this process changes. Message bytes live in nl_netdev.c. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <inttypes.h>
 #include <net/if.h>
 #include <pthread.h>
 #include <signal.h>
@@ -789,4 +790,36 @@ void il_napi_restore_on_exit(void)
 			continue;
 		sigaction(sigs[i], &sa, NULL);
 	}
+}
+
+void il_json_str(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\')
+			fprintf(f, "\\%c", c);
+		else if (c < 0x20)
+			fprintf(f, "\\u%04x", c);
+		else
+			fputc(c, f);
+	}
+	fputc('"', f);
+}
+
+void il_napi_print_json(FILE *f, const struct il_napi *n)
+{
+	char name[IF_NAMESIZE];
+
+	if (!if_indextoname((unsigned)n->ifindex, name))
+		snprintf(name, sizeof(name), "if%d", n->ifindex);
+	fprintf(f, "{\"id\": %u, \"dev\": ", n->id);
+	il_json_str(f, name);
+	fprintf(f, ", \"ifindex\": %d, \"irq\": %d, \"pid\": %d, "
+		"\"threaded\": %d, \"defer_hard_irqs\": %" PRIu32 ", "
+		"\"gro_flush_timeout_ns\": %" PRIu64 ", "
+		"\"irq_suspend_timeout_ns\": %" PRIu64 "}",
+		n->ifindex, n->irq, n->pid, n->threaded, n->defer_hard_irqs,
+		n->gro_flush_timeout, n->irq_suspend_timeout);
 }

@@ -45,6 +45,19 @@ else
 	skip "kernel lacks irq suspend (needs Linux 6.13)"
 fi
 
+if command -v perl >/dev/null; then
+	srv "$IRQLAB" probe --json | perl -MJSON::PP -e 'decode_json(join "", <STDIN>)'
+	ok $? "probe --json is valid JSON"
+	srv "$IRQLAB" napi list --json | perl -MJSON::PP -e 'decode_json(join "", <STDIN>)'
+	ok $? "napi list --json is valid JSON"
+	srv "$IRQLAB" probe --json --dev 'no"such' | perl -MJSON::PP -e 'decode_json(join "", <STDIN>)'
+	ok $? "probe --json escapes a device name with a quote"
+else
+	skip "needs perl to check JSON"
+	skip "needs perl to check JSON"
+	skip "needs perl to check JSON"
+fi
+
 lo=$(srv "$IRQLAB" probe --dev lo)
 ok $? "probe --dev lo exits 0"
 echo "$lo" | grep -q "lo has no NAPI: .*busy polling needs a device with NAPI (a real NIC, or a veth with GRO on)"

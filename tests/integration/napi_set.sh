@@ -49,6 +49,14 @@ srv "$IRQLAB" napi set --id "$id" --mode base >/dev/null
 is "$(field defer_hard_irqs)/$(field gro_flush_timeout_ns)/$(field irq_suspend_timeout_ns)" \
 	"0/0/0" "--mode base turns all three off"
 
+# --dev with a plain --mode goes through il_napi_apply_mode, the call the
+# servers and the preload shim use.
+srv "$IRQLAB" napi set --dev "$DEV_SRV" --mode napibusy,gro_flush_timeout=50us >/dev/null
+is "$(field defer_hard_irqs)/$(field gro_flush_timeout_ns)/$(field irq_suspend_timeout_ns)" \
+	"100/50000/0" "--dev --mode napibusy with an override (il_napi_apply_mode)"
+srv "$IRQLAB" napi set --dev "$DEV_SRV" --mode base >/dev/null
+is "$(field defer_hard_irqs)/$(field gro_flush_timeout_ns)" "0/0" "--dev --mode base"
+
 if [ "$(support threaded_attr)" = true ]; then
 	srv "$IRQLAB" napi set --id "$id" --threaded 1 >/dev/null
 	is "$(field threaded)" 1 "threaded=1 reads back"
