@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "irqlab/mode.h"
+#include "irqlab/napi.h"
 #include "irqlab/perf.h"
 #include "bench.h"
 #include "../cli/cli.h"
@@ -410,6 +411,27 @@ static int preflight(const struct bench_cfg *c, char *err, size_t len)
 		need_suspend |= md.irq_suspend_timeout > 0;
 		need_napi |= il_mode_has_napi_knobs(&md);
 		need_epoll |= il_mode_has_epoll_knobs(&md);
+	}
+	/* Ask the kernel what it supports (netlink, EPIOCSPARAMS); the version
+	 * checks below catch what the probe cannot see. */
+	struct il_napi_support sup;
+	il_napi_probe(&sup);
+	if ((need_napi || need_suspend) && !sup.napi_set) {
+		snprintf(err, len, "needs Linux 6.13 for per-NAPI settings (netdev napi-set is missing here)");
+		return -1;
+	}
+	if (need_suspend && !sup.irq_suspend) {
+		snprintf(err, len, "needs Linux 6.13 for irq_suspend_timeout (mode suspend); "
+			 "choose other modes with --modes");
+		return -1;
+	}
+	if (need_epoll && !sup.epoll_params) {
+		snprintf(err, len, "needs Linux 6.9 for epoll busy-poll parameters (EPIOCSPARAMS)");
+		return -1;
+	}
+	if (strcmp(c->napi_thread, "none") && !kernel_at_least(5, 12)) {
+		snprintf(err, len, "needs Linux 5.12 for threaded NAPI (--napi-thread)");
+		return -1;
 	}
 	if (need_suspend && !kernel_at_least(6, 13)) {
 		snprintf(err, len, "needs Linux 6.13 for irq_suspend_timeout (mode suspend); "

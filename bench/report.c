@@ -139,7 +139,7 @@ static void md_report(FILE *f, const struct bench_cfg *c, const struct sweep *s,
 		!strcmp(c->napi_thread, "aligned") ? " (kthread on the server CPU)" :
 		!strcmp(c->napi_thread, "separate") ? " (kthread on the generator CPU)" :
 		" (receive processing runs in softirq on the sending CPU, see below)");
-	fprintf(f, "- Runs: %g s warm-up + %g s measured, %d repetitions per point; "
+	fprintf(f, "- Runs: %g s warm-up + %g s measured, %d repetition(s) per point; "
 		   "open-loop targets at", c->warmup, c->duration, c->reps);
 	for (int i = 0; i < c->npoints; i++)
 		fprintf(f, " %.0f%%", 100 * c->fracs[i]);
@@ -181,6 +181,9 @@ static void md_report(FILE *f, const struct bench_cfg *c, const struct sweep *s,
 		   "base mode and the generator's is high; busy polling moves that work onto the "
 		   "server CPU (busy-polled packets > 0). These runs show each mechanism at work, "
 		   "not the throughput gains a NIC with real interrupts would show.\n");
+	fprintf(f, "- Interrupt and softirq counts are per CPU, not per namespace: other work on "
+		   "the machine (noise %%, the last column) adds to them. Busy-polled packets are "
+		   "counted in the server's namespace only.\n");
 	fprintf(f, "- The machine may be shared and virtualized: compare modes within this run "
 		   "(ratios), not absolute numbers across runs.\n");
 }
