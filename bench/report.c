@@ -21,8 +21,9 @@ static void spread_line(FILE *f, const struct bench_cfg *c, const struct sweep *
 		bench_mode_label(c, 0));
 	for (int m = 0; m < c->nmodes; m++) {
 		struct stat3 q = sweep_stat(s, bench_mode_label(c, m), "closed", 0, OFF(qps));
-		fprintf(f, "  %-10s %9.0f [%.0f..%.0f]  x%.2f\n", bench_mode_label(c, m),
-			q.med, q.min, q.max, q.med / base.med);
+		/* spread: (max - min) / median, the run-to-run noise of this point */
+		fprintf(f, "  %-10s %9.0f [%.0f..%.0f] spread %4.1f%%  x%.2f\n", bench_mode_label(c, m),
+			q.med, q.min, q.max, 100 * (q.max - q.min) / q.med, q.med / base.med);
 	}
 }
 

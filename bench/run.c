@@ -126,7 +126,11 @@ static int preload(struct world *w, char *err, size_t len)
 		return -1;
 	}
 	if (!WIFEXITED(status) || WEXITSTATUS(status)) {
-		char *o = slurp(out);
+		char ep[720];
+		snprintf(ep, sizeof(ep), "%s.err", out);
+		char *o = slurp(ep);
+		if (o)
+			o[strcspn(o, "\n")] = 0;
 		snprintf(err, len, "preloading failed: %.200s", o ? o : "");
 		free(o);
 		return -1;
@@ -178,7 +182,13 @@ static int world_mode_begin(void *ctx, int mode, char *err, size_t len)
 		fflush(w->topo.log);
 	int rc = wait_listen(w->srv_pid, c->port, 10);
 	if (rc) {
-		char *log = slurp(out);
+		char errpath[720];
+		snprintf(errpath, sizeof(errpath), "%s.err", out);
+		char *log = slurp(errpath);	/* servers complain on stderr */
+		if (!log || !*log) {
+			free(log);
+			log = slurp(out);
+		}
 		if (log)
 			log[strcspn(log, "\n")] = 0;
 		snprintf(err, len, "server (%s, mode %s) %s: %s", c->server, c->modes[mode],
