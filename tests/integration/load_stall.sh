@@ -1,6 +1,6 @@
 #!/bin/sh
 # Open-loop latency is measured from the scheduled send time: against a
-# server that stops for 10 ms every 100 ms, the corrected p99 must show the
+# server that stops for 20 ms every 100 ms, the corrected p99 must show the
 # stall while the uncorrected one (from the actual send) hides it. Also:
 # protocol garbage is counted and reported, never ignored.
 # asan: yes
@@ -15,11 +15,14 @@ SPID=
 cleanup() { [ -n "$SPID" ] && kill "$SPID" 2>/dev/null; rm -rf "$T"; }
 trap cleanup EXIT INT TERM
 
+NSTART=0
 start_stall() {	# start_stall ARGS...: sets SPID and PORT
-	"$STALL" --lifetime 30 "$@" > "$T/port" &
+	# A fresh file each time: the child truncates it only once it runs.
+	NSTART=$((NSTART + 1))
+	"$STALL" --lifetime 30 "$@" > "$T/port.$NSTART" &
 	SPID=$!
-	for _ in 1 2 3 4 5 6 7 8 9 10; do
-		PORT=$(awk '/^port/ {print $2}' "$T/port")
+	for _ in $(seq 1 30); do
+		PORT=$(awk '/^port/ {print $2}' "$T/port.$NSTART" 2>/dev/null)
 		[ -n "$PORT" ] && return 0
 		sleep 0.1
 	done
@@ -29,16 +32,17 @@ json() {	# json FILE PERL-EXPR: prints the expression over the decoded $j
 	perl -MJSON::PP -e 'local $/; open my $f, "<", $ARGV[0] or die; my $j = decode_json(<$f>); print eval($ARGV[1]), "\n"' "$1" "$2"
 }
 
-start_stall --stall-every 100 --stall-for 10 || skip_all "stall_server did not start"
+start_stall --stall-every 100 --stall-for 20 || skip_all "stall_server did not start"
 "$LOAD" -s 127.0.0.1:"$PORT" --noload -q 10000 -c 4 -t 2 --json > "$T/out.json" 2> "$T/err"
 ok $? "open loop against a stalling server runs"
 corr=$(json "$T/out.json" '$j->{latency_us}{get}{corrected}{p99}')
 unc=$(json "$T/out.json" '$j->{latency_us}{get}{uncorrected}{p99}')
 qps=$(json "$T/out.json" '$j->{qps}')
 diag "get p99 corrected ${corr} us, uncorrected ${unc} us, qps ${qps}"
-ok "$(perl -e 'print $ARGV[0] >= 5000 ? 0 : 1' "$corr")" "corrected p99 shows the 10 ms stall (>= 5000 us)"
-ok "$(perl -e 'print $ARGV[0] <= 2000 && $ARGV[0] * 4 <= $ARGV[1] ? 0 : 1' "$unc" "$corr")" \
-	"uncorrected p99 hides it (<= 2000 us and < corrected/4)"
+ok "$(perl -e 'print $ARGV[0] >= 10000 ? 0 : 1' "$corr")" "corrected p99 shows the 20 ms stall (>= 10000 us)"
+# The margin allows for a busy shared machine (and ASan) adding its own delays.
+ok "$(perl -e 'print $ARGV[0] <= 5000 && $ARGV[0] * 4 <= $ARGV[1] ? 0 : 1' "$unc" "$corr")" \
+	"uncorrected p99 hides it (<= 5000 us and < corrected/4)"
 ok "$(perl -e 'print $ARGV[0] >= 9000 ? 0 : 1' "$qps")" "achieved rate keeps the schedule through stalls (>= 9000 of 10000)"
 is "$(json "$T/out.json" '$j->{totals}{unanswered} + $j->{totals}{protocol_errors}')" 0 "every request answered"
 kill "$SPID"; wait "$SPID" 2>/dev/null; SPID=
