@@ -1,0 +1,149 @@
+/* Outputs from a synthetic sweep (no root needed): the terminal table,
+ * results.json (valid against docs/result-schema.md), CSV, report.md and
+ * the gnuplot PNGs. */
+#define _GNU_SOURCE
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../bench/bench.h"
+#include "tap.h"
+
+static int f_begin(void *ctx, int mode, char *err, size_t len)
+{
+	(void)ctx; (void)mode; (void)err; (void)len;
+	return 0;
+}
+
+static void f_end(void *ctx, int mode)
+{
+	(void)ctx; (void)mode;
+}
+
+/* Latency grows with load, more steeply for mode 0; suspend busy-polls. */
+static int f_run(void *ctx, const struct run_spec *s, struct il_result *r, char *err, size_t len)
+{
+	(void)ctx; (void)err; (void)len;
+	double max = 10000 * (s->mode + 1);
+	r->qps = s->target_qps > 0 ? s->target_qps * (0.98 + 0.01 * s->rep) : max + 100 * s->rep;
+	r->duration_s = 1;
+	r->requests = r->qps;
+	r->errors = 0;
+	r->p50_us = 50 + s->rep;
+	r->p95_us = 80 + 1000 * r->qps / max / (s->mode + 1);
+	r->p99_us = 2 * r->p95_us + 10 * s->rep;
+	r->cpu_user = 10;
+	r->cpu_sys = 20 + 30 * r->qps / max;
+	r->cpu_softirq = 5;
+	r->cpu_idle = 100 - r->cpu_user - r->cpu_sys - r->cpu_softirq;
+	r->busy_polled = s->mode == 1 ? 1000 : 0;
+	r->noise_cpu = 0.5;
+	return 0;
+}
+
+static int png_ok(const char *dir, const char *name)
+{
+	static const unsigned char sig[8] = { 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n' };
+	unsigned char got[8];
+	char path[700];
+	FILE *f;
+	int ok;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if (!(f = fopen(path, "rb")))
+		return 0;
+	ok = fread(got, 1, 8, f) == 8 && !memcmp(got, sig, 8);
+	fclose(f);
+	return ok;
+}
+
+static char *slurp(const char *dir, const char *name)
+{
+	static char buf[1 << 16];
+	char path[700];
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if (!(f = fopen(path, "r")))
+		return NULL;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[n] = 0;
+	fclose(f);
+	return buf;
+}
+
+int main(void)
+{
+	struct bench_cfg c;
+	struct sweep s;
+	struct world w;
+	struct bench_ops ops = { f_begin, f_end, f_run, NULL };
+	char err[256] = "", dir[] = "/tmp/irqlab-bench-report.XXXXXX", *t;
+
+	if (!mkdtemp(dir))
+		tap_skip_all("cannot create a temporary directory");
+	bench_defaults(&c);
+	c.nmodes = 2;
+	strcpy(c.modes[0], "base");
+	strcpy(c.modes[1], "suspend");
+	c.reps = 3;
+	c.npoints = 3;
+	c.fracs[0] = 0.2;
+	c.fracs[1] = 0.5;
+	c.fracs[2] = 0.8;
+	snprintf(c.out_dir, sizeof(c.out_dir), "%s", dir);
+	memset(&w, 0, sizeof(w));
+	topo_names(&w.topo, 4242);
+	snprintf(w.perf_why, sizeof(w.perf_why), "hardware counters not available here (test)");
+
+	ok(sweep_run(&c, &ops, &s, err, sizeof(err)) == 0, "synthetic sweep");
+	{
+		char buf[16384];
+		FILE *f = fmemopen(buf, sizeof(buf), "w");
+		report_table(f, &c, &s);
+		fclose(f);
+		ok(strstr(buf, "base      closed     max   10.1k") != NULL, "table: closed-loop median of base");
+		ok(strstr(buf, "suspend   open      2.0k") != NULL, "table: open-loop row at 20%% of 10.1k");
+		ok(strstr(buf, "spread  2.0%  x1.00") != NULL, "table: spread and ratio");
+	}
+	ok(report_files(&c, &s, &w, err, sizeof(err)) == 0, "report files written");
+	t = slurp(dir, "results.csv");
+	ok(t && strncmp(t, "mode,kind,source,server,rep,", 28) == 0, "results.csv header");
+	int lines = 0;
+	for (char *p = t; p && *p; p++)
+		lines += *p == '\n';
+	ok(lines == 1 + 2 * 3 * 4, "results.csv: a line per run (%d)", lines);
+	t = slurp(dir, "report.md");
+	ok(t && strstr(t, "| suspend | max | 20100 |") != NULL, "report.md: closed-loop table");
+	ok(t && strstr(t, "hardware counters not available here") != NULL, "report.md: why no IPC");
+	ok(t && strstr(t, "![p99 latency](latency-p99.png)") != NULL, "report.md: plots");
+	t = slurp(dir, "summary.csv");
+	ok(t && strstr(t, "base,open,2020,3,") != NULL, "summary.csv: n per point");
+
+	const char *src = getenv("IRQLAB_SRC");
+	char cmd[1024];
+	if (src && access("/usr/bin/perl", X_OK) == 0) {
+		snprintf(cmd, sizeof(cmd), "perl %s/bench/schema-check.pl %s/docs/result-schema.md %s/results.json >/dev/null",
+			 src, src, dir);
+		ok(system(cmd) == 0, "results.json valid against docs/result-schema.md");
+	} else {
+		tap_skip("needs perl and IRQLAB_SRC (run through make check)");
+	}
+	if (system("command -v gnuplot >/dev/null 2>&1") == 0) {
+		ok(plot_all(&c, &s, err, sizeof(err)) == 3, "gnuplot ran (%s)", err);
+		ok(png_ok(dir, "latency-p99.png") && png_ok(dir, "latency-p95.png") && png_ok(dir, "cpu.png"),
+		   "three valid PNGs");
+		t = slurp(dir, "plot-0.dat");
+		ok(t && strstr(t, "\n2020 1999.8 1979.6 2020.0 ") != NULL, "plot data: median, min, max QPS");
+	} else {
+		tap_skip("gnuplot not installed");
+	}
+	sweep_free(&s);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	if (system(cmd))
+		tap_diag("could not remove %s", dir);
+	return tap_done();
+}
