@@ -212,9 +212,25 @@ static void explain_kernel(const struct probe *p)
 		       "above 64 need CAP_NET_ADMIN (run as root).\n");
 }
 
+/* The driver behind a device, from sysfs; false for virtual devices. */
+static bool driver_of(int ifindex, char *buf, size_t len)
+{
+	char name[IF_NAMESIZE], path[128], link[256];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/sys/class/net/%s/device/driver",
+		 dev_name(ifindex, name));
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n <= 0)
+		return false;
+	link[n] = '\0';
+	snprintf(buf, len, "%.60s", strrchr(link, '/') ? strrchr(link, '/') + 1 : link);
+	return true;
+}
+
 static void explain_napis(const struct probe *p)
 {
-	char name[IF_NAMESIZE], why[400];
+	char name[IF_NAMESIZE], why[400], drv[64];
 
 	if (p->dev_missing) {
 		printf("  - no device '%s' in this network namespace (ip link "
@@ -245,9 +261,12 @@ static void explain_napis(const struct probe *p)
 
 		printf("  - %s: NAPI %u polls its receive queue; ",
 		       dev_name(n->ifindex, name), n->id);
-		if (n->irq < 0)
-			printf("it has no hardware IRQ (a veth is polled on "
-			       "the sender's CPU unless threaded)");
+		if (n->irq < 0 && !driver_of(n->ifindex, drv, sizeof(drv)))
+			printf("it has no hardware IRQ: a virtual device is "
+			       "polled on the sending CPU unless threaded");
+		else if (n->irq < 0)
+			printf("its driver (%s) does not report the IRQ to "
+			       "netlink; /proc/interrupts lists it", drv);
 		else
 			printf("IRQ %d wakes it", n->irq);
 		if (n->pid > 0)
@@ -300,6 +319,17 @@ static void print_napis(const struct probe *p)
 	printf("\n");
 }
 
+/* The NAPIs of one device in the probe's list: how many, and the first. */
+static int napis_of(const struct probe *p, int ifindex, uint32_t *first)
+{
+	int n = 0;
+
+	for (int i = 0; i < p->nnapi; i++)
+		if (p->napi[i].ifindex == ifindex && !n++)
+			*first = p->napi[i].id;
+	return n;
+}
+
 static void print_queues(const struct probe *p)
 {
 	char name[IF_NAMESIZE];
@@ -308,15 +338,21 @@ static void print_queues(const struct probe *p)
 		return;
 	printf("rx queue -> NAPI\n");
 	for (int i = 0; i < p->nq; i++) {
-		printf("  %-12s rx%-3u -> ", dev_name(p->q[i].ifindex, name),
-		       p->q[i].id);
-		if (p->q[i].napi_id)
-			printf("NAPI %u\n", p->q[i].napi_id);
+		const struct il_queue *q = &p->q[i];
+		uint32_t only = 0;
+		int n = napis_of(p, q->ifindex, &only);
+
+		printf("  %-12s rx%-3u -> ", dev_name(q->ifindex, name), q->id);
+		if (q->napi_id)
+			printf("NAPI %u\n", q->napi_id);
+		else if (n == 0)
+			printf("none (the device has no NAPI)\n");
+		else if (n == 1)
+			printf("NAPI %u (not linked by the driver, as with veth; "
+			       "it is the device's only NAPI)\n", only);
 		else
-			printf("(no NAPI reported: the driver does not link "
-			       "this queue to a NAPI%s)\n",
-			       p->nnapi > 0 ? "; veth does not, its NAPI still "
-			       "serves it" : "");
+			printf("not linked by the driver (one of the device's %d "
+			       "NAPIs serves it)\n", n);
 	}
 	printf("\n");
 }

@@ -444,6 +444,7 @@ int il_queue_napi_ids(const char *dev, uint32_t *rxq_napi, int max,
 {
 	struct il_queue q[IL_NAPI_MAX];
 	int n = il_queue_list(dev, q, IL_NAPI_MAX, err, errlen), nq = 0;
+	bool linked = false;
 
 	if (n < 0)
 		return n;
@@ -452,8 +453,19 @@ int il_queue_napi_ids(const char *dev, uint32_t *rxq_napi, int max,
 	for (int i = 0; i < n; i++) {
 		if (q[i].id < (uint32_t)max)
 			rxq_napi[q[i].id] = q[i].napi_id;
+		if (q[i].napi_id)
+			linked = true;
 		if ((int)q[i].id + 1 > nq)
 			nq = (int)q[i].id + 1;
+	}
+	/* veth links no queue to its NAPI; with a single NAPI on the device
+	 * there is no doubt which one serves every rx queue. */
+	if (dev && nq > 0 && !linked) {
+		struct il_napi only[2];
+
+		if (il_napi_list(dev, only, 2, NULL, 0) == 1)
+			for (int i = 0; i < nq && i < max; i++)
+				rxq_napi[i] = only[0].id;
 	}
 	return nq;
 }

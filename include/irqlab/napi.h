@@ -57,7 +57,10 @@ int il_napi_list(const char *dev, struct il_napi *out, int max,
 int il_napi_get(uint32_t id, struct il_napi *out, char *err, size_t errlen);
 
 /* Maps rx queue index -> NAPI id for dev via queue-get; rxq_napi[i] = 0 when a
- * queue has no NAPI. Returns the number of rx queues or -errno. */
+ * queue has no NAPI. Returns the number of rx queues or -errno.
+ * (netlink helper:) dev should be given: queue indexes of different devices
+ * collide. A driver that links no queue to a NAPI (veth) but has exactly one
+ * NAPI gets that NAPI for every rx queue. */
 int il_queue_napi_ids(const char *dev, uint32_t *rxq_napi, int max,
 		      char *err, size_t errlen);
 
