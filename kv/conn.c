@@ -26,6 +26,12 @@ void conn_refuse(int fd)
 
 static void conn_close(struct il_loop *l, struct conn *c)
 {
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		c->t->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
 	il_loop_del(l, &c->io);
 	close(c->io.fd);
 	buf_free(&c->in);
@@ -148,5 +154,16 @@ void conn_open(struct il_loop *l, int fd, uint32_t napi_id)
 		close(fd);
 		__atomic_fetch_sub(&kv_curr_conns, 1, __ATOMIC_RELAXED);
 		il_loop_conn_closed(l);
+		return;
 	}
+	c->next = t->conns;
+	if (t->conns)
+		t->conns->prev = c;
+	t->conns = c;
+}
+
+void conn_close_all(struct kv_thread *t)
+{
+	while (t->conns)
+		conn_close(t->loop, t->conns);
 }

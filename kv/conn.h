@@ -12,6 +12,7 @@
 struct conn {
 	struct il_io io;	/* first: the loop hands us this pointer */
 	struct kv_thread *t;
+	struct conn *prev, *next;	/* the thread's open connections */
 	struct buf in;		/* received bytes, parsed up to rpos */
 	struct buf out;		/* replies, written up to wpos */
 	size_t rpos, wpos;
@@ -27,5 +28,7 @@ struct conn {
 void conn_open(struct il_loop *l, int fd, uint32_t napi_id);
 /* Refuses a connection over the limit the way memcached does. */
 void conn_refuse(int fd);
+/* Closes every connection of a thread (after its loop stopped). */
+void conn_close_all(struct kv_thread *t);
 
 #endif

@@ -43,8 +43,11 @@ struct kv_stats {
 		 rejected_connections, reads, writes;
 };
 
+struct conn;
+
 struct kv_thread {
 	struct il_loop *loop;
+	struct conn *conns;	/* open connections, for shutdown */
 	struct store *store;
 	uint32_t now;		/* relative seconds, refreshed per event */
 	struct kv_stats st;

@@ -316,6 +316,8 @@ int main(int argc, char **argv)
 		kv_set.listen[0] ? kv_set.listen : "0.0.0.0", bound_port(lfd),
 		kv_set.threads, mode_txt);
 	il_group_run(&group);
+	for (int i = 0; i < kv_set.threads; i++)
+		conn_close_all(&kv_threads[i]);
 	if (kv_set.dev[0])
 		il_napi_restore_all();
 	close(lfd);
