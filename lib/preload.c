@@ -137,6 +137,17 @@ static void probe_epoll_params(void)
 	if (fd < 0)
 		die("epoll_create1: %s", strerror(errno));
 	rc = il_mode_apply_epoll(fd, &mode);
+	if (rc == 0 && mode.wait == IL_WAIT_SPIN) {
+		struct epoll_event ev;
+
+		/* Spinning is built on epoll_pwait2 (Linux 5.11); valgrind
+		 * does not know it either. */
+		if (il_mode_wait(fd, &ev, 1, 0, &mode) < 0 && errno == ENOSYS) {
+			close(fd);
+			die("IRQLAB_MODE=%s (wait=spin) needs epoll_pwait2 "
+			    "(Linux 5.11)", mode.name);
+		}
+	}
 	close(fd);
 	if (rc == -ENOTTY)
 		die("IRQLAB_MODE=%s needs Linux 6.9 for epoll busy-poll "
