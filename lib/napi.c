@@ -544,7 +544,12 @@ static void unsave(uint32_t id, unsigned added)
 static int check_support(unsigned what, const struct il_napi *val,
 			 char *err, size_t errlen)
 {
-	const struct il_napi_support *s = support();
+	return il_napi_check_support(support(), what, val, err, errlen);
+}
+
+int il_napi_check_support(const struct il_napi_support *s, unsigned what,
+			  const struct il_napi *val, char *err, size_t errlen)
+{
 	const char *need = NULL, *attr = NULL;
 
 	if (!s->napi_set) {

@@ -272,10 +272,17 @@ static void parse_extack(const struct nlmsghdr *nlh, struct il_nl_status *st)
 	if (MNL_NLMSG_HDRLEN + off > nlh->nlmsg_len)
 		return;
 	mnl_attr_for_each(a, nlh, off) {
+		/* A bounded copy by hand: this runs in the restore path,
+		 * which may be a signal handler (no stdio there). */
 		if (mnl_attr_get_type(a) == NLMSGERR_ATTR_MSG &&
-		    mnl_attr_validate(a, MNL_TYPE_NUL_STRING) == 0)
-			snprintf(st->ext, sizeof(st->ext), "%s",
-				 mnl_attr_get_str(a));
+		    mnl_attr_validate(a, MNL_TYPE_NUL_STRING) == 0) {
+			const char *m = mnl_attr_get_str(a);
+			size_t i;
+
+			for (i = 0; m[i] && i + 1 < sizeof(st->ext); i++)
+				st->ext[i] = m[i];
+			st->ext[i] = '\0';
+		}
 		else if (mnl_attr_get_type(a) == NLMSGERR_ATTR_MISS_TYPE &&
 			 mnl_attr_validate(a, MNL_TYPE_U32) == 0)
 			st->miss_type = mnl_attr_get_u32(a);

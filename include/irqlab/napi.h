@@ -101,6 +101,12 @@ int il_napi_saved_count(void);
 /* The i-th saved entry: old values in *old, the fields saved in *what. */
 int il_napi_saved(int i, struct il_napi *old, unsigned *what);
 
+/* Whether a kernel with support s can take this napi-set: 0, or -errno
+ * with "needs Linux 6.13 for irq_suspend_timeout (running X)" and the like
+ * in err. il_napi_set/apply_mode check the running kernel with it. */
+int il_napi_check_support(const struct il_napi_support *s, unsigned what,
+			  const struct il_napi *val, char *err, size_t errlen);
+
 /* Forgets the saved values: what was set stays after exit (the
  * permanent `irqlab napi set` without --hold). */
 void il_napi_keep_all(void);

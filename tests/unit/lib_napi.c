@@ -367,6 +367,57 @@ static void test_sentences(void)
 	}
 }
 
+/* What each kernel generation is told, without such a kernel at hand. */
+static void test_support(void)
+{
+	struct il_napi_support k68 = { .netdev_family = true, .napi_get = true,
+				       .queue_get = true, .policy_known = true };
+	struct il_napi_support k613 = k68, k617, k618, none = { 0 };
+	struct il_napi v = { .threaded = 1 }, v2 = { .threaded = 2 };
+	char m[300];
+
+	strcpy(k68.kernel, "6.8.0");
+	k613.napi_set = k613.irq_suspend = true;
+	strcpy(k613.kernel, "6.13.2");
+	k617 = k613;
+	k617.threaded_attr = true;
+	k618 = k617;
+	strcpy(k618.kernel, "6.18.1");
+
+	is_int(il_napi_check_support(&k68, IL_SET_DEFER, &v, m, sizeof(m)),
+	       -EOPNOTSUPP, "6.8: napi-set refused");
+	ok(strstr(m, "needs Linux 6.13 for napi-set") && strstr(m, "running 6.8.0"),
+	   "6.8: %s", m);
+	is_int(il_napi_check_support(&k613, IL_SET_DEFER | IL_SET_GRO |
+				     IL_SET_SUSPEND, &v, m, sizeof(m)), 0,
+	       "6.13: defer, gro, suspend accepted");
+	k613.irq_suspend = false;	/* a 6.13 napi-set without suspend */
+	is_int(il_napi_check_support(&k613, IL_SET_SUSPEND, &v, m, sizeof(m)),
+	       -EOPNOTSUPP, "no suspend attribute: refused");
+	ok(strstr(m, "needs Linux 6.13 for irq_suspend_timeout") != NULL,
+	   "suspend missing: %s", m);
+	is_int(il_napi_check_support(&k613, IL_SET_DEFER, &v, m, sizeof(m)), 0,
+	       "defer alone still fine there");
+	is_int(il_napi_check_support(&k613, IL_SET_THREADED, &v, m, sizeof(m)),
+	       -EOPNOTSUPP, "6.13: threaded refused");
+	ok(strstr(m, "needs Linux 6.17 for per-NAPI threaded") != NULL,
+	   "threaded missing: %s", m);
+	is_int(il_napi_check_support(&k617, IL_SET_THREADED, &v, m, sizeof(m)), 0,
+	       "6.17: threaded=1 accepted");
+	is_int(il_napi_check_support(&k618, IL_SET_THREADED, &v2, m, sizeof(m)),
+	       -ERANGE, "6.18: threaded=2 refused");
+	ok(strstr(m, "threaded=2 (busy-poll) needs Linux 6.19 (running 6.18.1)") != NULL,
+	   "threaded=2: %s", m);
+	k618.threaded_busy_poll = true;
+	is_int(il_napi_check_support(&k618, IL_SET_THREADED, &v2, m, sizeof(m)), 0,
+	       "6.19: threaded=2 accepted");
+	none.family_err = -ENOENT;
+	is_int(il_napi_check_support(&none, IL_SET_DEFER, &v, m, sizeof(m)),
+	       -ENOENT, "no netdev family: refused");
+	ok(strstr(m, "'netdev' not found: needs Linux 6.3") != NULL,
+	   "no family: %s", m);
+}
+
 static void test_fmt(void)
 {
 	char b[32];
@@ -390,6 +441,7 @@ int main(void)
 	test_parse_queue();
 	test_run();
 	test_sentences();
+	test_support();
 	test_fmt();
 	return tap_done();
 }
