@@ -36,8 +36,9 @@ static int usage(FILE *f)
 "                               busy polls (Linux 6.13+): 0..4294967295ns\n"
 "  -t, --threaded 0|1|2         poll in a kernel thread: 0 softirq, 1 kthread\n"
 "                               (Linux 6.17+), 2 busy-polling kthread (6.19+)\n"
-"  -m, --mode SPEC              the NAPI knobs of a mode: %s,\n"
-"                               optionally ,knob=value...; explicit options win\n"
+"  -m, --mode SPEC              the NAPI knobs (defer, gro flush, suspend) of\n"
+"                               a mode: %s,\n"
+"                               then ,knob=value...; explicit options win\n"
 "  -H, --hold                   keep the settings until Ctrl-C or SIGTERM,\n"
 "                               then restore the old values (without --hold\n"
 "                               the change is permanent; the undo command is\n"
@@ -53,17 +54,30 @@ static const char *dev_name(int ifindex, char *buf)
 	return buf;
 }
 
-/* "0,1,3": the rx queues served by a NAPI, from queue-get. */
-static void queues_of(uint32_t id, const struct il_queue *q, int nq,
+/* "0,1,3": the rx queues served by a NAPI, from queue-get. A driver that
+ * links no queue (veth) but has one NAPI: that NAPI serves them all, "0*". */
+static void queues_of(const struct il_napi *napi, const struct il_napi *all,
+		      int count, const struct il_queue *q, int nq,
 		      char *buf, size_t len)
 {
 	size_t off = 0;
+	int napis = 0;
+	bool linked = false;
 
+	for (int i = 0; i < count; i++)
+		napis += all[i].ifindex == napi->ifindex;
+	for (int i = 0; i < nq; i++)
+		linked |= q[i].ifindex == napi->ifindex && q[i].napi_id;
 	buf[0] = '\0';
-	for (int i = 0; i < nq && off < len; i++)
-		if (q[i].napi_id == id)
-			off += (size_t)snprintf(buf + off, len - off, "%s%u",
-						off ? "," : "", q[i].id);
+	for (int i = 0; i < nq && off < len; i++) {
+		bool mine = linked ? q[i].napi_id == napi->id :
+			    napis == 1 && q[i].ifindex == napi->ifindex;
+
+		if (mine)
+			off += (size_t)snprintf(buf + off, len - off, "%s%u%s",
+						off ? "," : "", q[i].id,
+						linked ? "" : "*");
+	}
 	if (!buf[0])
 		snprintf(buf, len, "-");
 }
@@ -72,6 +86,7 @@ static void print_table(const struct il_napi *n, int count,
 			const struct il_queue *q, int nq)
 {
 	char name[IF_NAMESIZE], gro[32], susp[32], irq[16], pid[16], qs[64];
+	bool star = false;
 
 	printf("%-12s %8s %6s %8s %8s %8s %10s %11s %s\n", "DEV", "NAPI-ID",
 	       "IRQ", "KTHREAD", "THREADED", "DEFER", "GRO-FLUSH",
@@ -81,13 +96,17 @@ static void print_table(const struct il_napi *n, int count,
 		il_napi_fmt_ns(n[i].irq_suspend_timeout, susp, sizeof(susp));
 		snprintf(irq, sizeof(irq), n[i].irq >= 0 ? "%d" : "-", n[i].irq);
 		snprintf(pid, sizeof(pid), n[i].pid > 0 ? "%d" : "-", n[i].pid);
-		queues_of(n[i].id, q, nq, qs, sizeof(qs));
+		queues_of(&n[i], n, count, q, nq, qs, sizeof(qs));
 		printf("%-12s %8u %6s %8s %8d %8" PRIu32 " %10s %11s %s\n",
 		       dev_name(n[i].ifindex, name), n[i].id, irq, pid,
 		       n[i].threaded, n[i].defer_hard_irqs,
 		       n[i].has_gro ? gro : "n/a",
 		       n[i].has_suspend ? susp : "n/a", qs);
+		star |= strchr(qs, '*') != NULL;
 	}
+	if (star)
+		printf("* the driver links no rx queue to a NAPI (veth); the "
+		       "device's only NAPI serves them\n");
 }
 
 static void print_json(const struct il_napi *n, int count)

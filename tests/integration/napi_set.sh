@@ -24,6 +24,8 @@ id=$(field id)
 ok $([ -n "$id" ] && [ "$id" -gt 0 ]; echo $?) "napi list finds the veth NAPI (id $id)"
 srv "$IRQLAB" napi list --dev "$DEV_SRV" | grep -q "^$DEV_SRV  *$id "
 ok $? "table lists $DEV_SRV with its NAPI id"
+srv "$IRQLAB" napi list --dev "$DEV_SRV" | grep -q "^$DEV_SRV  *$id .* 0\*$"
+ok $? "rx queue 0 shown as served by the veth's only NAPI"
 d0=$(field defer_hard_irqs); g0=$(field gro_flush_timeout_ns); s0=$(field irq_suspend_timeout_ns)
 
 out=$(srv "$IRQLAB" napi set --dev "$DEV_SRV" --defer-hard-irqs 100 \
