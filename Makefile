@@ -36,7 +36,11 @@ HELP_BIN := $(HELP_SRC:tests/helpers/%.c=$(BUILD)/tests/helpers/%)
 
 all: $(LIBA) $(SHIM) $(BINS) $(UNIT_BIN) $(HELP_BIN)
 
-$(BUILD)/%.o: %.c $(wildcard include/irqlab/*.h) $(wildcard $(dir %)*.h) tests/tap.h
+# Second expansion: $$* is the stem, so an object also depends on the
+# headers of its own folder (kv/*.h for kv/conn.o), and a unit test on its
+# component's headers.
+.SECONDEXPANSION:
+$(BUILD)/%.o: %.c $(wildcard include/irqlab/*.h) $$(wildcard $$(dir $$*)*.h) tests/tap.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c -o $@ $<
 
@@ -59,8 +63,7 @@ $(foreach p,$(PROGRAMS),$(eval $(call program_rule,$(p))))
 # The pattern sits in a variable: a literal % in a pattern rule's
 # prerequisites would be replaced by the stem.
 MAIN_OBJ_PAT := %/main.o
-.SECONDEXPANSION:
-$(BUILD)/tests/%: tests/unit/%.c $$(filter-out $$(MAIN_OBJ_PAT),$$(call prog_obj,$$(firstword $$(subst _, ,$$*)))) $(LIBA) tests/tap.h
+$(BUILD)/tests/%: tests/unit/%.c $$(wildcard $$(firstword $$(subst _, ,$$*))/*.h) $$(filter-out $$(MAIN_OBJ_PAT),$$(call prog_obj,$$(firstword $$(subst _, ,$$*)))) $(LIBA) tests/tap.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(filter %.c %.o %.a,$^) $(LDLIBS)
 
