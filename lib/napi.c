@@ -365,7 +365,8 @@ int il_napi_list(const char *dev, struct il_napi *out, int max,
 			0, 0, NULL, st.ext);
 		return rc;
 	}
-	/* Older kernels ignore the ifindex filter of the dump. */
+	/* Filter again: the result must not depend on the kernel honouring
+	 * the dump filter. */
 	if (ifindex > 0) {
 		int k = 0;
 
@@ -410,7 +411,7 @@ static int queue_list_msg(const struct nlmsghdr *nlh, void *arg)
 
 	if (il_nl_parse_queue(nlh, &q))
 		return -EBADMSG;
-	/* Filter here too: not every kernel filters the dump by ifindex. */
+	/* Filter again, as for napi-get; and keep rx queues only. */
 	if (q.type != IL_NETDEV_QUEUE_TYPE_RX ||
 	    (l->ifindex > 0 && q.ifindex != l->ifindex))
 		return 0;
