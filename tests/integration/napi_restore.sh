@@ -79,4 +79,32 @@ else
 	skip "needs a kernel that refuses threaded=2"
 	skip "needs a kernel that refuses threaded=2"
 fi
+# A device with two NAPIs (a veth with two rx queues): every NAPI is set
+# and every NAPI restored.
+MQ=ilmq$$
+if srv ip link add "${MQ}a" numrxqueues 2 numtxqueues 2 type veth peer name "${MQ}b" \
+	numrxqueues 2 numtxqueues 2 && srv ip link set "${MQ}a" up &&
+	srv ip link set "${MQ}b" up && srv ethtool -K "${MQ}a" gro on >/dev/null; then
+	all() {	# defer/gro of every NAPI of the device, sorted
+		srv "$IRQLAB" napi list --dev "${MQ}a" --json |
+			sed -n 's/.*"defer_hard_irqs": \([0-9]*\), "gro_flush_timeout_ns": \([0-9]*\).*/\1\/\2/p' |
+			sort | tr '\n' ' '
+	}
+	before=$(all)
+	is "$(echo $before | wc -w)" 2 "two-queue veth has two NAPIs"
+	ip netns exec "$NS_SRV" "$IRQLAB" napi set --dev "${MQ}a" --mode defer --hold >"$OUT" 2>&1 &
+	_pid=$!
+	_i=0
+	while ! grep -q '^holding' "$OUT" && [ $_i -lt 100 ]; do sleep 0.05; _i=$((_i + 1)); done
+	is "$(all)" "100/20000 100/20000 " "both NAPIs set while holding"
+	kill -TERM $_pid
+	wait $_pid 2>/dev/null
+	is "$(all)" "$before" "both NAPIs restored after SIGTERM"
+	is "$(grep -c '^restored napi' "$OUT")" 2 "two restored lines printed"
+else
+	skip "cannot create a two-queue veth"
+	skip "cannot create a two-queue veth"
+	skip "cannot create a two-queue veth"
+	skip "cannot create a two-queue veth"
+fi
 done_testing
