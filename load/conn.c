@@ -125,16 +125,23 @@ int conn_add(struct conn *c, const struct workload *w, enum op op,
 	if (c->n == c->cap || wreserve(c, KEY_MAX + 64 + (op == OP_SET ? vlen : 0)))
 		return -1;
 	p = c->wbuf + c->wlen;
+	memcpy(p, op == OP_GET ? (c->meta ? "mg " : "get ") : (c->meta ? "ms " : "set "),
+	       c->meta ? 3 : 4);
+	p += c->meta ? 3 : 4;
+	p += workload_key(w, key, p);
 	if (op == OP_GET) {
-		memcpy(p, "get ", 4);
-		p += 4;
-		p += workload_key(w, key, p);
+		if (c->meta) {		/* v: return the value */
+			memcpy(p, " v", 2);
+			p += 2;
+		}
 	} else {
-		memcpy(p, "set ", 4);
-		p += 4;
-		p += workload_key(w, key, p);
-		memcpy(p, " 0 0 ", 5);
-		p = put_u64(p + 5, vlen);
+		if (c->meta) {		/* ms KEY DATALEN */
+			*p++ = ' ';
+		} else {		/* set KEY FLAGS EXPTIME BYTES */
+			memcpy(p, " 0 0 ", 5);
+			p += 5;
+		}
+		p = put_u64(p, vlen);
 		*p++ = '\r';
 		*p++ = '\n';
 		memcpy(p, w->value_data, vlen);
@@ -216,9 +223,55 @@ static int expect(struct conn *c, enum op op)
 	return c->n && c->ring[c->head].op == op;
 }
 
+/* Data length of a VALUE or VA line: VALUE's last field, VA's first. */
+static int data_len(const char *q, const char *end, uint64_t *n)
+{
+	*n = 0;
+	if (q >= end)
+		return -1;
+	for (; q < end && *q != ' '; q++) {
+		if (*q < '0' || *q > '9' || *n > (1ULL << 40))
+			return -1;
+		*n = *n * 10 + (uint64_t)(*q - '0');
+	}
+	return 0;
+}
+
+static int is(const char *s, size_t len, const char *lit)
+{
+	return len == strlen(lit) && !memcmp(s, lit, len);
+}
+
 static int parse_line(struct conn *c, const char *s, size_t len, uint64_t now,
 		      char *err, size_t errlen)
 {
+	if (starts(s, len, "VA ")) {	/* meta: VA DATALEN FLAGS*, data, done */
+		uint64_t n;
+
+		if (!expect(c, OP_GET) || c->hit)
+			return perr(err, errlen, "unexpected VA", s, len);
+		if (data_len(s + 3, s + len, &n) < 0)
+			return perr(err, errlen, "bad VA length", s, len);
+		c->hit = 2;
+		c->skip = n + 2;
+		c->pstate = P_DATA;
+		return 0;
+	}
+	if (is(s, len, "EN")) {
+		if (!expect(c, OP_GET) || c->hit)
+			return perr(err, errlen, "unexpected EN", s, len);
+		return complete(c, R_MISS, now, s, len, err, errlen);
+	}
+	if (is(s, len, "HD") || starts(s, len, "HD ")) {
+		if (!expect(c, OP_SET))
+			return perr(err, errlen, "unexpected HD", s, len);
+		return complete(c, R_STORED, now, s, len, err, errlen);
+	}
+	if (is(s, len, "NS") || is(s, len, "EX") || is(s, len, "NF")) {
+		if (!expect(c, OP_SET))
+			return perr(err, errlen, "unexpected meta set reply", s, len);
+		return complete(c, R_NOT_STORED, now, s, len, err, errlen);
+	}
 	if (starts(s, len, "VALUE ")) {
 		const char *sp = memrchr(s, ' ', len);
 		uint64_t n = 0;
@@ -289,6 +342,11 @@ int conn_parse(struct conn *c, uint64_t now, char *err, size_t errlen)
 			if (c->skip)
 				break;
 			c->pstate = P_LINE;
+			if (c->hit == 2) {	/* meta VA: the data ends the reply */
+				c->hit = 0;
+				if (complete(c, R_HIT, now, "VA", 2, err, errlen) < 0)
+					return -1;
+			}
 			continue;
 		}
 		{

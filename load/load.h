@@ -75,6 +75,7 @@ struct thread;
 
 struct conn {
 	int fd, id, dead;
+	int meta;			/* meta protocol (mg/ms) instead of get/set */
 	unsigned server;		/* index into opts.servers */
 	uint64_t pnext, pstep;		/* preload: next key, stride */
 	struct thread *t;
@@ -164,6 +165,7 @@ struct opts {
 	uint64_t records;
 	double update;
 	int loadonly, noload, json, quiet;
+	int meta;			/* --protocol meta */
 	double warmup, time, timeout;
 	double late_us;
 	uint64_t seed;

@@ -34,6 +34,7 @@ static void usage(FILE *f)
 "      --cpus=LIST            pin thread i to the i-th CPU of LIST, e.g. 0,2-3\n"
 "  -c, --connections=N        connections per thread, 1..4096 (default 1)\n"
 "  -d, --depth=N              outstanding requests per connection, 1..4096 (default 1)\n"
+"      --protocol=P           text (get/set, default) or meta (mg/ms, memcached 1.6)\n"
 "  -q, --qps=N                open loop at N requests/s over all threads; 0 = closed\n"
 "                             loop, maximum throughput (default 0)\n"
 "  -i, --iadist=DIST          inter-arrival distribution, rescaled to the rate\n"
@@ -187,6 +188,7 @@ static void parse_args(struct opts *o, struct workload *w, int argc, char **argv
 		{ "late-us", required_argument, 0, 6 },
 		{ "seed", required_argument, 0, 7 },
 		{ "json", no_argument, 0, 8 },
+		{ "protocol", required_argument, 0, 9 },
 		{ "help", no_argument, 0, 'h' },
 		{ 0, 0, 0, 0 },
 	};
@@ -246,6 +248,11 @@ static void parse_args(struct opts *o, struct workload *w, int argc, char **argv
 		case 6: o->late_us = num_opt("late-us", optarg, 1, 1e6, 0); break;
 		case 7: o->seed = (uint64_t)num_opt("seed", optarg, 0, 1e18, 1); break;
 		case 8: o->json = 1; break;
+		case 9:
+			if (strcmp(optarg, "text") && strcmp(optarg, "meta"))
+				die_opt("protocol", "text or meta", optarg);
+			o->meta = !strcmp(optarg, "meta");
+			break;
 		case 'h': usage(stdout); exit(0);
 		case ':':
 			fprintf(stderr, "irqlab-load: %s: needs a value (see --help)\n", argv[optind - 1]);

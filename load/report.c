@@ -211,6 +211,7 @@ void report_json(FILE *f, const struct report *r)
 	jstr(f, o->value_spec);
 	fprintf(f, ", \"popularity\": ");
 	jstr(f, o->pop_spec);
+	fprintf(f, ", \"protocol\": \"%s\"", o->meta ? "meta" : "text");
 	fprintf(f, ", \"records\": %llu, \"update\": %g, \"time_s\": %g, \"warmup_s\": %g, "
 		"\"seed\": %llu},\n", (unsigned long long)o->records, o->update, o->time, o->warmup,
 		(unsigned long long)o->seed);

@@ -117,6 +117,7 @@ int thread_setup(struct thread *t, char *err, size_t errlen)
 			snprintf(err, errlen, "out of memory");
 			return -1;
 		}
+		c->meta = o->meta;
 		/* Keys are sharded over servers by key % S, like a client
 		 * library would; the connections to server s split its keys
 		 * for the preload. */

@@ -46,8 +46,9 @@ agree() {
 	_mine=$(json "$T/run.json" 'join " ", map { $j->{totals}{$_} } qw(gets sets misses)')
 	_theirs=$(perl -e '@b = split " ", $ARGV[0]; @a = split " ", $ARGV[1]; print join(" ", map { $a[$_] - $b[$_] } 0..2)' "$_b" "$_a")
 	is "$_mine" "$_theirs" "$_name: gets sets misses ($_mine) match the server's stats deltas"
-	_q=$(json "$T/run.json" '$j->{qps} > 0 && $j->{latency_us}{get}{corrected}{p50} > 0 && $j->{totals}{unanswered} == 0 && $j->{totals}{protocol_errors} == 0 ? 0 : 1')
-	ok "$_q" "$_name: qps and latency reported, nothing lost"
+	_q=$(json "$T/run.json" '$j->{qps} > 0 && $j->{latency_us}{get}{corrected}{p50} > 0 && $j->{totals}{unanswered} == 0 && $j->{totals}{protocol_errors} == 0 && $j->{totals}{errors} == 0 ? 0 : 1')
+	ok "$_q" "$_name: qps and latency reported, no errors, nothing lost"
+	[ "$_q" = 0 ] || diag "$(json "$T/run.json" 'join "; ", @{$j->{warnings}}')"
 }
 
 run_suite() {	# run_suite NAME PORT
@@ -56,6 +57,7 @@ run_suite() {	# run_suite NAME PORT
 	agree "$1 open loop, no preload" "$2" --noload -K 25 -r 500 -u 0.3 -q 4000 -c 2 -t 0.5
 	_m=$(json "$T/run.json" '$j->{totals}{misses} > 0 ? 0 : 1'); ok "$_m" "$1: misses seen without preload"
 	agree "$1 fb_key/fb_value, zipf, warm-up" "$2" -K fb_key -V fb_value -P zipf:0.99 -r 3000 -w 0.2 -t 0.5 -c 4
+	agree "$1 meta protocol, misses and sets" "$2" --protocol meta -K 27 -V uniform:300 -r 1500 -u 0.3 --noload -d 3 -c 2 -t 0.5
 }
 
 PORT=$(free_port)
@@ -88,7 +90,10 @@ kill "$SPID"; wait "$SPID" 2>/dev/null; SPID=
 KV=$IRQLAB_BUILD/irqlab-kv
 if [ -x "$KV" ]; then
 	PORT=$(free_port)
-	"$KV" -l 127.0.0.1 -p "$PORT" > "$T/kv.log" 2>&1 &
+	# -m 1024: at the default 64 MB irqlab-kv answered some sets with
+	# SERVER_ERROR out of memory (and counted them in cmd_set, which
+	# memcached does not), see the LOAD report.
+	"$KV" -l 127.0.0.1 -p "$PORT" -m 1024 > "$T/kv.log" 2>&1 &
 	SPID=$!
 	if wait_port "$PORT"; then
 		run_suite irqlab-kv "$PORT"

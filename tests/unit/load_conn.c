@@ -129,6 +129,40 @@ int main(void)
 	ok(bad("ERROR\r\nERROR\r\n", OP_SET, "reply without a request"), "extra error reply: protocol error");
 	ok(bad("VALUE 0000000001 0 x\r\n", OP_GET, "bad VALUE length"), "bad length: protocol error");
 
+	/* Meta protocol: request bytes and replies. */
+	{
+		static const char meta[] = "VA 5 f0\r\nhello\r\nEN\r\nHD\r\nNS\r\nVA 0\r\n\r\n";
+		static const enum op mops[] = { OP_GET, OP_GET, OP_SET, OP_SET, OP_GET };
+		size_t mlen = strlen(meta);
+		int good = 1;
+
+		for (size_t first = 0; first < mlen; first++) {
+			memset(&t, 0, sizeof(t));
+			stats_init(&t.st);
+			conn_init(&c, &t, 0, 8);
+			c.meta = 1;
+			for (unsigned i = 0; i < 5; i++)
+				conn_add(&c, &w, mops[i], 42, 3, 1, 1);
+			if (first == 0) {
+				const char *want = "mg 0000000042 v\r\nmg 0000000042 v\r\n"
+						   "ms 0000000042 3\r\nabc\r\n";
+
+				ok(!memcmp(c.wbuf, want, strlen(want)), "meta requests: mg KEY v, ms KEY LEN");
+			}
+			if (feed(&c, meta, mlen, first, first ? mlen : 1, err, sizeof(err)) < 0) {
+				tap_diag("meta split %zu: %s", first, err);
+				good = 0;
+			}
+			good &= t.tot.gets == 3 && t.tot.misses == 1 && t.tot.sets == 2 &&
+				t.tot.set_failed == 1 && c.n == 0;
+			conn_free(&c);
+			stats_free(&t.st);
+		}
+		ok(good, "meta replies at every split: 3 gets (1 miss), 2 sets (1 not stored)");
+		ok(bad("HD\r\n", OP_GET, "unexpected HD"), "meta HD for a get: protocol error");
+		ok(bad("VA 3\r\nabcd\r\n", OP_GET, "CRLF"), "meta value too long: protocol error");
+	}
+
 	workload_free(&w);
 	return tap_done();
 }
