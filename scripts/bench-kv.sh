@@ -44,6 +44,9 @@ command -v memcached >/dev/null || { echo "bench-kv: memcached missing (scripts/
 
 . "$SRC/tests/netns.sh"
 T=$(mktemp -d)
+# private copies: a rebuild of build/ during the run must not change them
+cp "$KV" "$LOAD" "$T/" && KV=$T/irqlab-kv LOAD=$T/irqlab-load
+[ -f "$SHIM" ] && cp "$SHIM" "$T/" && SHIM=$T/libirqlab-preload.so
 SPID=
 cleanup() { [ -n "$SPID" ] && kill "$SPID" 2>/dev/null; wait 2>/dev/null; netns_down; rm -rf "$T"; }
 netns_up || { echo "bench-kv: could not build the veth topology" >&2; cleanup; exit 1; }
