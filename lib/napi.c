@@ -245,8 +245,8 @@ void il_napi_probe(struct il_napi_support *s)
 		s->threaded_attr = pi.attr[IL_NETDEV_A_NAPI_THREADED];
 		s->threaded_busy_poll = s->threaded_attr && pi.threaded_max >= 2;
 	} else {
-		/* No policy dump: napi-set and irq suspend arrived together
-		 * in 6.13; assume the rest from the version is not worth it. */
+		/* No policy dump (every 6.13+ kernel has one): suspend came
+		 * with napi-set, so assume it; threaded stays unknown. */
 		s->irq_suspend = true;
 	}
 out:
@@ -652,12 +652,10 @@ int il_napi_apply_mode(const char *dev, const struct il_mode *m,
 			snprintf(err, errlen, "apply mode: no device given");
 		return -EINVAL;
 	}
-	if (m->irq_suspend_timeout) {
-		/* "base" sets suspend to 0, which old kernels have anyway. */
+	/* A mode without suspend still turns an old suspend off where the
+	 * kernel has the knob; a mode with suspend needs it (checked next). */
+	if (m->irq_suspend_timeout || support()->irq_suspend)
 		what |= IL_SET_SUSPEND;
-	} else if (support()->irq_suspend) {
-		what |= IL_SET_SUSPEND;
-	}
 	memset(&val, 0, sizeof(val));
 	val.defer_hard_irqs = m->defer_hard_irqs;
 	val.gro_flush_timeout = m->gro_flush_timeout;
@@ -669,9 +667,7 @@ int il_napi_apply_mode(const char *dev, const struct il_mode *m,
 		return n;
 	if (n == 0) {
 		if (err && errlen)
-			snprintf(err, errlen, "%s has no NAPI: busy polling and "
-				 "IRQ deferral need a device with NAPI (a real "
-				 "NIC, or a veth with GRO on)", dev);
+			il_napi_explain_none(dev, err, errlen);
 		return -ENOENT;
 	}
 	for (int i = 0; i < n; i++)
