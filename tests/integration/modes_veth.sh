@@ -261,6 +261,22 @@ if [ -f "$SHIM" ] && command -v memcached >/dev/null 2>&1; then
 			stop KILL
 		fi
 	done
+	# A wrapper that execs the server also loads the shim (same pid): the
+	# wrapper applies, the server image sees IRQLAB_NAPI_OWNER and does not
+	# apply again, and the restore still follows the server's exit.
+	PORT=$((PORT + 1))
+	if start mc-exec env IRQLAB_MODE=napibusy IRQLAB_DEV="$DEV_SRV" IRQLAB_VERBOSE=1 \
+		LD_PRELOAD="$SHIM" sh -c 'exec "$@"' sh \
+		memcached -u nobody -t 1 -U 0 -l "$SRV_IP" -p $PORT; then
+		is "$(settings)" "$(expected napibusy)" "memcached via an exec'ing wrapper: applied"
+		grep -q "belong to pid $SRV_PID, not applied again" "$TMP/mc-exec.err"
+		ok $? "memcached via an exec'ing wrapper: the server image does not apply twice"
+		stop TERM
+		is "$(settings)" "$ORIG" "memcached via an exec'ing wrapper: restored after SIGTERM"
+	else
+		ok 1 "memcached via an exec'ing wrapper: server starts"
+		stop KILL
+	fi
 else
 	skip "memcached under the shim: needs $SHIM and memcached (scripts/install-deps.sh)"
 fi
