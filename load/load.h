@@ -105,7 +105,8 @@ int conn_add(struct conn *c, const struct workload *w, enum op op,
 /* Writes what is buffered (one write); stamps the send time. 0 or -1. */
 int conn_flush(struct conn *c, uint64_t now);
 /* Reads once and parses every complete reply in place; -1 on EOF or a
- * protocol error (message in err). */
+ * protocol error (message in err), 1 if the read filled the buffer (read
+ * again: the socket is edge-triggered), else 0. */
 int conn_read(struct conn *c, char *err, size_t errlen);
 /* Parses buffered bytes (exposed for the unit test). */
 int conn_parse(struct conn *c, uint64_t now, char *err, size_t errlen);

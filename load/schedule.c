@@ -110,7 +110,9 @@ int thread_setup(struct thread *t, char *err, size_t errlen)
 		struct conn *c = &t->conns[i];
 		unsigned gid = t->id * t->nconns + i;
 		const struct server *sv = &o->servers[gid % o->nservers];
-		struct epoll_event ev = { .events = EPOLLIN };
+		/* Edge-triggered: a level-triggered fd is polled again on
+		 * every epoll_wait after it was reported, once per request. */
+		struct epoll_event ev = { .events = EPOLLIN | EPOLLET };
 		char cerr[200];
 
 		if (conn_init(c, t, (int)i, depth) < 0) {
@@ -175,7 +177,7 @@ static void conn_fail(struct thread *t, struct conn *c, const char *msg)
 
 static void arm_out(struct thread *t, struct conn *c, int on)
 {
-	struct epoll_event ev = { .events = EPOLLIN | (on ? EPOLLOUT : 0), .data.ptr = c };
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLET | (on ? EPOLLOUT : 0), .data.ptr = c };
 
 	if (c->out_armed == on)
 		return;
@@ -341,7 +343,12 @@ static void handle(struct thread *t, struct epoll_event *e, int closed, int send
 	if (c->dead)
 		return;
 	if (e->events & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
-		if (conn_read(c, err, sizeof(err)) < 0) {
+		int rc, rounds = 0;
+
+		/* Edge-triggered: read until a read comes back short. */
+		while ((rc = conn_read(c, err, sizeof(err))) == 1 && ++rounds < 100000)
+			;
+		if (rc < 0) {
 			conn_fail(t, c, err);
 			return;
 		}
