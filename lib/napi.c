@@ -730,11 +730,14 @@ void il_napi_explain_none(const char *dev, char *buf, size_t len)
 	int type = 0;
 
 	snprintf(path, sizeof(path), "/sys/class/net/%s/type", dev);
-	if ((f = fopen(path, "r"))) {
-		if (fscanf(f, "%d", &type) != 1)
-			type = 0;
-		fclose(f);
+	if (!(f = fopen(path, "r"))) {
+		snprintf(buf, len, "no device '%s' in this network namespace",
+			 dev);
+		return;
 	}
+	if (fscanf(f, "%d", &type) != 1)
+		type = 0;
+	fclose(f);
 	snprintf(path, sizeof(path), "/sys/class/net/%s/device", dev);
 	if (type == 772)	/* ARPHRD_LOOPBACK */
 		snprintf(buf, len, "%s has no NAPI: loopback hands packets "

@@ -418,6 +418,19 @@ static void test_support(void)
 	   "no family: %s", m);
 }
 
+/* lo exists in every namespace; sysfs shows the one we run in. */
+static void test_explain(void)
+{
+	char m[400];
+
+	il_napi_explain_none("lo", m, sizeof(m));
+	ok(strstr(m, "lo has no NAPI") && strstr(m, "a veth with GRO on"),
+	   "lo explained: %s", m);
+	il_napi_explain_none("nosuchdev0", m, sizeof(m));
+	ok(strstr(m, "no device 'nosuchdev0' in this network namespace") != NULL,
+	   "missing device explained: %s", m);
+}
+
 static void test_fmt(void)
 {
 	char b[32];
@@ -442,6 +455,7 @@ int main(void)
 	test_run();
 	test_sentences();
 	test_support();
+	test_explain();
 	test_fmt();
 	return tap_done();
 }
