@@ -36,10 +36,11 @@ bad "cpu out of range" "--cpus: CPUs must be in 0.." $S --cpus 4096
 bad "no server" "--server: at least one HOST" -t 1
 bad "bad port" "--server: must be an integer in 1..65535" -s 127.0.0.1:99999
 bad "unknown option" "unknown option '--frobnicate'" $S --frobnicate
+bad "unknown protocol" "--protocol: text or meta (got 'binary')" $S --protocol binary
 bad "loadonly with noload" "--loadonly: cannot be combined with --noload" $S --loadonly --noload
 "$LOAD" --help > "$T/help"; ok $? "--help exits 0"
 for o in server threads cpus connections depth qps iadist keysize valuesize records update \
-	 popularity loadonly noload warmup time timeout late-us seed json; do
+	 popularity loadonly noload warmup time timeout late-us seed json protocol preload-depth; do
 	grep -q -- "--$o" "$T/help" || { ok 1 "--help documents --$o"; continue; }
 	ok 0 "--help documents --$o"
 done
