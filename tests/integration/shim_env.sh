@@ -4,12 +4,19 @@
 # spin modes busy poll yet respect the application's timeout, events still
 # end a spinning wait, and a bad environment stops the program with a
 # one-line message naming the variable (exit 2) before it runs.
-# Not under ASan: an ASan-built .so cannot be preloaded into a plain binary.
+# asan: yes
 . "$IRQLAB_SRC/tests/lib.sh"
 SHIM=$IRQLAB_BUILD/libirqlab-preload.so
 WAIT=$IRQLAB_BUILD/tests/helpers/modes_wait
 [ -f "$SHIM" ] || skip_all "needs $SHIM (make)"
 [ -x "$WAIT" ] || skip_all "needs $WAIT (make)"
+# Under ASan (make asan) the helper is instrumented too; ASan's runtime must
+# come first in the preload list, before the instrumented shim.
+PRELOAD=$SHIM
+if [ -n "$IRQLAB_ASAN" ]; then
+	_rt=$(ldd "$WAIT" 2>/dev/null | awk '/libasan/ { print $3 }')
+	[ -n "$_rt" ] && PRELOAD="$_rt $SHIM"
+fi
 OUT=$(mktemp)
 ERR=$(mktemp)
 trap 'rm -f "$OUT" "$ERR"' EXIT
@@ -19,7 +26,7 @@ shim() {
 	_env=""
 	while [ "$1" != "--" ]; do _env="$_env $1"; shift; done
 	shift
-	env $_env LD_PRELOAD="$SHIM" "$WAIT" "$@" >"$OUT" 2>"$ERR"
+	env $_env LD_PRELOAD="$PRELOAD" "$WAIT" "$@" >"$OUT" 2>"$ERR"
 	RC=$?
 }
 field() { sed -n "s/.*$1=\([^ ]*\).*/\1/p" "$OUT" | head -n 1; }
@@ -100,7 +107,7 @@ if [ "$(id -u)" -ne 0 ]; then
 elif command -v setpriv >/dev/null 2>&1; then
 	env IRQLAB_MODE=napibusy IRQLAB_BUSY_POLL_BUDGET=100 \
 		setpriv --reuid=nobody --regid=nogroup --clear-groups --inh-caps=-all \
-		env LD_PRELOAD="$SHIM" "$WAIT" 0 >"$OUT" 2>"$ERR"
+		env LD_PRELOAD="$PRELOAD" "$WAIT" 0 >"$OUT" 2>"$ERR"
 	RC=$?
 	[ "$RC" -eq 2 ] && [ ! -s "$OUT" ] &&
 		grep -q "IRQLAB_BUSY_POLL_BUDGET=100 above 64 needs CAP_NET_ADMIN" "$ERR"
