@@ -38,7 +38,8 @@ static void usage(FILE *f)
 "  -q, --qps=N                open loop at N requests/s over all threads; 0 = closed\n"
 "                             loop, maximum throughput (default 0)\n"
 "  -i, --iadist=DIST          inter-arrival distribution, rescaled to the rate\n"
-"                             (default exponential; also fb_ia, fixed, pareto...)\n"
+"                             (default exponential; also fixed, uniform, fb_ia,\n"
+"                             pareto:LOC,SCALE,SHAPE...)\n"
 "  -K, --keysize=DIST         key size in bytes (default 30; e.g. fb_key)\n"
 "  -V, --valuesize=DIST       value size in bytes (default 200; e.g. fb_value)\n"
 "  -r, --records=N            number of keys, 1..1000000000 (default 1000000)\n"
@@ -213,15 +214,19 @@ static void parse_args(struct opts *o, struct workload *w, int argc, char **argv
 		case 'c': o->conns = (unsigned)num_opt("connections", optarg, 1, 4096, 1); break;
 		case 'd': o->depth = (unsigned)num_opt("depth", optarg, 1, 4096, 1); break;
 		case 'q': o->qps = num_opt("qps", optarg, 0, 1e9, 0); break;
-		case 'i':
-			/* mutilate accepts a bare name for the rate-scaled shape */
-			parse_dist("iadist", !strcmp(optarg, "exponential") ? "exponential:1" : optarg,
-				   &o->ia, o->ia_spec);
-			if (strcmp(optarg, "exponential") == 0)
-				strcpy(o->ia_spec, "exponential");
-			if (!(il_dist_mean(&o->ia) > 0))
+		case 'i': {
+			/* mutilate accepts a bare name: only the shape matters */
+			const char *spec = !strcmp(optarg, "exponential") ? "exponential:1" :
+					   !strcmp(optarg, "fixed") ? "fixed:1" :
+					   !strcmp(optarg, "uniform") ? "uniform:1" : optarg;
+
+			parse_dist("iadist", spec, &o->ia, o->ia_spec);
+			if (spec != optarg)
+				strcpy(o->ia_spec, optarg);
+			if (!(il_dist_mean(&o->ia) > 0) || !isfinite(il_dist_mean(&o->ia)))
 				die_opt("iadist", "needs a positive finite mean", optarg);
 			break;
+		}
 		case 'K': parse_dist("keysize", optarg, &w->keysize, o->key_spec); break;
 		case 'V': parse_dist("valuesize", optarg, &w->valuesize, o->value_spec); break;
 		case 'r': o->records = (uint64_t)num_opt("records", optarg, 1, 1e9, 1); break;
