@@ -83,7 +83,10 @@ struct knob {
 	const char *range;	/* for the error message */
 };
 
-/* Ranges are the kernel's: napi-set and EPIOCSPARAMS reject values beyond. */
+/* defer_hard_irqs and the epoll knobs: the kernel rejects values beyond these
+ * (napi-set: S32_MAX; EPIOCSPARAMS: S32_MAX, u16, 0/1). The NAPI timeouts are
+ * 64-bit in 6.18; irqlab caps them at 2^32-1 ns (4.29 s), far above any
+ * useful value, so every tool and kernel version agrees on one range. */
 static const struct knob knobs[] = {
 	{ "defer_hard_irqs", K_COUNT, INT32_MAX, "0..2147483647" },
 	{ "gro_flush_timeout", K_TIME, UINT32_MAX, "0..4294967295 ns (0..4.29s)" },
