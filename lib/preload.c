@@ -4,8 +4,9 @@
  *
  * At load time the shim reads IRQLAB_MODE and the IRQLAB_<KNOB> overrides
  * (il_mode_from_env), checks that the kernel accepts the epoll parameters,
- * and with IRQLAB_DEV applies the mode's NAPI knobs to that device (restored
- * at exit and on SIGINT/SIGTERM/SIGHUP). Afterwards it only interposes on
+ * and with IRQLAB_DEV applies the mode's NAPI knobs to that device (a
+ * restorer child puts them back when the server is gone, however it ends).
+ * Afterwards it only interposes on
  * epoll_create/epoll_create1 (EPIOCSPARAMS on every new epoll fd) and on
  * epoll_wait/epoll_pwait (spin modes turn a wait into a loop of 1 ns
  * epoll_pwait2 calls, the only kind of wait that busy polls and still
@@ -59,10 +60,45 @@ static int (*real_epoll_wait)(int, struct epoll_event *, int, int);
 static int (*real_epoll_pwait)(int, struct epoll_event *, int, int,
 			       const sigset_t *);
 
-/* Relaxed atomics: the counters are only read at exit. Spins are added
- * once per application wait, not per poll, so spinning threads do not
- * bounce a shared cache line. */
-static atomic_uint_fast64_t n_epfds, n_configured, n_failed, n_waits, n_spins;
+/* Creation counters are rare and shared. Waits and spins happen on every
+ * event loop turn of every thread: each thread counts in its own cache
+ * line (no locked instruction, no line bouncing between worker threads),
+ * and the summary adds the threads up. Blocks are never freed, so a
+ * thread that ended still counts. */
+static atomic_uint_fast64_t n_epfds, n_configured, n_failed;
+
+struct tcount {
+	_Alignas(64) atomic_uint_fast64_t waits, spins;
+	struct tcount *next;
+};
+static _Atomic(struct tcount *) tcounts;
+/* initial-exec: a preloaded library is loaded at start-up, so its TLS is
+ * static and needs no __tls_get_addr call on every wait. */
+static __thread struct tcount *my_tc __attribute__((tls_model("initial-exec")));
+static struct tcount fallback;	/* if allocation fails: shared, approximate */
+
+static struct tcount *thread_counts(void)
+{
+	struct tcount *t = my_tc;
+
+	if (__builtin_expect(t != NULL, 1))
+		return t;
+	t = aligned_alloc(64, sizeof(*t));
+	if (!t)
+		return my_tc = &fallback;
+	memset(t, 0, sizeof(*t));
+	t->next = atomic_load(&tcounts);
+	while (!atomic_compare_exchange_weak(&tcounts, &t->next, t))
+		;
+	return my_tc = t;
+}
+
+/* Single writer per counter: a relaxed load and store, not a fetch_add. */
+static void count(atomic_uint_fast64_t *c, uint64_t n)
+{
+	atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + n,
+			      memory_order_relaxed);
+}
 
 static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 static void die(const char *fmt, ...)
@@ -161,14 +197,20 @@ static void probe_epoll_params(void)
 
 static void print_summary(void)
 {
+	uint64_t n_waits = atomic_load(&fallback.waits);
+	uint64_t n_spins = atomic_load(&fallback.spins);
+
 	if (!verbose)
 		return;
+	for (struct tcount *t = atomic_load(&tcounts); t; t = t->next) {
+		n_waits += atomic_load_explicit(&t->waits, memory_order_relaxed);
+		n_spins += atomic_load_explicit(&t->spins, memory_order_relaxed);
+	}
 	say("%s: epoll fds %" PRIuFAST64 " (configured %" PRIuFAST64
-	    ", failed %" PRIuFAST64 "), waits %" PRIuFAST64 ", spins %"
-	    PRIuFAST64 ", napi %s %d",
+	    ", failed %" PRIuFAST64 "), waits %" PRIu64 ", spins %"
+	    PRIu64 ", napi %s %d",
 	    mode.name, atomic_load(&n_epfds), atomic_load(&n_configured),
-	    atomic_load(&n_failed), atomic_load(&n_waits),
-	    atomic_load(&n_spins), dev[0] ? dev : "-",
+	    atomic_load(&n_failed), n_waits, n_spins, dev[0] ? dev : "-",
 	    napi_owner == getpid() ? napi_count : 0);
 }
 
@@ -394,14 +436,14 @@ static int spin_wait(int epfd, struct epoll_event *ev, int max, int timeout,
 		 * wait. Alone on its CPU, this costs one cheap syscall. */
 		sched_yield();
 	}
-	atomic_fetch_add_explicit(&n_spins, spins, memory_order_relaxed);
+	count(&thread_counts()->spins, spins);
 	return n;
 }
 
 int epoll_wait(int epfd, struct epoll_event *ev, int max, int timeout)
 {
 	ensure_init();
-	atomic_fetch_add_explicit(&n_waits, 1, memory_order_relaxed);
+	count(&thread_counts()->waits, 1);
 	if (mode.wait == IL_WAIT_SPIN)
 		return spin_wait(epfd, ev, max, timeout, NULL);
 	return real_epoll_wait(epfd, ev, max, timeout);
@@ -411,7 +453,7 @@ int epoll_pwait(int epfd, struct epoll_event *ev, int max, int timeout,
 		const sigset_t *sigmask)
 {
 	ensure_init();
-	atomic_fetch_add_explicit(&n_waits, 1, memory_order_relaxed);
+	count(&thread_counts()->waits, 1);
 	if (mode.wait == IL_WAIT_SPIN)
 		return spin_wait(epfd, ev, max, timeout, sigmask);
 	return real_epoll_pwait(epfd, ev, max, timeout, sigmask);
