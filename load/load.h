@@ -168,7 +168,7 @@ struct opts {
 	int loadonly, noload, json, quiet;
 	int meta;			/* --protocol meta */
 	double warmup, time, timeout;
-	double late_us;
+	double late_us, spin_us;
 	uint64_t seed;
 	unsigned preload_depth;
 };

@@ -54,6 +54,8 @@ static void usage(FILE *f)
 "                             the run, 0.01..600 (default 2)\n"
 "      --late-us=US           open loop: a send this late with a free connection\n"
 "                             means the generator fell behind, 1..1000000 (default 100)\n"
+"      --spin-us=US           open loop: wake US early and poll until the send time\n"
+"                             (exact schedules, costs CPU), 0..10000 (default 0)\n"
 "      --seed=N               random seed (default 1)\n"
 "      --json                 print JSON (schema: docs/load.md) instead of the table\n"
 "  -h, --help                 this text\n"
@@ -190,6 +192,7 @@ static void parse_args(struct opts *o, struct workload *w, int argc, char **argv
 		{ "seed", required_argument, 0, 7 },
 		{ "json", no_argument, 0, 8 },
 		{ "protocol", required_argument, 0, 9 },
+		{ "spin-us", required_argument, 0, 10 },
 		{ "help", no_argument, 0, 'h' },
 		{ 0, 0, 0, 0 },
 	};
@@ -253,6 +256,7 @@ static void parse_args(struct opts *o, struct workload *w, int argc, char **argv
 		case 6: o->late_us = num_opt("late-us", optarg, 1, 1e6, 0); break;
 		case 7: o->seed = (uint64_t)num_opt("seed", optarg, 0, 1e18, 1); break;
 		case 8: o->json = 1; break;
+		case 10: o->spin_us = num_opt("spin-us", optarg, 0, 10000, 0); break;
 		case 9:
 			if (strcmp(optarg, "text") && strcmp(optarg, "meta"))
 				die_opt("protocol", "text or meta", optarg);

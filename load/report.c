@@ -238,8 +238,8 @@ void report_json(FILE *f, const struct report *r)
 		jhist(f, "uncorrected", r->st.lat[op][1], "}");
 		fputs(op ? "},\n" : ",\n   ", f);
 	}
-	fprintf(f, " \"schedule\": {\"late_threshold_us\": %g, \"late_sends\": %llu, ", o->late_us,
-		(unsigned long long)r->st.late);
+	fprintf(f, " \"schedule\": {\"late_threshold_us\": %g, \"spin_us\": %g, \"late_sends\": %llu, ",
+		o->late_us, o->spin_us, (unsigned long long)r->st.late);
 	jhist(f, "send_lag_us", r->st.lag, "},\n");
 	fprintf(f, " \"generator\": {\"cpu_user_s\": %.4f, \"cpu_sys_s\": %.4f, \"cpu_s\": %.4f, "
 		"\"cpu_util\": %.4f, \"cpu_cores\": %.4f, \"cpu_us_per_request\": %.4f, \"syscalls\": %llu, "

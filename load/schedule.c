@@ -400,9 +400,16 @@ int thread_run(struct thread *t)
 			live += !t->conns[i].dead;
 		if (!live || (!sending && !outstanding(t)))
 			break;
-		if (!closed && sending && !t->blocked)
+		if (!closed && sending && !t->blocked) {
+			uint64_t spin = (uint64_t)(t->o->spin_us * 1000), at = now_ns();
+
 			until = (uint64_t)t->next_sched;
-		else if (sending)
+			/* --spin-us: wake that much early, then poll without
+			 * sleeping (replies still handled) until the send time:
+			 * exact schedules for a core's worth of CPU. */
+			if (spin)
+				until = until > at + spin ? until - spin : at;
+		} else if (sending)
 			until = t->t_end;
 		else
 			until = t->t_deadline;

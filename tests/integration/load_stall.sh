@@ -56,6 +56,12 @@ unc=$(json "$T/calm.json" '$j->{latency_us}{get}{uncorrected}{p50}')
 diag "calm server: get p50 corrected ${corr} us, uncorrected ${unc} us"
 ok "$(perl -e 'print $ARGV[0] >= $ARGV[1] && $ARGV[0] < 5000 ? 0 : 1' "$corr" "$unc")" \
 	"calm server: corrected p50 >= uncorrected, both small"
+# --spin-us trades CPU for schedule accuracy: the median send lag drops.
+"$LOAD" -s 127.0.0.1:"$PORT" --noload -q 5000 -c 2 -t 1 --spin-us 100 --json > "$T/spin.json" 2>/dev/null
+l0=$(json "$T/calm.json" '$j->{schedule}{send_lag_us}{p50}')
+l1=$(json "$T/spin.json" '$j->{schedule}{send_lag_us}{p50}')
+diag "send lag p50: ${l0} us sleeping, ${l1} us with --spin-us 100"
+ok "$(perl -e 'print $ARGV[1] < $ARGV[0] ? 0 : 1' "$l0" "$l1")" "--spin-us lowers the median send lag"
 kill "$SPID"; wait "$SPID" 2>/dev/null; SPID=
 
 # A server that stops for 2 s: the requests it holds and the ones the
