@@ -36,11 +36,12 @@ bad "cpu out of range" "--cpus: CPUs must be in 0.." $S --cpus 4096
 bad "no server" "--server: at least one HOST" -t 1
 bad "bad port" "--server: must be an integer in 1..65535" -s 127.0.0.1:99999
 bad "unknown option" "unknown option '--frobnicate'" $S --frobnicate
+bad "spin too long" "--spin-us: must be a number in 0..10000" $S --spin-us 20000
 bad "unknown protocol" "--protocol: text or meta (got 'binary')" $S --protocol binary
 bad "loadonly with noload" "--loadonly: cannot be combined with --noload" $S --loadonly --noload
 "$LOAD" --help > "$T/help"; ok $? "--help exits 0"
 for o in server threads cpus connections depth qps iadist keysize valuesize records update \
-	 popularity loadonly noload warmup time timeout late-us seed json protocol preload-depth; do
+	 popularity loadonly noload warmup time timeout late-us seed json protocol preload-depth spin-us; do
 	grep -q -- "--$o" "$T/help" || { ok 1 "--help documents --$o"; continue; }
 	ok 0 "--help documents --$o"
 done
