@@ -413,7 +413,8 @@ static long dispatch(struct conn *c, const char *line, size_t len,
 
 	if (nt < 1)
 		goto error;
-	noreply = is_noreply(t, nt);
+	/* nt == TOK_MAX means "more tokens than we kept": t[nt - 1] is unset */
+	noreply = nt < TOK_MAX && is_noreply(t, nt);
 	if (t[0].p[0] == 'm' && t[0].n == 2) {
 		c->t->st.cmd_meta++;
 		return proto_meta(c, t, nt, data, avail);
