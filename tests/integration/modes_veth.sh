@@ -279,6 +279,19 @@ if [ -f "$SHIM" ] && command -v memcached >/dev/null 2>&1; then
 		ok 1 "memcached via an exec'ing wrapper: server starts"
 		stop KILL
 	fi
+	# Without CAP_NET_ADMIN the shim stops the program before it runs and
+	# changes nothing.
+	if command -v setpriv >/dev/null 2>&1; then
+		_msg=$(srv setpriv --reuid=nobody --regid=nogroup --clear-groups --inh-caps=-all \
+			env IRQLAB_MODE=suspend IRQLAB_DEV="$DEV_SRV" LD_PRELOAD="$SHIM" \
+			memcached -t 1 -U 0 -l "$SRV_IP" -p 1 2>&1)
+		_rc=$?
+		[ $_rc -eq 2 ] && echo "$_msg" | grep -q "^irqlab-preload: IRQLAB_DEV=$DEV_SRV: .*needs CAP_NET_ADMIN"
+		ok $? "shim without CAP_NET_ADMIN: exit 2, '$_msg'"
+		is "$(settings)" "$ORIG" "shim without CAP_NET_ADMIN: NAPI settings untouched"
+	else
+		skip "needs setpriv to drop root"
+	fi
 else
 	skip "memcached under the shim: needs $SHIM and memcached (scripts/install-deps.sh)"
 fi
