@@ -31,7 +31,7 @@ static const struct key keys[] = {
 	  "where the setup and its published figures come from" },
 	{ "machine", "cores", K_INT, OFF(cores), 0, 1, 256, NULL, "server cores" },
 	{ "machine", "freq_ghz", K_DBL, OFF(freq_ghz), 0, 0.1, 10, NULL, "core clock, GHz" },
-	{ "nic", "queues", K_INT, OFF(queues), 0, 1, 256, NULL, "receive queues (RSS)" },
+	{ "nic", "queues", K_INT, OFF(queues), 0, 1, 64, NULL, "receive queues (RSS)" },
 	{ "nic", "ring_size", K_INT, OFF(ring_size), 0, 1, 65536, NULL, "descriptors per ring" },
 	{ "nic", "coalesce", K_ENUM, OFF(coalesce), 0, 0, 0, "static,adaptive",
 	  "hardware interrupt coalescing" },

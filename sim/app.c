@@ -25,6 +25,7 @@ void app_next(struct sim *s, int th)
 			return;
 		case P_REQ_USER:
 			t->cur_req = fifo_pop(s, &t->ready);
+			t->in_service = true;
 			cpu_start_app(s, core, CAT_USER,
 				      il_dist_sample(&s->e->service, &s->rng), true);
 			return;
@@ -77,6 +78,8 @@ void app_piece_done(struct sim *s, int th)
 		break;
 	case P_REQ_SYS:
 		client_send_reply(s, t->cur_req);
+		t->in_service = false;
+		s->st.served_total++;
 		t->batch--;
 		t->phase = t->batch && t->ready.n ? P_REQ_USER : P_EPOLL;
 		break;

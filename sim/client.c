@@ -7,7 +7,7 @@
 
 #include "sim.h"
 
-static uint32_t req_alloc(struct sim *s)
+uint32_t sim_req_new(struct sim *s)
 {
 	if (s->free_req == NIL) {
 		/* the pool only grows when more requests are in flight than
@@ -54,7 +54,7 @@ void client_start(struct sim *s)
 	}
 	for (int c = 0; c < e->conns; c++) {
 		for (int d = 0; d < e->depth; d++) {
-			uint32_t id = req_alloc(s);
+			uint32_t id = sim_req_new(s);
 			s->reqs[id].conn = (uint32_t)c;
 			/* spread the first sends over 20 us */
 			send_req(s, id, (sim_t)(il_rng_uniform(&s->rng) * 20000));
@@ -67,7 +67,7 @@ void client_arrival(struct sim *s)
 	if (s->nreqs >= s->inflight_cap) {
 		s->saturated = true;	/* the server fell too far behind */
 	} else {
-		uint32_t id = req_alloc(s);
+		uint32_t id = sim_req_new(s);
 		s->reqs[id].conn = s->next_conn++ % (uint32_t)s->e->conns;
 		send_req(s, id, s->now);
 	}

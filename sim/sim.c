@@ -134,12 +134,63 @@ void sim_free(struct sim *s)
 
 static void start_measuring(struct sim *s)
 {
+	uint64_t served = s->st.served_total;
+
 	cpu_account_flush(s);
 	cpu_reset_counters(s);
 	memset(&s->st, 0, sizeof(s->st));
+	s->st.served_total = served;
 	il_hist_reset(s->lat);
 	s->measuring = true;
 	s->measure_from = s->now;
+}
+
+/* Handles one event; false at EV_END. */
+static bool dispatch(struct sim *s, const struct sim_ev *ev)
+{
+	switch (ev->type) {
+	case EV_RX:
+	case EV_RETX:
+		nic_rx(s, ev->id);
+		break;
+	case EV_REPLY:
+		client_reply(s, ev->id);
+		break;
+	case EV_ARRIVAL:
+		client_arrival(s);
+		break;
+	case EV_COAL:
+		nic_coal_timer(s, (int)ev->id, ev->gen);
+		break;
+	case EV_NAPI_TIMER:
+		napi_watchdog(s, (int)ev->id, ev->gen);
+		break;
+	case EV_CORE:
+		cpu_event(s, (int)ev->id, ev->gen);
+		break;
+	case EV_MEASURE:
+		start_measuring(s);
+		break;
+	case EV_END:
+		return false;
+	}
+	return true;
+}
+
+/* Runs events up to and including time t (tests drive the model this way). */
+void sim_run_until(struct sim *s, sim_t t)
+{
+	struct sim_ev ev;
+
+	while (s->q.n && s->q.h[0].t <= t) {
+		evq_pop(&s->q, &ev);
+		s->now = ev.t;
+		s->st.events++;
+		if (!dispatch(s, &ev))
+			break;
+	}
+	if (s->now < t)
+		s->now = t;
 }
 
 void sim_run(struct sim *s)
@@ -157,34 +208,9 @@ void sim_run(struct sim *s)
 	while (evq_pop(&s->q, &ev)) {
 		s->now = ev.t;
 		events++;
-		switch (ev.type) {
-		case EV_RX:
-		case EV_RETX:
-			nic_rx(s, ev.id);
+		if (!dispatch(s, &ev))
 			break;
-		case EV_REPLY:
-			client_reply(s, ev.id);
-			break;
-		case EV_ARRIVAL:
-			client_arrival(s);
-			break;
-		case EV_COAL:
-			nic_coal_timer(s, (int)ev.id, ev.gen);
-			break;
-		case EV_NAPI_TIMER:
-			napi_watchdog(s, (int)ev.id, ev.gen);
-			break;
-		case EV_CORE:
-			cpu_event(s, (int)ev.id, ev.gen);
-			break;
-		case EV_MEASURE:
-			start_measuring(s);
-			break;
-		case EV_END:
-			goto out;
-		}
 	}
-out:
 	cpu_account_flush(s);
 	s->st.events = events;
 }

@@ -175,6 +175,7 @@ struct sim_thread {
 	struct fifo ready;		/* sockets with data (ep ready list) */
 	uint32_t batch;			/* events left from the last return */
 	uint32_t cur_req;
+	bool in_service;		/* cur_req taken, reply not sent yet */
 	bool napi_valid;		/* ep->napi_id set */
 	bool bl_owned;			/* this busy loop owns the NAPI */
 	bool bl_skip_schedule;
@@ -188,6 +189,7 @@ struct sim_thread {
 struct sim_stats {
 	uint64_t sent, completed, dropped, busy_polled, suspends, resumes;
 	uint64_t events;
+	uint64_t served_total;		/* replies sent since time 0 */
 };
 
 struct sim {
@@ -218,6 +220,7 @@ struct sim {
 int sim_init(struct sim *s, const struct il_experiment *e);
 void sim_free(struct sim *s);
 void sim_run(struct sim *s);
+void sim_run_until(struct sim *s, sim_t t);
 /* Runs an experiment start to end and fills a result row. */
 int sim_experiment(const struct il_experiment *e, struct il_result *r,
 		   uint64_t *events);
@@ -275,6 +278,7 @@ void ep_busy_loop_end(struct sim *s, struct sim_thread *t);
 uint32_t ep_busy_budget(const struct sim *s);
 
 /* client.c */
+uint32_t sim_req_new(struct sim *s);
 void client_start(struct sim *s);
 void client_arrival(struct sim *s);
 void client_reply(struct sim *s, uint32_t req);
