@@ -448,7 +448,7 @@ void il_exp_write(FILE *f, const struct il_experiment *e)
 		case K_INT: fprintf(f, "%d\n", *(const int *)p); break;
 		case K_U64: fprintf(f, "%" PRIu64 "\n", *(const uint64_t *)p); break;
 		case K_TIME: fprintf(f, "%" PRIu64 "ns\n", *(const uint64_t *)p); break;
-		case K_DBL: fprintf(f, "%.17g\n", *(const double *)p); break;
+		case K_DBL: fprintf(f, "%.15g\n", *(const double *)p); break;
 		case K_ENUM: {
 			int idx = *(const int *)p;
 			const char *s = k->enums;

@@ -36,6 +36,8 @@ static void usage(FILE *f)
 "                        simulated with %% error (exit 1 if outside tolerance)\n"
 "      --calib-time T    simulated time per calibration run (default 0.05 s)\n"
 "      --tolerance PCT   calibration tolerance (default 10)\n"
+"      --calib-config NAME  print calibration setup NAME as a config file\n"
+"                        (names: --calibrate output; sim/examples/NAME.conf)\n"
 "      --bench           measure simulator speed (events per second)\n"
 "  -h, --help            this help\n");
 }
@@ -95,7 +97,7 @@ static int bench(const char *mode)
 int main(int argc, char **argv)
 {
 	enum { O_SET = 256, O_JSON, O_CSV, O_PRINT, O_HELPCFG, O_CAL, O_CALT,
-	       O_TOL, O_BENCH, O_CONNS, O_CORES, O_WARM };
+	       O_TOL, O_BENCH, O_CONNS, O_CORES, O_WARM, O_CALCFG };
 	static const struct option opts[] = {
 		{ "config", required_argument, 0, 'c' },
 		{ "mode", required_argument, 0, 'm' },
@@ -114,6 +116,7 @@ int main(int argc, char **argv)
 		{ "calib-time", required_argument, 0, O_CALT },
 		{ "tolerance", required_argument, 0, O_TOL },
 		{ "bench", no_argument, 0, O_BENCH },
+		{ "calib-config", required_argument, 0, O_CALCFG },
 		{ "help", no_argument, 0, 'h' },
 		{ 0, 0, 0, 0 },
 	};
@@ -176,6 +179,21 @@ int main(int argc, char **argv)
 			break;
 		}
 		case O_BENCH: do_bench = 1; break;
+		case O_CALCFG: {
+			for (int i = 0; i < calib_nrows; i++) {
+				if (strcmp(calib_rows[i].name, optarg))
+					continue;
+				if (calib_experiment(i, &e, 0, err, sizeof(err))) {
+					fprintf(stderr, "irqlab-sim: %s\n", err);
+					return 2;
+				}
+				il_exp_write(stdout, &e);
+				return 0;
+			}
+			fprintf(stderr, "irqlab-sim: --calib-config: no setup '%s' "
+				"(see --calibrate)\n", optarg);
+			return 2;
+		}
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}

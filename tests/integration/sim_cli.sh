@@ -1,0 +1,65 @@
+#!/bin/sh
+# irqlab-sim from the command line: help, errors that name the option,
+# the shipped examples match the calibration setups and run, output formats
+# (JSON valid against docs/result-schema.md), determinism, calibration.
+# asan: yes
+. "$IRQLAB_SRC/tests/lib.sh"
+SIM=$IRQLAB_BUILD/irqlab-sim
+[ -x "$SIM" ] || skip_all "irqlab-sim not built"
+T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
+# ASan builds run about 10x slower: keep simulated times short
+SHORT=0.005
+
+$SIM --help > "$T/help"; ok $? "--help exits 0"
+for o in --config --mode --qps --time --seed --set --json --csv --calibrate --bench; do
+	grep -q -- "$o" "$T/help"; ok $? "--help documents $o"
+done
+
+$SIM --mode turbo 2>"$T/err"; is $? 2 "bad mode: exit 2"
+grep -q "mode.spec.*turbo.*base, defer" "$T/err"; ok $? "  message names the option and choices"
+$SIM --set machine.cores=0 2>"$T/err"; is $? 2 "cores 0: exit 2"
+grep -q "machine.cores: '0' invalid, allowed 1..256" "$T/err"; ok $? "  message names the key and range"
+$SIM --config /nonexistent.conf 2>"$T/err"; is $? 2 "missing config: exit 2"
+grep -q "/nonexistent.conf" "$T/err"; ok $? "  message names the file"
+$SIM --mode base,irq_suspend_timeout=1ms 2>"$T/err"; is $? 2 "suspend without prefer_busy_poll: exit 2"
+$SIM --calib-time 0 2>"$T/err"; is $? 2 "--calib-time 0 refused"
+[ "$(wc -l < "$T/err")" -eq 1 ]; ok $? "  in one line"
+
+n=0
+for f in "$IRQLAB_SRC"/sim/examples/*.conf; do
+	name=$(basename "$f" .conf)
+	$SIM --config "$f" --print-config > "$T/a" &&
+		$SIM --calib-config "$name" > "$T/b" && cmp -s "$T/a" "$T/b"
+	ok $? "example $name matches its calibration setup"
+	$SIM --config "$f" --time $SHORT --warmup 0.001 --csv > "$T/out.csv"
+	ok $? "example $name runs"
+	n=$((n + 1))
+done
+[ $n -ge 11 ]; ok $? "11 examples shipped ($n)"
+
+$SIM --mode suspend --time $SHORT --warmup 0.001 --json > "$T/r.json"; ok $? "--json"
+if command -v perl >/dev/null && [ -f "$IRQLAB_SRC/bench/schema-check.pl" ]; then
+	perl "$IRQLAB_SRC/bench/schema-check.pl" "$IRQLAB_SRC/docs/result-schema.md" \
+		"$T/r.json" >/dev/null
+	ok $? "  JSON valid against docs/result-schema.md"
+else
+	skip "bench/schema-check.pl or perl missing"
+fi
+grep -q '"source": "simulated"' "$T/r.json"; ok $? "  source is simulated"
+$SIM --mode suspend --time $SHORT --warmup 0.001 --json > "$T/r2.json"
+cmp -s "$T/r.json" "$T/r2.json"; ok $? "same seed: byte-identical output"
+$SIM --mode suspend --time $SHORT --warmup 0.001 --seed 9 --json > "$T/r3.json"
+! cmp -s "$T/r.json" "$T/r3.json"; ok $? "another seed: different output"
+$SIM --qps 100000 --time $SHORT --warmup 0.001 --csv > "$T/r.csv"
+head -1 "$T/r.csv" | grep -q "^mode,kind,source"; ok $? "--csv header"
+sed -n 2p "$T/r.csv" | grep -q ",open,simulated,"; ok $? "--qps runs open loop"
+$SIM --time $SHORT --warmup 0.001 > "$T/table"
+head -1 "$T/table" | grep -q "QPS.*p99us.*IPC"; ok $? "table header as irqlab bench"
+
+if [ -n "$IRQLAB_ASAN" ]; then
+	skip "calibration under ASan (slow); the unit test sim_calib covers it"
+else
+	$SIM --calibrate > "$T/cal"; ok $? "--calibrate: all figures within 10%"
+	grep -q "order preserved" "$T/cal"; ok $? "  order preserved"
+fi
+done_testing
