@@ -251,16 +251,17 @@ static uint64_t shard(const struct thread *t, const struct conn *c, uint64_t key
 /* Closed loop: top a connection up to --depth. sched 0: stamped at send. */
 static void fill(struct thread *t, struct conn *c, uint64_t now)
 {
+	int measured = now >= t->t_meas && now < t->t_end;
+
 	while (!c->dead && c->n < t->o->depth) {
 		enum op op;
 		uint64_t key;
 		uint32_t vlen;
 
 		workload_next(t->w, &t->rng, &op, &key, &vlen);
-		if (conn_add(c, t->w, op, shard(t, c, key), vlen, 0,
-			     now >= t->t_meas && now < t->t_end) < 0)
+		if (conn_add(c, t->w, op, shard(t, c, key), vlen, 0, measured) < 0)
 			break;
-		t->st.sent += now >= t->t_meas;
+		t->st.sent += measured;
 	}
 }
 
@@ -276,7 +277,7 @@ static struct conn *free_conn(struct thread *t)
 	return NULL;
 }
 
-/* Open loop: send everything due; returns whether the schedule still runs. */
+/* Open loop: send everything that is due and has a free connection. */
 static void send_due(struct thread *t, uint64_t now, struct conn **dirty, unsigned *nd)
 {
 	int was_blocked = t->blocked;
