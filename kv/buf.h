@@ -35,6 +35,8 @@ static inline void buf_reserve(struct buf *b, size_t extra)
 
 static inline void buf_add(struct buf *b, const void *d, size_t n)
 {
+	if (!n)		/* d may be NULL then; memcpy must not see it */
+		return;
 	buf_reserve(b, n);
 	memcpy(b->p + b->len, d, n);
 	b->len += n;

@@ -121,6 +121,10 @@ static void on_wake(struct il_loop *l, struct il_io *io, uint32_t events)
 	do {
 		pthread_mutex_lock(&l->lock);
 		n = l->npend < 64 ? l->npend : 64;
+		if (!n) {
+			pthread_mutex_unlock(&l->lock);
+			break;
+		}
 		memcpy(fds, l->pend_fd, n * sizeof(int));
 		memcpy(ids, l->pend_napi, n * sizeof(uint32_t));
 		l->npend -= n;
@@ -154,7 +158,12 @@ static int hand_off(struct il_loop *to, int fd, uint32_t napi)
 	to->pend_fd[to->npend] = fd;
 	to->pend_napi[to->npend++] = napi;
 	pthread_mutex_unlock(&to->lock);
-	return write(to->wake_fd, &one, sizeof(one)) == sizeof(one) ? 0 : 0;
+	/* an eventfd write only fails on counter overflow, and then a wake-up
+	 * is pending anyway: the queued fd is picked up either way */
+	ssize_t w = write(to->wake_fd, &one, sizeof(one));
+
+	(void)w;
+	return 0;
 }
 
 static void on_accept(struct il_loop *l, struct il_io *io, uint32_t events)
