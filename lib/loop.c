@@ -23,8 +23,9 @@ const char *il_epoll_strerror(int e)
 {
 	switch (e) {
 	case -ENOTTY:
-	case -EINVAL:
 		return "needs Linux 6.9 for epoll busy poll parameters (EPIOCSPARAMS)";
+	case -EINVAL:
+		return "the kernel refused these epoll busy poll parameters (EINVAL)";
 	case -EPERM:
 		return "busy_poll_budget > 64 needs CAP_NET_ADMIN";
 	default:
