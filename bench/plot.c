@@ -53,8 +53,8 @@ static void plot_cmd(FILE *f, const struct bench_cfg *c, const int *ok, const ch
 	for (int m = 0; m < c->nmodes; m++) {
 		if (!ok[m])
 			continue;
-		fprintf(f, "%s'%s/plot-%d.dat' using %s with xyerrorlines lw 2 pt 7 ps 0.8 "
-			   "title '%s'", first ? "" : ", \\\n     ", c->out_dir, m, cols,
+		fprintf(f, "%s'%s/plot-%d.dat' using %s with xyerrorlines lt %d lw 2 ps 0.9 "
+			   "title '%s'", first ? "" : ", \\\n     ", c->out_dir, m, cols, m + 1,
 			bench_mode_label(c, m));
 		first = 0;
 	}
@@ -81,6 +81,12 @@ int plot_all(const struct bench_cfg *c, const struct sweep *s, char *err, size_t
 	fprintf(f, "# gnuplot %s/plots.gp  (written by irqlab bench)\n", c->out_dir);
 	fprintf(f, "set terminal pngcairo size 900,600 noenhanced font ',11'\n");
 	fprintf(f, "set grid\nset key top left box opaque\n");
+	/* Okabe-Ito colours: distinct for colour-blind readers, dark enough
+	 * on white (gnuplot's default yellow is not) */
+	static const char *col[] = { "#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00",
+				      "#56B4E9", "#000000", "#F0E442" };
+	for (int i = 0; i < 8; i++)
+		fprintf(f, "set linetype %d lc rgb '%s' pt %d\n", i + 1, col[i], 5 + 2 * (i % 4));
 	fprintf(f, "set xlabel 'achieved QPS (median; bars: min..max of %d runs)'\n", c->reps);
 	fprintf(f, "set title 'p99 latency against load (%s, veth, threaded NAPI: %s)'\n",
 		c->server, c->napi_thread);
