@@ -79,7 +79,12 @@ int plot_all(const struct bench_cfg *c, const struct sweep *s, char *err, size_t
 		return -1;
 	}
 	fprintf(f, "# gnuplot %s/plots.gp  (written by irqlab bench)\n", c->out_dir);
-	fprintf(f, "set terminal pngcairo size 900,600 noenhanced font ',11'\n");
+	/* gnuplot-nox has pngcairo; builds without cairo only have png (libgd) */
+	char *probe[] = { "gnuplot", "-e", "set terminal pngcairo", NULL };
+	if (run_cmd(NULL, probe, out, sizeof(out)) == 0 && !strstr(out, "unknown"))
+		fprintf(f, "set terminal pngcairo size 900,600 noenhanced font ',11'\n");
+	else
+		fprintf(f, "set terminal png size 900,600 noenhanced\n");
 	fprintf(f, "set grid\nset key top left box opaque\n");
 	/* Okabe-Ito colours: distinct for colour-blind readers, dark enough
 	 * on white (gnuplot's default yellow is not) */
