@@ -52,7 +52,8 @@ static int garbage;
 static int put(int fd, const char *out, size_t olen)
 {
 	for (size_t off = 0; off < olen;) {
-		ssize_t n = write(fd, out + off, olen - off);
+		/* MSG_NOSIGNAL: a client that left must not kill the server */
+		ssize_t n = send(fd, out + off, olen - off, MSG_NOSIGNAL);
 
 		if (n <= 0)
 			return -1;
