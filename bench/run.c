@@ -59,6 +59,19 @@ double json_number(const char *json, const char *key)
 	return NAN;
 }
 
+/* Sum of the keys that are present; NAN if none is. */
+static double json_sum(const char *json, const char **keys)
+{
+	double sum = NAN;
+
+	for (int i = 0; keys[i]; i++) {
+		double v = json_number(json, keys[i]);
+		if (isfinite(v))
+			sum = isfinite(sum) ? sum + v : v;
+	}
+	return sum;
+}
+
 static char *slurp(const char *path)
 {
 	FILE *f = fopen(path, "r");
@@ -363,6 +376,10 @@ static int world_run(void *ctx, const struct run_spec *s, struct il_result *r,
 		account(w, &a, &b, r);
 		if (!window)	/* the generator's /proc entry was gone at the end */
 			r->gen_cpu = NAN;
+		/* the sweep decides whether to repeat; the note says who it was */
+		if (top[0] && r->noise_cpu > c->noise_limit)
+			snprintf(r->note, sizeof(r->note), "noise %d%% (top %.30s)",
+				 (int)r->noise_cpu, top);
 	}
 	if (rc == 1) {		/* Ctrl-C */
 		stop_child(gen);
@@ -388,8 +405,8 @@ static int world_run(void *ctx, const struct run_spec *s, struct il_result *r,
 	r->qps = json_number(json, "qps");
 	r->duration_s = json_number(json, "duration_s");
 	r->requests = json_number(json, "gets") + json_number(json, "sets");
-	r->errors = json_number(json, "errors") + json_number(json, "protocol_errors") +
-		    json_number(json, "unanswered") + json_number(json, "connection_errors");
+	r->errors = json_sum(json, (const char *[]){ "errors", "protocol_errors", "unanswered",
+						     "unsent", "connection_errors", NULL });
 	r->p50_us = json_number(json, "p50");
 	r->p95_us = json_number(json, "p95");
 	r->p99_us = json_number(json, "p99");
@@ -424,8 +441,6 @@ static int world_run(void *ctx, const struct run_spec *s, struct il_result *r,
 			r->ipq = r->instructions / q;
 		}
 	}
-	if (top[0] && r->noise_cpu > c->noise_limit)
-		snprintf(r->note, sizeof(r->note), "noise %d%% (top %.30s)", (int)r->noise_cpu, top);
 	return 0;
 }
 
