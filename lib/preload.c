@@ -20,6 +20,7 @@
 #include <inttypes.h>
 #include <fcntl.h>
 #include <net/if.h>
+#include <poll.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -219,10 +220,10 @@ static void print_summary(void)
  * holds the saved values and waits for EOF on a pipe whose write end the
  * server and everything it forks or execs inherit; EOF means the last of
  * them is gone, however it died (exit, signal, even SIGKILL). */
-static int watch_fd = -1;
-static pid_t watcher = -1;
+static int watch_fd = -1;	/* write end: open while we live */
+static int done_fd = -1;	/* read end: EOF when the restorer is done */
 
-static void restorer(int rfd)
+static void restorer(int life, int done)
 {
 	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
 	char c;
@@ -237,7 +238,7 @@ static void restorer(int rfd)
 		dup2(null, 1);
 	}
 	prctl(PR_SET_NAME, "irqlab-restore");
-	while (read(rfd, &c, 1) < 0 && errno == EINTR)
+	while (read(life, &c, 1) < 0 && errno == EINTR)
 		;
 	rc = il_napi_restore_all();
 	if (rc < 0)
@@ -245,44 +246,69 @@ static void restorer(int rfd)
 		    strerror(-rc));
 	else if (verbose)
 		say("restored the NAPI settings of %s", dev);
+	close(done);
 	_exit(rc < 0);
 }
 
-/* Normal exit waits for the restore, so that a script that starts the
- * next server right after this one exits never races with it. */
+/* Normal exit waits (bounded) for the restore, so that a script that
+ * starts the next server right after this one exits never races with it. */
 static void wait_restorer(void)
 {
+	struct pollfd pfd = { .fd = done_fd, .events = POLLIN };
+	char c;
+
 	if (getpid() != napi_owner || watch_fd < 0)
 		return;
 	close(watch_fd);
 	watch_fd = -1;
-	while (waitpid(watcher, NULL, 0) < 0 && errno == EINTR)
+	while (poll(&pfd, 1, 5000) > 0 && read(done_fd, &c, 1) > 0)
 		;
+}
+
+/* The restorer is a grandchild, reparented away from the server: a server
+ * that reaps or waits for all its children never sees it. */
+static int spawn_restorer(int life[2], int done[2])
+{
+	pid_t pid = fork();
+
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		if (fork() != 0)
+			_exit(0);
+		close(life[1]);
+		close(done[0]);
+		restorer(life[0], done[1]);
+	}
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	return 0;
 }
 
 static void start_restorer(void)
 {
-	int p[2];
-	pid_t pid;
+	int life[2], done[2];
+	const char *what = "pipe";
 
-	/* No O_CLOEXEC on the write end: an exec'd image (a wrapper that
-	 * execs the server) keeps the settings alive, not restored early. */
-	if (pipe(p) < 0 || fcntl(p[0], F_SETFD, FD_CLOEXEC) < 0)
-		die("IRQLAB_DEV: pipe: %s", strerror(errno));
-	pid = fork();
-	if (pid < 0)
-		die("IRQLAB_DEV: fork: %s", strerror(errno));
-	if (pid == 0) {
-		close(p[1]);
-		restorer(p[0]);
+	/* No O_CLOEXEC on the write end of life: an exec'd image (a wrapper
+	 * that execs the server) keeps the settings alive, not restored. */
+	if (pipe(life) == 0 && pipe2(done, O_CLOEXEC) == 0 &&
+	    fcntl(life[0], F_SETFD, FD_CLOEXEC) == 0) {
+		what = "fork";
+		if (spawn_restorer(life, done) == 0) {
+			close(life[0]);
+			close(done[1]);
+			watch_fd = life[1];
+			done_fd = done[0];
+			/* The restorer owns the saved values now; restoring
+			 * here too could undo a later server's settings. */
+			il_napi_keep_all();
+			atexit(wait_restorer);
+			return;
+		}
 	}
-	close(p[0]);
-	watch_fd = p[1];
-	watcher = pid;
-	/* The restorer owns the saved values now; restoring here as well
-	 * could undo a later server's settings. */
-	il_napi_keep_all();
-	atexit(wait_restorer);
+	il_napi_restore_all();
+	die("IRQLAB_DEV: %s: %s (settings restored)", what, strerror(errno));
 }
 
 /* IRQLAB_NAPI_OWNER=PID/FD: a process up the chain applied the settings
