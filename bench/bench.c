@@ -534,7 +534,7 @@ static void dry_run_local(const struct bench_cfg *c)
 	printf("# irqlab bench (dry run): %d modes x (%d closed + %d open points x %d reps), "
 	       "%g s + %g s warm-up per run, about %.0f s\n", c->nmodes, c->reps, c->npoints,
 	       c->reps, c->duration, c->warmup,
-	       c->nmodes * c->reps * (1 + c->npoints) * (c->duration + c->warmup + 0.5));
+	       c->nmodes * c->reps * (1 + c->npoints) * (c->duration + c->warmup + 1.0));
 	for (int m = 0; m < c->nmodes; m++) {
 		struct il_mode md;
 		char e[160], buf[256];
