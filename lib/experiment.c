@@ -57,7 +57,7 @@ static const struct key keys[] = {
 	  "outstanding requests per connection (closed loop)" },
 	{ "workload", "qps", K_DBL, OFF(qps), 0, 1, 1e9, NULL, "open loop target rate" },
 	{ "workload", "ia", K_STR, OFF(ia_spec), SZ(ia_spec), 0, 0, NULL,
-	  "open loop inter-arrival shape: exponential or fb_ia" },
+	  "open loop inter-arrivals (dist.h syntax, rescaled to qps): exponential:1, fb_ia" },
 	{ "workload", "service", K_STR, OFF(service_spec), SZ(service_spec), 0, 0, NULL,
 	  "user instructions per request, a distribution (dist.h syntax)" },
 	{ "workload", "wire", K_TIME, OFF(wire_ns), 0, 0, 1e9, NULL,

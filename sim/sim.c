@@ -1,4 +1,5 @@
 /* Setup, the event loop, teardown. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -145,9 +146,24 @@ static void start_measuring(struct sim *s)
 	s->measure_from = s->now;
 }
 
+/* A model bug that keeps scheduling work at one instant would spin for
+ * ever; no legitimate run has millions of events at the same ns. */
+static void stuck_check(struct sim *s, sim_t t)
+{
+	if (t != s->stuck_t) {
+		s->stuck_t = t;
+		s->stuck_n = 0;
+	} else if (++s->stuck_n > 10000000) {
+		fprintf(stderr, "irqlab-sim: model stuck at t=%llu ns (bug)\n",
+			(unsigned long long)t);
+		abort();
+	}
+}
+
 /* Handles one event; false at EV_END. */
 static bool dispatch(struct sim *s, const struct sim_ev *ev)
 {
+	stuck_check(s, ev->t);
 	switch (ev->type) {
 	case EV_RX:
 	case EV_RETX:

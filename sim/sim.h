@@ -214,6 +214,8 @@ struct sim {
 	const uint32_t *dim_frames;
 	int dim_nprof;
 	uint64_t inflight_cap;
+	sim_t stuck_t;
+	uint64_t stuck_n;
 };
 
 /* sim.c */
