@@ -313,6 +313,14 @@ int il_dist_parse(const char *spec, struct il_dist *d, char *err, size_t len)
 		*d = (struct il_dist){ IL_DIST_FB_IA, { 0, 16.0292, 0.154971 }, 1 };
 		return 0;
 	}
+	/* Bare shape names, as mutilate takes them for inter-arrivals (where
+	 * only the shape matters: the mean is set to the rate later). */
+	if (!strcmp(spec, "exponential") || !strcmp(spec, "fixed") || !strcmp(spec, "uniform")) {
+		d->kind = spec[0] == 'e' ? IL_DIST_EXPONENTIAL : spec[0] == 'f' ? IL_DIST_FIXED :
+			  IL_DIST_UNIFORM;
+		d->p[0] = 1;
+		return 0;
+	}
 	if (isdigit((unsigned char)spec[0]) || spec[0] == '.') {	/* "N" = fixed:N */
 		d->kind = IL_DIST_FIXED;
 		if (parse_nums(spec, d->p, 1))

@@ -205,7 +205,7 @@ static void parse_args(struct opts *o, struct workload *w, int argc, char **argv
 	strcpy(o->key_spec, "30");
 	strcpy(o->value_spec, "200");
 	strcpy(o->pop_spec, "uniform");
-	il_dist_parse("exponential:1", &o->ia, NULL, 0);
+	il_dist_parse("exponential", &o->ia, NULL, 0);
 	il_dist_parse("30", &w->keysize, NULL, 0);
 	il_dist_parse("200", &w->valuesize, NULL, 0);
 	opterr = 0;
@@ -217,19 +217,11 @@ static void parse_args(struct opts *o, struct workload *w, int argc, char **argv
 		case 'c': o->conns = (unsigned)num_opt("connections", optarg, 1, 4096, 1); break;
 		case 'd': o->depth = (unsigned)num_opt("depth", optarg, 1, 4096, 1); break;
 		case 'q': o->qps = num_opt("qps", optarg, 0, 1e9, 0); break;
-		case 'i': {
-			/* mutilate accepts a bare name: only the shape matters */
-			const char *spec = !strcmp(optarg, "exponential") ? "exponential:1" :
-					   !strcmp(optarg, "fixed") ? "fixed:1" :
-					   !strcmp(optarg, "uniform") ? "uniform:1" : optarg;
-
-			parse_dist("iadist", spec, &o->ia, o->ia_spec);
-			if (spec != optarg)
-				strcpy(o->ia_spec, optarg);
+		case 'i':
+			parse_dist("iadist", optarg, &o->ia, o->ia_spec);
 			if (!(il_dist_mean(&o->ia) > 0) || !isfinite(il_dist_mean(&o->ia)))
 				die_opt("iadist", "needs a positive finite mean", optarg);
 			break;
-		}
 		case 'K': parse_dist("keysize", optarg, &w->keysize, o->key_spec); break;
 		case 'V': parse_dist("valuesize", optarg, &w->valuesize, o->value_spec); break;
 		case 'r': o->records = (uint64_t)num_opt("records", optarg, 1, 1e9, 1); break;

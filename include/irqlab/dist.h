@@ -35,8 +35,9 @@ struct il_dist {
 
 /* Parses mutilate syntax: "N" or "fixed:N", "uniform:MAX", "normal:MEAN,SD",
  * "exponential:LAMBDA", "pareto:LOC,SCALE,SHAPE", "gev:LOC,SCALE,SHAPE",
- * "fb_key", "fb_value", "fb_ia". One-line error in err on failure
- * (returns -1). */
+ * "fb_key", "fb_value", "fb_ia"; bare "exponential", "fixed", "uniform"
+ * mean parameter 1 (for inter-arrivals, rescaled later). One-line error in
+ * err on failure (returns -1). */
 int il_dist_parse(const char *spec, struct il_dist *d, char *err, size_t errlen);
 
 double il_dist_sample(const struct il_dist *d, struct il_rng *r);

@@ -150,6 +150,11 @@ int main(void)
 		ok(il_zipf_init(&z, n, 0) < 0, "zipf rejects s=0");
 	}
 
+	/* Bare names (mutilate's -i exponential). */
+	ok(il_dist_parse("exponential", &d, err, sizeof(err)) == 0 && d.kind == IL_DIST_EXPONENTIAL &&
+	   il_dist_mean(&d) == 1, "bare 'exponential' is exponential:1");
+	ok(il_dist_parse("fixed", &d, err, sizeof(err)) == 0 && il_dist_mean(&d) == 1, "bare 'fixed' is fixed:1");
+
 	/* Parser errors. */
 	ok(il_dist_parse("bogus:1", &d, err, sizeof(err)) < 0 && strstr(err, "bogus"),
 	   "unknown name rejected: %s", err);
