@@ -180,7 +180,7 @@ struct report {
 	struct totals tot;
 	double wall;			/* measured window, s */
 	double cpu_user, cpu_sys;	/* generator threads, over the window */
-	uint64_t syscalls;		/* read+write+epoll_wait, over the window */
+	uint64_t syscalls;		/* recv+send+epoll calls, over the window */
 	uint64_t done;			/* measured requests answered */
 	double qps;
 };

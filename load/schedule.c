@@ -183,6 +183,7 @@ static void arm_out(struct thread *t, struct conn *c, int on)
 		return;
 	c->out_armed = on;
 	epoll_ctl(t->ep, EPOLL_CTL_MOD, c->fd, &ev);
+	t->tot.waits++;		/* an epoll call too: counted with the waits */
 }
 
 /* One write per connection that got requests in this batch. */
