@@ -165,7 +165,7 @@ struct opts {
 	struct il_dist ia;
 	uint64_t records;
 	double update;
-	int loadonly, noload, json, quiet;
+	int loadonly, noload, json;
 	int meta;			/* --protocol meta */
 	double warmup, time, timeout;
 	double late_us, spin_us;

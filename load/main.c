@@ -336,7 +336,7 @@ static void sleep_ns(uint64_t ns)
 }
 
 /* A progress line on a terminal only; pipes and files get just the result. */
-static void progress(struct thread *ts, const struct opts *o, uint64_t origin, uint64_t end)
+static void progress(struct thread *ts, const struct opts *o, uint64_t origin)
 {
 	int tty = isatty(STDERR_FILENO);
 	uint64_t last = 0, last_t = origin;
@@ -359,7 +359,6 @@ static void progress(struct thread *ts, const struct opts *o, uint64_t origin, u
 	}
 	if (tty)
 		fprintf(stderr, "\r%60s\r", "");
-	(void)end;
 }
 
 int main(int argc, char **argv)
@@ -422,7 +421,7 @@ int main(int argc, char **argv)
 		}
 		pthread_barrier_wait(&barrier);
 		if (!rc && !o.loadonly)
-			progress(ts, &o, origin, ts[0].t_end);
+			progress(ts, &o, origin);
 	}
 	for (unsigned i = 0; i < o.threads; i++)
 		pthread_join(tids[i], NULL);
