@@ -41,6 +41,9 @@ static void set_defaults_for(struct bench_cfg *c, int level)
 	/* quick keeps its time bound on a busy machine: noisy runs are kept
 	 * flagged instead of repeated */
 	c->noise_retries = level == 0 ? 0 : level == 1 ? 1 : 2;
+	/* the published workload has 1,000,000 keys; fewer keep preloading
+	 * short where runs are short */
+	c->records = level == 2 ? 1000000 : 100000;
 }
 
 /* Programs live next to the irqlab binary (build/). */
@@ -77,7 +80,6 @@ void bench_defaults(struct bench_cfg *c)
 	c->cli_cpu = 0;
 	set_defaults_for(c, 1);
 	c->connections = 16;
-	c->records = 100000;
 	c->depth = 1;
 	c->noise_limit = 15;
 	c->noise_retries = 1;
@@ -120,7 +122,8 @@ static void usage(FILE *f)
 "                         (each 0.01..1.5; 'none' for closed loop only)\n"
 "      --connections N    connections of the load generator (1..1024, default 16)\n"
 "      --depth N          pipeline depth per connection (1..64, default 1)\n"
-"      --records N        keys, preloaded once per mode (1000..10000000, default 100000)\n"
+"      --records N        keys, preloaded once per mode (1000..10000000;\n"
+"                         default 100000, --full 1000000)\n"
 "      --srv-cpu N        server CPU (default 1)\n"
 "      --cli-cpu N        load generator CPU (default 0)\n"
 "      --port N           server TCP port (1..65535, default 11311)\n"
@@ -260,6 +263,7 @@ int bench_parse(struct bench_cfg *c, int argc, char **argv, char *err, size_t le
 {
 	int o, custom = 0, rc = 0, level = -1;
 	int set_time = 0, set_warm = 0, set_reps = 0, set_points = 0, set_retries = 0, t_retries = 0;
+	int set_records = 0, t_records = 0;
 	double t_time = 0, t_warm = 0, fr[BENCH_MAX_POINTS];
 	int t_reps = 0, nfr = 0;
 	char buf[512];
@@ -337,7 +341,10 @@ int bench_parse(struct bench_cfg *c, int argc, char **argv, char *err, size_t le
 		case O_RXF: rc = inum("rx-frames", optarg, 0, 100000, &c->rx_frames, err, len); break;
 		case O_RBIN: rc = copy(c->remote_bin_dir, sizeof(c->remote_bin_dir), "remote-bin", optarg, err, len); break;
 		case O_DRY: c->dry_run = 1; break;
-		case O_REC: rc = inum("records", optarg, 1000, 10000000, &c->records, err, len); break;
+		case O_REC:
+			rc = inum("records", optarg, 1000, 10000000, &t_records, err, len);
+			set_records = 1;
+			break;
 		case 'h': return 1;
 		case ':':
 			snprintf(err, len, "option '%s' needs a value", argv[optind - 1]);
@@ -365,6 +372,8 @@ int bench_parse(struct bench_cfg *c, int argc, char **argv, char *err, size_t le
 		c->reps = t_reps;
 	if (set_retries)
 		c->noise_retries = t_retries;
+	if (set_records)
+		c->records = t_records;
 	if (set_points) {
 		c->npoints = nfr;
 		memcpy(c->fracs, fr, sizeof(fr));

@@ -53,6 +53,12 @@ int main(void)
 	   c.reps == 3 && c.npoints == 4, "--quick sets defaults, an explicit --time wins in any order");
 	ok(parse(&c, err, "--full", "--reps", "2", NULL, NULL, NULL) == 0 && c.reps == 2 &&
 	   c.duration == 10 && c.npoints == 9, "--full then --reps");
+	ok(parse(&c, err, "--records", "5000", "--full", NULL, NULL, NULL) == 0 && c.records == 5000 &&
+	   c.noise_retries == 2, "--full: explicit --records wins, noisy runs repeated twice");
+	ok(parse(&c, err, "--full", NULL, NULL, NULL, NULL, NULL) == 0 && c.records == 1000000,
+	   "--full preloads the published 1,000,000 keys");
+	ok(parse(&c, err, "--quick", NULL, NULL, NULL, NULL, NULL) == 0 && c.noise_retries == 0 &&
+	   c.records == 100000, "--quick flags noisy runs instead of repeating them");
 	ok(parse(&c, err, "--modes", "base,suspend", "--mode", "suspend,irq_suspend_timeout=5ms",
 		 NULL, NULL) == 0 && c.nmodes == 3 && !strcmp(c.modes[2], "suspend,irq_suspend_timeout=5ms"),
 	   "--modes replaces the list, --mode adds one with knobs");
