@@ -2,7 +2,7 @@
 # irqlab-kv vs Debian memcached, same mode, same load generator, same run.
 #   scripts/bench-kv.sh [--mode M] [--reps N] [--time S] [--conns N]
 #                       [--depths "1 16"] [--records N] [--rss-items N]
-#                       [--build DIR]
+#                       [--nice N] [--build DIR]
 # 1. Closed-loop maximum QPS on the veth pair of tests/netns.sh: the server
 #    (-t 1) pinned to CPU 1 in the server namespace, irqlab-load pinned to
 #    CPU 0 in the client namespace, ETC key/value sizes, 3% sets, at each
@@ -15,10 +15,12 @@
 #    IRQLAB_DEV); irqlab-kv through --mode/--dev.
 # 2. Resident memory (VmRSS) after loading --rss-items ETC-sized items into
 #    each (-m 4096: no eviction), on loopback.
-# Needs root (namespaces). The machine is shared: the script prints the
-# load average and the spread of the repeats; only the ratios mean much.
+# Needs root (namespaces). The machine is shared: servers and generator run
+# at nice --nice (default -10, the same for both) to keep other work off
+# them; the script prints the load average and the spread of the repeats;
+# only the ratios mean much.
 set -u
-MODE=base REPS=3 TIME=3 CONNS=16 RECORDS=100000 RSS_ITEMS=1000000 DEPTHS="1 16"
+MODE=base REPS=3 TIME=3 CONNS=16 RECORDS=100000 RSS_ITEMS=1000000 DEPTHS="1 16" NICE=-10
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=$SRC/build
 while [ $# -gt 0 ]; do
@@ -28,10 +30,11 @@ while [ $# -gt 0 ]; do
 	--time) TIME=$2; shift 2 ;;
 	--conns) CONNS=$2; shift 2 ;;
 	--depths) DEPTHS=$2; shift 2 ;;
+	--nice) NICE=$2; shift 2 ;;
 	--records) RECORDS=$2; shift 2 ;;
 	--rss-items) RSS_ITEMS=$2; shift 2 ;;
 	--build) BUILD=$2; shift 2 ;;
-	-h|--help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h|--help) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "bench-kv: unknown option '$1' (see --help)" >&2; exit 2 ;;
 	esac
 done
@@ -54,7 +57,8 @@ trap 'cleanup' EXIT
 trap 'cleanup; exit 130' INT TERM
 PORT=11211
 # ip, taskset and env exec the server, so $! is the server's own pid
-SRV="ip netns exec $NS_SRV taskset -c 1"
+SRV="ip netns exec $NS_SRV nice -n $NICE taskset -c 1"
+CLI="ip netns exec $NS_CLI nice -n $NICE taskset -c 0"
 
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 user_ticks() { awk '{ print $14 }' "/proc/$1/stat"; }
@@ -94,7 +98,7 @@ for rep in $(seq "$REPS"); do
 			start_server $s || exit 1
 			in_cli "$LOAD" -s "$SRV_IP:$PORT" -K fb_key -V fb_value -r "$RECORDS" --loadonly >/dev/null 2>&1
 			c0=$(cpu_ticks "$SPID") u0=$(user_ticks "$SPID")
-			in_cli "$LOAD" -s "$SRV_IP:$PORT" -K fb_key -V fb_value -r "$RECORDS" --noload \
+			$CLI "$LOAD" -s "$SRV_IP:$PORT" -K fb_key -V fb_value -r "$RECORDS" --noload \
 				-c "$CONNS" -d "$d" -t "$TIME" -u 0.03 >"$T/run.out" 2>&1
 			c1=$(cpu_ticks "$SPID") u1=$(user_ticks "$SPID")
 			q=$(sed -n 's/^Total QPS = \([0-9.]*\).*/\1/p' "$T/run.out")
