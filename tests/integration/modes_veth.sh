@@ -30,6 +30,7 @@ need_root
 need_cmd ip
 need_cmd ethtool
 need_cmd taskset
+need_cmd bash	# talk() uses bash's /dev/tcp
 . "$IRQLAB_SRC/tests/netns.sh"
 IRQLAB=$IRQLAB_BUILD/irqlab
 KV=$IRQLAB_BUILD/irqlab-kv
