@@ -188,13 +188,28 @@ static long meta_get(struct conn *c, struct tok *t, int nt)
 	struct mflags f;
 	struct st_meta m;
 	uint32_t touch, *tp = NULL;
+	struct st_getopt go = { 0 };
 	size_t start, vstart;
 	char hdr[META_HDR];
 	struct buf h = { hdr, 0, sizeof(hdr) };
-	int e = parse_flags(&f, t, nt, 2, "bcfhklOqstvT");
+	int e = parse_flags(&f, t, nt, 2, "bcfhklOqstvTNR");
 
 	if (e)
 		return flag_error(c, e, true);
+	if (f.tok['N'] || f.tok['R']) {
+		int32_t ttl;
+
+		if ((f.tok['N'] && !ttl_tok(f.tok['N'], &ttl)) ||
+		    (f.tok['R'] && !ttl_tok(f.tok['R'], (int32_t *)&go.recache_ttl))) {
+			buf_adds(o, "CLIENT_ERROR bad token in command line format\r\n");
+			return 0;
+		}
+		if (f.tok['N']) {
+			go.vivify = true;
+			go.viv_exptime = kv_realtime(ttl, th->now);
+		}
+		go.recache = f.tok['R'] != NULL;
+	}
 	if (f.tok['T']) {
 		int32_t ttl;
 
@@ -211,8 +226,9 @@ static long meta_get(struct conn *c, struct tok *t, int nt)
 	buf_reserve(o, META_HDR);
 	o->len += META_HDR;
 	vstart = o->len;
-	if (!store_get(th->store, f.key, f.nkey, th->now, tp, &m,
-		       f.tok['v'] ? o : NULL)) {
+	go.touch = tp;
+	if (!store_mget(th->store, f.key, f.nkey, th->now, &go, &m,
+			f.tok['v'] ? o : NULL)) {
 		th->st.get_misses++;
 		o->len = start;
 		if (f.q)
@@ -247,6 +263,13 @@ static long meta_get(struct conn *c, struct tok *t, int nt)
 		case 't': add_snum(&h, 't', ttl_left(tp ? *tp : m.exptime, th->now)); break;
 		}
 	}
+	/* recache protocol: Z (someone else won), X (stale), W (you win) */
+	if (m.won)
+		buf_adds(&h, " Z");
+	if (m.stale)
+		buf_adds(&h, " X");
+	if (m.win)
+		buf_adds(&h, " W");
 	buf_adds(&h, "\r\n");
 	if (f.tok['v'])
 		memmove(o->p + start + h.len, o->p + vstart, m.nbytes + 2);
@@ -360,13 +383,23 @@ static long meta_delete(struct conn *c, struct tok *t, int nt)
 	struct mflags f;
 	uint64_t cas_in = 0;
 	enum st_res r;
-	int e = parse_flags(&f, t, nt, 2, "bCkOqI");
+	uint32_t exp, *ep = NULL;
+	int32_t ttl;
+	int e = parse_flags(&f, t, nt, 2, "bCkOqIT");
 
 	if (e)
 		return flag_error(c, e, false);
-	if (f.tok['C'] && !u64_tok(f.tok['C'], &cas_in))
+	if ((f.tok['C'] && !u64_tok(f.tok['C'], &cas_in)) ||
+	    (f.tok['T'] && !ttl_tok(f.tok['T'], &ttl)))
 		return flag_error(c, MF_INVALID, false);
-	r = store_delete(th->store, f.key, f.nkey, cas_in, th->now);
+	if (f.tok['T']) {
+		exp = kv_realtime(ttl, th->now);
+		ep = &exp;
+	}
+	if (f.tok['I'])
+		r = store_invalidate(th->store, f.key, f.nkey, cas_in, ep, th->now);
+	else
+		r = store_delete(th->store, f.key, f.nkey, cas_in, th->now);
 	if (r == ST_DELETED) {
 		th->st.delete_hits++;
 		if (f.q)

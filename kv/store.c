@@ -24,7 +24,7 @@
 #define NCLS_MAX	128
 #define CLS_LARGE	0	/* class 0: individually allocated */
 
-enum { IT_FETCHED = 1 };
+enum { IT_FETCHED = 1, IT_WON = 2, IT_STALE = 4 };
 
 struct item {
 	struct item *next, *prev;	/* LRU, head = most recent */
@@ -452,6 +452,9 @@ static void fill_meta(const struct item *it, struct st_meta *m)
 	m->cls = it->cls;
 	m->total = (uint32_t)total_of(it->nkey, it->nbytes);
 	m->nbytes = it->nbytes;
+	m->win = false;
+	m->won = it->iflags & IT_WON;
+	m->stale = it->iflags & IT_STALE;
 }
 
 static void bump(struct shard *sh, struct item *it, uint32_t now)
@@ -484,6 +487,62 @@ bool store_get(struct store *s, const char *key, size_t nkey, uint32_t now,
 		buf_add(val, it->data + it->nkey, it->nbytes + 2);
 	if (touch)
 		it->exptime = *touch;
+	it->iflags |= IT_FETCHED;
+	bump(sh, it, now);
+	pthread_mutex_unlock(&sh->lock);
+	return true;
+}
+
+bool store_mget(struct store *s, const char *key, size_t nkey, uint32_t now,
+		const struct st_getopt *o, struct st_meta *m, struct buf *val)
+{
+	uint64_t h = hash(key, nkey);
+	struct shard *sh = shard_of(s, h);
+	struct item *it;
+
+	if (!o->vivify)
+		goto get;
+	pthread_mutex_lock(&sh->lock);
+	it = *find(s, sh, h, key, nkey, now);
+	pthread_mutex_unlock(&sh->lock);
+	if (!it) {
+		/* vivify: an empty item whose first reader (us) gets the win;
+		 * a racing vivify simply loses (add fails) and reads it */
+		if (store_put(s, ST_ADD, key, nkey, 0, o->viv_exptime, "", 0, 0,
+			      now, NULL) == ST_STORED) {
+			pthread_mutex_lock(&sh->lock);
+			it = *find(s, sh, h, key, nkey, now);
+			if (it) {
+				fill_meta(it, m);
+				it->iflags |= IT_WON | IT_FETCHED;
+				m->win = true;
+				m->won = false;
+				if (val)
+					buf_add(val, "\r\n", 2);
+			}
+			pthread_mutex_unlock(&sh->lock);
+			if (it)
+				return true;
+		}
+	}
+get:
+	pthread_mutex_lock(&sh->lock);
+	it = *find(s, sh, h, key, nkey, now);
+	if (!it) {
+		pthread_mutex_unlock(&sh->lock);
+		return false;
+	}
+	fill_meta(it, m);
+	if (val)
+		buf_add(val, it->data + it->nkey, it->nbytes + 2);
+	if (o->touch)
+		it->exptime = *o->touch;
+	if (!(it->iflags & IT_WON) &&
+	    ((it->iflags & IT_STALE) ||
+	     (o->recache && it->exptime && it->exptime - now < o->recache_ttl))) {
+		it->iflags |= IT_WON;
+		m->win = true;
+	}
 	it->iflags |= IT_FETCHED;
 	bump(sh, it, now);
 	pthread_mutex_unlock(&sh->lock);
@@ -651,6 +710,32 @@ enum st_res store_delete(struct store *s, const char *key, size_t nkey,
 			r = ST_EXISTS;
 		} else {
 			unlink_item(s, sh, pp);
+			r = ST_DELETED;
+		}
+	}
+	pthread_mutex_unlock(&sh->lock);
+	return r;
+}
+
+enum st_res store_invalidate(struct store *s, const char *key, size_t nkey,
+			     uint64_t cas_in, const uint32_t *exptime, uint32_t now)
+{
+	uint64_t h = hash(key, nkey);
+	struct shard *sh = shard_of(s, h);
+	struct item *it;
+	enum st_res r = ST_NOT_FOUND;
+
+	pthread_mutex_lock(&sh->lock);
+	it = *find(s, sh, h, key, nkey, now);
+	if (it) {
+		if (cas_in && it->cas != cas_in) {
+			r = ST_EXISTS;
+		} else {
+			/* memcached gives the stale item a new cas */
+			it->iflags = (uint8_t)((it->iflags | IT_STALE) & ~IT_WON);
+			it->cas = next_cas(s);
+			if (exptime)
+				it->exptime = *exptime;
 			r = ST_DELETED;
 		}
 	}

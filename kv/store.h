@@ -32,6 +32,18 @@ struct st_meta {
 	uint8_t cls;		/* size class (1-based like memcached) */
 	uint32_t total;		/* bytes the item occupies */
 	uint32_t nbytes;	/* value length */
+	bool win;		/* meta: this client should recache (W) */
+	bool won;		/* meta: another client already won (Z) */
+	bool stale;		/* meta: invalidated by "md I" (X) */
+};
+
+/* Meta get options: touch, vivify on miss (N), recache below a TTL (R). */
+struct st_getopt {
+	const uint32_t *touch;
+	bool vivify;
+	uint32_t viv_exptime;
+	bool recache;
+	uint32_t recache_ttl;
 };
 
 struct store_cfg {
@@ -74,8 +86,18 @@ enum st_res store_put(struct store *s, enum st_op op, const char *key,
 		      const char *data, size_t nbytes, uint64_t cas_in,
 		      uint32_t now, uint64_t *cas_out);
 
+/* Meta get: store_get plus the recache protocol. A miss with vivify
+ * creates an empty item and hands this client the win. */
+bool store_mget(struct store *s, const char *key, size_t nkey, uint32_t now,
+		const struct st_getopt *o, struct st_meta *m, struct buf *val);
+
 enum st_res store_delete(struct store *s, const char *key, size_t nkey,
 			 uint64_t cas_in, uint32_t now);
+/* "md key I [T]": keeps the item but marks it stale (new cas, optional new
+ * exptime); the next reader wins. */
+enum st_res store_invalidate(struct store *s, const char *key, size_t nkey,
+			     uint64_t cas_in, const uint32_t *exptime,
+			     uint32_t now);
 
 enum st_res store_touch(struct store *s, const char *key, size_t nkey,
 			uint32_t exptime, uint32_t now);

@@ -166,6 +166,12 @@ static void test_replies(void)
 	check("gat 100 a\r\n", "VALUE a 5 3\r\nabc\r\nEND\r\n");
 	check("mg a t\r\n", "HD t100\r\n");
 	check("set a 0 0 1 noreply\r\nx\r\nget a\r\n", "VALUE a 0 1\r\nx\r\nEND\r\n");
+	check("mg viv N30 v t\r\nmg viv v\r\n", "VA 0 t30 W\r\n\r\nVA 0 Z\r\n\r\n");
+	check("ms inv 1\r\nx\r\nmd inv I\r\nmg inv v\r\nmg inv\r\n",
+	      "HD\r\nHD\r\nVA 1 X W\r\nx\r\nHD Z X\r\n");
+	check("ms rc 1 T10\r\nx\r\nmg rc R5\r\nmg rc R30\r\nmg rc R30\r\n",
+	      "HD\r\nHD\r\nHD W\r\nHD Z\r\n");
+	check("mg rc Nx\r\n", "CLIENT_ERROR bad token in command line format\r\n");
 }
 
 /* Splitting the same script at every byte must not change the replies. */
