@@ -8,8 +8,9 @@
 
 CC      ?= cc
 BUILD   ?= build
+JOBS    ?= $(shell nproc 2>/dev/null || echo 2)
 OPT     ?= -O2 -g
-CFLAGS  += $(OPT) -std=gnu11 -Wall -Wextra -fPIC -pthread -Iinclude -Itests
+CFLAGS  += $(OPT) -MMD -MP -std=gnu11 -Wall -Wextra -fPIC -pthread -Iinclude -Itests
 LDLIBS  += $(shell pkg-config --libs libmnl 2>/dev/null || echo -lmnl) -lm -pthread
 CFLAGS  += $(shell pkg-config --cflags libmnl 2>/dev/null)
 
@@ -36,11 +37,7 @@ HELP_BIN := $(HELP_SRC:tests/helpers/%.c=$(BUILD)/tests/helpers/%)
 
 all: $(LIBA) $(SHIM) $(BINS) $(UNIT_BIN) $(HELP_BIN)
 
-# Second expansion: $$* is the stem, so an object also depends on the
-# headers of its own folder (kv/*.h for kv/conn.o), and a unit test on its
-# component's headers.
-.SECONDEXPANSION:
-$(BUILD)/%.o: %.c $(wildcard include/irqlab/*.h) $$(wildcard $$(dir $$*)*.h) tests/tap.h
+$(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c -o $@ $<
 
@@ -60,10 +57,11 @@ endef
 $(foreach p,$(PROGRAMS),$(eval $(call program_rule,$(p))))
 
 # A unit test links its component's objects (minus main.o) and the library.
+.SECONDEXPANSION:
 # The pattern sits in a variable: a literal % in a pattern rule's
 # prerequisites would be replaced by the stem.
 MAIN_OBJ_PAT := %/main.o
-$(BUILD)/tests/%: tests/unit/%.c $$(wildcard $$(firstword $$(subst _, ,$$*))/*.h) $$(filter-out $$(MAIN_OBJ_PAT),$$(call prog_obj,$$(firstword $$(subst _, ,$$*)))) $(LIBA) tests/tap.h
+$(BUILD)/tests/%: tests/unit/%.c $$(filter-out $$(MAIN_OBJ_PAT),$$(call prog_obj,$$(firstword $$(subst _, ,$$*)))) $(LIBA)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(filter %.c %.o %.a,$^) $(LDLIBS)
 
@@ -71,23 +69,26 @@ $(BUILD)/tests/helpers/%: tests/helpers/%.c $(LIBA)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBA) $(LDLIBS)
 
+# Header dependencies written by the compiler (-MMD).
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+
 deps:
 	@sh scripts/install-deps.sh
 
 # Integration tests find the binaries through IRQLAB_BUILD.
 check: deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory -j$(JOBS) all
 	@IRQLAB_BUILD=$(CURDIR)/$(BUILD) sh tests/run.sh all
 	@$(MAKE) --no-print-directory asan
 
 asan:
-	@$(MAKE) --no-print-directory BUILD=build-asan \
+	@$(MAKE) --no-print-directory -j$(JOBS) BUILD=build-asan \
 		OPT="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
 		LDFLAGS="-fsanitize=address,undefined" all
 	@IRQLAB_BUILD=$(CURDIR)/build-asan IRQLAB_ASAN=1 sh tests/run.sh asan
 
 demo: deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory -j$(JOBS) all
 	@sh scripts/demo.sh $(BUILD)
 
 clean:
