@@ -120,8 +120,8 @@ void il_exp_defaults(struct il_experiment *e)
 	e->cost = (struct il_cost){
 		.ipc0 = 0.901, .ipc_spin = 1.5, .sys_req = 11429, .epoll = 1500,
 		.rx_pkt = 5672, .poll = 600, .irq = 902, .softirq = 500,
-		.wake = 1200, .cs = 2702, .timer = 600, .arm = 300,
-		.pen_async = 4035, .pen_kern = 4198, .pen_pkt = 280, .pen_wake = 2060,
+		.wake = 994, .cs = 2938, .timer = 458, .arm = 300,
+		.pen_async = 4035, .pen_kern = 4198, .pen_pkt = 280, .pen_wake = 2790,
 	};
 }
 

@@ -20,7 +20,7 @@
 	"[workload]\nload = closed\nconns = 256\ndepth = 1\nwire = 10us\n" \
 	"service = fixed:5031\n" \
 	"[cost]\nipc0 = 0.901\npen_async = 4035\npen_kern = 4198\n" \
-	"pen_pkt = 280\npen_wake = 2060\ncs = 2702\n"
+	"pen_pkt = 280\npen_wake = 2790\n"
 
 #define COVER_BASE \
 	"[experiment]\nsource = Damato & Karsten, IRQ suspend cover letter (v6)\n" \
@@ -30,8 +30,8 @@
 	"[kernel]\nmaxevents = 1024\n" \
 	"[workload]\nload = closed\nconns = 1024\ndepth = 1\nwire = 50us\n" \
 	"service = fixed:5031\nia = fb_ia\n" \
-	"[cost]\nipc0 = 1.076\npen_async = 3385\npen_kern = 3653\n" \
-	"pen_pkt = 295\npen_wake = 2060\ncs = 2702\n"
+	"[cost]\nipc0 = 1.019\npen_async = 2367\npen_kern = 3313\n" \
+	"pen_pkt = 346\npen_wake = 2790\n"
 
 #define OPEN200K "[workload]\nload = open\nqps = 200000\n"
 

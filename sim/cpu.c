@@ -287,13 +287,6 @@ void cpu_event(struct sim *s, int core, uint32_t gen)
 	core_next(s, core);
 }
 
-/* After the app decided what it does next (or went to sleep). */
-void cpu_continue(struct sim *s, int core)
-{
-	if (s->cores[core].cur == W_NONE)
-		core_next(s, core);
-}
-
 /* Ends a spin piece now (its condition became true). */
 void cpu_end_spin(struct sim *s, int core)
 {

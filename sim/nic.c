@@ -68,11 +68,6 @@ void nic_rx(struct sim *s, uint32_t req)
 	ep_ring_activity(s, qi);
 }
 
-void nic_retransmit(struct sim *s, uint32_t req)
-{
-	nic_rx(s, req);
-}
-
 /* The driver re-arms the vector. Completions already in the ring count at
  * once, as the CQ raises an event for them when armed. */
 void nic_irq_enable(struct sim *s, int qi)

@@ -237,7 +237,6 @@ void nic_coal_timer(struct sim *s, int q, uint32_t gen);
 void nic_irq_enable(struct sim *s, int q);
 uint32_t nic_take(struct sim *s, int q, uint32_t max, struct fifo *out);
 void nic_dim_poll(struct sim *s, int q, uint32_t work);
-void nic_retransmit(struct sim *s, uint32_t req);
 
 /* napi.c */
 void napi_schedule(struct sim *s, int q, int core);
@@ -264,7 +263,6 @@ void cpu_start_spin(struct sim *s, int core, sim_t until);
 void cpu_account_flush(struct sim *s);
 void cpu_reset_counters(struct sim *s);
 void cpu_wake_thread(struct sim *s, int th);
-void cpu_continue(struct sim *s, int core);
 void cpu_end_spin(struct sim *s, int core);
 
 /* app.c / epoll.c */
