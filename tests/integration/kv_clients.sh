@@ -82,7 +82,15 @@ for a in "-p 70000" "-t 0" "-m 0" "-c 0" "-I 10" "-U 5" "--mode nosuch" "--cpus 
 	[ "$st" -eq 2 ] && [ "$n" -eq 1 ]; ok $? "irqlab-kv $a: exit 2, one line: $(cat "$T/o.out")"
 done
 "$KV" --help >"$T/help.out"; ok $? "--help exits 0"
-kill "$KVPID"; wait "$KVPID"; is "$?" 0 "SIGTERM after the load: clean exit (and leak-free under ASan)"
+# three clients still connected (one mid-value) when SIGTERM arrives
+perl -MIO::Socket::INET -e '
+	my @s = map { IO::Socket::INET->new("127.0.0.1:'"$PORT"'") or die } 1..3;
+	print {$s[0]} "set half 0 0 10\r\n01234"; $s[0]->flush; sleep 5' &
+HOLD=$!
+sleep 0.5
+kill "$KVPID"; wait "$KVPID"
+is "$?" 0 "SIGTERM with 3 open connections: clean exit (and leak-free under ASan)"
+kill "$HOLD" 2>/dev/null; wait "$HOLD" 2>/dev/null
 KVPID=
 for o in --port --listen --threads --memory-limit --conn-limit --max-item-size --udp-port --mode --cpus --dev --verbose --help; do
 	grep -q -- "$o" "$T/help.out"; ok $? "--help documents $o"
