@@ -365,7 +365,9 @@ static long cmd_flush(struct conn *c, struct tok *t, int nt, bool noreply)
 		return 0;
 	}
 	c->t->st.cmd_flush++;
-	store_flush(c->t->store, now, exp > 0 ? kv_realtime(exp, now) : 0);
+	/* memcached: items last touched at or before realtime(exp) - 1 die
+	 * from that second on */
+	store_flush(c->t->store, now, exp > 0 ? kv_realtime(exp, now) - 1 : 0);
 	reply(c, "OK\r\n");
 	return 0;
 }

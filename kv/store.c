@@ -871,13 +871,14 @@ void store_flush(struct store *s, uint32_t now, uint32_t when)
 {
 	/* memcached spends a cas id on an immediate flush; clients that
 	 * compare cas sequences see the same numbers */
-	if (!when || when <= now)
+	(void)now;	/* a due delayed flush is handled by is_dead() */
+	if (!when)
 		(void)next_cas(s);
 	for (int i = 0; i < s->nshards; i++) {
 		struct shard *sh = &s->sh[i];
 
 		pthread_mutex_lock(&sh->lock);
-		if (when && when > now) {
+		if (when) {
 			sh->flush_when = when;
 		} else {
 			for (uint64_t b = 0; b <= sh->mask; b++)

@@ -110,7 +110,8 @@ enum st_res store_arith(struct store *s, const char *key, size_t nkey,
 			uint64_t *value, struct st_meta *m);
 
 /* when == 0: drop everything now. Otherwise items last touched at or before
- * `when` become invisible once the clock reaches it (memcached's rule). */
+ * `when` are invisible once the clock reaches `when` (memcached's rule; it
+ * may already have). */
 void store_flush(struct store *s, uint32_t now, uint32_t when);
 
 void store_stats(struct store *s, struct store_stats *out);
