@@ -208,7 +208,7 @@ static const char *store_reply(enum st_res r)
 	}
 }
 
-static long cmd_store(struct conn *c, enum st_op op, struct tok *t, int nt,
+static long cmd_store(struct conn *c, enum st_op op, struct tok *t,
 		      const char *data, size_t avail)
 {
 	struct kv_stats *st = &c->t->st;
@@ -257,7 +257,6 @@ static long cmd_store(struct conn *c, enum st_op op, struct tok *t, int nt,
 	if (r == ST_NO_MEMORY)
 		st->store_no_memory++;
 	reply(c, store_reply(r));
-	(void)nt;
 	return (long)need;
 }
 
@@ -429,17 +428,17 @@ static long dispatch(struct conn *c, const char *line, size_t len,
 		goto error;
 
 	if ((nt == 5 || nt == 6) && tok_is(&t[0], "set"))
-		r = cmd_store(c, ST_SET, t, nt, data, avail);
+		r = cmd_store(c, ST_SET, t, data, avail);
 	else if ((nt == 5 || nt == 6) && tok_is(&t[0], "add"))
-		r = cmd_store(c, ST_ADD, t, nt, data, avail);
+		r = cmd_store(c, ST_ADD, t, data, avail);
 	else if ((nt == 5 || nt == 6) && tok_is(&t[0], "replace"))
-		r = cmd_store(c, ST_REPLACE, t, nt, data, avail);
+		r = cmd_store(c, ST_REPLACE, t, data, avail);
 	else if ((nt == 5 || nt == 6) && tok_is(&t[0], "append"))
-		r = cmd_store(c, ST_APPEND, t, nt, data, avail);
+		r = cmd_store(c, ST_APPEND, t, data, avail);
 	else if ((nt == 5 || nt == 6) && tok_is(&t[0], "prepend"))
-		r = cmd_store(c, ST_PREPEND, t, nt, data, avail);
+		r = cmd_store(c, ST_PREPEND, t, data, avail);
 	else if ((nt == 6 || nt == 7) && tok_is(&t[0], "cas"))
-		r = cmd_store(c, ST_CAS, t, nt, data, avail);
+		r = cmd_store(c, ST_CAS, t, data, avail);
 	else if ((nt == 3 || nt == 4) && tok_is(&t[0], "incr"))
 		r = cmd_arith(c, t, true);
 	else if ((nt == 3 || nt == 4) && tok_is(&t[0], "decr"))

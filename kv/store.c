@@ -258,7 +258,7 @@ static struct item **slot_of(struct shard *sh, uint64_t h, const char *key,
 	return pp;
 }
 
-static void grow(struct shard *sh, struct store *s)
+static void grow(struct shard *sh)
 {
 	uint64_t nmask = sh->mask * 2 + 1;
 	struct item **nt = calloc(nmask + 1, sizeof(*nt));
@@ -279,7 +279,6 @@ static void grow(struct shard *sh, struct store *s)
 	free(sh->tab);
 	sh->tab = nt;
 	sh->mask = nmask;
-	(void)s;
 }
 
 /* ---- allocation ---- */
@@ -584,7 +583,7 @@ static void link_item(struct store *s, struct shard *sh, struct item **pp,
 	if (it->cls == CLS_LARGE)
 		sh->st.large_items++;
 	if (sh->count > sh->mask + 1 + (sh->mask + 1) / 2)
-		grow(sh, s);
+		grow(sh);
 }
 
 /* Allocates while keeping `pin` (an existing item we still need) out of
