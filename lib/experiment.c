@@ -62,9 +62,9 @@ static const struct key keys[] = {
 	  "user instructions per request, a distribution (dist.h syntax)" },
 	{ "workload", "wire", K_TIME, OFF(wire_ns), 0, 0, 1e9, NULL,
 	  "one-way client stack + wire delay (bare number = ns)" },
-	{ "run", "time", K_TIME, OFF(time_ns), 0, 1e5, 1e12, NULL,
+	{ "run", "time", K_TIME, OFF(time_ns), 0, 1e5, 9e11, NULL,
 	  "simulated time measured (bare number = s)" },
-	{ "run", "warmup", K_TIME, OFF(warmup_ns), 0, 0, 1e12, NULL,
+	{ "run", "warmup", K_TIME, OFF(warmup_ns), 0, 0, 1e11, NULL,
 	  "simulated time before measuring (bare number = s)" },
 	{ "run", "seed", K_U64, OFF(seed), 0, 0, 1.8e19, NULL, "random seed" },
 #define C(f, lo, hi, h) { "cost", #f, K_DBL, OFF(cost.f), 0, lo, hi, NULL, h }

@@ -41,7 +41,7 @@ static void send_req(struct sim *s, uint32_t id, sim_t sched)
 	s->reqs[id].sched = sched;
 	if (s->measuring)
 		s->st.sent++;
-	evq_push(&s->q, sched + s->e->wire_ns, EV_RX, id, 0);
+	evq_push_line(&s->q, sched + s->e->wire_ns, EV_RX, id, 0);
 }
 
 void client_start(struct sim *s)
@@ -77,7 +77,7 @@ void client_arrival(struct sim *s)
 
 void client_send_reply(struct sim *s, uint32_t id)
 {
-	evq_push(&s->q, s->now + s->e->wire_ns, EV_REPLY, id, 0);
+	evq_push_line(&s->q, s->now + s->e->wire_ns, EV_REPLY, id, 0);
 }
 
 void client_reply(struct sim *s, uint32_t id)

@@ -6,15 +6,13 @@
  *     P = n_async * pen_async + n_pkt * pen_pkt + n_wake * pen_wake.
  * Time is C / f. Modelled IPC is then sum(I) / sum(C) over the run, so
  * QPS = f * IPC / IPQ comes out of the model instead of being put in. */
-#include <math.h>
-
 #include "sim.h"
 
 sim_t cost_ns(const struct sim *s, double instr, double pen_cycles)
 {
-	double cycles = instr / s->c->ipc0 + pen_cycles;
+	double ns = (instr * s->inv_ipc0 + pen_cycles) * s->inv_ghz;
 
-	return (sim_t)llround(cycles / s->e->freq_ghz);
+	return (sim_t)(ns + 0.5);	/* costs are never negative */
 }
 
 /* An empty polling loop retires instructions at ipc_spin. */

@@ -42,12 +42,19 @@ static void usage(FILE *f)
 "  -h, --help            this help\n");
 }
 
-static double now_s(void)
+static double clock_s(clockid_t id)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(id, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* The machine is shared: rates use this process's CPU time, so another
+ * process taking the core does not count against the simulator. */
+static double now_s(void)
+{
+	return clock_s(CLOCK_PROCESS_CPUTIME_ID);
 }
 
 static int cmp_dbl(const void *a, const void *b)
@@ -79,11 +86,11 @@ static int bench(const char *mode)
 			fprintf(stderr, "irqlab-sim: %s\n", err);
 			return 2;
 		}
-		double t0 = now_s();
+		double t0 = now_s(), w0 = clock_s(CLOCK_MONOTONIC);
 		if (sim_experiment(&e, &r, &events))
 			return 2;
-		wall[i] = now_s() - t0;
-		rate[i] = (double)events / wall[i];
+		wall[i] = clock_s(CLOCK_MONOTONIC) - w0;
+		rate[i] = (double)events / (now_s() - t0);
 	}
 	qsort(rate, 3, sizeof(double), cmp_dbl);
 	qsort(wall, 3, sizeof(double), cmp_dbl);
@@ -113,7 +120,7 @@ static int bench(const char *mode)
 	printf("bench: 8 cores, open loop 1M QPS, mode %s, 1.1 simulated s\n",
 	       e.mode_spec);
 	printf("bench: %llu events per run, %.2f s wall (median of 3), "
-	       "%.1f M events/s (min %.1f, max %.1f), achieved %.0f QPS\n",
+	       "%.1f M events per CPU-second (min %.1f, max %.1f), achieved %.0f QPS\n",
 	       (unsigned long long)events, wall[1], rate[1] / 1e6, rate[0] / 1e6,
 	       rate[2] / 1e6, r.qps);
 	printf("bench: peer (event queue alone, same pops): %.1f M events/s; "

@@ -63,7 +63,8 @@ void nic_rx(struct sim *s, uint32_t req)
 		evq_push(&s->q, s->now + RTO_NS, EV_RETX, req, 0);
 		return;
 	}
-	q->ring[(q->rhead + q->rcount++) % q->rsize] = req;
+	uint32_t slot = q->rhead + q->rcount++;
+	q->ring[slot >= q->rsize ? slot - q->rsize : slot] = req;
 	coal_count(s, qi, 1);
 	ep_ring_activity(s, qi);
 }
@@ -89,7 +90,8 @@ uint32_t nic_take(struct sim *s, int qi, uint32_t max, struct fifo *out)
 
 	for (uint32_t i = 0; i < n; i++) {
 		fifo_push(s, out, q->ring[q->rhead]);
-		q->rhead = (q->rhead + 1) % q->rsize;
+		if (++q->rhead == q->rsize)
+			q->rhead = 0;
 	}
 	q->rcount -= n;
 	q->polls++;

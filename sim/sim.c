@@ -51,6 +51,8 @@ int sim_init(struct sim *s, const struct il_experiment *e)
 	memset(s, 0, sizeof(*s));
 	s->e = e;
 	s->c = &e->cost;
+	s->inv_ipc0 = 1.0 / e->cost.ipc0;
+	s->inv_ghz = 1.0 / e->freq_ghz;
 	il_rng_seed(&s->rng, e->seed);
 	s->ncores = e->cores;
 	s->nqueues = e->queues;
@@ -198,7 +200,7 @@ void sim_run_until(struct sim *s, sim_t t)
 {
 	struct sim_ev ev;
 
-	while (s->q.n && s->q.h[0].t <= t) {
+	while (evq_next_time(&s->q) <= t) {
 		evq_pop(&s->q, &ev);
 		s->now = ev.t;
 		s->st.events++;

@@ -47,15 +47,26 @@ struct sim_ev {
 	uint32_t type, id, gen, seq;
 };
 
+struct evq_ent {
+	uint64_t key;		/* time << 24 | push counter */
+	uint32_t type, id, gen;
+};
+
 struct evq {
-	struct sim_ev *h;
+	struct evq_ent *h;		/* heap */
 	uint32_t n, cap, seq;
+	struct evq_ent *line;		/* delay line (FIFO ring) */
+	uint32_t lhead, ln, lcap;
 };
 
 int evq_init(struct evq *q, uint32_t cap);
 void evq_free(struct evq *q);
 void evq_push(struct evq *q, sim_t t, uint32_t type, uint32_t id, uint32_t gen);
 bool evq_pop(struct evq *q, struct sim_ev *out);
+sim_t evq_next_time(const struct evq *q);	/* SIM_NEVER if empty */
+/* For events at now + a constant delay: FIFO unless out of order. */
+void evq_push_line(struct evq *q, sim_t t, uint32_t type, uint32_t id, uint32_t gen);
+uint32_t evq_pending(const struct evq *q);
 
 /* ---- requests ---- */
 struct sim_req {
@@ -214,6 +225,7 @@ struct sim {
 	const uint32_t *dim_frames;
 	int dim_nprof;
 	uint64_t inflight_cap;
+	double inv_ipc0, inv_ghz;	/* cost.c's divisions, done once */
 	sim_t stuck_t;
 	uint64_t stuck_n;
 };
