@@ -138,7 +138,7 @@ static int check(FILE *out, const char *what, double pub, double sim,
 			snprintf(ebuf, sizeof(ebuf), "%.2f", err);
 		else
 			snprintf(ebuf, sizeof(ebuf), "null");
-		fprintf(out, "%s{\"figure\":\"%s\",\"published\":%g,\"simulated\":%.6g,"
+		fprintf(out, "%s{\"figure\":\"%s\",\"published\":%.10g,\"simulated\":%.10g,"
 			"\"error_pct\":%s,\"ok\":%s}", *first ? "" : ",", what, pub,
 			sim, ebuf, okay ? "true" : "false");
 		*first = false;
