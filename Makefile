@@ -55,6 +55,8 @@ $(BUILD)/$(call bin_name,$(1)): $(call prog_obj,$(1)) $(LIBA)
 	$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(LDLIBS)
 endef
 $(foreach p,$(PROGRAMS),$(eval $(call program_rule,$(p))))
+# irqlab-load's io_uring engine (load/uring.c) uses liburing where installed.
+$(BUILD)/irqlab-load $(BUILD)/tests/load_%: LDLIBS += $(shell pkg-config --libs liburing 2>/dev/null)
 
 # A unit test links its component's objects (minus main.o) and the library.
 .SECONDEXPANSION:
