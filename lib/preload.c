@@ -223,11 +223,57 @@ static void print_summary(void)
 static int watch_fd = -1;	/* write end: open while we live */
 static int done_fd = -1;	/* read end: EOF when the restorer is done */
 
+static bool still_ours(const struct il_napi *now, unsigned what)
+{
+	return (!(what & IL_SET_DEFER) || now->defer_hard_irqs == mode.defer_hard_irqs) &&
+	       (!(what & IL_SET_GRO) || now->gro_flush_timeout == mode.gro_flush_timeout) &&
+	       (!(what & IL_SET_SUSPEND) ||
+		now->irq_suspend_timeout == mode.irq_suspend_timeout);
+}
+
+/* Puts each NAPI's old values back, unless someone changed it after us (the
+ * next server, started right after this one was killed; a user's `irqlab
+ * napi set`): their settings win over our stale ones. */
+static int restore_unchanged(int *restored)
+{
+	int n = il_napi_saved_count(), first = 0;
+
+	*restored = 0;
+
+	for (int i = 0; i < n; i++) {
+		struct il_napi old, now;
+		unsigned what;
+		char err[256];
+		int rc;
+
+		if (il_napi_saved(i, &old, &what))
+			continue;
+		rc = il_napi_get(old.id, &now, err, sizeof(err));
+		if (rc == -ENOENT)	/* NAPI gone (link, GRO toggled) */
+			continue;
+		if (rc == 0 && !still_ours(&now, what)) {
+			say("NAPI %u of %s was changed by someone else; left as is",
+			    old.id, dev);
+			continue;
+		}
+		if (rc == 0)
+			rc = il_napi_set(old.id, what, &old, err, sizeof(err));
+		if (rc >= 0)
+			(*restored)++;
+		if (rc < 0 && !first) {
+			say("NAPI %u of %s: %s", old.id, dev, err);
+			first = rc;
+		}
+	}
+	il_napi_keep_all();
+	return first;
+}
+
 static void restorer(int life, int done)
 {
 	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
 	char c;
-	int rc, null = open("/dev/null", O_RDWR);
+	int rc, n, null = open("/dev/null", O_RDWR);
 
 	/* Ctrl-C goes to the whole process group; we must outlive it. */
 	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
@@ -240,12 +286,13 @@ static void restorer(int life, int done)
 	prctl(PR_SET_NAME, "irqlab-restore");
 	while (read(life, &c, 1) < 0 && errno == EINTR)
 		;
-	rc = il_napi_restore_all();
+	rc = restore_unchanged(&n);
 	if (rc < 0)
 		say("restoring the NAPI settings of %s failed: %s", dev,
 		    strerror(-rc));
 	else if (verbose)
-		say("restored the NAPI settings of %s", dev);
+		say("restored the NAPI settings of %s (%d NAPI%s)", dev, n,
+		    n == 1 ? "" : "s");
 	close(done);
 	_exit(rc < 0);
 }

@@ -280,6 +280,22 @@ if [ -f "$SHIM" ] && command -v memcached >/dev/null 2>&1; then
 		ok 1 "memcached via an exec'ing wrapper: server starts"
 		stop KILL
 	fi
+	# Someone changes the settings while the server runs: the restorer
+	# leaves their values alone rather than putting back stale ones.
+	PORT=$((PORT + 1))
+	if start mc-changed env IRQLAB_MODE=suspend IRQLAB_DEV="$DEV_SRV" IRQLAB_VERBOSE=1 \
+		LD_PRELOAD="$SHIM" memcached -u nobody -t 1 -U 0 -l "$SRV_IP" -p $PORT; then
+		srv "$IRQLAB" napi set --dev "$DEV_SRV" --defer-hard-irqs 5 >/dev/null
+		stop TERM
+		is "$(settings)" "5/20000/20000000" "memcached suspend: a change made by someone else during the run is kept"
+		grep -q "was changed by someone else; left as is" "$TMP/mc-changed.err"
+		ok $? "memcached suspend: the restorer says so"
+		srv "$IRQLAB" napi set --dev "$DEV_SRV" --defer-hard-irqs 7 --gro-flush-timeout 3us \
+			--irq-suspend-timeout 1ms >/dev/null
+	else
+		ok 1 "memcached suspend: server starts (changed-settings run)"
+		stop KILL
+	fi
 	# Without CAP_NET_ADMIN the shim stops the program before it runs and
 	# changes nothing.
 	if command -v setpriv >/dev/null 2>&1; then
