@@ -112,8 +112,42 @@ static void low_load_modes(void)
 	ok(busy.busy_polled > 0 && base.busy_polled == 0, "only busy modes busy poll");
 }
 
+/* Packed affinity: IRQs and softirqs on the cores without app threads;
+ * threaded NAPI: the poll runs in a kthread that takes turns with the app. */
+static void placement(void)
+{
+	struct sim s;
+	struct il_experiment e;
+
+	if (harness_make(&s, &e, "[machine]\ncores = 4\n[nic]\nqueues = 2\n"
+			 "affinity = packed\n[workload]\nconns = 64\n"
+			 "[run]\ntime = 0.01\nwarmup = 0.001\n"))
+		return;
+	sim_free(&s);
+	sim_init(&s, &e);
+	sim_run(&s);
+	ok(s.cores[0].acct[CAT_SOFTIRQ] == 0 && s.cores[1].acct[CAT_SOFTIRQ] == 0 &&
+	   s.cores[0].irqs == 0, "packed: no IRQ or softirq on the app cores");
+	ok(s.cores[2].acct[CAT_SOFTIRQ] > 0 && s.cores[3].acct[CAT_SOFTIRQ] > 0 &&
+	   s.cores[2].acct[CAT_USER] == 0, "packed: softirq on cores 2-3, no user time");
+	ok(s.st.served_total > 0, "packed: requests served (%llu)",
+	   (unsigned long long)s.st.served_total);
+	sim_free(&s);
+
+	struct il_result r;
+	il_exp_defaults(&e);
+	char err[256];
+	il_exp_load_string(&e, "[kernel]\nthreaded = 1\n[run]\ntime = 0.01\n"
+			   "warmup = 0.001\n", "t", err, sizeof(err));
+	il_exp_finish(&e, err, sizeof(err));
+	sim_experiment(&e, &r, NULL);
+	ok(r.qps > 0 && r.cs_per_s > r.qps / 2, "threaded NAPI: a kthread switch "
+	   "per poll (%.0f cs/s at %.0f QPS)", r.cs_per_s, r.qps);
+}
+
 int main(void)
 {
+	placement();
 	conservation("base", "");
 	conservation("suspend", "");
 	conservation("napibusy", "");
