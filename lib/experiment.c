@@ -91,7 +91,7 @@ static const struct key keys[] = {
 void il_exp_defaults(struct il_experiment *e)
 {
 	memset(e, 0, sizeof(*e));
-	snprintf(e->name, sizeof(e->name), "default");
+	e->name[0] = '\0';	/* rows are then labelled by the mode preset */
 	e->cores = 8;
 	e->freq_ghz = 3.0;
 	e->queues = 8;

@@ -20,8 +20,9 @@ static void usage(FILE *f)
 "interrupt/softirq/context-switch rates and modelled IPC (docs/sim.md).\n"
 "  -c, --config FILE     experiment file (sim/examples/*.conf)\n"
 "  -m, --mode SPEC       mode, e.g. suspend,irq_suspend_timeout=20ms\n"
-"                        (" IL_MODE_NAMES ")\n"
-"  -q, --qps N           open loop at N requests/s (default: closed loop)\n"
+"                        (" IL_MODE_NAMES "); repeat to compare modes\n"
+"  -q, --qps N[,N...]    open loop at N requests/s (default: closed loop);\n"
+"                        a list runs every rate (x every --mode)\n"
 "      --conns N         client connections\n"
 "      --cores N         server cores, one queue and app thread each\n"
 "  -t, --time T          simulated measuring time (s, or ms/us suffix)\n"
@@ -129,6 +130,77 @@ static int bench(const char *mode)
 	return 0;
 }
 
+/* One run per (mode, rate); every experiment is checked before the first
+ * run so a bad combination fails fast. */
+static int run_all(const struct il_experiment *base, char (*modes)[128],
+		   int nmodes, const double *qpss, int nqps, int print, int json,
+		   int csv)
+{
+	int nm = modes ? nmodes : 1, nq = nqps ? nqps : 1, n = 0;
+	struct il_result *rows = calloc((size_t)(nm * nq), sizeof(*rows));
+	struct il_experiment *ex = calloc((size_t)(nm * nq), sizeof(*ex));
+	char err[256], v[64];
+	int rc = 0;
+
+	if (!rows || !ex) {
+		fprintf(stderr, "irqlab-sim: out of memory\n");
+		rc = 2;
+		goto out;
+	}
+	for (int m = 0; m < nm; m++) {
+		for (int q = 0; q < nq; q++, n++) {
+			struct il_experiment *e = &ex[n];
+			*e = *base;
+			if (modes && (il_exp_set(e, "mode.spec", modes[m], err, sizeof(err)) ||
+				      il_exp_set(e, "experiment.name", modes[m], err,
+						 sizeof(err))))
+				goto bad;
+			if (nqps) {
+				snprintf(v, sizeof(v), "%.0f", qpss[q]);
+				if (il_exp_set(e, "workload.load", "open", err, sizeof(err)) ||
+				    il_exp_set(e, "workload.qps", v, err, sizeof(err)))
+					goto bad;
+			}
+			if (il_exp_finish(e, err, sizeof(err)))
+				goto bad;
+			if (print) {
+				il_exp_write(stdout, e);
+				continue;
+			}
+		}
+	}
+	if (print)
+		goto out;
+	for (int i = 0; i < n; i++) {
+		if (sim_experiment(&ex[i], &rows[i], NULL)) {
+			fprintf(stderr, "irqlab-sim: out of memory\n");
+			rc = 2;
+			goto out;
+		}
+		if (!json && !csv) {
+			if (!i)
+				il_result_table_header(stdout);
+			il_result_table_row(stdout, &rows[i]);
+			fflush(stdout);
+		}
+	}
+	if (json) {
+		il_result_json(stdout, rows, n);
+	} else if (csv) {
+		il_result_csv_header(stdout);
+		for (int i = 0; i < n; i++)
+			il_result_csv_row(stdout, &rows[i]);
+	}
+	goto out;
+bad:
+	fprintf(stderr, "irqlab-sim: %s\n", err);
+	rc = 2;
+out:
+	free(rows);
+	free(ex);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	enum { O_SET = 256, O_JSON, O_CSV, O_PRINT, O_HELPCFG, O_CAL, O_CALT,
@@ -169,6 +241,12 @@ int main(int argc, char **argv)
 		snprintf(setbuf[nsets], sizeof(setbuf[0]), "%s", (str)); \
 		sets[nsets] = setbuf[nsets]; nsets++; } } while (0)
 
+	/* --mode and --qps lists: one run per (mode, rate) */
+	static char modes[16][128];
+	int nmodes = 0;
+	double qpss[64];
+	int nqps = 0;
+
 	il_exp_defaults(&e);
 	while ((o = getopt_long(argc, argv, "c:m:q:t:s:h", opts, NULL)) != -1) {
 		char buf[300];
@@ -176,10 +254,30 @@ int main(int argc, char **argv)
 
 		switch (o) {
 		case 'c': cfg = optarg; break;
-		case 'm': snprintf(buf, sizeof(buf), "mode.spec=%s", optarg); kv = buf; break;
-		case 'q':
-			ADD_SET("workload.load=open");
-			snprintf(buf, sizeof(buf), "workload.qps=%s", optarg); kv = buf; break;
+		case 'm':
+			if (nmodes == 16 || strlen(optarg) >= sizeof(modes[0])) {
+				fprintf(stderr, "irqlab-sim: --mode: at most 16 modes of "
+					"under 128 characters\n");
+				return 2;
+			}
+			snprintf(modes[nmodes++], sizeof(modes[0]), "%s", optarg);
+			break;
+		case 'q': {
+			char list[512], *save = NULL, *tok;
+			snprintf(list, sizeof(list), "%s", optarg);
+			for (tok = strtok_r(list, ",", &save); tok;
+			     tok = strtok_r(NULL, ",", &save)) {
+				char *end;
+				double v = strtod(tok, &end);
+				if (*end || !(v >= 1 && v <= 1e9) || nqps == 64) {
+					fprintf(stderr, "irqlab-sim: --qps: '%s' invalid, allowed "
+						"1..1e9 requests/s, at most 64 rates\n", tok);
+					return 2;
+				}
+				qpss[nqps++] = v;
+			}
+			break;
+		}
 		case O_CONNS: snprintf(buf, sizeof(buf), "workload.conns=%s", optarg); kv = buf; break;
 		case O_CORES:
 			{
@@ -244,12 +342,13 @@ int main(int argc, char **argv)
 			argv[optind]);
 		return 2;
 	}
-	if (do_bench) {
-		const char *m = "suspend";
-		for (int i = 0; i < nsets; i++)
-			if (!strncmp(sets[i], "mode.spec=", 10))
-				m = sets[i] + 10;
-		return bench(m);
+	if (do_bench)
+		return bench(nmodes ? modes[0] : "suspend");
+	for (int i = 0; i < nmodes; i++) {
+		char b[160];
+		snprintf(b, sizeof(b), "mode.spec=%s", modes[i]);
+		if (cal || nmodes == 1)
+			ADD_SET(b);	/* applies to every run */
 	}
 	if (cal) {
 		calib_set_overrides(sets, nsets);
@@ -275,27 +374,6 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (il_exp_finish(&e, err, sizeof(err))) {
-		fprintf(stderr, "irqlab-sim: %s\n", err);
-		return 2;
-	}
-	if (print) {
-		il_exp_write(stdout, &e);
-		return 0;
-	}
-	struct il_result r;
-	if (sim_experiment(&e, &r, NULL)) {
-		fprintf(stderr, "irqlab-sim: out of memory\n");
-		return 2;
-	}
-	if (json) {
-		il_result_json(stdout, &r, 1);
-	} else if (csv) {
-		il_result_csv_header(stdout);
-		il_result_csv_row(stdout, &r);
-	} else {
-		il_result_table_header(stdout);
-		il_result_table_row(stdout, &r);
-	}
-	return 0;
+	return run_all(&e, nmodes > 1 ? modes : NULL, nmodes, qpss, nqps, print,
+		       json, csv);
 }

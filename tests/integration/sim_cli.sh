@@ -56,6 +56,13 @@ sed -n 2p "$T/r.csv" | grep -q ",open,simulated,"; ok $? "--qps runs open loop"
 $SIM --time $SHORT --warmup 0.001 > "$T/table"
 head -1 "$T/table" | grep -q "QPS.*p99us.*IPC"; ok $? "table header as irqlab bench"
 
+$SIM -m base -m suspend -m busywait -q 50000,100000 --time $SHORT --warmup 0.001 --csv > "$T/m.csv"
+ok $? "three modes x two rates"
+is "$(tail -n +2 "$T/m.csv" | wc -l)" 6 "  six rows"
+is "$(cut -d, -f1 "$T/m.csv" | tail -n +2 | sort -u | tr '\n' ' ')" "base busywait suspend " "  labelled by mode"
+$SIM -q 100000,abc 2>"$T/err"; is $? 2 "bad rate in a list refused"
+grep -q "qps: 'abc' invalid" "$T/err"; ok $? "  message names it"
+
 if [ -n "$IRQLAB_ASAN" ]; then
 	skip "calibration under ASan (slow); the unit test sim_calib covers it"
 else
