@@ -423,8 +423,10 @@ int il_exp_finish(struct il_experiment *e, char *err, size_t errlen)
 			 e->queues, e->cores);
 		return -1;
 	}
-	if (e->affinity == IL_AFF_PACKED && e->cores < 2) {
-		snprintf(err, errlen, "nic.affinity: packed needs at least 2 cores");
+	if (e->affinity == IL_AFF_PACKED && e->cores <= e->queues) {
+		snprintf(err, errlen, "nic.affinity: packed needs more cores (%d) than "
+			 "queues (%d): the IRQs go to the cores without app threads",
+			 e->cores, e->queues);
 		return -1;
 	}
 	return 0;

@@ -28,14 +28,17 @@ $SIM --calib-time 0 2>"$T/err"; is $? 2 "--calib-time 0 refused"
 n=0
 for f in "$IRQLAB_SRC"/sim/examples/*.conf; do
 	name=$(basename "$f" .conf)
-	$SIM --config "$f" --print-config > "$T/a" &&
-		$SIM --calib-config "$name" > "$T/b" && cmp -s "$T/a" "$T/b"
-	ok $? "example $name matches its calibration setup"
+	case $name in
+	whatif-*) ;;
+	*)	$SIM --config "$f" --print-config > "$T/a" &&
+			$SIM --calib-config "$name" > "$T/b" && cmp -s "$T/a" "$T/b"
+		ok $? "example $name matches its calibration setup"
+		n=$((n + 1)) ;;
+	esac
 	$SIM --config "$f" --time $SHORT --warmup 0.001 --csv > "$T/out.csv"
 	ok $? "example $name runs"
-	n=$((n + 1))
 done
-[ $n -ge 11 ]; ok $? "11 examples shipped ($n)"
+[ $n -ge 11 ]; ok $? "11 calibration examples shipped ($n)"
 
 $SIM --mode suspend --time $SHORT --warmup 0.001 --json > "$T/r.json"; ok $? "--json"
 if command -v perl >/dev/null && [ -f "$IRQLAB_SRC/bench/schema-check.pl" ]; then

@@ -79,6 +79,10 @@ int main(void)
 	il_exp_set(&e, "mode.spec", "base,irq_suspend_timeout=1ms", err, sizeof(err));
 	ok(il_exp_finish(&e, err, sizeof(err)) == -1 && strstr(err, "prefer_busy_poll"),
 	   "suspend without prefer_busy_poll refused: %s", err);
+	il_exp_defaults(&e);
+	il_exp_set(&e, "nic.affinity", "packed", err, sizeof(err));
+	ok(il_exp_finish(&e, err, sizeof(err)) == -1 && strstr(err, "nic.affinity"),
+	   "packed with as many queues as cores refused: %s", err);
 	ok(il_exp_load(&e, "/nonexistent/x.conf", err, sizeof(err)) == -1 &&
 	   strstr(err, "/nonexistent/x.conf"), "missing file named: %s", err);
 	return tap_done();
