@@ -9,8 +9,9 @@
  * Items larger than the biggest class get their own malloc. The hash table
  * is chained through the item (8 bytes) with at most 1.5 items per bucket.
  *
- * Everything (table, classes, LRUs) is per shard, under the shard's lock;
- * only the page count and the cas counter are shared (atomics). */
+ * Table and LRUs are per shard, under the shard's lock; size classes are
+ * shared (a leaf lock each) so memory is never stranded in one shard; the
+ * memory count and the cas counter are atomics. */
 #include "store.h"
 
 #include <limits.h>
@@ -42,12 +43,20 @@ struct item {
 
 #define HDR offsetof(struct item, data)
 
-struct cls {
+/* Size classes are shared by all shards (a leaf lock each, taken inside a
+ * shard lock, never the other way round), so pages are not stranded in one
+ * shard: with per-shard classes, 16 shards x 60 classes of 64 KiB pages
+ * would not even fit in a small memory limit. */
+struct slab {
+	pthread_mutex_t lock;
 	uint32_t size;
 	void *free;			/* free chunks, linked through item.next */
 	char *cur;			/* carving position in the newest page */
 	uint32_t left;			/* chunks left to carve */
-	struct item *head, *tail;
+} __attribute__((aligned(64)));
+
+struct lru {
+	struct item *head, *tail;	/* head = most recent */
 };
 
 struct shard {
@@ -56,9 +65,7 @@ struct shard {
 	uint64_t mask;
 	uint64_t count;
 	uint32_t flush_when;		/* delayed flush_all, 0 = none */
-	struct cls cls[NCLS_MAX];
-	void **pages;
-	size_t npages, cappages;
+	struct lru lru[NCLS_MAX];	/* per class: eviction stays in class */
 	struct store_stats st;
 } __attribute__((aligned(64)));
 
@@ -69,6 +76,10 @@ struct store {
 	_Atomic size_t mem_used;
 	_Atomic uint64_t cas;
 	struct shard *sh;
+	struct slab slab[NCLS_MAX];
+	pthread_mutex_t pages_lock;	/* the page list, for store_free */
+	void **pages;
+	size_t npages, cappages;
 	uint8_t small_cls[512 / 8 + 1];	/* total/8 -> class, totals <= 512 */
 };
 
@@ -111,14 +122,14 @@ static int class_of(const struct store *s, size_t total)
 
 	if (total <= 512)
 		return s->small_cls[total / 8];
-	if (total > s->sh[0].cls[s->ncls - 1].size)
+	if (total > s->slab[s->ncls - 1].size)
 		return CLS_LARGE;
 	lo = s->small_cls[512 / 8];
 	hi = s->ncls - 1;
 	while (lo < hi) {
 		int mid = (lo + hi) / 2;
 
-		if (s->sh[0].cls[mid].size >= total)
+		if (s->slab[mid].size >= total)
 			hi = mid;
 		else
 			lo = mid + 1;
@@ -164,6 +175,11 @@ struct store *store_new(const struct store_cfg *cfg)
 		s->small_cls[t] = (uint8_t)c;
 	}
 
+	pthread_mutex_init(&s->pages_lock, NULL);
+	for (int c = 0; c < n; c++) {
+		pthread_mutex_init(&s->slab[c].lock, NULL);
+		s->slab[c].size = sizes[c];
+	}
 	s->sh = aligned_alloc(64, sizeof(struct shard) * s->nshards);
 	if (!s->sh) {
 		free(s);
@@ -180,13 +196,11 @@ struct store *store_new(const struct store_cfg *cfg)
 			store_free(s);
 			return NULL;
 		}
-		for (int c = 0; c < n; c++)
-			sh->cls[c].size = sizes[c];
 	}
 	return s;
 }
 
-static void free_large_all(struct cls *c)
+static void free_large_all(struct lru *c)
 {
 	struct item *it = c->head, *next;
 
@@ -203,13 +217,16 @@ void store_free(struct store *s)
 	for (int i = 0; i < s->nshards && s->sh; i++) {
 		struct shard *sh = &s->sh[i];
 
-		free_large_all(&sh->cls[CLS_LARGE]);
-		for (size_t p = 0; p < sh->npages; p++)
-			free(sh->pages[p]);
-		free(sh->pages);
+		free_large_all(&sh->lru[CLS_LARGE]);
 		free(sh->tab);
 		pthread_mutex_destroy(&sh->lock);
 	}
+	for (size_t p = 0; p < s->npages; p++)
+		free(s->pages[p]);
+	free(s->pages);
+	for (int c = 0; c < s->ncls; c++)
+		pthread_mutex_destroy(&s->slab[c].lock);
+	pthread_mutex_destroy(&s->pages_lock);
 	free(s->sh);
 	free(s);
 }
@@ -221,7 +238,7 @@ static struct shard *shard_of(struct store *s, uint64_t h)
 
 /* ---- LRU ---- */
 
-static void lru_unlink(struct cls *c, struct item *it)
+static void lru_unlink(struct lru *c, struct item *it)
 {
 	if (it->prev)
 		it->prev->next = it->next;
@@ -234,7 +251,7 @@ static void lru_unlink(struct cls *c, struct item *it)
 	it->next = it->prev = NULL;
 }
 
-static void lru_push(struct cls *c, struct item *it)
+static void lru_push(struct lru *c, struct item *it)
 {
 	it->prev = NULL;
 	it->next = c->head;
@@ -283,15 +300,19 @@ static void grow(struct shard *sh)
 
 /* ---- allocation ---- */
 
-static void chunk_free(struct store *s, struct shard *sh, struct item *it)
+static void chunk_free(struct store *s, struct item *it)
 {
+	struct slab *c = &s->slab[it->cls];
+
 	if (it->cls == CLS_LARGE) {
 		atomic_fetch_sub(&s->mem_used, total_of(it->nkey, it->nbytes));
 		free(it);
 		return;
 	}
-	it->next = sh->cls[it->cls].free;
-	sh->cls[it->cls].free = it;
+	pthread_mutex_lock(&c->lock);
+	it->next = c->free;
+	c->free = it;
+	pthread_mutex_unlock(&c->lock);
 }
 
 /* Removes an item from table and LRU and frees it. */
@@ -300,13 +321,13 @@ static void unlink_item(struct store *s, struct shard *sh, struct item **pp)
 	struct item *it = *pp;
 
 	*pp = it->hnext;
-	lru_unlink(&sh->cls[it->cls], it);
+	lru_unlink(&sh->lru[it->cls], it);
 	sh->count--;
 	sh->st.curr_items--;
 	sh->st.bytes -= total_of(it->nkey, it->nbytes);
 	if (it->cls == CLS_LARGE)
 		sh->st.large_items--;
-	chunk_free(s, sh, it);
+	chunk_free(s, it);
 }
 
 static void unlink_ptr(struct store *s, struct shard *sh, struct item *it)
@@ -328,7 +349,7 @@ static bool is_dead(const struct shard *sh, const struct item *it, uint32_t now)
 /* Frees the LRU tail of class c; returns false if the class is empty. */
 static bool evict_one(struct store *s, struct shard *sh, int c, uint32_t now)
 {
-	struct item *it = sh->cls[c].tail;
+	struct item *it = sh->lru[c].tail;
 
 	if (!it)
 		return false;
@@ -356,45 +377,67 @@ static bool take_memory(struct store *s, size_t n)
 	return true;
 }
 
-static bool new_page(struct store *s, struct shard *sh, struct cls *c)
+/* Called with the class lock held. */
+static bool new_page(struct store *s, struct slab *c)
 {
 	void *p;
 
-	if (sh->npages == sh->cappages) {
-		size_t cap = sh->cappages ? sh->cappages * 2 : 64;
-		void **np = realloc(sh->pages, cap * sizeof(*np));
-
-		if (!np)
-			return false;
-		sh->pages = np;
-		sh->cappages = cap;
-	}
 	if (!take_memory(s, PAGE_SIZE))
 		return false;
 	p = malloc(PAGE_SIZE);
-	if (!p) {
+	pthread_mutex_lock(&s->pages_lock);
+	if (p && s->npages == s->cappages) {
+		size_t cap = s->cappages ? s->cappages * 2 : 64;
+		void **np = realloc(s->pages, cap * sizeof(*np));
+
+		if (np) {
+			s->pages = np;
+			s->cappages = cap;
+		}
+	}
+	if (!p || s->npages == s->cappages) {
+		pthread_mutex_unlock(&s->pages_lock);
+		free(p);
 		atomic_fetch_sub(&s->mem_used, PAGE_SIZE);
 		return false;
 	}
-	sh->pages[sh->npages++] = p;
-	sh->st.pages++;
+	s->pages[s->npages++] = p;
+	pthread_mutex_unlock(&s->pages_lock);
 	c->cur = p;
 	c->left = PAGE_SIZE / c->size;
 	return true;
+}
+
+/* Evicts the LRU tail of class c from another shard, if that shard is not
+ * busy: trylock keeps the one-shard-lock-at-a-time rule deadlock-free. */
+static bool evict_other(struct store *s, struct shard *mine, int c, uint32_t now)
+{
+	for (int i = 0; i < s->nshards; i++) {
+		struct shard *o = &s->sh[i];
+		bool done;
+
+		if (o == mine || !o->lru[c].tail || pthread_mutex_trylock(&o->lock))
+			continue;
+		done = evict_one(s, o, c, now);
+		pthread_mutex_unlock(&o->lock);
+		if (done)
+			return true;
+	}
+	return false;
 }
 
 static struct item *chunk_alloc(struct store *s, struct shard *sh, size_t total,
 				uint32_t now)
 {
 	int ci = class_of(s, total);
-	struct cls *c = &sh->cls[ci];
+	struct slab *c = &s->slab[ci];
 	struct item *it;
 
 	if (ci == CLS_LARGE) {
-		/* big items free real memory when evicted: evict big ones
-		 * first, then anything in the smallest classes is useless */
+		/* big items give real memory back when evicted */
 		while (!take_memory(s, total))
-			if (!evict_one(s, sh, CLS_LARGE, now))
+			if (!evict_one(s, sh, CLS_LARGE, now) &&
+			    !evict_other(s, sh, CLS_LARGE, now))
 				return NULL;
 		it = malloc(total);
 		if (!it) {
@@ -405,19 +448,24 @@ static struct item *chunk_alloc(struct store *s, struct shard *sh, size_t total,
 		return it;
 	}
 	for (;;) {
+		it = NULL;
+		pthread_mutex_lock(&c->lock);
 		if (c->free) {
 			it = c->free;
 			c->free = it->next;
-			break;
-		}
-		if (c->left || new_page(s, sh, c)) {
+		} else if (c->left || new_page(s, c)) {
 			it = (struct item *)c->cur;
 			c->cur += c->size;
 			c->left--;
-			break;
 		}
-		if (!evict_one(s, sh, ci, now) &&
-		    !evict_one(s, sh, CLS_LARGE, now))
+		pthread_mutex_unlock(&c->lock);
+		if (it)
+			break;
+		/* our shard's tail first, then another shard's, then big
+		 * items (which free memory for a new page) */
+		if (!evict_one(s, sh, ci, now) && !evict_other(s, sh, ci, now) &&
+		    !evict_one(s, sh, CLS_LARGE, now) &&
+		    !evict_other(s, sh, CLS_LARGE, now))
 			return NULL;
 	}
 	it->cls = (uint8_t)ci;
@@ -458,7 +506,7 @@ static void fill_meta(const struct item *it, struct st_meta *m)
 
 static void bump(struct shard *sh, struct item *it, uint32_t now)
 {
-	struct cls *c = &sh->cls[it->cls];
+	struct lru *c = &sh->lru[it->cls];
 
 	it->atime = now;
 	if (c->head != it) {
@@ -563,19 +611,19 @@ static void link_item(struct store *s, struct shard *sh, struct item **pp,
 		{
 			struct item *old = *pp;
 
-			lru_unlink(&sh->cls[old->cls], old);
+			lru_unlink(&sh->lru[old->cls], old);
 			sh->st.bytes -= total_of(old->nkey, old->nbytes);
 			if (old->cls == CLS_LARGE)
 				sh->st.large_items--;
 			sh->count--;
 			sh->st.curr_items--;
-			chunk_free(s, sh, old);
+			chunk_free(s, old);
 		}
 	} else {
 		it->hnext = NULL;
 	}
 	*pp = it;
-	lru_push(&sh->cls[it->cls], it);
+	lru_push(&sh->lru[it->cls], it);
 	sh->count++;
 	sh->st.curr_items++;
 	sh->st.total_items++;
@@ -595,10 +643,10 @@ static struct item *alloc_pinned(struct store *s, struct shard *sh,
 	struct item *it;
 
 	if (pin)
-		lru_unlink(&sh->cls[pin->cls], pin);
+		lru_unlink(&sh->lru[pin->cls], pin);
 	it = chunk_alloc(s, sh, total, now);
 	if (pin)
-		lru_push(&sh->cls[pin->cls], pin);
+		lru_push(&sh->lru[pin->cls], pin);
 	return it;
 }
 
@@ -903,11 +951,13 @@ void store_stats(struct store *s, struct store_stats *out)
 		out->reclaimed += sh->st.reclaimed;
 		out->expired_unfetched += sh->st.expired_unfetched;
 		out->evicted_unfetched += sh->st.evicted_unfetched;
-		out->pages += sh->st.pages;
 		out->large_items += sh->st.large_items;
 		out->hash_buckets += sh->mask + 1;
 		pthread_mutex_unlock(&sh->lock);
 	}
+	pthread_mutex_lock(&s->pages_lock);
+	out->pages = s->npages;
+	pthread_mutex_unlock(&s->pages_lock);
 	out->mem_used = atomic_load(&s->mem_used);
 	out->mem_limit = s->mem_limit;
 }

@@ -181,6 +181,32 @@ static void test_lru(void)
 	store_free(s);
 }
 
+/* Many shards, little memory, many size classes: pages are shared, so
+ * every set still stores (by evicting, from other shards too). */
+static void test_shards(void)
+{
+	struct store *s = mk(8 << 20, 256 * 1024, 16);
+	struct store_stats st;
+	static char value[3000];
+	char key[32];
+	int stored = 1;
+	unsigned seed = 7;
+
+	for (int i = 0; i < 20000; i++) {
+		size_t n;
+
+		seed = seed * 1103515245 + 12345;
+		n = 1 + (seed >> 16) % sizeof(value);
+		snprintf(key, sizeof(key), "s%d", i);
+		stored &= store_put(s, ST_SET, key, strlen(key), 0, 0, value, n, 0, 10, NULL) == ST_STORED;
+	}
+	store_stats(s, &st);
+	ok(stored, "16 shards, 8 MB, values of 1-3000 bytes: all 20000 sets stored");
+	ok(st.mem_used <= (8 << 20) && st.evictions > 0, "limit honoured (%llu bytes), %llu evictions",
+	   (unsigned long long)st.mem_used, (unsigned long long)st.evictions);
+	store_free(s);
+}
+
 static void test_numbers(void)
 {
 	uint64_t v;
@@ -197,6 +223,7 @@ int main(void)
 {
 	test_basic();
 	test_lru();
+	test_shards();
 	test_numbers();
 	return tap_done();
 }
