@@ -1,7 +1,10 @@
 /* One memcached text-protocol connection: requests are appended to a write
  * buffer and go out in one write per batch; replies are parsed in place in
  * the read buffer (value bytes are skipped, never copied) and matched to
- * the FIFO of outstanding requests. No allocation per request. */
+ * the FIFO of outstanding requests. No allocation per request. The
+ * epoll engine calls conn_read/conn_flush; the io_uring engine (uring.c)
+ * does its own recv/send and uses the pieces: conn_rspace/conn_received,
+ * conn_stamp/conn_sent. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -91,6 +94,9 @@ static int wreserve(struct conn *c, size_t more)
 
 	if (need <= cap)
 		return 0;
+	/* io_uring reads the buffer of a send in flight: it must not move. */
+	if (c->sending)
+		return -1;
 	/* Grows only for rare large values: amortised, not per request. */
 	while (cap < need)
 		cap *= 2;
@@ -160,12 +166,10 @@ int conn_add(struct conn *c, const struct workload *w, enum op op,
 	return 0;
 }
 
-int conn_flush(struct conn *c, uint64_t now)
+void conn_stamp(struct conn *c, uint64_t now)
 {
-	ssize_t n;
-
-	/* The requests added since the last flush leave now: stamp them
-	 * (the newest wreqs entries of the ring). */
+	/* The requests added since the last stamp leave now (the newest
+	 * wreqs entries of the ring). */
 	for (unsigned i = c->n - c->wreqs; i < c->n; i++) {
 		struct req *rq = &c->ring[(c->head + i) % c->cap];
 
@@ -174,6 +178,21 @@ int conn_flush(struct conn *c, uint64_t now)
 			rq->sched = now;
 	}
 	c->wreqs = 0;
+}
+
+void conn_sent(struct conn *c, size_t n)
+{
+	c->t->st.bytes_tx += (uint64_t)n;
+	c->woff += n;
+	if (c->woff == c->wlen)
+		c->woff = c->wlen = 0;
+}
+
+int conn_flush(struct conn *c, uint64_t now)
+{
+	ssize_t n;
+
+	conn_stamp(c, now);
 	if (c->woff == c->wlen)
 		return 0;
 	/* send/recv rather than write/read: sockets only, and they skip the
@@ -185,10 +204,7 @@ int conn_flush(struct conn *c, uint64_t now)
 			return 0;
 		return -1;
 	}
-	c->t->st.bytes_tx += (uint64_t)n;
-	c->woff += (size_t)n;
-	if (c->woff == c->wlen)
-		c->woff = c->wlen = 0;
+	conn_sent(c, (size_t)n);
 	return 0;
 }
 
@@ -373,25 +389,43 @@ int conn_parse(struct conn *c, uint64_t now, char *err, size_t errlen)
 	return 0;
 }
 
-int conn_read(struct conn *c, char *err, size_t errlen)
+char *conn_rspace(struct conn *c, size_t *room, char *err, size_t errlen)
 {
-	ssize_t n;
-	uint64_t now;
-	size_t room;
-
 	if (c->rlen == c->rcap) {	/* a line longer than the buffer */
 		char *nb;
 
-		if (c->rcap >= RBUF_MAX)
-			return perr(err, errlen, "reply line too long", c->rbuf, 60);
+		if (c->rcap >= RBUF_MAX) {
+			perr(err, errlen, "reply line too long", c->rbuf, 60);
+			return NULL;
+		}
 		nb = realloc(c->rbuf, c->rcap * 2);
-		if (!nb)
-			return -1;
+		if (!nb) {
+			snprintf(err, errlen, "out of memory");
+			return NULL;
+		}
 		c->rbuf = nb;
 		c->rcap *= 2;
 	}
-	room = c->rcap - c->rlen;
-	n = recv(c->fd, c->rbuf + c->rlen, room, MSG_DONTWAIT);
+	*room = c->rcap - c->rlen;
+	return c->rbuf + c->rlen;
+}
+
+int conn_received(struct conn *c, size_t n, char *err, size_t errlen)
+{
+	c->rlen += n;
+	c->t->st.bytes_rx += (uint64_t)n;
+	return conn_parse(c, now_ns(), err, errlen);
+}
+
+int conn_read(struct conn *c, char *err, size_t errlen)
+{
+	size_t room;
+	char *p = conn_rspace(c, &room, err, errlen);
+	ssize_t n;
+
+	if (!p)
+		return -1;
+	n = recv(c->fd, p, room, MSG_DONTWAIT);
 	c->t->tot.reads++;
 	if (n <= 0) {
 		if (n < 0 && errno == EAGAIN)
@@ -399,10 +433,7 @@ int conn_read(struct conn *c, char *err, size_t errlen)
 		snprintf(err, errlen, "%s", n == 0 ? "server closed the connection" : strerror(errno));
 		return -1;
 	}
-	now = now_ns();
-	c->rlen += (size_t)n;
-	c->t->st.bytes_rx += (uint64_t)n;
-	if (conn_parse(c, now, err, errlen) < 0)
+	if (conn_received(c, (size_t)n, err, errlen) < 0)
 		return -1;
 	return (size_t)n == room;	/* 1: the socket may hold more */
 }

@@ -89,6 +89,7 @@ struct conn {
 	size_t wlen, woff, wcap;
 	unsigned wreqs;			/* requests in wbuf not yet stamped */
 	int out_armed, dirty;
+	int sending, reading;		/* io_uring: a send / recv in flight */
 };
 
 /* What a finished request reports to its thread. */
@@ -104,10 +105,18 @@ int conn_add(struct conn *c, const struct workload *w, enum op op,
 	     uint64_t key, uint32_t vlen, uint64_t sched, int measured);
 /* Writes what is buffered (one write); stamps the send time. 0 or -1. */
 int conn_flush(struct conn *c, uint64_t now);
+/* The pieces of conn_flush for an engine that sends by itself: stamp the
+ * requests added since the last stamp, account n bytes as sent. */
+void conn_stamp(struct conn *c, uint64_t now);
+void conn_sent(struct conn *c, size_t n);
 /* Reads once and parses every complete reply in place; -1 on EOF or a
  * protocol error (message in err), 1 if the read filled the buffer (read
  * again: the socket is edge-triggered), else 0. */
 int conn_read(struct conn *c, char *err, size_t errlen);
+/* The pieces of conn_read: where the next read goes and how much fits
+ * (NULL and err on a reply line too long), then n bytes arrived there. */
+char *conn_rspace(struct conn *c, size_t *room, char *err, size_t errlen);
+int conn_received(struct conn *c, size_t n, char *err, size_t errlen);
 /* Parses buffered bytes (exposed for the unit test). */
 int conn_parse(struct conn *c, uint64_t now, char *err, size_t errlen);
 
@@ -119,9 +128,14 @@ struct thread {
 	const struct opts *o;
 	const struct workload *w;
 	struct il_rng rng;
-	int ep;
+	int ep;				/* epoll engine */
+	struct io_uring *ring;		/* io_uring engine (uring.c) */
+	unsigned inflight;		/* io_uring requests not completed */
 	struct conn *conns;
 	unsigned nconns, rr;
+	struct conn **dirty;		/* connections with requests to send */
+	unsigned nd;
+	int closed, sending;		/* closed loop; still adding requests */
 	/* open loop */
 	double next_sched;		/* ns since origin, absolute */
 	struct il_dist ia;		/* per-thread inter-arrival, ns */
@@ -144,11 +158,34 @@ int thread_setup(struct thread *t, char *err, size_t errlen);
 void thread_teardown(struct thread *t);
 int thread_preload(struct thread *t);
 int thread_run(struct thread *t);
+/* Ends the I/O engine in the thread that ran it (io_uring needs that). */
+void thread_stop_io(struct thread *t);
+/* Engine callbacks: c has read or sent something (tops it up in closed
+ * loop, queues what is unsent); c failed (closes it, counts what is lost). */
+void thread_progress(struct thread *t, struct conn *c);
+void conn_fail(struct thread *t, struct conn *c, const char *msg);
 uint64_t now_ns(void);
 /* Set by SIGINT/SIGTERM: threads end the window now and drain. */
 extern volatile int load_stop;
 
+/* ---- uring.c: the io_uring engine ---------------------------------- */
+struct io_uring;
+
+/* 0 if this kernel lets us use io_uring, else -1 and why. */
+int uring_probe(char *why, size_t len);
+int uring_setup(struct thread *t, char *err, size_t errlen);
+/* Keeps a recv in flight on c. */
+void uring_arm(struct thread *t, struct conn *c);
+/* Queues a send of c's buffered requests (stamped now). */
+void uring_flush(struct thread *t, struct conn *c, uint64_t now);
+/* Submits what is queued, sleeps until a completion or `until` (absolute
+ * ns), handles the completions. */
+void uring_wait(struct thread *t, uint64_t now, uint64_t until);
+/* Cancels what is in flight (bounded wait) and frees the ring. */
+void uring_stop(struct thread *t);
+
 /* ---- main.c -------------------------------------------------------- */
+enum engine { ENGINE_AUTO, ENGINE_EPOLL, ENGINE_URING };
 struct server {
 	char name[280];
 	struct sockaddr_storage sa;
@@ -171,6 +208,7 @@ struct opts {
 	double late_us, spin_us;
 	uint64_t seed;
 	unsigned preload_depth;
+	enum engine engine;		/* resolved in main: epoll or uring */
 };
 
 /* ---- report.c ------------------------------------------------------ */

@@ -56,6 +56,9 @@ static void usage(FILE *f)
 "                             means the generator fell behind, 1..1000000 (default 100)\n"
 "      --spin-us=US           open loop: wake US early and poll until the send time\n"
 "                             (exact schedules, costs CPU), 0..10000 (default 0)\n"
+"      --engine=E             I/O engine: uring (io_uring: one system call per\n"
+"                             wake-up), epoll, or auto = uring where the kernel\n"
+"                             allows it, else epoll (default auto)\n"
 "      --seed=N               random seed (default 1)\n"
 "      --json                 print JSON (schema: docs/load.md) instead of the table\n"
 "  -h, --help                 this text\n"
@@ -167,6 +170,26 @@ static void parse_dist(const char *opt, const char *arg, struct il_dist *d, char
 	strcpy(spec, arg);
 }
 
+/* auto: io_uring where the kernel lets us (it may be disabled by sysctl,
+ * or refused by a sandbox or valgrind), else epoll with a note. */
+static void pick_engine(struct opts *o)
+{
+	char why[200];
+
+	if (o->engine == ENGINE_EPOLL)
+		return;
+	if (uring_probe(why, sizeof(why)) == 0) {
+		o->engine = ENGINE_URING;
+		return;
+	}
+	if (o->engine == ENGINE_URING) {
+		fprintf(stderr, "irqlab-load: --engine: uring not available: %s\n", why);
+		exit(2);
+	}
+	fprintf(stderr, "irqlab-load: note: io_uring not available (%s): using epoll\n", why);
+	o->engine = ENGINE_EPOLL;
+}
+
 static void parse_args(struct opts *o, struct workload *w, int argc, char **argv)
 {
 	static const struct option lo[] = {
@@ -193,6 +216,7 @@ static void parse_args(struct opts *o, struct workload *w, int argc, char **argv
 		{ "json", no_argument, 0, 8 },
 		{ "protocol", required_argument, 0, 9 },
 		{ "spin-us", required_argument, 0, 10 },
+		{ "engine", required_argument, 0, 11 },
 		{ "help", no_argument, 0, 'h' },
 		{ 0, 0, 0, 0 },
 	};
@@ -249,6 +273,12 @@ static void parse_args(struct opts *o, struct workload *w, int argc, char **argv
 		case 7: o->seed = (uint64_t)num_opt("seed", optarg, 0, 1e18, 1); break;
 		case 8: o->json = 1; break;
 		case 10: o->spin_us = num_opt("spin-us", optarg, 0, 10000, 0); break;
+		case 11:
+			if (strcmp(optarg, "epoll") && strcmp(optarg, "uring") && strcmp(optarg, "auto"))
+				die_opt("engine", "epoll, uring or auto", optarg);
+			o->engine = !strcmp(optarg, "epoll") ? ENGINE_EPOLL :
+				    !strcmp(optarg, "uring") ? ENGINE_URING : ENGINE_AUTO;
+			break;
 		case 9:
 			if (strcmp(optarg, "text") && strcmp(optarg, "meta"))
 				die_opt("protocol", "text or meta", optarg);
@@ -281,6 +311,7 @@ static void parse_args(struct opts *o, struct workload *w, int argc, char **argv
 	w->update = o->update;
 	if (w->zipf && il_zipf_init(&w->z, o->records, w->z.s) < 0)
 		die_opt("popularity", "zipf:S with S > 0", o->pop_spec);
+	pick_engine(o);
 }
 
 static void *thread_main(void *arg)
@@ -304,16 +335,18 @@ static void *thread_main(void *arg)
 	pthread_barrier_wait(&barrier);		/* connected */
 	pthread_barrier_wait(&barrier);		/* go / no go */
 	if (atomic_load(&g_abort))
-		return NULL;
+		goto out;
 	if (!o->noload && thread_preload(t) < 0)
 		t->failed = 1;
 	pthread_barrier_wait(&barrier);		/* preloaded */
 	pthread_barrier_wait(&barrier);		/* origin set */
 	if (atomic_load(&g_abort) || o->loadonly)
-		return NULL;
+		goto out;
 	if (thread_run(t) < 0)
 		t->failed = 1;
 	atomic_fetch_add(&g_finished, 1);
+out:
+	thread_stop_io(t);
 	return NULL;
 }
 

@@ -155,10 +155,11 @@ void report_text(FILE *f, const struct report *r)
 		(unsigned long long)r->st.bytes_rx, r->wall ? r->st.bytes_rx / r->wall / 1e6 : 0,
 		(unsigned long long)r->st.bytes_tx, r->wall ? r->st.bytes_tx / r->wall / 1e6 : 0);
 	fprintf(f, "Generator CPU = %.2fs user + %.2fs sys (%.0f%% of %u thread%s), "
-		"%.2f us/request, %.2f syscalls/request\n", r->cpu_user, r->cpu_sys,
+		"%.2f us/request, %.2f syscalls/request (%s)\n", r->cpu_user, r->cpu_sys,
 		r->wall ? 100 * cpu / (r->wall * o->threads) : 0, o->threads,
 		o->threads > 1 ? "s" : "", r->done ? 1e6 * cpu / r->done : 0,
-		r->done ? (double)r->syscalls / r->done : 0);
+		r->done ? (double)r->syscalls / r->done : 0,
+		o->engine == ENGINE_URING ? "io_uring" : "epoll");
 	for (int i = 0; i < nw; i++)
 		fprintf(f, "WARNING: %s\n", w[i]);
 }
@@ -213,8 +214,9 @@ void report_json(FILE *f, const struct report *r)
 	jstr(f, o->pop_spec);
 	fprintf(f, ", \"protocol\": \"%s\"", o->meta ? "meta" : "text");
 	fprintf(f, ", \"records\": %llu, \"update\": %g, \"time_s\": %g, \"warmup_s\": %g, "
-		"\"seed\": %llu},\n", (unsigned long long)o->records, o->update, o->time, o->warmup,
-		(unsigned long long)o->seed);
+		"\"seed\": %llu, \"engine\": \"%s\"},\n", (unsigned long long)o->records, o->update,
+		o->time, o->warmup, (unsigned long long)o->seed,
+		o->engine == ENGINE_URING ? "uring" : "epoll");
 	fprintf(f, " \"duration_s\": %.6f, \"qps\": %.1f, \"target_qps\": %.1f, "
 		"\"achieved_ratio\": %.4f,\n", r->wall, r->qps, o->qps,
 		open ? r->qps / o->qps : 1.0);

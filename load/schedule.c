@@ -4,9 +4,12 @@
  * samples (no drift), each due request goes to the next connection with a
  * free slot; if none is free the schedule keeps running and the request
  * waits, so its latency (from the scheduled time) includes that wait: no
- * coordinated omission. The thread sleeps in epoll_pwait2 with a
- * nanosecond timeout until the next send time or a reply, with 1 ns timer
- * slack; all sends due at a wake-up go out with one write per connection. */
+ * coordinated omission. The thread sleeps until the next send time or a
+ * reply, with a nanosecond timeout and 1 ns timer slack; all sends due at a
+ * wake-up go out together. Two I/O engines: epoll (here: epoll_pwait2, one
+ * send per connection per batch, one recv per readable event) and io_uring
+ * (uring.c: the sends of a batch, the wait and the re-armed recvs in one
+ * io_uring_enter). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <math.h>
@@ -15,6 +18,7 @@
 #include <sys/epoll.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -94,10 +98,17 @@ int thread_setup(struct thread *t, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	t->ep = epoll_create1(EPOLL_CLOEXEC);
 	t->conns = calloc(t->nconns, sizeof(*t->conns));
-	if (t->ep < 0 || !t->conns) {
-		snprintf(err, errlen, "epoll/alloc: %s", strerror(errno));
+	t->dirty = calloc(t->nconns, sizeof(*t->dirty));
+	if (!t->conns || !t->dirty) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (o->engine == ENGINE_URING) {
+		if (uring_setup(t, err, errlen) < 0)
+			return -1;
+	} else if ((t->ep = epoll_create1(EPOLL_CLOEXEC)) < 0) {
+		snprintf(err, errlen, "epoll_create1: %s", strerror(errno));
 		return -1;
 	}
 	if (o->qps > 0) {
@@ -137,6 +148,10 @@ int thread_setup(struct thread *t, char *err, size_t errlen)
 			return -1;
 		}
 		ev.data.ptr = c;
+		if (t->ring) {
+			uring_arm(t, c);
+			continue;
+		}
 		if (epoll_ctl(t->ep, EPOLL_CTL_ADD, c->fd, &ev) < 0) {
 			snprintf(err, errlen, "epoll_ctl: %s", strerror(errno));
 			return -1;
@@ -147,19 +162,28 @@ int thread_setup(struct thread *t, char *err, size_t errlen)
 	return 0;
 }
 
+void thread_stop_io(struct thread *t)
+{
+	if (t->ring)
+		uring_stop(t);
+}
+
 void thread_teardown(struct thread *t)
 {
+	thread_stop_io(t);
 	for (unsigned i = 0; t->conns && i < t->nconns; i++)
 		conn_free(&t->conns[i]);
 	free(t->conns);
+	free(t->dirty);
 	t->conns = NULL;
+	t->dirty = NULL;
 	if (t->ep >= 0)
 		close(t->ep);
 	t->ep = -1;
 	stats_free(&t->st);
 }
 
-static void conn_fail(struct thread *t, struct conn *c, const char *msg)
+void conn_fail(struct thread *t, struct conn *c, const char *msg)
 {
 	if (!strncmp(msg, "protocol error", 14))
 		t->tot.proto_errors++;
@@ -168,7 +192,10 @@ static void conn_fail(struct thread *t, struct conn *c, const char *msg)
 	t->tot.timeouts += c->n;	/* their replies will never come */
 	if (!t->err[0])
 		snprintf(t->err, sizeof(t->err), "connection %d: %s", c->id, msg);
-	epoll_ctl(t->ep, EPOLL_CTL_DEL, c->fd, NULL);
+	if (t->ring)	/* ends the recv in flight: its buffer stays ours */
+		shutdown(c->fd, SHUT_RDWR);
+	else
+		epoll_ctl(t->ep, EPOLL_CTL_DEL, c->fd, NULL);
 	close(c->fd);
 	c->fd = -1;
 	c->dead = 1;
@@ -186,31 +213,36 @@ static void arm_out(struct thread *t, struct conn *c, int on)
 	t->tot.waits++;		/* an epoll call too: counted with the waits */
 }
 
-/* One write per connection that got requests in this batch. */
-static void flush_all(struct thread *t, struct conn **dirty, unsigned *nd)
+/* One send per connection that got requests in this batch (io_uring:
+ * queued, they leave with the next wait). */
+static void flush_all(struct thread *t)
 {
 	uint64_t now = now_ns();
 
-	for (unsigned i = 0; i < *nd; i++) {
-		struct conn *c = dirty[i];
+	for (unsigned i = 0; i < t->nd; i++) {
+		struct conn *c = t->dirty[i];
 
 		c->dirty = 0;
 		if (c->dead)
 			continue;
+		if (t->ring) {
+			uring_flush(t, c, now);
+			continue;
+		}
 		if (conn_flush(c, now) < 0) {
 			conn_fail(t, c, strerror(errno));
 			continue;
 		}
 		arm_out(t, c, c->wlen != 0);
 	}
-	*nd = 0;
+	t->nd = 0;
 }
 
-static void mark(struct conn *c, struct conn **dirty, unsigned *nd)
+static void mark(struct thread *t, struct conn *c)
 {
 	if (!c->dirty) {
 		c->dirty = 1;
-		dirty[(*nd)++] = c;
+		t->dirty[t->nd++] = c;
 	}
 }
 
@@ -279,7 +311,7 @@ static struct conn *free_conn(struct thread *t)
 }
 
 /* Open loop: send everything that is due and has a free connection. */
-static void send_due(struct thread *t, uint64_t now, struct conn **dirty, unsigned *nd)
+static void send_due(struct thread *t, uint64_t now)
 {
 	int was_blocked = t->blocked;
 	uint64_t late = (uint64_t)(t->o->late_us * 1000);
@@ -300,7 +332,7 @@ static void send_due(struct thread *t, uint64_t now, struct conn **dirty, unsign
 			t->blocked = 1;
 			return;
 		}
-		mark(c, dirty, nd);
+		mark(t, c);
 		if (measured) {
 			t->st.sent++;
 			il_hist_record(t->st.lag, now - sched);
@@ -336,8 +368,17 @@ static int wait_events(struct thread *t, struct epoll_event *ev, uint64_t now, u
 	return n < 0 ? 0 : n;
 }
 
-static void handle(struct thread *t, struct epoll_event *e, int closed, int sending,
-		   struct conn **dirty, unsigned *nd)
+void thread_progress(struct thread *t, struct conn *c)
+{
+	if (c->dead)
+		return;
+	if (t->closed && t->sending)
+		fill(t, c, now_ns());
+	if (c->wreqs || c->woff < c->wlen)
+		mark(t, c);
+}
+
+static void handle(struct thread *t, struct epoll_event *e)
 {
 	struct conn *c = e->data.ptr;
 	char err[200];
@@ -354,34 +395,42 @@ static void handle(struct thread *t, struct epoll_event *e, int closed, int send
 			conn_fail(t, c, err);
 			return;
 		}
-		if (closed && sending) {
-			unsigned before = c->n;
-
-			fill(t, c, now_ns());
-			if (c->n != before)
-				mark(c, dirty, nd);
-		}
+		thread_progress(t, c);
 	}
 	if ((e->events & EPOLLOUT) && c->wlen)
-		mark(c, dirty, nd);
+		mark(t, c);
+}
+
+/* Sleeps until a reply or `until`, handles what came. */
+static void io_wait(struct thread *t, uint64_t until)
+{
+	struct epoll_event ev[MAX_EVENTS];
+	int n;
+
+	if (t->ring) {
+		uring_wait(t, now_ns(), until);
+		return;
+	}
+	n = wait_events(t, ev, now_ns(), until);
+	for (int i = 0; i < n; i++)
+		handle(t, &ev[i]);
 }
 
 int thread_run(struct thread *t)
 {
-	struct epoll_event ev[MAX_EVENTS];
-	struct conn *dirty[t->nconns ? t->nconns : 1];
-	unsigned nd = 0, live = 0;
+	unsigned live = 0;
 	int closed = !(t->o->qps > 0);
 	uint64_t now = now_ns();
 
 	t->next_sched = (double)t->origin;
+	t->closed = closed;
 	if (closed)
 		for (unsigned i = 0; i < t->nconns; i++) {
 			fill(t, &t->conns[i], now);
-			mark(&t->conns[i], dirty, &nd);
+			mark(t, &t->conns[i]);
 		}
 	for (;;) {
-		int sending, n;
+		int sending;
 		uint64_t until;
 
 		now = now_ns();
@@ -393,10 +442,11 @@ int thread_run(struct thread *t)
 		if (now >= t->t_deadline)
 			break;
 		sending = closed ? now < t->t_end : t->next_sched < (double)t->t_end;
+		t->sending = sending;
 		if (!closed && sending)
-			send_due(t, now, dirty, &nd);
-		if (nd)
-			flush_all(t, dirty, &nd);
+			send_due(t, now);
+		if (t->nd)
+			flush_all(t);
 		live = 0;
 		for (unsigned i = 0; i < t->nconns; i++)
 			live += !t->conns[i].dead;
@@ -417,9 +467,7 @@ int thread_run(struct thread *t)
 			until = t->t_deadline;
 		if (!t->past_window && until > t->t_end)
 			until = t->t_end;
-		n = wait_events(t, ev, now_ns(), until);
-		for (int i = 0; i < n; i++)
-			handle(t, &ev[i], closed, sending, dirty, &nd);
+		io_wait(t, until);
 	}
 	window(t, t->t_end > now ? t->t_end : now);
 	if (!t->past_window) {	/* everything died early */
@@ -440,13 +488,12 @@ int thread_run(struct thread *t)
 /* Preload: sets for this thread's slice of records, pipelined. */
 int thread_preload(struct thread *t)
 {
-	struct epoll_event ev[MAX_EVENTS];
-	struct conn *dirty[t->nconns ? t->nconns : 1];
-	unsigned nd = 0, depth = t->o->preload_depth;
+	unsigned depth = t->o->preload_depth;
 	uint64_t deadline = now_ns() + (uint64_t)(60 + t->o->records / 5000) * 1000000000ULL;
 
+	t->closed = t->sending = 0;
 	for (;;) {
-		int n, busy = 0, live = 0, left = 0;
+		int busy = 0, live = 0, left = 0;
 
 		for (unsigned i = 0; i < t->nconns; i++) {
 			struct conn *c = &t->conns[i];
@@ -460,13 +507,13 @@ int thread_preload(struct thread *t)
 				if (conn_add(c, t->w, OP_SET, c->pnext, vlen, 0, 0) < 0)
 					break;
 				c->pnext += c->pstep;
-				mark(c, dirty, &nd);
+				mark(t, c);
 			}
 			busy += c->n;
 			left += c->pnext < t->w->records;
 		}
-		if (nd)
-			flush_all(t, dirty, &nd);
+		if (t->nd)
+			flush_all(t);
 		if (!live)
 			return -1;
 		if (!busy && !left)
@@ -476,8 +523,6 @@ int thread_preload(struct thread *t)
 			t->tot.timeouts += outstanding(t);
 			return -1;
 		}
-		n = wait_events(t, ev, now_ns(), deadline);
-		for (int i = 0; i < n; i++)
-			handle(t, &ev[i], 0, 0, dirty, &nd);
+		io_wait(t, deadline);
 	}
 }
