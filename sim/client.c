@@ -1,8 +1,11 @@
 /* Clients. Closed loop: conns x depth requests in flight, each re-sent as
  * soon as its reply arrives. Open loop: requests at scheduled times
  * (Poisson or fb_ia inter-arrivals at the target rate), spread round-robin
- * over the connections, whatever the server does. Latency runs from the
- * scheduled send time to the reply's arrival, both wire legs included. */
+ * over the connections; a connection with `depth` requests outstanding
+ * queues the next ones at the client (as mutilate does), so an overloaded
+ * server sees at most conns x depth requests, and the wait shows up as
+ * latency. Latency runs from the scheduled send time to the reply's
+ * arrival, both wire legs included. */
 #include <stdlib.h>
 
 #include "sim.h"
@@ -36,12 +39,13 @@ static void req_free(struct sim *s, uint32_t id)
 	s->nreqs--;
 }
 
-static void send_req(struct sim *s, uint32_t id, sim_t sched)
+/* The request leaves at `at`; its latency counts from its schedule. */
+static void send_req(struct sim *s, uint32_t id, sim_t sched, sim_t at)
 {
 	s->reqs[id].sched = sched;
 	if (s->measuring)
 		s->st.sent++;
-	evq_push_line(&s->q, sched + s->e->wire_ns, EV_RX, id, 0);
+	evq_push_line(&s->q, at + s->e->wire_ns, EV_RX, id, 0);
 }
 
 void client_start(struct sim *s)
@@ -57,7 +61,8 @@ void client_start(struct sim *s)
 			uint32_t id = sim_req_new(s);
 			s->reqs[id].conn = (uint32_t)c;
 			/* spread the first sends over 20 us */
-			send_req(s, id, (sim_t)(il_rng_uniform(&s->rng) * 20000));
+			sim_t t = (sim_t)(il_rng_uniform(&s->rng) * 20000);
+			send_req(s, id, t, t);
 		}
 	}
 }
@@ -68,8 +73,15 @@ void client_arrival(struct sim *s)
 		s->saturated = true;	/* the server fell too far behind */
 	} else {
 		uint32_t id = sim_req_new(s);
-		s->reqs[id].conn = s->next_conn++ % (uint32_t)s->e->conns;
-		send_req(s, id, s->now);
+		uint32_t c = s->next_conn++ % (uint32_t)s->e->conns;
+		s->reqs[id].conn = c;
+		if (s->conn_out[c] < (uint32_t)s->e->depth) {
+			s->conn_out[c]++;
+			send_req(s, id, s->now, s->now);
+		} else {
+			s->reqs[id].sched = s->now;
+			fifo_push(s, &s->conn_wait[c], id);
+		}
 	}
 	double gap = il_dist_sample(&s->e->ia, &s->rng);
 	evq_push(&s->q, s->now + (sim_t)(gap > 0 ? gap : 0), EV_ARRIVAL, 0, 0);
@@ -84,12 +96,23 @@ void client_reply(struct sim *s, uint32_t id)
 {
 	struct sim_req *r = &s->reqs[id];
 
-	if (s->measuring && r->sched >= s->measure_from) {
+	/* every reply inside the window counts, also one scheduled during
+	 * the warm-up: an overloaded server then shows its backlog as
+	 * latency instead of showing no throughput */
+	if (s->measuring) {
 		s->st.completed++;
 		il_hist_record(s->lat, s->now - r->sched);
 	}
-	if (s->e->load == IL_LOAD_OPEN)
-		req_free(s, id);
-	else
-		send_req(s, id, s->now);
+	if (s->e->load != IL_LOAD_OPEN) {
+		send_req(s, id, s->now, s->now);
+		return;
+	}
+	uint32_t c = r->conn;
+	req_free(s, id);
+	s->conn_out[c]--;
+	if (s->conn_wait[c].n) {
+		uint32_t next = fifo_pop(s, &s->conn_wait[c]);
+		s->conn_out[c]++;
+		send_req(s, next, s->reqs[next].sched, s->now);
+	}
 }

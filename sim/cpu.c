@@ -32,7 +32,7 @@ static void begin(struct sim *s, int core, enum work w, enum cat cat,
 	c->cur = w;
 	c->cat = cat;
 	c->spin = spin;
-	c->start = s->now;
+	c->start = c->piece_start = s->now;
 	c->end = s->now + dur;
 	c->gen++;
 	evq_push(&s->q, c->end, EV_CORE, (uint32_t)core, c->gen);
@@ -71,6 +71,7 @@ void cpu_start_app(struct sim *s, int core, enum cat cat, double instr,
 	dur = cost_ns(s, instr, pen);
 	charge(s, c, instr, dur);
 	begin(s, core, W_APP, cat, dur, false);
+	c->pen_ns = cost_ns(s, 0, pen);
 }
 
 void cpu_start_spin(struct sim *s, int core, sim_t until)
@@ -152,11 +153,17 @@ static bool pick(struct sim *s, int core)
 			app_spin_check(s, c->thread);
 			return true;
 		}
-		double pen = c->pen;
+		/* The refill after this interruption overlaps what is left of
+		 * the last one: a piece owes the larger of the two, not the sum
+		 * (caches refill once), so a storm of IRQs slows the thread
+		 * down but cannot stop it. */
+		sim_t fresh = cost_ns(s, 0, c->pen), extra = 0;
 		c->pen = 0;
-		sim_t extra = cost_ns(s, 0, pen);
+		if (fresh > c->app_pen_left)
+			extra = fresh - c->app_pen_left;
 		charge(s, c, 0, extra);
 		begin(s, core, W_APP, c->app_cat, c->app_left + extra, false);
+		c->pen_ns = c->app_pen_left + extra;
 		return true;
 	}
 	if (c->thread >= 0 && s->th[c->thread].state != T_SLEEP) {
@@ -205,6 +212,9 @@ static void preempt_app(struct sim *s, int core)
 	account(s, c);
 	c->app_preempted = true;
 	c->app_left = c->end - s->now;
+	/* pollution is paid first: what of it is still owed */
+	sim_t done = s->now - c->piece_start;
+	c->app_pen_left = c->spin || c->pen_ns <= done ? 0 : c->pen_ns - done;
 	c->app_cat = c->cat;
 	c->app_spin = c->spin;
 	c->gen++;

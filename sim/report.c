@@ -61,9 +61,13 @@ void report_fill(const struct sim *s, struct il_result *r)
 	}
 	r->gen_cpu = NAN;
 	r->noise_cpu = NAN;
-	r->flagged = s->saturated || s->st.dropped;
+	bool behind = e->load == IL_LOAD_OPEN && r->qps < 0.95 * e->qps;
+	r->flagged = s->saturated || behind || s->st.dropped;
 	if (s->saturated)
 		snprintf(r->note, sizeof(r->note), "open loop fell behind (backlog cap)");
+	else if (behind)
+		snprintf(r->note, sizeof(r->note), "saturated: %.0f%% of the target rate",
+			 100 * r->qps / e->qps);
 	else if (s->st.dropped)
 		snprintf(r->note, sizeof(r->note), "%llu ring drops",
 			 (unsigned long long)s->st.dropped);

@@ -65,11 +65,13 @@ int sim_init(struct sim *s, const struct il_experiment *e)
 	s->inflight_cap = 4000000;
 	s->reqs = calloc(s->cap_reqs, sizeof(*s->reqs));
 	s->conn_queue = calloc((size_t)e->conns, sizeof(*s->conn_queue));
+	s->conn_out = calloc((size_t)e->conns, sizeof(*s->conn_out));
+	s->conn_wait = calloc((size_t)e->conns, sizeof(*s->conn_wait));
 	s->nq = calloc((size_t)s->nqueues, sizeof(*s->nq));
 	s->cores = calloc((size_t)s->ncores, sizeof(*s->cores));
 	s->th = calloc((size_t)s->nthreads, sizeof(*s->th));
 	s->lat = il_hist_new();
-	if (!s->reqs || !s->conn_queue || !s->nq || !s->cores || !s->th ||
+	if (!s->reqs || !s->conn_queue || !s->conn_out || !s->conn_wait || !s->nq || !s->cores || !s->th ||
 	    !s->lat || evq_init(&s->q, 4096 + s->cap_reqs * 2)) {
 		sim_free(s);
 		return -1;
@@ -127,6 +129,8 @@ void sim_free(struct sim *s)
 	free(s->nq);
 	free(s->reqs);
 	free(s->conn_queue);
+	free(s->conn_out);
+	free(s->conn_wait);
 	free(s->cores);
 	free(s->th);
 	if (s->lat)

@@ -143,6 +143,9 @@ struct sim_core {
 	enum cat app_cat;
 	bool app_spin;
 	sim_t app_spin_until;
+	sim_t piece_start;	/* start of the current piece (start: accounting) */
+	sim_t pen_ns;		/* pollution time in the current app piece */
+	sim_t app_pen_left;	/* ... still owed by the preempted piece */
 	/* pending kernel work */
 	uint64_t irq_pending;	/* bitmask of queues (<= 64 per core) */
 	uint64_t timer_pending;
@@ -213,6 +216,8 @@ struct sim {
 	struct sim_req *reqs;
 	uint32_t nreqs, cap_reqs, free_req;
 	uint32_t *conn_queue;		/* RSS: connection -> queue */
+	uint32_t *conn_out;		/* open loop: requests outstanding */
+	struct fifo *conn_wait;		/* open loop: waiting at the client */
 	uint32_t next_conn;
 	struct sim_queue *nq;
 	struct sim_core *cores;

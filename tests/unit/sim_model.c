@@ -145,9 +145,38 @@ static void placement(void)
 	   "per poll (%.0f cs/s at %.0f QPS)", r.cs_per_s, r.qps);
 }
 
+/* Open loop past capacity: the clients' depth bounds what the server sees
+ * (mutilate queues at the client), so throughput stays at capacity and the
+ * wait shows as latency. */
+static void overload(void)
+{
+	struct sim s;
+	struct il_experiment e;
+
+	if (harness_make(&s, &e, "[workload]\nload = open\nqps = 3000000\nconns = 64\n"
+			 "[run]\ntime = 0.01\nwarmup = 0.002\n"))
+		return;
+	sim_free(&s);
+	sim_init(&s, &e);
+	sim_run(&s);
+	uint32_t out = 0, waiting = 0;
+	for (int c = 0; c < e.conns; c++) {
+		out += s.conn_out[c];
+		waiting += s.conn_wait[c].n;
+	}
+	ok(out <= 64, "overload: at most conns x depth outstanding (%u)", out);
+	ok(waiting > 1000, "overload: the rest waits at the client (%u)", waiting);
+	struct il_result r;
+	report_fill(&s, &r);
+	ok(r.qps > 500000 && r.flagged, "overload: served at capacity (%.0f QPS), "
+	   "flagged: %s", r.qps, r.note);
+	sim_free(&s);
+}
+
 int main(void)
 {
 	placement();
+	overload();
 	conservation("base", "");
 	conservation("suspend", "");
 	conservation("napibusy", "");
