@@ -15,7 +15,7 @@ trap 'kill $KVPID 2>/dev/null; wait $KVPID 2>/dev/null; rm -rf "$T"' EXIT INT TE
 
 "$KV" -p 0 -l 127.0.0.1 -t 2 -c 8 2>"$T/kv.log" &
 KVPID=$!
-for i in 1 2 3 4 5 6 7 8 9 10; do
+for i in $(seq 50); do
 	PORT=$(sed -n 's/.* port \([0-9]*\),.*/\1/p' "$T/kv.log")
 	[ -n "$PORT" ] && break
 	sleep 0.2

@@ -21,7 +21,7 @@ MCPORT=$(perl -MIO::Socket::INET -e 'print IO::Socket::INET->new(Listen=>1,Local
 MCUSER=$( [ "$(id -u)" -eq 0 ] && echo "-u nobody" )
 memcached $MCUSER -p "$MCPORT" -U 0 -l 127.0.0.1 -t 1 -m 64 2>/dev/null &
 MCPID=$!
-for i in 1 2 3 4 5 6 7 8 9 10; do
+for i in $(seq 50); do
 	KVPORT=$(sed -n 's/.* port \([0-9]*\),.*/\1/p' "$T/kv.log")
 	[ -n "$KVPORT" ] && perl -MIO::Socket::INET -e "exit !IO::Socket::INET->new('127.0.0.1:$MCPORT')" 2>/dev/null && break
 	sleep 0.2
@@ -29,7 +29,7 @@ done
 [ -n "$KVPORT" ] || { cat "$T/kv.log"; skip_all "irqlab-kv did not start"; }
 
 # client: sends a script on a fresh connection, half-closes, reads until the
-# server closes (or 2 s of silence), prints the reply with masks applied
+# server closes (or 10 s of silence), prints the reply with masks applied
 cat > "$T/client.pl" <<'PL'
 use strict; use IO::Socket::INET; use IO::Select;
 my ($port, $file) = @ARGV;
@@ -50,7 +50,7 @@ for my $part (split /\0SLEEP(\d+)\0/, $out) {
 }
 shutdown($s, 1);
 my $sel = IO::Select->new($s); my $r = '';
-while ($sel->can_read(2)) { my $b; my $n = sysread($s, $b, 1 << 20); last if !$n; $r .= $b; }
+while ($sel->can_read(10)) { my $b; my $n = sysread($s, $b, 1 << 20); last if !$n; $r .= $b; }
 $r =~ s/^(STAT (?:pid|uptime|time|rusage_\w+|bytes_read|bytes_written|bytes|malloced_bytes|hash_bytes)) .*$/$1 X/mg;
 $r =~ s/^(ME \S+ .*) cls=\d+ size=\d+/$1 cls=X size=X/mg;
 $r =~ s/\r\n/\\r\\n\n/g;

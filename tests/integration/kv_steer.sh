@@ -19,7 +19,7 @@ trap 'kill $KVPID 2>/dev/null; wait $KVPID 2>/dev/null; rm -rf "$T"; netns_down'
 ip netns exec "$NS_SRV" "$KV" -t 2 --mode defer --dev "$DEV_SRV" -l "$SRV_IP" -p 11211 2>"$T/kv.log" &
 KVPID=$!
 up=1
-for i in $(seq 30); do
+for i in $(seq 100); do
 	ip netns exec "$NS_CLI" perl -MIO::Socket::INET -e "exit !IO::Socket::INET->new('$SRV_IP:11211')" 2>/dev/null && { up=0; break; }
 	sleep 0.1
 done
