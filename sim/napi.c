@@ -86,7 +86,13 @@ bool napi_complete_done(struct sim *s, int q, uint32_t work, int core)
 		timeout = m->gro_flush_timeout;	/* GRO is on */
 		n->defer_count = (int)m->defer_hard_irqs;
 	}
-	if (n->defer_count > 0) {
+	/* 6.13: a busy poller that prefers busy polling keeps the IRQ off
+	 * for irq_suspend_timeout, without using up the deferral count */
+	if ((n->state & NAPIF_PREFER_BUSY_POLL) && m->irq_suspend_timeout) {
+		timeout = m->irq_suspend_timeout;
+		ret = false;
+	}
+	if (ret && n->defer_count > 0) {
 		n->defer_count--;
 		timeout = m->gro_flush_timeout;
 		if (timeout)
@@ -189,19 +195,27 @@ void napi_resume_irqs(struct sim *s, int q, int core)
 	napi_schedule(s, q, core);
 }
 
-/* busy_poll_stop, first half: with prefer_busy_poll, re-arm deferral so the
- * IRQ stays off for gro_flush_timeout (skip_schedule). */
+/* busy_poll_stop, first half: with prefer_busy_poll, keep the IRQ off
+ * (skip_schedule) for irq_suspend_timeout if set (6.13), else re-arm the
+ * deferral: reload defer_hard_irqs and wait gro_flush_timeout. The last
+ * poll's napi_complete_done still sees PREFER_BUSY_POLL. */
 void busy_poll_stop_arm(struct sim *s, int q, int core, struct sim_thread *t)
 {
 	struct sim_queue *n = &s->nq[q];
 	const struct il_mode *m = &s->e->mode;
+	sim_t timeout;
 
 	n->state &= ~(NAPIF_MISSED | NAPIF_IN_BUSY_POLL);
 	t->bl_skip_schedule = false;
 	if (m->prefer_busy_poll) {
-		n->defer_count = (int)m->defer_hard_irqs;
-		if (n->defer_count && m->gro_flush_timeout) {
-			napi_timer_start(s, q, m->gro_flush_timeout, core);
+		timeout = m->irq_suspend_timeout;
+		if (!timeout) {
+			n->defer_count = (int)m->defer_hard_irqs;
+			if (n->defer_count)
+				timeout = m->gro_flush_timeout;
+		}
+		if (timeout) {
+			napi_timer_start(s, q, timeout, core);
 			t->bl_skip_schedule = true;
 		}
 	}
