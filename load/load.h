@@ -131,6 +131,7 @@ struct thread {
 	int ep;				/* epoll engine */
 	struct io_uring *ring;		/* io_uring engine (uring.c) */
 	unsigned inflight;		/* io_uring requests not completed */
+	unsigned usends;		/* io_uring sends queued since the last wait */
 	struct conn *conns;
 	unsigned nconns, rr;
 	struct conn **dirty;		/* connections with requests to send */

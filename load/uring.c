@@ -132,6 +132,7 @@ void uring_flush(struct thread *t, struct conn *c, uint64_t now)
 	io_uring_sqe_set_data(sqe, (void *)((uintptr_t)c | UD_SEND));
 	c->sending = 1;
 	t->inflight++;
+	t->usends++;
 }
 
 static void complete(struct thread *t, struct io_uring_cqe *cqe, int stopping)
@@ -175,8 +176,11 @@ static void reap(struct thread *t, uint64_t now, uint64_t until, int stopping)
 	 * sleep: even an expired timer costs tens of us to fire in this VM. */
 	if (!d)
 		io_uring_submit_and_get_events(t->ring);
-	else	/* -ETIME (timeout) and -EINTR (signal) are normal wake-ups */
-		io_uring_submit_and_wait_timeout(t->ring, &cqe, 1, &ts, NULL);
+	else	/* -ETIME (timeout) and -EINTR (signal) are normal wake-ups.
+		 * The sends just queued complete during the submit: wait for
+		 * one completion more, or it returns at once (a second call). */
+		io_uring_submit_and_wait_timeout(t->ring, &cqe, 1 + t->usends, &ts, NULL);
+	t->usends = 0;
 	io_uring_for_each_cqe(t->ring, head, cqe) {
 		n++;
 		if (cqe->user_data != LIBURING_UDATA_TIMEOUT)
