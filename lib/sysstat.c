@@ -111,7 +111,8 @@ int il_irq_count(int cpu, uint64_t *out)
 }
 
 /* Fields after "(comm)": comm may hold spaces and parentheses. */
-static int stat_times(const char *path, uint64_t *ut, uint64_t *st, char *comm, size_t clen)
+static int stat_times(const char *path, uint64_t *ut, uint64_t *st, uint64_t *children,
+		      char *comm, size_t clen)
 {
 	char buf[1024];
 	FILE *f = fopen(path, "r");
@@ -134,10 +135,14 @@ static int stat_times(const char *path, uint64_t *ut, uint64_t *st, char *comm, 
 	}
 	/* close+2 is field 3 (state); utime and stime are fields 14 and 15. */
 	unsigned long long u, s;
-	if (sscanf(close + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &u, &s) != 2)
+	long long cu = 0, cs = 0;
+	if (sscanf(close + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu %lld %lld",
+		   &u, &s, &cu, &cs) != 4)
 		return -EINVAL;
 	*ut = u;
 	*st = s;
+	if (children)	/* fields 16, 17: reaped children's utime + stime */
+		*children = (uint64_t)(cu > 0 ? cu : 0) + (uint64_t)(cs > 0 ? cs : 0);
 	return 0;
 }
 
@@ -168,7 +173,7 @@ int il_proc_time(pid_t pid, struct il_proc_time *out)
 
 	memset(out, 0, sizeof(*out));
 	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	rc = stat_times(path, &out->utime, &out->stime, NULL, 0);
+	rc = stat_times(path, &out->utime, &out->stime, NULL, NULL, 0);
 	if (rc)
 		return rc;
 	/* /proc/PID/status counts the main thread only: sum all threads. */
@@ -219,7 +224,7 @@ int il_netstat(pid_t pid, const char *key, uint64_t *out)
 	return rc;
 }
 
-struct noise_ent { int pid; uint64_t ticks; };
+struct noise_ent { int pid, seen; uint64_t ticks; };
 
 struct il_noise {
 	struct noise_ent *e;
@@ -248,16 +253,18 @@ static void scan(struct il_noise *s, void (*fn)(struct il_noise *, int, uint64_t
 		return;
 	while ((e = readdir(d))) {
 		char path[300], comm[64];
-		uint64_t u, st;
+		uint64_t u, st, ch;
 		int pid;
 
 		if (!isdigit((unsigned char)e->d_name[0]))
 			continue;
 		pid = atoi(e->d_name);
 		snprintf(path, sizeof(path), "/proc/%s/stat", e->d_name);
-		if (stat_times(path, &u, &st, comm, sizeof(comm)) || is_ours(s, pid, comm))
+		if (stat_times(path, &u, &st, &ch, comm, sizeof(comm)) || is_ours(s, pid, comm))
 			continue;
-		fn(s, pid, u + st, comm, arg);
+		/* A short-lived process that starts and ends between the
+		 * snapshots shows up in its parent's children time once reaped. */
+		fn(s, pid, u + st + ch, comm, arg);
 	}
 	closedir(d);
 }
@@ -274,7 +281,7 @@ static void add_ent(struct il_noise *s, int pid, uint64_t ticks, const char *com
 		s->e = e;
 		s->cap = cap;
 	}
-	s->e[s->n++] = (struct noise_ent){ pid, ticks };
+	s->e[s->n++] = (struct noise_ent){ pid, 0, ticks };
 }
 
 struct il_noise *il_noise_start(const pid_t *ours, int n)
@@ -302,6 +309,7 @@ static void diff_ent(struct il_noise *s, int pid, uint64_t ticks, const char *co
 	for (int i = 0; i < s->n; i++)
 		if (s->e[i].pid == pid) {
 			before = s->e[i].ticks;
+			s->e[i].seen = 1;
 			break;
 		}
 	/* A new pid's whole CPU time falls within the interval. */
@@ -322,6 +330,11 @@ uint64_t il_noise_end(struct il_noise *s, char *top, size_t len)
 	if (top && len)
 		top[0] = 0;
 	scan(s, diff_ent, &sum);
+	/* A process that ended in the interval has its whole life added to
+	 * its parent's children time: take back what it had used before. */
+	for (int i = 0; i < s->n; i++)
+		if (!s->e[i].seen)
+			sum.total = sum.total > s->e[i].ticks ? sum.total - s->e[i].ticks : 0;
 	free(s->e);
 	free(s);
 	return sum.total;

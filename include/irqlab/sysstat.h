@@ -38,9 +38,11 @@ int il_proc_time(pid_t pid, struct il_proc_time *out);
 int il_netstat(pid_t pid, const char *key, uint64_t *out);
 
 /* CPU time of every process on the machine except "ours", between two
- * snapshots. Processes that start and end between the snapshots are not
- * seen (documented in docs/bench.md). Kernel threads that do our network
- * work (ksoftirqd, napi/ *) are counted as ours. */
+ * snapshots: each process's utime+stime plus its reaped children's
+ * (cutime+cstime), so a process that starts and ends between the snapshots
+ * is counted through its parent once reaped; what a process that ended
+ * had used before the start is taken back. Kernel threads that do our
+ * network work (ksoftirqd, napi/ *) are counted as ours. */
 struct il_noise;
 
 struct il_noise *il_noise_start(const pid_t *ours, int n);

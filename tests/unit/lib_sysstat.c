@@ -87,6 +87,37 @@ int main(void)
 		waitpid(b, NULL, 0);
 	}
 
+	{
+		/* A foreign parent whose child burns and exits inside the
+		 * interval: seen through the parent's children time. */
+		int go[2];
+		if (pipe(go))
+			return 1;
+		pid_t parent = fork();
+		if (parent == 0) {
+			char c;
+			close(go[1]);
+			if (read(go[0], &c, 1) != 1)
+				_exit(1);
+			waitpid(burner(0.3), NULL, 0);
+			pause();	/* alive until killed, after the end snapshot */
+			_exit(0);
+		}
+		close(go[0]);
+		struct il_noise *all = il_noise_start(NULL, 0);
+		struct il_noise *mine = il_noise_start(&parent, 1);
+		if (write(go[1], "x", 1) != 1)
+			return 1;
+		usleep(600000);
+		double t_mine = il_ticks_to_s(il_noise_end(mine, NULL, 0));
+		double t_all = il_ticks_to_s(il_noise_end(all, NULL, 0));
+		ok(t_all - t_mine >= 0.2, "a short-lived foreign process counts through its parent "
+		   "(%.2f s vs %.2f s)", t_all, t_mine);
+		kill(parent, SIGKILL);
+		waitpid(parent, NULL, 0);
+		close(go[1]);
+	}
+
 	il_cpu_split(0.2, 0.3, 0.1, 1.0, &sp);
 	ok(fabs(sp.user - 20) < 1e-9 && fabs(sp.sys - 30) < 1e-9 && fabs(sp.softirq - 10) < 1e-9 &&
 	   fabs(sp.idle - 40) < 1e-9, "split: shares of wall time, idle is the rest");
