@@ -302,6 +302,9 @@ int main(int argc, char **argv)
 	}
 	if (kv_set.dev[0])
 		setup_dev();
+	else if (il_mode_has_napi_knobs(&kv_set.mode))
+		fprintf(stderr, "irqlab-kv: note: --mode %s sets NAPI knobs; without --dev only its epoll side is applied\n",
+			kv_set.mode.name);
 	lfd = listen_on(kv_set.listen, kv_set.port);
 	if (il_group_listen(&group, lfd, conn_open)) {
 		fprintf(stderr, "irqlab-kv: epoll_ctl: %s\n", strerror(errno));

@@ -214,7 +214,8 @@ static void *run(void *arg)
 
 		l->st.waits++;
 		if (n <= 0) {
-			l->st.spins += n == 0;
+			/* in blocking modes 0 is the 1 s timeout, not a spin */
+			l->st.spins += n == 0 && g->mode.wait == IL_WAIT_SPIN;
 			continue;
 		}
 		l->st.events += n;

@@ -42,7 +42,7 @@ struct il_io {
 struct il_loop_stats {
 	uint64_t waits;		/* epoll_wait / epoll_pwait2 calls */
 	uint64_t events;	/* events returned */
-	uint64_t spins;		/* waits that returned no event */
+	uint64_t spins;		/* spin modes: waits that returned no event */
 	uint64_t conns_total;	/* connections this loop has owned */
 	uint64_t handoffs;	/* of which were handed in from loop 0 */
 	int64_t conns;		/* connections owned now */
