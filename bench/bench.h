@@ -137,7 +137,8 @@ void report_table(FILE *f, const struct bench_cfg *c, const struct sweep *s);
 int report_files(const struct bench_cfg *c, const struct sweep *s,
 		 const struct world *w, char *err, size_t len);
 
-/* plot.c: gnuplot; returns the number of PNGs written or -1 */
+/* plot.c: gnuplot; returns the number of PNGs written, -2 when gnuplot is
+ * not installed, -1 when it failed (message in err) */
 int plot_all(const struct bench_cfg *c, const struct sweep *s, char *err, size_t len);
 
 /* remote.c: the multi-host plan (never executed here) */

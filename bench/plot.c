@@ -106,10 +106,14 @@ int plot_all(const struct bench_cfg *c, const struct sweep *s, char *err, size_t
 
 	char *argv[] = { "gnuplot", path, NULL };
 	int st = run_cmd(NULL, argv, out, sizeof(out));
+	if (st < 0) {
+		snprintf(err, len, "gnuplot not found (install gnuplot-nox); data and script are in %s",
+			 c->out_dir);
+		return -2;
+	}
 	if (st != 0) {
 		out[strcspn(out, "\n")] = 0;
-		snprintf(err, len, "gnuplot %s: %s", st < 0 ? "could not run (install gnuplot-nox)" :
-			 "failed", out);
+		snprintf(err, len, "gnuplot failed (exit %d): %s", st, out);
 		return -1;
 	}
 	return 3;
