@@ -395,6 +395,10 @@ static long cmd_stats(struct conn *c, struct tok *t, int nt)
 		reply(c, "RESET\r\n");
 	} else if (tok_is(&t[1], "irqlab"))
 		stats_irqlab(&c->out);
+	else if (tok_is(&t[1], "slabs"))
+		stats_slabs(&c->out);
+	else if (tok_is(&t[1], "items"))
+		stats_items(&c->out);
 	else if (tok_is(&t[1], "detail"))
 		reply(c, "CLIENT_ERROR usage: stats detail on|off|dump\r\n");
 	else

@@ -215,6 +215,59 @@ void stats_settings(struct buf *o)
 	buf_adds(o, "END\r\n");
 }
 
+/* memcached's "stats slabs": one block per size class that has pages. */
+void stats_slabs(struct buf *o)
+{
+	struct store_stats ss;
+	char name[64];
+	int active = 0;
+
+	for (int c = 1; c < store_classes(kv_store); c++) {
+		struct store_class sc;
+		uint64_t per_page;
+
+		store_class_stats(kv_store, c, &sc);
+		if (!sc.pages)
+			continue;
+		active++;
+		per_page = 65536 / sc.chunk_size;
+#define SLAB_STAT(field, v) \
+	do { snprintf(name, sizeof(name), "%d:%s", c, field); stat_u(o, name, v); } while (0)
+		SLAB_STAT("chunk_size", sc.chunk_size);
+		SLAB_STAT("chunks_per_page", per_page);
+		SLAB_STAT("total_pages", sc.pages);
+		SLAB_STAT("total_chunks", sc.pages * per_page);
+		SLAB_STAT("used_chunks", sc.items);
+		SLAB_STAT("free_chunks", sc.pages * per_page - sc.items);
+#undef SLAB_STAT
+	}
+	store_stats(kv_store, &ss);
+	stat_u(o, "active_slabs", (uint64_t)active);
+	stat_u(o, "total_malloced", ss.mem_used);
+	buf_adds(o, "END\r\n");
+}
+
+/* memcached's "stats items": item count and LRU-tail age per class; class
+ * 0 holds the items too big for a slab chunk. */
+void stats_items(struct buf *o)
+{
+	uint32_t now = kv_clock();
+	char name[64];
+
+	for (int c = 0; c < store_classes(kv_store); c++) {
+		struct store_class sc;
+
+		store_class_stats(kv_store, c, &sc);
+		if (!sc.items)
+			continue;
+		snprintf(name, sizeof(name), "items:%d:number", c);
+		stat_u(o, name, sc.items);
+		snprintf(name, sizeof(name), "items:%d:age", c);
+		stat_u(o, name, now > sc.oldest_atime ? now - sc.oldest_atime : 0);
+	}
+	buf_adds(o, "END\r\n");
+}
+
 void stats_reset(void)
 {
 	for (int i = 0; kv_group && i < kv_group->n; i++) {

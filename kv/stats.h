@@ -8,6 +8,8 @@
 void stats_general(struct buf *o);
 void stats_settings(struct buf *o);
 void stats_irqlab(struct buf *o);
+void stats_slabs(struct buf *o);
+void stats_items(struct buf *o);
 void stats_reset(void);
 
 #endif

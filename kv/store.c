@@ -53,10 +53,12 @@ struct slab {
 	void *free;			/* free chunks, linked through item.next */
 	char *cur;			/* carving position in the newest page */
 	uint32_t left;			/* chunks left to carve */
+	uint32_t pages;
 } __attribute__((aligned(64)));
 
 struct lru {
 	struct item *head, *tail;	/* head = most recent */
+	uint64_t count;
 };
 
 struct shard {
@@ -249,10 +251,12 @@ static void lru_unlink(struct lru *c, struct item *it)
 	else
 		c->tail = it->prev;
 	it->next = it->prev = NULL;
+	c->count--;
 }
 
 static void lru_push(struct lru *c, struct item *it)
 {
+	c->count++;
 	it->prev = NULL;
 	it->next = c->head;
 	if (c->head)
@@ -405,6 +409,7 @@ static bool new_page(struct store *s, struct slab *c)
 	pthread_mutex_unlock(&s->pages_lock);
 	c->cur = p;
 	c->left = PAGE_SIZE / c->size;
+	c->pages++;
 	return true;
 }
 
@@ -960,4 +965,31 @@ void store_stats(struct store *s, struct store_stats *out)
 	pthread_mutex_unlock(&s->pages_lock);
 	out->mem_used = atomic_load(&s->mem_used);
 	out->mem_limit = s->mem_limit;
+}
+
+int store_classes(const struct store *s)
+{
+	return s->ncls;
+}
+
+void store_class_stats(struct store *s, int cls, struct store_class *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (cls < 0 || cls >= s->ncls)
+		return;
+	out->chunk_size = cls == CLS_LARGE ? 0 : s->slab[cls].size;
+	pthread_mutex_lock(&s->slab[cls].lock);
+	out->pages = s->slab[cls].pages;
+	pthread_mutex_unlock(&s->slab[cls].lock);
+	for (int i = 0; i < s->nshards; i++) {
+		struct shard *sh = &s->sh[i];
+		struct item *tail;
+
+		pthread_mutex_lock(&sh->lock);
+		out->items += sh->lru[cls].count;
+		tail = sh->lru[cls].tail;
+		if (tail && (!out->oldest_atime || tail->atime < out->oldest_atime))
+			out->oldest_atime = tail->atime;
+		pthread_mutex_unlock(&sh->lock);
+	}
 }

@@ -116,6 +116,17 @@ void store_flush(struct store *s, uint32_t now, uint32_t when);
 
 void store_stats(struct store *s, struct store_stats *out);
 
+/* Per size class, for "stats slabs" / "stats items". Class 0 holds the
+ * items too big for a slab chunk (chunk_size 0, pages 0). */
+struct store_class {
+	uint32_t chunk_size;
+	uint32_t pages;
+	uint64_t items;
+	uint32_t oldest_atime;	/* last access of the oldest LRU tail, 0 = none */
+};
+int store_classes(const struct store *s);
+void store_class_stats(struct store *s, int cls, struct store_class *out);
+
 /* memcached's number rules (safe_strtoull): optional leading space and sign,
  * digits, then a space or the end; a negative number is refused. */
 bool kv_strtoull(const char *p, const char *end, uint64_t *out);

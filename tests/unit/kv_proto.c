@@ -172,6 +172,13 @@ static void test_replies(void)
 	check("ms rc 1 T10\r\nx\r\nmg rc R5\r\nmg rc R30\r\nmg rc R30\r\n",
 	      "HD\r\nHD\r\nHD W\r\nHD Z\r\n");
 	check("mg rc Nx\r\n", "CLIENT_ERROR bad token in command line format\r\n");
+	{
+		const char *r = run("set si 0 0 3\r\nabc\r\nstats items\r\nstats slabs\r\n");
+
+		ok(strstr(r, "STAT items:1:number ") && strstr(r, "STAT 1:chunk_size 64\r\n") &&
+		   strstr(r, "STAT active_slabs ") && !strcmp(r + strlen(r) - 5, "END\r\n"),
+		   "stats items / stats slabs list the class of a stored item");
+	}
 }
 
 /* Splitting the same script at every byte must not change the replies. */
