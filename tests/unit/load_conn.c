@@ -1,6 +1,9 @@
 /* The reply parser: every reply kind, split at every byte boundary, gives
  * the same counts; malformed replies are protocol errors, never skipped.
  * The request writer: exact memcached text-protocol bytes. */
+#include <stdlib.h>
+#include <string.h>
+
 #include "../../load/load.h"
 #include "tap.h"
 
@@ -161,6 +164,59 @@ int main(void)
 		ok(good, "meta replies at every split: 3 gets (1 miss), 2 sets (1 not stored)");
 		ok(bad("HD\r\n", OP_GET, "unexpected HD"), "meta HD for a get: protocol error");
 		ok(bad("VA 3\r\nabcd\r\n", OP_GET, "CRLF"), "meta value too long: protocol error");
+	}
+
+	/* The pieces the io_uring engine uses, and the rules that keep the
+	 * kernel's buffers valid while a send or recv is in flight. */
+	{
+		struct workload big = w;
+		char *p;
+		size_t room, cap;
+
+		memset(&t, 0, sizeof(t));
+		stats_init(&t.st);
+		conn_init(&c, &t, 0, 8);
+		conn_add(&c, &w, OP_GET, 1, 0, 5, 1);
+		conn_stamp(&c, 7);
+		conn_add(&c, &w, OP_GET, 2, 0, 6, 1);
+		conn_stamp(&c, 9);
+		ok(c.ring[0].sent == 7 && c.ring[1].sent == 9 && c.ring[1].sched == 6,
+		   "conn_stamp stamps only the requests added since the last stamp");
+		{
+			size_t total = c.wlen;
+
+			conn_sent(&c, 5);
+			ok(c.woff == 5 && c.wlen == total, "a partial send advances the offset");
+			conn_sent(&c, total - 5);
+			ok(c.woff == 0 && c.wlen == 0 && t.st.bytes_tx == total,
+			   "a complete send empties the buffer and counts the bytes");
+		}
+		/* A set bigger than the write buffer while a send is in flight:
+		 * refused (the buffer would move under the kernel), then taken
+		 * once the send completed. */
+		big.value_max = 100000;
+		big.value_data = malloc(big.value_max + 2);
+		memset(big.value_data, 'x', big.value_max + 2);
+		cap = c.wcap;
+		c.sending = 1;
+		is_int(conn_add(&c, &big, OP_SET, 3, 100000, 0, 0), -1,
+		       "the write buffer does not grow while a send is in flight");
+		ok(c.wcap == cap && c.n == 2, "nothing changed by the refusal");
+		c.sending = 0;
+		is_int(conn_add(&c, &big, OP_SET, 3, 100000, 0, 0), 0, "it grows once the send completed");
+		free(big.value_data);
+
+		p = conn_rspace(&c, &room, err, sizeof(err));
+		ok(p == c.rbuf && room == c.rcap, "conn_rspace: the whole empty read buffer");
+		memcpy(p, "END\r\nEN", 7);
+		ok(conn_received(&c, 7, err, sizeof(err)) == 0 && t.tot.gets == 1 && c.rlen == 2,
+		   "conn_received parses a reply and keeps the partial line");
+		c.rlen = c.rcap;	/* a line as long as the buffer */
+		cap = c.rcap;
+		p = conn_rspace(&c, &room, err, sizeof(err));
+		ok(p && c.rcap == 2 * cap && room == cap, "a full read buffer doubles");
+		conn_free(&c);
+		stats_free(&t.st);
 	}
 
 	workload_free(&w);
