@@ -79,17 +79,23 @@ $CLI "$LOAD" -s "$S" -r "$RECORDS" --loadonly 2>/dev/null || { echo "bench-load:
 COMMON="-r $RECORDS -u 0.03 -K 30 -V 200 -c $CONNS -d $DEPTH"
 echo "setup $SETUP: memcached 1 thread on CPU 1, generators 1 thread on CPU 0, $CONNS connections, depth $DEPTH, ${TIME}s runs, $REPS reps"
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "rep tool           qps        cpu_s   req/cpu-s"
+echo "rep tool           qps        cpu_s   req/cpu-s  (whole process, GNU time)"
 
 json() { perl -MJSON::PP -e 'local $/; open my $f, "<", $ARGV[0] or die; my $j = decode_json(<$f>); print eval($ARGV[1]), "\n"' "$1" "$2"; }
-row() { echo "$@" | awk '{printf "%-3s %-14s %-10s %-7s %s\n", $1, $2, $3, $4, $5}'; }
+row() { echo "$@" | awk '{printf "%-3s %-14s %-10s %-7s %-10s %s\n", $1, $2, $3, $4, $5, $6}'; }
 
 for rep in $(seq 1 "$REPS"); do
 	for e in $ENGINES; do
-		$CLI "$LOAD" -s "$S" --noload $COMMON -T 1 --engine "$e" -t "$TIME" --json > "$T/il-$e.json"
+		$CLI /usr/bin/time -o "$T/il.time" -f "%U %S" "$LOAD" -s "$S" --noload $COMMON -T 1 \
+			--engine "$e" -t "$TIME" --json > "$T/il-$e.json"
 		il=$(json "$T/il-$e.json" 'sprintf "%.0f %.3f %.0f", $j->{qps}, $j->{generator}{cpu_s}, ($j->{requests}{gets} + $j->{requests}{sets}) / $j->{generator}{cpu_s}')
-		row "$rep irqlab-load/$e $il"
+		# The same measure as mutilate's: every request of the run over
+		# the process's CPU time (connect, threads, drain included).
+		whole=$(json "$T/il-$e.json" '$j->{totals}{gets} + $j->{totals}{sets}' |
+			perl -e 'my $n = <STDIN>; open my $f, "<", $ARGV[0] or die; my ($u, $s) = split " ", <$f>; printf "%.0f", $n / ($u + $s)' "$T/il.time")
+		row "$rep irqlab-load/$e $il ($whole)"
 		echo "$il" | awk '{print $3}' >> "$T/il-$e.rate"
+		echo "$whole" >> "$T/il-$e.whole"
 	done
 	if [ -n "$MUT" ]; then
 		$CLI /usr/bin/time -f "CPU %U %S" "$MUT" -s "$S" --noload $COMMON -T 1 -B \
@@ -101,6 +107,8 @@ for rep in $(seq 1 "$REPS"); do
 		for e in $ENGINES; do
 			perl -e 'printf "%.3f\n", $ARGV[1] ? $ARGV[0] / $ARGV[1] : 0' \
 				"$(tail -n 1 "$T/il-$e.rate")" "$(echo "$mu" | awk '{print $3}')" >> "$T/ratio-$e"
+			perl -e 'printf "%.3f\n", $ARGV[1] ? $ARGV[0] / $ARGV[1] : 0' \
+				"$(tail -n 1 "$T/il-$e.whole")" "$(echo "$mu" | awk '{print $3}')" >> "$T/wratio-$e"
 		done
 	fi
 done
@@ -114,6 +122,8 @@ for e in $ENGINES; do
 	echo "irqlab-load/$e: median $ilm requests per CPU-second (range $(spread "$T/il-$e.rate"))"
 	[ -n "$MUT" ] && echo "  ratio to mutilate -B: $(perl -e 'printf "%.2f", $ARGV[0] / $ARGV[1]' "$ilm" "$(median "$T/mu.rate")") of the medians;" \
 		"median of the per-rep ratios $(median "$T/ratio-$e") (range $(spread "$T/ratio-$e"))"
+	[ -n "$MUT" ] && echo "  whole process (GNU time for both): median $(median "$T/il-$e.whole") requests per CPU-second;" \
+		"median of the per-rep ratios $(median "$T/wratio-$e") (range $(spread "$T/wratio-$e"))"
 done
 
 # System calls per request: strace counts every call of every thread.
