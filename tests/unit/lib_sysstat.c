@@ -16,15 +16,17 @@
 /* a global sink keeps the busy loop from being optimised away */
 static volatile unsigned long x;
 
+/* Burns s seconds of this process's own CPU time, not wall time, so the
+ * amount is the same on a loaded machine. */
 static void burn(double s)
 {
 	struct timespec a, b;
 
-	clock_gettime(CLOCK_MONOTONIC, &a);
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &a);
 	do {
 		for (int i = 0; i < 100000; i++)
 			x += (unsigned long)i;
-		clock_gettime(CLOCK_MONOTONIC, &b);
+		clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &b);
 	} while ((b.tv_sec - a.tv_sec) + (b.tv_nsec - a.tv_nsec) / 1e9 < s);
 }
 
@@ -90,16 +92,18 @@ int main(void)
 	{
 		/* A foreign parent whose child burns and exits inside the
 		 * interval: seen through the parent's children time. */
-		int go[2];
-		if (pipe(go))
+		int go[2], done[2];
+		char c;
+		if (pipe(go) || pipe(done))
 			return 1;
 		pid_t parent = fork();
 		if (parent == 0) {
-			char c;
 			close(go[1]);
 			if (read(go[0], &c, 1) != 1)
 				_exit(1);
 			waitpid(burner(0.3), NULL, 0);
+			if (write(done[1], "x", 1) != 1)
+				_exit(1);
 			pause();	/* alive until killed, after the end snapshot */
 			_exit(0);
 		}
@@ -108,7 +112,11 @@ int main(void)
 		struct il_noise *mine = il_noise_start(&parent, 1);
 		if (write(go[1], "x", 1) != 1)
 			return 1;
-		usleep(600000);
+		/* end the interval once the child is reaped, however long the
+		 * loaded machine took to give it its 0.3 s of CPU */
+		if (read(done[0], &c, 1) != 1)
+			return 1;
+		usleep(20000);
 		double t_mine = il_ticks_to_s(il_noise_end(mine, NULL, 0));
 		double t_all = il_ticks_to_s(il_noise_end(all, NULL, 0));
 		ok(t_all - t_mine >= 0.2, "a short-lived foreign process counts through its parent "
