@@ -79,7 +79,16 @@ int main(void)
 		usleep(50000);
 		struct il_noise *all = il_noise_start(NULL, 0);
 		struct il_noise *mine = il_noise_start(&b, 1);
-		usleep(400000);
+		struct il_proc_time b0, b1;
+		il_proc_time(b, &b0);
+		/* wait until the burner has had 0.3 s of CPU (at most 5 s): on a
+		 * loaded machine 400 ms of wall time may give it much less */
+		for (int i = 0; i < 500; i++) {
+			usleep(10000);
+			il_proc_time(b, &b1);
+			if (il_ticks_to_s(b1.utime + b1.stime - b0.utime - b0.stime) >= 0.3)
+				break;
+		}
 		double t_mine = il_ticks_to_s(il_noise_end(mine, NULL, 0));
 		double t_all = il_ticks_to_s(il_noise_end(all, top, sizeof(top)));
 		ok(t_all - t_mine >= 0.15, "a foreign busy process counts as noise, listed as ours it does not "
