@@ -55,6 +55,28 @@ if "$LOAD" -s 127.0.0.1:"$PORT" --engine uring --loadonly -r 10 2> "$T/probe.err
 	ENGINES="epoll uring"
 fi
 
+# io_uring refused (as with sysctl kernel.io_uring_disabled): strace makes
+# io_uring_setup fail with EPERM; auto falls back with a note, uring fails.
+# (LeakSanitizer cannot run under ptrace: off for these two runs.)
+if command -v strace >/dev/null 2>&1; then
+	ASAN_SAVED=${ASAN_OPTIONS-}
+	export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
+	strace -f -o /dev/null -e inject=io_uring_setup:error=EPERM \
+		"$LOAD" -s 127.0.0.1:"$PORT" -r 100 -c 2 -t 0.2 --json > "$T/fb.json" 2> "$T/fb.err"
+	ok "$([ $? -eq 0 ] && [ "$(json "$T/fb.json" '$j->{config}{engine}')" = epoll ] && echo 0 || echo 1)" \
+		"io_uring refused: auto runs on epoll"
+	grep -q "note: io_uring not available (io_uring_setup: Operation not permitted" "$T/fb.err"
+	ok $? "io_uring refused: auto says so on stderr"
+	strace -f -o /dev/null -e inject=io_uring_setup:error=EPERM \
+		"$LOAD" -s 127.0.0.1:"$PORT" -r 100 -c 2 -t 0.2 --engine uring > /dev/null 2> "$T/fb.err"
+	rc=$?
+	ok "$([ $rc -eq 2 ] && grep -q -- "--engine: uring not available" "$T/fb.err" && echo 0 || echo 1)" \
+		"io_uring refused: --engine uring fails (status $rc) with the reason"
+	export ASAN_OPTIONS="$ASAN_SAVED"
+else
+	skips 3 "needs strace (to make io_uring_setup fail)"
+fi
+
 # agree ENGINE NAME args...: the counts of one run equal the server's deltas
 agree() {
 	_e=$1; _name="$1: $2"; shift 2
