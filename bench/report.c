@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "irqlab/mode.h"
+#include "irqlab/report.h"
 #include "bench.h"
 
 #define OFF(f) offsetof(struct il_result, f)
@@ -49,55 +50,9 @@ void report_table(FILE *f, const struct bench_cfg *c, const struct sweep *s)
 	fprintf(f, "(* = a repetition was flagged: noise, missed target or errors; see results.csv)\n");
 }
 
-static void md_num(FILE *f, double v, int prec)
+static void md_rows(FILE *f, const struct sweep *s, const char *kind)
 {
-	if (isfinite(v))
-		fprintf(f, " %.*f |", prec, v);
-	else
-		fprintf(f, " n/a |");
-}
-
-static void md_rows(FILE *f, const struct bench_cfg *c, const struct sweep *s,
-		    const char *kind, int npoints)
-{
-	fprintf(f, "| mode | target | QPS | QPS min..max | p50 µs | p95 µs | p99 µs | IPC | CPQ "
-		   "| usr %% | sys %% | softirq %% | idle %% | NET_RX/s srv | NET_RX/s gen "
-		   "| IRQ/s srv | cs/s | busy-polled pkts | gen CPU %% | noise %% |\n");
-	fprintf(f, "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
-	for (int m = 0; m < c->nmodes; m++) {
-		for (int p = 0; p < (npoints ? npoints : 1); p++) {
-			double t = npoints ? s->points[p] : 0;
-			struct il_result r;
-			struct stat3 q = sweep_stat(s, bench_mode_label(c, m), kind, t, OFF(qps));
-
-			if (sweep_median_row(s, bench_mode_label(c, m), kind, t, &r))
-				continue;
-			fprintf(f, "| %s%s |", r.mode, r.flagged ? " *" : "");
-			if (t > 0)
-				fprintf(f, " %.0f |", t);
-			else
-				fprintf(f, " max |");
-			md_num(f, r.qps, 0);
-			fprintf(f, " %.0f..%.0f |", q.min, q.max);
-			md_num(f, r.p50_us, 0);
-			md_num(f, r.p95_us, 0);
-			md_num(f, r.p99_us, 0);
-			md_num(f, r.ipc, 2);
-			md_num(f, r.cpq, 0);
-			md_num(f, r.cpu_user, 1);
-			md_num(f, r.cpu_sys, 1);
-			md_num(f, r.cpu_softirq, 1);
-			md_num(f, r.cpu_idle, 1);
-			md_num(f, r.softirq_per_s, 0);
-			md_num(f, r.gen_softirq_per_s, 0);
-			md_num(f, r.irq_per_s, 0);
-			md_num(f, r.cs_per_s, 0);
-			md_num(f, r.busy_polled, 0);
-			md_num(f, r.gen_cpu, 0);
-			md_num(f, r.noise_cpu, 1);
-			fputc('\n', f);
-		}
-	}
+	il_report_md_rows(f, s->rows, s->n, kind);
 }
 
 static FILE *open_out(const struct bench_cfg *c, const char *name, char *err, size_t len)
@@ -158,11 +113,11 @@ static void md_report(FILE *f, const struct bench_cfg *c, const struct sweep *s,
 		: w->perf_why);
 
 	fprintf(f, "## Closed loop: maximum throughput\n\n");
-	md_rows(f, c, s, "closed", 0);
+	md_rows(f, s, "closed");
 	fprintf(f, "\n");
 	spread_line(f, c, s);
 	fprintf(f, "\n## Open loop: latency and CPU against load\n\n");
-	md_rows(f, c, s, "open", s->npoints);
+	md_rows(f, s, "open");
 	fprintf(f, "\n![p99 latency](latency-p99.png)\n\n![p95 latency](latency-p95.png)\n\n"
 		   "![server CPU](cpu.png)\n\n");
 	for (int i = 0; i < s->n; i++)

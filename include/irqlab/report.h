@@ -1,0 +1,46 @@
+/* Plots and the markdown report from result rows (result.h), whoever made
+ * them: `irqlab bench` (measured), irqlab-sim (simulated), or `irqlab
+ * report` reading results.json files back. One series is one (mode, source)
+ * pair; its points are the open-loop targets; a point's value is the median
+ * over its repetitions, with min..max as error bars. */
+#ifndef IRQLAB_REPORT_H
+#define IRQLAB_REPORT_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "irqlab/result.h"
+
+/* Median, min and max of one numeric field (offsetof(struct il_result, f))
+ * over the rows of (mode, source, kind, target); unknown values skipped. */
+struct il_stat { double med, min, max; int n; };
+struct il_stat il_rows_stat(const struct il_result *rows, int n, const char *mode,
+			    const char *source, const char *kind, double target, size_t off);
+/* A row of medians of every number; rep = number of repetitions, flagged if
+ * any was. Returns -1 when no row matches. */
+int il_rows_median(const struct il_result *rows, int n, const char *mode, const char *source,
+		   const char *kind, double target, struct il_result *out);
+
+struct il_plot_cfg {
+	const char *dir;	/* where plots.gp, plot-N.dat and the PNGs go */
+	const char *by;		/* program named in plots.gp's first line */
+	const char *context;	/* latency titles: "p99 latency against load (CONTEXT)" */
+	const char *cpu_title;
+	const char *cpu_ylabel;
+};
+
+/* latency-p99.png, latency-p95.png and cpu.png through gnuplot (a child
+ * process). Returns the number of PNGs written, -2 when gnuplot is not
+ * installed (script and data are still written), -1 on failure; err says why. */
+int il_plot(const struct il_plot_cfg *p, const struct il_result *rows, int n,
+	    char *err, size_t len);
+
+/* The markdown table of median rows of one kind ("closed" or "open"). */
+void il_report_md_rows(FILE *f, const struct il_result *rows, int n, const char *kind);
+
+/* A complete report.md at path: title, intro paragraph (may be NULL), the
+ * tables, the plots (if plots), and how to read measured vs simulated. */
+int il_report_md(const char *path, const char *title, const char *intro,
+		 const struct il_result *rows, int n, int plots, char *err, size_t len);
+
+#endif

@@ -1,0 +1,433 @@
+/* Plots (gnuplot) and report.md from result rows, shared by irqlab bench,
+ * irqlab-sim --out and `irqlab report`. The data files and the script stay
+ * in the output directory so a user can restyle and re-run them. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <math.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "irqlab/report.h"
+
+#define OFF(f) offsetof(struct il_result, f)
+#define MAX_SERIES 16
+#define MAX_POINTS 64
+
+static int match(const struct il_result *r, const char *mode, const char *source,
+		 const char *kind, double target)
+{
+	return !strcmp(r->mode, mode) && !strcmp(r->source, source) &&
+	       !strcmp(r->kind, kind) && fabs(r->target_qps - target) < 0.5;
+}
+
+static int cmp_d(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+struct il_stat il_rows_stat(const struct il_result *rows, int n, const char *mode,
+			    const char *source, const char *kind, double target, size_t off)
+{
+	struct il_stat st = { NAN, NAN, NAN, 0 };
+	double *v = malloc(sizeof(double) * (size_t)(n + 1));
+
+	if (!v)
+		return st;
+	for (int i = 0; i < n; i++) {
+		double x = *(const double *)((const char *)&rows[i] + off);
+		if (match(&rows[i], mode, source, kind, target) && isfinite(x))
+			v[st.n++] = x;
+	}
+	if (st.n) {
+		qsort(v, (size_t)st.n, sizeof(double), cmp_d);
+		st.min = v[0];
+		st.max = v[st.n - 1];
+		st.med = st.n % 2 ? v[st.n / 2] : (v[st.n / 2 - 1] + v[st.n / 2]) / 2;
+	}
+	free(v);
+	return st;
+}
+
+static const size_t num_fields[] = {
+	OFF(qps), OFF(duration_s), OFF(requests), OFF(errors), OFF(p50_us), OFF(p95_us),
+	OFF(p99_us), OFF(cpu_user), OFF(cpu_sys), OFF(cpu_softirq), OFF(cpu_idle),
+	OFF(irq_per_s), OFF(softirq_per_s), OFF(gen_irq_per_s), OFF(gen_softirq_per_s),
+	OFF(cs_per_s), OFF(busy_polled), OFF(cycles), OFF(instructions), OFF(ipc), OFF(cpq),
+	OFF(ipq), OFF(gen_cpu), OFF(noise_cpu),
+};
+
+int il_rows_median(const struct il_result *rows, int n, const char *mode, const char *source,
+		   const char *kind, double target, struct il_result *out)
+{
+	int found = 0;
+
+	il_result_init(out);
+	for (int i = 0; i < n; i++) {
+		if (!match(&rows[i], mode, source, kind, target))
+			continue;
+		if (!found++) {
+			*out = rows[i];
+			out->note[0] = 0;
+			out->flagged = 0;
+		}
+		out->flagged |= rows[i].flagged;
+	}
+	if (!found)
+		return -1;
+	out->rep = found;
+	for (size_t i = 0; i < sizeof(num_fields) / sizeof(num_fields[0]); i++)
+		*(double *)((char *)out + num_fields[i]) =
+			il_rows_stat(rows, n, mode, source, kind, target, num_fields[i]).med;
+	return 0;
+}
+
+/* The series in order of first appearance, so bench's modes keep their
+ * order and colours; a mode keeps its colour across sources, and a second
+ * source is drawn dashed. */
+struct series {
+	const char *mode, *source;
+	int colour, dash;
+	double t[MAX_POINTS];	/* open-loop targets, ascending */
+	int nt;
+};
+
+static int find_series(const struct il_result *rows, int n, struct series *s, int *nsrc)
+{
+	const char *modes[MAX_SERIES], *srcs[MAX_SERIES];
+	int ns = 0, nm = 0;
+
+	*nsrc = 0;
+	for (int i = 0; i < n; i++) {
+		const struct il_result *r = &rows[i];
+		int k, m, src;
+
+		for (k = 0; k < ns; k++)
+			if (!strcmp(s[k].mode, r->mode) && !strcmp(s[k].source, r->source))
+				break;
+		if (k == ns && ns < MAX_SERIES) {
+			for (m = 0; m < nm && strcmp(modes[m], r->mode); m++)
+				;
+			if (m == nm)
+				modes[nm++] = r->mode;
+			for (src = 0; src < *nsrc && strcmp(srcs[src], r->source); src++)
+				;
+			if (src == *nsrc)
+				srcs[(*nsrc)++] = r->source;
+			s[ns] = (struct series){ r->mode, r->source, m, src, { 0 }, 0 };
+			ns++;
+		}
+		if (k == MAX_SERIES || strcmp(r->kind, "open"))
+			continue;
+		int j;
+		for (j = 0; j < s[k].nt && fabs(s[k].t[j] - r->target_qps) >= 0.5; j++)
+			;
+		if (j == s[k].nt && s[k].nt < MAX_POINTS)
+			s[k].t[s[k].nt++] = r->target_qps;
+	}
+	for (int k = 0; k < ns; k++)
+		qsort(s[k].t, (size_t)s[k].nt, sizeof(double), cmp_d);
+	return ns;
+}
+
+static void label(char *buf, size_t len, const struct series *s, int nsrc)
+{
+	if (nsrc > 1)
+		snprintf(buf, len, "%s (%s)", s->mode, s->source);
+	else
+		snprintf(buf, len, "%s", s->mode);
+}
+
+/* Returns the number of points written, -1 if the file cannot be made;
+ * *reps grows to the most repetitions seen at one point. */
+static int write_dat(const char *dir, int k, const struct series *s, const char *lab,
+		     const struct il_result *rows, int n, int *reps)
+{
+	char path[700];
+	FILE *f;
+	int pts = 0;
+
+	snprintf(path, sizeof(path), "%s/plot-%d.dat", dir, k);
+	if (!(f = fopen(path, "w")))
+		return -1;
+	fprintf(f, "# %s: target qps_med qps_min qps_max p95 (med min max) p99 (med min max) "
+		   "busy%% (med min max)\n", lab);
+	for (int p = 0; p < s->nt; p++) {
+		double t = s->t[p];
+		struct il_stat q = il_rows_stat(rows, n, s->mode, s->source, "open", t, OFF(qps));
+		struct il_stat p95 = il_rows_stat(rows, n, s->mode, s->source, "open", t, OFF(p95_us));
+		struct il_stat p99 = il_rows_stat(rows, n, s->mode, s->source, "open", t, OFF(p99_us));
+		struct il_stat idle = il_rows_stat(rows, n, s->mode, s->source, "open", t, OFF(cpu_idle));
+
+		if (!q.n || !p99.n)
+			continue;
+		fprintf(f, "%.0f %.1f %.1f %.1f %.2f %.2f %.2f %.2f %.2f %.2f %.2f %.2f %.2f\n",
+			t, q.med, q.min, q.max, p95.med, p95.min, p95.max, p99.med, p99.min, p99.max,
+			100 - idle.med, 100 - idle.max, 100 - idle.min);
+		if (q.n > *reps)
+			*reps = q.n;
+		pts++;
+	}
+	fclose(f);
+	return pts;
+}
+
+static void plot_cmd(FILE *f, const char *dir, const struct series *s, const int *ok, int ns,
+		     int nsrc, const char *png, const char *ylabel, const char *cols, int logy)
+{
+	int first = 1;
+	char lab[96];
+
+	fprintf(f, "set output '%s/%s'\n", dir, png);
+	fprintf(f, "set ylabel '%s'\n", ylabel);
+	fprintf(f, logy ? "set logscale y\n" : "unset logscale y\n");
+	fprintf(f, "plot ");
+	for (int k = 0; k < ns; k++) {
+		if (!ok[k])
+			continue;
+		label(lab, sizeof(lab), &s[k], nsrc);
+		fprintf(f, "%s'%s/plot-%d.dat' using %s with xyerrorlines lt %d", first ? "" : ", \\\n     ",
+			dir, k, cols, s[k].colour % 8 + 1);
+		if (s[k].dash)
+			fprintf(f, " dt %d", s[k].dash + 1);
+		fprintf(f, " lw 2 ps 0.9 title '%s'", lab);
+		first = 0;
+	}
+	fprintf(f, "\n");
+}
+
+/* Runs argv (searched in PATH) with stdout and stderr into out; returns the
+ * exit status, or -1 when the program could not be started. */
+static int run(char *const argv[], char *out, size_t len)
+{
+	int fd[2], st;
+	size_t got = 0;
+	ssize_t r;
+	pid_t pid;
+
+	if (pipe(fd))
+		return -1;
+	if ((pid = fork()) < 0) {
+		close(fd[0]);
+		close(fd[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		dup2(fd[1], 1);
+		dup2(fd[1], 2);
+		close(fd[0]);
+		close(fd[1]);
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	close(fd[1]);
+	for (;;) {
+		char sink[256];
+		r = got + 1 < len ? read(fd[0], out + got, len - 1 - got) : read(fd[0], sink, sizeof(sink));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		if (got + 1 < len)
+			got += (size_t)r;
+	}
+	close(fd[0]);
+	if (len)
+		out[got] = 0;
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	if (!WIFEXITED(st))
+		return -1;
+	return WEXITSTATUS(st) == 127 ? -1 : WEXITSTATUS(st);
+}
+
+static void script_head(FILE *f, const struct il_plot_cfg *p, int reps)
+{
+	char out[512];
+	/* Okabe-Ito colours: distinct for colour-blind readers, dark enough
+	 * on white (gnuplot's default yellow is not) */
+	static const char *col[] = { "#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00",
+				      "#56B4E9", "#000000", "#F0E442" };
+	char *probe[] = { "gnuplot", "-e", "set terminal pngcairo", NULL };
+
+	fprintf(f, "# gnuplot %s/plots.gp  (written by %s)\n", p->dir, p->by ? p->by : "irqlab");
+	/* gnuplot-nox has pngcairo; builds without cairo only have png (libgd) */
+	if (run(probe, out, sizeof(out)) == 0 && !strstr(out, "unknown"))
+		fprintf(f, "set terminal pngcairo size 900,600 noenhanced font ',11'\n");
+	else
+		fprintf(f, "set terminal png size 900,600 noenhanced\n");
+	fprintf(f, "set grid\nset key top left box opaque\n");
+	for (int i = 0; i < 8; i++)
+		fprintf(f, "set linetype %d lc rgb '%s' pt %d\n", i + 1, col[i], 5 + 2 * (i % 4));
+	if (reps > 1)
+		fprintf(f, "set xlabel 'achieved QPS (median; bars: min..max of %d runs)'\n", reps);
+	else
+		fprintf(f, "set xlabel 'achieved QPS (requests/s)'\n");
+}
+
+int il_plot(const struct il_plot_cfg *p, const struct il_result *rows, int n,
+	    char *err, size_t len)
+{
+	struct series s[MAX_SERIES];
+	char path[700], out[512], lab[96];
+	int ok[MAX_SERIES], any = 0, nsrc, reps = 0, ns = find_series(rows, n, s, &nsrc);
+	const char *ctx = p->context ? p->context : "irqlab";
+	FILE *f;
+
+	for (int k = 0; k < ns; k++) {
+		label(lab, sizeof(lab), &s[k], nsrc);
+		any += (ok[k] = write_dat(p->dir, k, &s[k], lab, rows, n, &reps) > 0);
+	}
+	if (!any) {
+		snprintf(err, len, "no open-loop points to plot");
+		return -1;
+	}
+	snprintf(path, sizeof(path), "%s/plots.gp", p->dir);
+	if (!(f = fopen(path, "w"))) {
+		snprintf(err, len, "cannot write %s", path);
+		return -1;
+	}
+	script_head(f, p, reps);
+	fprintf(f, "set title 'p99 latency against load (%s)'\n", ctx);
+	plot_cmd(f, p->dir, s, ok, ns, nsrc, "latency-p99.png", "p99 latency (us, log scale)",
+		 "2:8:3:4:9:10", 1);
+	fprintf(f, "set title 'p95 latency against load (%s)'\n", ctx);
+	plot_cmd(f, p->dir, s, ok, ns, nsrc, "latency-p95.png", "p95 latency (us, log scale)",
+		 "2:5:3:4:6:7", 1);
+	fprintf(f, "set title '%s'\n", p->cpu_title ? p->cpu_title :
+		"server CPU busy against load (user+sys+softirq)");
+	fprintf(f, "set yrange [0:105]\n");
+	plot_cmd(f, p->dir, s, ok, ns, nsrc, "cpu.png", p->cpu_ylabel ? p->cpu_ylabel :
+		 "server CPU busy (% of the server's cores)", "2:11:3:4:12:13", 0);
+	fclose(f);
+
+	char *argv[] = { "gnuplot", path, NULL };
+	int st = run(argv, out, sizeof(out));
+	if (st < 0) {
+		snprintf(err, len, "gnuplot not found (install gnuplot-nox); data and script are in %s",
+			 p->dir);
+		return -2;
+	}
+	if (st != 0) {
+		out[strcspn(out, "\n")] = 0;
+		snprintf(err, len, "gnuplot failed (exit %d): %s", st, out);
+		return -1;
+	}
+	return 3;
+}
+
+static void md_num(FILE *f, double v, int prec)
+{
+	if (isfinite(v))
+		fprintf(f, " %.*f |", prec, v);
+	else
+		fprintf(f, " n/a |");
+}
+
+void il_report_md_rows(FILE *f, const struct il_result *rows, int n, const char *kind)
+{
+	struct series s[MAX_SERIES];
+	int nsrc, ns = find_series(rows, n, s, &nsrc), closed = !strcmp(kind, "closed");
+
+	fprintf(f, "| mode | target | QPS | QPS min..max | p50 µs | p95 µs | p99 µs | IPC | CPQ "
+		   "| usr %% | sys %% | softirq %% | idle %% | NET_RX/s srv | NET_RX/s gen "
+		   "| IRQ/s srv | cs/s | busy-polled pkts | gen CPU %% | noise %% |\n");
+	fprintf(f, "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+	for (int k = 0; k < ns; k++) {
+		for (int p = 0; p < (closed ? 1 : s[k].nt); p++) {
+			double t = closed ? 0 : s[k].t[p];
+			struct il_result r;
+			struct il_stat q = il_rows_stat(rows, n, s[k].mode, s[k].source, kind, t, OFF(qps));
+
+			if (il_rows_median(rows, n, s[k].mode, s[k].source, kind, t, &r))
+				continue;
+			fprintf(f, "| %s", r.mode);
+			if (nsrc > 1)
+				fprintf(f, " (%s)", r.source);
+			fprintf(f, "%s |", r.flagged ? " *" : "");
+			if (t > 0)
+				fprintf(f, " %.0f |", t);
+			else
+				fprintf(f, " max |");
+			md_num(f, r.qps, 0);
+			fprintf(f, " %.0f..%.0f |", q.min, q.max);
+			md_num(f, r.p50_us, 0);
+			md_num(f, r.p95_us, 0);
+			md_num(f, r.p99_us, 0);
+			md_num(f, r.ipc, 2);
+			md_num(f, r.cpq, 0);
+			md_num(f, r.cpu_user, 1);
+			md_num(f, r.cpu_sys, 1);
+			md_num(f, r.cpu_softirq, 1);
+			md_num(f, r.cpu_idle, 1);
+			md_num(f, r.softirq_per_s, 0);
+			md_num(f, r.gen_softirq_per_s, 0);
+			md_num(f, r.irq_per_s, 0);
+			md_num(f, r.cs_per_s, 0);
+			md_num(f, r.busy_polled, 0);
+			md_num(f, r.gen_cpu, 0);
+			md_num(f, r.noise_cpu, 1);
+			fputc('\n', f);
+		}
+	}
+}
+
+int il_report_md(const char *path, const char *title, const char *intro,
+		 const struct il_result *rows, int n, int plots, char *err, size_t len)
+{
+	int closed = 0, open = 0, flagged = 0, meas = 0, sim = 0;
+	FILE *f = fopen(path, "w");
+
+	if (!f) {
+		snprintf(err, len, "cannot write %s: %m", path);
+		return -1;
+	}
+	for (int i = 0; i < n; i++) {
+		closed += !strcmp(rows[i].kind, "closed");
+		open += !strcmp(rows[i].kind, "open");
+		flagged += rows[i].flagged;
+		meas += !strcmp(rows[i].source, "measured");
+		sim += !strcmp(rows[i].source, "simulated");
+	}
+	fprintf(f, "# %s\n\n", title);
+	if (intro)
+		fprintf(f, "%s\n\n", intro);
+	fprintf(f, "%d rows: %d measured, %d simulated.\n\n", n, meas, sim);
+	if (closed) {
+		fprintf(f, "## Closed loop: maximum throughput\n\n");
+		il_report_md_rows(f, rows, n, "closed");
+		fprintf(f, "\n");
+	}
+	if (open) {
+		fprintf(f, "## Open loop: latency and CPU against load\n\n");
+		il_report_md_rows(f, rows, n, "open");
+		fprintf(f, "\n");
+	}
+	if (plots)
+		fprintf(f, "![p99 latency](latency-p99.png)\n\n![p95 latency](latency-p95.png)\n\n"
+			   "![server CPU](cpu.png)\n\n");
+	fprintf(f, "## Reading it\n\n");
+	fprintf(f, "- Values are medians over repetitions (the plots' error bars span min..max); "
+		   "%d of %d rows were flagged (`flagged`, `note` in results.csv): noise, a missed "
+		   "open-loop target, errors, or a saturated simulation.\n", flagged, n);
+	if (sim)
+		fprintf(f, "- *simulated* rows come from irqlab-sim's model (docs/sim.md), not from "
+			   "a machine: CPU shares are of all simulated server cores, there is no load "
+			   "generator CPU or noise (n/a), and IPC is modelled.\n");
+	if (meas && sim)
+		fprintf(f, "- Measured and simulated rows describe different machines unless the "
+			   "simulation was configured after the measured one: compare the shapes "
+			   "(where latency bends, which mode costs CPU), not absolute values.\n");
+	fprintf(f, "- Field definitions: docs/result-schema.md.\n");
+	if (fclose(f)) {
+		snprintf(err, len, "cannot write %s: %m", path);
+		return -1;
+	}
+	return 0;
+}
