@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -430,4 +431,68 @@ int il_report_md(const char *path, const char *title, const char *intro,
 		return -1;
 	}
 	return 0;
+}
+
+static int mkdir_p(const char *dir)
+{
+	char p[600];
+
+	snprintf(p, sizeof(p), "%s", dir);
+	for (char *q = p + 1; *q; q++) {
+		if (*q != '/')
+			continue;
+		*q = 0;
+		if (mkdir(p, 0755) && errno != EEXIST)
+			return -1;
+		*q = '/';
+	}
+	return mkdir(p, 0755) && errno != EEXIST ? -1 : 0;
+}
+
+int il_report_dir(const struct il_plot_cfg *p, const char *title, const char *intro,
+		  const struct il_result *rows, int n, char *err, size_t len)
+{
+	char path[700];
+	int open = 0, np = 0;
+	FILE *f;
+
+	if (mkdir_p(p->dir)) {
+		snprintf(err, len, "cannot create %s: %m", p->dir);
+		return -1;
+	}
+	snprintf(path, sizeof(path), "%s/results.json", p->dir);
+	if (!(f = fopen(path, "w")))
+		goto bad;
+	il_result_json(f, rows, n);
+	if (fclose(f))
+		goto bad;
+	snprintf(path, sizeof(path), "%s/results.csv", p->dir);
+	if (!(f = fopen(path, "w")))
+		goto bad;
+	il_result_csv_header(f);
+	for (int i = 0; i < n; i++)
+		il_result_csv_row(f, &rows[i]);
+	if (fclose(f))
+		goto bad;
+	for (int i = 0; i < n; i++)
+		open += !strcmp(rows[i].kind, "open");
+	err[0] = 0;
+	if (!open)
+		snprintf(err, len, "no plots: no open-loop rows (give a rate, e.g. --qps)");
+	else if ((np = il_plot(p, rows, n, err, len)) == -1)
+		return -1;
+	if (np < 0)
+		np = 0;
+	snprintf(path, sizeof(path), "%s/report.md", p->dir);
+	{
+		char e2[256];
+		if (il_report_md(path, title, intro, rows, n, np > 0, e2, sizeof(e2))) {
+			snprintf(err, len, "%s", e2);
+			return -1;
+		}
+	}
+	return np;
+bad:
+	snprintf(err, len, "cannot write %s: %m", path);
+	return -1;
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "irqlab/report.h"
 #include "calib.h"
 #include "sim.h"
 
@@ -31,6 +32,9 @@ static void usage(FILE *f)
 "      --set KEY=VALUE   any config key, e.g. nic.coalesce=static (repeatable)\n"
 "      --json            JSON output (docs/result-schema.md)\n"
 "      --csv             CSV output\n"
+"  -o, --out DIR         also write DIR/results.json, results.csv, report.md\n"
+"                        and, for open-loop rates, the plots of `irqlab bench`\n"
+"                        (latency-p99.png, latency-p95.png, cpu.png; gnuplot)\n"
 "      --print-config    print the full experiment as a config file and exit\n"
 "      --help-config     list every config key and exit\n"
 "      --calibrate       run the published setups, print published vs\n"
@@ -130,11 +134,40 @@ static int bench(const char *mode)
 	return 0;
 }
 
+/* --out: the files `irqlab bench` writes, from the simulated rows. */
+static int write_out(const char *dir, const struct il_experiment *e, const char *cmdline,
+		     const struct il_result *rows, int n)
+{
+	char ctx[96], intro[1024], err[512];
+	struct il_plot_cfg p = {
+		.dir = dir, .by = "irqlab-sim", .context = ctx,
+		.cpu_title = "simulated server CPU busy against load (user+sys+softirq)",
+		.cpu_ylabel = "server CPU busy (% of all server cores)",
+	};
+
+	snprintf(ctx, sizeof(ctx), "simulated, %d server cores, %.1f GHz", e->cores, e->freq_ghz);
+	snprintf(intro, sizeof(intro), "Simulated by irqlab-sim (the model in docs/sim.md), not "
+		 "measured: %d server cores at %.1f GHz, %g s measured after %g s warm-up, seed "
+		 "%llu, one run per point.\n\nCommand: `%s`", e->cores, e->freq_ghz,
+		 (double)e->time_ns / 1e9, (double)e->warmup_ns / 1e9,
+		 (unsigned long long)e->seed, cmdline);
+	int np = il_report_dir(&p, "irqlab-sim report", intro, rows, n, err, sizeof(err));
+	if (np < 0) {
+		fprintf(stderr, "irqlab-sim: --out: %s\n", err);
+		return 1;
+	}
+	if (!np)
+		fprintf(stderr, "irqlab-sim: %s\n", err);
+	fprintf(stderr, "irqlab-sim: wrote %s/results.json, results.csv, report.md%s\n", dir,
+		np ? ", latency-p99.png, latency-p95.png, cpu.png" : "");
+	return 0;
+}
+
 /* One run per (mode, rate); every experiment is checked before the first
  * run so a bad combination fails fast. */
 static int run_all(const struct il_experiment *base, char (*modes)[128],
 		   int nmodes, const double *qpss, int nqps, int print, int json,
-		   int csv)
+		   int csv, const char *out, const char *cmdline)
 {
 	int nm = modes ? nmodes : 1, nq = nqps ? nqps : 1, n = 0;
 	struct il_result *rows = calloc((size_t)(nm * nq), sizeof(*rows));
@@ -191,6 +224,8 @@ static int run_all(const struct il_experiment *base, char (*modes)[128],
 		for (int i = 0; i < n; i++)
 			il_result_csv_row(stdout, &rows[i]);
 	}
+	if (out)
+		rc = write_out(out, &ex[0], cmdline, rows, n);
 	goto out;
 bad:
 	fprintf(stderr, "irqlab-sim: %s\n", err);
@@ -217,6 +252,7 @@ int main(int argc, char **argv)
 		{ "set", required_argument, 0, O_SET },
 		{ "json", no_argument, 0, O_JSON },
 		{ "csv", no_argument, 0, O_CSV },
+		{ "out", required_argument, 0, 'o' },
 		{ "print-config", no_argument, 0, O_PRINT },
 		{ "help-config", no_argument, 0, O_HELPCFG },
 		{ "calibrate", no_argument, 0, O_CAL },
@@ -232,7 +268,13 @@ int main(int argc, char **argv)
 	int o, json = 0, csv = 0, print = 0, cal = 0, do_bench = 0;
 	double cal_time = 0.05, tol = 10;
 	/* options apply in order, after the config file: keep them */
-	const char *cfg = NULL;
+	const char *cfg = NULL, *out = NULL;
+	/* the command line, quoted in --out's report.md */
+	static char cmdline[1024];
+	for (int i = 0; i < argc; i++) {
+		size_t l = strlen(cmdline);
+		snprintf(cmdline + l, sizeof(cmdline) - l, "%s%s", i ? " " : "", argv[i]);
+	}
 	/* overrides, kept in order; no heap, so error exits leak nothing */
 	static char setbuf[128][320];
 	char *sets[128];
@@ -248,7 +290,7 @@ int main(int argc, char **argv)
 	int nqps = 0;
 
 	il_exp_defaults(&e);
-	while ((o = getopt_long(argc, argv, "c:m:q:t:s:h", opts, NULL)) != -1) {
+	while ((o = getopt_long(argc, argv, "c:m:q:t:s:o:h", opts, NULL)) != -1) {
 		char buf[300];
 		const char *kv = NULL;
 
@@ -292,6 +334,14 @@ int main(int argc, char **argv)
 		case O_SET: kv = optarg; break;
 		case O_JSON: json = 1; break;
 		case O_CSV: csv = 1; break;
+		case 'o':
+			if (!*optarg || strlen(optarg) > 400) {
+				fprintf(stderr, "irqlab-sim: --out: a directory name of 1..400 "
+					"characters\n");
+				return 2;
+			}
+			out = optarg;
+			break;
 		case O_PRINT: print = 1; break;
 		case O_HELPCFG: il_exp_keys_help(stdout); return 0;
 		case O_CAL: cal = 1; break;
@@ -375,5 +425,5 @@ int main(int argc, char **argv)
 		}
 	}
 	return run_all(&e, nmodes > 1 ? modes : NULL, nmodes, qpss, nqps, print,
-		       json, csv);
+		       json, csv, out, cmdline);
 }

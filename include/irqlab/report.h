@@ -43,4 +43,11 @@ void il_report_md_rows(FILE *f, const struct il_result *rows, int n, const char 
 int il_report_md(const char *path, const char *title, const char *intro,
 		 const struct il_result *rows, int n, int plots, char *err, size_t len);
 
+/* A whole output directory (made if missing): results.json, results.csv,
+ * the plots and report.md. Returns the number of PNGs (3), 0 when there are
+ * none (err says why: no open-loop rows, or gnuplot not installed), -1 on
+ * failure (err). */
+int il_report_dir(const struct il_plot_cfg *p, const char *title, const char *intro,
+		  const struct il_result *rows, int n, char *err, size_t len);
+
 #endif

@@ -45,5 +45,10 @@ void il_result_csv_header(FILE *f);
 void il_result_csv_row(FILE *f, const struct il_result *r);
 /* Writes a JSON array of rows (schema: docs/result-schema.md). */
 void il_result_json(FILE *f, const struct il_result *rows, int n);
+/* Reads such an array back (from bench, irqlab-sim or this writer): *rows is
+ * malloc'd, *n its length. Missing fields stay unknown (NAN/""), unknown
+ * fields are ignored. Returns 0, or -1 with "line N: why" in err. */
+int il_result_parse_json(const char *text, struct il_result **rows, int *n,
+			 char *err, size_t len);
 
 #endif
