@@ -6,5 +6,6 @@
 int cmd_probe(int argc, char **argv);	/* cli/probe.c */
 int cmd_napi(int argc, char **argv);	/* cli/napi.c */
 int cmd_bench(int argc, char **argv);	/* bench/bench.c */
+int cmd_report(int argc, char **argv);	/* bench/report.c */
 
 #endif

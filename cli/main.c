@@ -8,6 +8,7 @@
 #pragma weak cmd_probe
 #pragma weak cmd_napi
 #pragma weak cmd_bench
+#pragma weak cmd_report
 
 static const struct {
 	const char *name;
@@ -17,6 +18,7 @@ static const struct {
 	{ "probe", cmd_probe, "what this kernel and device support; run this first" },
 	{ "napi",  cmd_napi,  "list, set and restore per-NAPI settings" },
 	{ "bench", cmd_bench, "compare the interrupt-handling modes end to end" },
+	{ "report", cmd_report, "plots and report.md from results.json (measured, simulated)" },
 };
 
 static int usage(FILE *f)
