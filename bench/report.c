@@ -1,9 +1,12 @@
 /* What a user reads: the terminal table, results.json/csv, summary.csv and
- * report.md with the plots. */
+ * report.md with the plots; and `irqlab report`, the same plots and report
+ * from results.json files (measured, simulated, or both to compare). */
 #define _GNU_SOURCE
+#include <getopt.h>
 #include <math.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/utsname.h>
 #include <time.h>
@@ -199,5 +202,145 @@ int report_files(const struct bench_cfg *c, const struct sweep *s,
 		return -1;
 	md_report(f, c, s, w);
 	fclose(f);
+	return 0;
+}
+
+static void report_usage(FILE *f)
+{
+	fprintf(f,
+"usage: irqlab report [-o DIR] RESULTS.json [RESULTS.json...]\n"
+"Reads results.json files of `irqlab bench` (measured) and/or irqlab-sim --out\n"
+"(simulated) and writes, for all their rows together, the same plots and\n"
+"report.md as `irqlab bench`: one line per mode and source, so a measured and\n"
+"a simulated sweep can be compared on one plot.\n"
+"  -o, --out DIR   output directory (default: irqlab-report)\n"
+"  -h, --help      this help\n");
+}
+
+/* One file's rows appended to *all; -1 with a message on stderr. */
+static int read_results(const char *path, struct il_result **all, int *n)
+{
+	char *text = NULL, err[256];
+	size_t len = 0, cap = 0, got;
+	struct il_result *rows, *t;
+	int k;
+	FILE *f = fopen(path, "r");
+
+	if (!f) {
+		fprintf(stderr, "irqlab report: cannot read %s: %m\n", path);
+		return -1;
+	}
+	do {
+		if (len + 4096 + 1 > cap) {
+			char *p = realloc(text, cap = 2 * cap + 8192);
+			if (!p) {
+				free(text);
+				fclose(f);
+				fprintf(stderr, "irqlab report: out of memory\n");
+				return -1;
+			}
+			text = p;
+		}
+		len += got = fread(text + len, 1, 4096, f);
+	} while (got);
+	fclose(f);
+	text[len] = 0;
+	if (il_result_parse_json(text, &rows, &k, err, sizeof(err))) {
+		free(text);
+		fprintf(stderr, "irqlab report: %s: %s (expected a results.json array, "
+			"docs/result-schema.md)\n", path, err);
+		return -1;
+	}
+	free(text);
+	for (int i = 0; i < k; i++) {
+		if ((strcmp(rows[i].kind, "open") && strcmp(rows[i].kind, "closed")) ||
+		    !rows[i].mode[0] || !rows[i].source[0]) {
+			fprintf(stderr, "irqlab report: %s: row %d lacks mode, source or "
+				"kind (open or closed)\n", path, i + 1);
+			free(rows);
+			return -1;
+		}
+	}
+	if (!(t = realloc(*all, (size_t)(*n + k + 1) * sizeof(*t)))) {
+		free(rows);
+		fprintf(stderr, "irqlab report: out of memory\n");
+		return -1;
+	}
+	memcpy(t + *n, rows, (size_t)k * sizeof(*t));
+	*all = t;
+	*n += k;
+	free(rows);
+	return 0;
+}
+
+int cmd_report(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "out", required_argument, 0, 'o' },
+		{ "help", no_argument, 0, 'h' },
+		{ 0, 0, 0, 0 },
+	};
+	const char *out = "irqlab-report";
+	struct il_result *rows = NULL;
+	char intro[2048] = "Rows from", err[512];
+	int o, n = 0, meas = 0, sim = 0;
+
+	optind = 1;
+	while ((o = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
+		switch (o) {
+		case 'o':
+			if (!*optarg || strlen(optarg) > 400) {
+				fprintf(stderr, "irqlab report: --out: a directory name of "
+					"1..400 characters\n");
+				return 2;
+			}
+			out = optarg;
+			break;
+		case 'h': report_usage(stdout); return 0;
+		default: report_usage(stderr); return 2;
+		}
+	}
+	if (optind == argc) {
+		fprintf(stderr, "irqlab report: no RESULTS.json given (see --help)\n");
+		return 2;
+	}
+	for (int i = optind; i < argc; i++) {
+		int before = n;
+		size_t l = strlen(intro);
+
+		if (read_results(argv[i], &rows, &n)) {
+			free(rows);
+			return 1;
+		}
+		snprintf(intro + l, sizeof(intro) - l, "%s `%s` (%d rows)", i > optind ? "," : "",
+			 argv[i], n - before);
+	}
+	if (!n) {
+		fprintf(stderr, "irqlab report: the files hold no rows\n");
+		free(rows);
+		return 1;
+	}
+	for (int i = 0; i < n; i++) {
+		meas += !strcmp(rows[i].source, "measured");
+		sim += !strcmp(rows[i].source, "simulated");
+	}
+	strncat(intro, ".", sizeof(intro) - strlen(intro) - 1);
+	struct il_plot_cfg p = {
+		.dir = out, .by = "irqlab report",
+		.context = meas && sim ? "measured and simulated" : sim ? "simulated" : "measured",
+		.cpu_title = meas && sim ? "server CPU busy against load, measured and simulated" :
+			     sim ? "simulated server CPU busy against load (user+sys+softirq)" :
+			     "server CPU busy against load (user+sys+softirq)",
+	};
+	int np = il_report_dir(&p, "irqlab report", intro, rows, n, err, sizeof(err));
+	free(rows);
+	if (np < 0) {
+		fprintf(stderr, "irqlab report: %s\n", err);
+		return 1;
+	}
+	if (!np)
+		fprintf(stderr, "irqlab report: %s\n", err);
+	printf("irqlab report: %d rows; wrote %s/results.json, results.csv, report.md%s\n", n, out,
+	       np ? ", latency-p99.png, latency-p95.png, cpu.png" : "");
 	return 0;
 }

@@ -145,7 +145,7 @@ static void label(char *buf, size_t len, const struct series *s, int nsrc)
 }
 
 /* Returns the number of points written, -1 if the file cannot be made;
- * *reps grows to the most repetitions seen at one point. */
+ * reps[0..1] span the fewest and most repetitions seen at one point. */
 static int write_dat(const char *dir, int k, const struct series *s, const char *lab,
 		     const struct il_result *rows, int n, int *reps)
 {
@@ -170,33 +170,55 @@ static int write_dat(const char *dir, int k, const struct series *s, const char 
 		fprintf(f, "%.0f %.1f %.1f %.1f %.2f %.2f %.2f %.2f %.2f %.2f %.2f %.2f %.2f\n",
 			t, q.med, q.min, q.max, p95.med, p95.min, p95.max, p99.med, p99.min, p99.max,
 			100 - idle.med, 100 - idle.max, 100 - idle.min);
-		if (q.n > *reps)
-			*reps = q.n;
+		if (!reps[0] || q.n < reps[0])
+			reps[0] = q.n;
+		if (q.n > reps[1])
+			reps[1] = q.n;
 		pts++;
 	}
 	fclose(f);
 	return pts;
 }
 
+/* A gnuplot single-quoted string: a quote inside is doubled. Labels come
+ * from results files, which a user may have written. */
+static void gp_str(FILE *f, const char *s)
+{
+	fputc('\'', f);
+	for (; *s; s++) {
+		if (*s == '\'')
+			fputc('\'', f);
+		if (*s != '\n')
+			fputc(*s, f);
+	}
+	fputc('\'', f);
+}
+
 static void plot_cmd(FILE *f, const char *dir, const struct series *s, const int *ok, int ns,
 		     int nsrc, const char *png, const char *ylabel, const char *cols, int logy)
 {
 	int first = 1;
-	char lab[96];
+	char lab[96], path[700];
 
-	fprintf(f, "set output '%s/%s'\n", dir, png);
-	fprintf(f, "set ylabel '%s'\n", ylabel);
-	fprintf(f, logy ? "set logscale y\n" : "unset logscale y\n");
+	snprintf(path, sizeof(path), "%s/%s", dir, png);
+	fprintf(f, "set output ");
+	gp_str(f, path);
+	fprintf(f, "\nset ylabel ");
+	gp_str(f, ylabel);
+	fprintf(f, logy ? "\nset logscale y\n" : "\nunset logscale y\n");
 	fprintf(f, "plot ");
 	for (int k = 0; k < ns; k++) {
 		if (!ok[k])
 			continue;
 		label(lab, sizeof(lab), &s[k], nsrc);
-		fprintf(f, "%s'%s/plot-%d.dat' using %s with xyerrorlines lt %d", first ? "" : ", \\\n     ",
-			dir, k, cols, s[k].colour % 8 + 1);
+		snprintf(path, sizeof(path), "%s/plot-%d.dat", dir, k);
+		fprintf(f, "%s", first ? "" : ", \\\n     ");
+		gp_str(f, path);
+		fprintf(f, " using %s with xyerrorlines lt %d", cols, s[k].colour % 8 + 1);
 		if (s[k].dash)
 			fprintf(f, " dt %d", s[k].dash + 1);
-		fprintf(f, " lw 2 ps 0.9 title '%s'", lab);
+		fprintf(f, " lw 2 ps 0.9 title ");
+		gp_str(f, lab);
 		first = 0;
 	}
 	fprintf(f, "\n");
@@ -248,7 +270,7 @@ static int run(char *const argv[], char *out, size_t len)
 	return WEXITSTATUS(st) == 127 ? -1 : WEXITSTATUS(st);
 }
 
-static void script_head(FILE *f, const struct il_plot_cfg *p, int reps)
+static void script_head(FILE *f, const struct il_plot_cfg *p, const int *reps)
 {
 	char out[512];
 	/* Okabe-Ito colours: distinct for colour-blind readers, dark enough
@@ -266,8 +288,11 @@ static void script_head(FILE *f, const struct il_plot_cfg *p, int reps)
 	fprintf(f, "set grid\nset key top left box opaque\n");
 	for (int i = 0; i < 8; i++)
 		fprintf(f, "set linetype %d lc rgb '%s' pt %d\n", i + 1, col[i], 5 + 2 * (i % 4));
-	if (reps > 1)
-		fprintf(f, "set xlabel 'achieved QPS (median; bars: min..max of %d runs)'\n", reps);
+	if (reps[0] > 1 && reps[0] == reps[1])
+		fprintf(f, "set xlabel 'achieved QPS (median; bars: min..max of %d runs)'\n", reps[1]);
+	else if (reps[1] > 1)
+		fprintf(f, "set xlabel 'achieved QPS (median; bars: min..max of %d to %d runs)'\n",
+			reps[0], reps[1]);
 	else
 		fprintf(f, "set xlabel 'achieved QPS (requests/s)'\n");
 }
@@ -276,14 +301,14 @@ int il_plot(const struct il_plot_cfg *p, const struct il_result *rows, int n,
 	    char *err, size_t len)
 {
 	struct series s[MAX_SERIES];
-	char path[700], out[512], lab[96];
-	int ok[MAX_SERIES], any = 0, nsrc, reps = 0, ns = find_series(rows, n, s, &nsrc);
+	char path[700], out[512], lab[96], title[256];
+	int ok[MAX_SERIES], any = 0, nsrc, reps[2] = { 0, 0 }, ns = find_series(rows, n, s, &nsrc);
 	const char *ctx = p->context ? p->context : "irqlab";
 	FILE *f;
 
 	for (int k = 0; k < ns; k++) {
 		label(lab, sizeof(lab), &s[k], nsrc);
-		any += (ok[k] = write_dat(p->dir, k, &s[k], lab, rows, n, &reps) > 0);
+		any += (ok[k] = write_dat(p->dir, k, &s[k], lab, rows, n, reps) > 0);
 	}
 	if (!any) {
 		snprintf(err, len, "no open-loop points to plot");
@@ -295,17 +320,24 @@ int il_plot(const struct il_plot_cfg *p, const struct il_result *rows, int n,
 		return -1;
 	}
 	script_head(f, p, reps);
-	fprintf(f, "set title 'p99 latency against load (%s)'\n", ctx);
+	snprintf(title, sizeof(title), "p99 latency against load (%s)", ctx);
+	fprintf(f, "set title ");
+	gp_str(f, title);
+	fputc('\n', f);
 	plot_cmd(f, p->dir, s, ok, ns, nsrc, "latency-p99.png", "p99 latency (us, log scale)",
 		 "2:8:3:4:9:10", 1);
-	fprintf(f, "set title 'p95 latency against load (%s)'\n", ctx);
+	snprintf(title, sizeof(title), "p95 latency against load (%s)", ctx);
+	fprintf(f, "set title ");
+	gp_str(f, title);
+	fputc('\n', f);
 	plot_cmd(f, p->dir, s, ok, ns, nsrc, "latency-p95.png", "p95 latency (us, log scale)",
 		 "2:5:3:4:6:7", 1);
-	fprintf(f, "set title '%s'\n", p->cpu_title ? p->cpu_title :
-		"server CPU busy against load (user+sys+softirq)");
+	fprintf(f, "set title ");
+	gp_str(f, p->cpu_title ? p->cpu_title : "server CPU busy against load (user+sys+softirq)");
+	fputc('\n', f);
 	fprintf(f, "set yrange [0:105]\n");
 	plot_cmd(f, p->dir, s, ok, ns, nsrc, "cpu.png", p->cpu_ylabel ? p->cpu_ylabel :
-		 "server CPU busy (% of the server's cores)", "2:11:3:4:12:13", 0);
+		 "server CPU busy (% of all server cores)", "2:11:3:4:12:13", 0);
 	fclose(f);
 
 	char *argv[] = { "gnuplot", path, NULL };
