@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "../bench/bench.h"
+#include "irqlab/report.h"
 #include "tap.h"
 
 static int f_begin(void *ctx, int mode, char *err, size_t len)
@@ -73,6 +74,93 @@ static char *slurp(const char *dir, const char *name)
 	buf[n] = 0;
 	fclose(f);
 	return buf;
+}
+
+/* results.json back into rows: what `irqlab report` reads. */
+static void parse_tests(const struct sweep *s)
+{
+	char *buf = NULL, err[256];
+	size_t len = 0;
+	struct il_result *rows;
+	int n = -1;
+	FILE *f = open_memstream(&buf, &len);
+	struct il_result odd[2];
+
+	il_result_json(f, s->rows, s->n);
+	fclose(f);
+	ok(il_result_parse_json(buf, &rows, &n, err, sizeof(err)) == 0, "parse results.json (%s)", err);
+	is_int(n, s->n, "  every row back");
+	int same = n == s->n;
+	for (int i = 0; same && i < n; i++) {
+		char a[1024], b[1024];
+		FILE *x = fmemopen(a, sizeof(a), "w"), *y = fmemopen(b, sizeof(b), "w");
+		il_result_csv_row(x, &rows[i]);
+		il_result_csv_row(y, &s->rows[i]);
+		fclose(x);
+		fclose(y);
+		same = !strcmp(a, b);
+	}
+	ok(same, "  the same rows (compared as CSV)");
+	ok(n > 0 && isnan(rows[0].ipc) && !strcmp(rows[0].source, "measured"), "  null stays unknown (NAN)");
+	free(rows);
+	free(buf);
+
+	/* escapes, a long note, unknown fields ignored, simulated source */
+	il_result_init(&odd[0]);
+	strcpy(odd[0].mode, "it's \"x\"");
+	strcpy(odd[0].kind, "open");
+	strcpy(odd[0].source, "simulated");
+	snprintf(odd[0].note, sizeof(odd[0].note), "a\tb\\c");
+	odd[0].target_qps = 1000;
+	odd[0].qps = 999.5;
+	odd[0].flagged = 1;
+	odd[1] = odd[0];
+	odd[1].rep = 1;
+	buf = NULL;
+	f = open_memstream(&buf, &len);
+	il_result_json(f, odd, 2);
+	fclose(f);
+	ok(il_result_parse_json(buf, &rows, &n, err, sizeof(err)) == 0 && n == 2 &&
+	   !strcmp(rows[0].mode, odd[0].mode) && !strcmp(rows[1].note, odd[0].note) &&
+	   rows[1].rep == 1 && rows[0].qps == 999.5 && rows[0].flagged == 1,
+	   "parse: escapes, integers and numbers survive");
+	free(rows);
+	free(buf);
+	ok(il_result_parse_json("[{\"mode\": \"a\", \"future\": 3}]", &rows, &n, err, sizeof(err)) == 0 &&
+	   n == 1 && isnan(rows[0].qps), "parse: unknown field ignored, missing number unknown");
+	free(rows);
+	ok(il_result_parse_json("[]", &rows, &n, err, sizeof(err)) == 0 && n == 0, "parse: empty array");
+	free(rows);
+	ok(il_result_parse_json("[\n{\"mode\": \"a\",\n \"qps\": x}]", &rows, &n, err, sizeof(err)) == -1 &&
+	   strstr(err, "line 3") != NULL, "parse: an error names its line (%s)", err);
+	ok(il_result_parse_json("[{\"qps\": \"fast\"}]", &rows, &n, err, sizeof(err)) == -1 &&
+	   strstr(err, "string where a number") != NULL, "parse: a string for a number refused");
+	ok(il_result_parse_json("{}", &rows, &n, err, sizeof(err)) == -1 && strstr(err, "'['"),
+	   "parse: not an array refused");
+	ok(il_result_parse_json("[{\"mode\": \"a\"}] x", &rows, &n, err, sizeof(err)) == -1,
+	   "parse: trailing text refused");
+
+	/* Measured and simulated rows of the same mode: two table lines */
+	struct il_result mix[3];
+	for (int i = 0; i < 3; i++) {
+		il_result_init(&mix[i]);
+		strcpy(mix[i].mode, "base");
+		strcpy(mix[i].kind, "open");
+		strcpy(mix[i].source, i < 2 ? "measured" : "simulated");
+		mix[i].target_qps = 5000;
+		mix[i].qps = 4900 + 50 * i;
+		mix[i].p99_us = 100 + 10 * i;
+	}
+	char md[4096];
+	f = fmemopen(md, sizeof(md), "w");
+	il_report_md_rows(f, mix, 3, "open");
+	fclose(f);
+	ok(strstr(md, "| base (measured) | 5000 | 4925 | 4900..4950 | n/a | n/a | 105 |") &&
+	   strstr(md, "| base (simulated) | 5000 | 5000 | 5000..5000 | n/a | n/a | 120 |"),
+	   "report.md rows: one line per mode and source, medians of each");
+	struct il_stat st = il_rows_stat(mix, 3, "base", "measured", "open", 5000,
+					 offsetof(struct il_result, p99_us));
+	ok(st.n == 2 && st.med == 105 && st.min == 100 && st.max == 110, "il_rows_stat: per source");
 }
 
 int main(void)
@@ -141,6 +229,7 @@ int main(void)
 	} else {
 		tap_skip("gnuplot not installed");
 	}
+	parse_tests(&s);
 	sweep_free(&s);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	if (system(cmd))
