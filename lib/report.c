@@ -465,7 +465,7 @@ int il_report_md(const char *path, const char *title, const char *intro,
 	return 0;
 }
 
-static int mkdir_p(const char *dir)
+int il_mkdir_p(const char *dir)
 {
 	char p[600];
 
@@ -488,7 +488,7 @@ int il_report_dir(const struct il_plot_cfg *p, const char *title, const char *in
 	int open = 0, np = 0;
 	FILE *f;
 
-	if (mkdir_p(p->dir)) {
+	if (il_mkdir_p(p->dir)) {
 		snprintf(err, len, "cannot create %s: %m", p->dir);
 		return -1;
 	}

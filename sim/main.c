@@ -204,6 +204,12 @@ static int run_all(const struct il_experiment *base, char (*modes)[128],
 	}
 	if (print)
 		goto out;
+	/* before the runs: a bad --out must not cost them */
+	if (out && il_mkdir_p(out)) {
+		fprintf(stderr, "irqlab-sim: --out: cannot create %s: %m\n", out);
+		rc = 1;
+		goto out;
+	}
 	for (int i = 0; i < n; i++) {
 		if (sim_experiment(&ex[i], &rows[i], NULL)) {
 			fprintf(stderr, "irqlab-sim: out of memory\n");

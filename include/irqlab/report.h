@@ -50,4 +50,7 @@ int il_report_md(const char *path, const char *title, const char *intro,
 int il_report_dir(const struct il_plot_cfg *p, const char *title, const char *intro,
 		  const struct il_result *rows, int n, char *err, size_t len);
 
+/* mkdir -p; 0 or -1 with errno. */
+int il_mkdir_p(const char *dir);
+
 #endif

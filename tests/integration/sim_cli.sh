@@ -1,7 +1,8 @@
 #!/bin/sh
 # irqlab-sim from the command line: help, errors that name the option,
 # the shipped examples match the calibration setups and run, output formats
-# (JSON valid against docs/result-schema.md), determinism, calibration.
+# (JSON valid against docs/result-schema.md), --out (report.md, the plots
+# of irqlab bench), determinism, calibration.
 # asan: yes
 . "$IRQLAB_SRC/tests/lib.sh"
 SIM=$IRQLAB_BUILD/irqlab-sim
@@ -11,7 +12,7 @@ T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
 SHORT=0.005
 
 $SIM --help > "$T/help"; ok $? "--help exits 0"
-for o in --config --mode --qps --time --seed --set --json --csv --calibrate --bench; do
+for o in --config --mode --qps --time --seed --set --json --csv --out --calibrate --bench; do
 	grep -q -- "$o" "$T/help"; ok $? "--help documents $o"
 done
 
@@ -65,6 +66,47 @@ is "$(tail -n +2 "$T/m.csv" | wc -l)" 6 "  six rows"
 is "$(cut -d, -f1 "$T/m.csv" | tail -n +2 | sort -u | tr '\n' ' ')" "base busywait suspend " "  labelled by mode"
 $SIM -q 100000,abc 2>"$T/err"; is $? 2 "bad rate in a list refused"
 grep -q "qps: 'abc' invalid" "$T/err"; ok $? "  message names it"
+
+# --out: the files and plots of irqlab bench, from a mode x rate sweep
+png_sig() { head -c 8 "$1" 2>/dev/null | od -An -tx1 | tr -d ' \n'; }
+$SIM -m base -m suspend -q 100000,200000,400000 --time $SHORT --warmup 0.001 \
+	--out "$T/o" > "$T/o.table" 2> "$T/o.err"
+ok $? "--out with a 2 modes x 3 rates sweep"
+is "$(tail -n +2 "$T/o.table" | wc -l)" 6 "  the table still printed (6 rows)"
+if command -v perl >/dev/null && [ -f "$IRQLAB_SRC/bench/schema-check.pl" ]; then
+	perl "$IRQLAB_SRC/bench/schema-check.pl" "$IRQLAB_SRC/docs/result-schema.md" \
+		"$T/o/results.json" >/dev/null
+	ok $? "  results.json valid against docs/result-schema.md"
+else
+	skip "bench/schema-check.pl or perl missing"
+fi
+is "$(tail -n +2 "$T/o/results.csv" | grep -c ',open,simulated,sim,')" 6 "  results.csv: 6 simulated open-loop rows"
+grep -q "^# irqlab-sim report" "$T/o/report.md" && grep -q "not measured" "$T/o/report.md"
+ok $? "  report.md says simulated, not measured"
+grep -q "^| suspend | 400000 |" "$T/o/report.md"; ok $? "  report.md table has suspend at 400000"
+if command -v gnuplot >/dev/null; then
+	for p in latency-p99 latency-p95 cpu; do
+		is "$(png_sig "$T/o/$p.png")" 89504e470d0a1a0a "  $p.png has the PNG signature"
+	done
+	gnuplot "$T/o/plots.gp" 2>"$T/gp.err"; ok $? "  gnuplot exits 0 on the written plots.gp"
+	grep -q "title 'p99 latency against load (simulated" "$T/o/plots.gp"; ok $? "  titles say simulated"
+	is "$(grep -c "title 'suspend'" "$T/o/plots.gp")" 3 "  a suspend line in each of the 3 plots"
+	grep -q '!\[p99 latency\](latency-p99.png)' "$T/o/report.md"; ok $? "  report.md includes the plots"
+	is "$(wc -l < "$T/o/plot-0.dat")" 4 "  plot data: header + 3 rates for base"
+else
+	skip "gnuplot not installed: no plots to check (scripts/install-deps.sh installs gnuplot-nox)"
+fi
+PATH=/nonexistent $SIM -m base -q 100000 --time $SHORT --warmup 0.001 --out "$T/ng" \
+	> /dev/null 2> "$T/err"
+ok $? "--out without gnuplot in PATH: exit 0"
+grep -q "gnuplot not found (install gnuplot-nox)" "$T/err"; ok $? "  says gnuplot is missing"
+[ -s "$T/ng/results.json" ] && ! grep -q "latency-p99.png" "$T/ng/report.md"
+ok $? "  results and report.md kept, no plot links"
+$SIM --time $SHORT --warmup 0.001 --out "$T/c" > /dev/null 2> "$T/err"; ok $? "--out with closed loop only"
+grep -q "no open-loop rows" "$T/err"; ok $? "  says why there are no plots"
+[ -s "$T/c/report.md" ] && [ ! -e "$T/c/cpu.png" ]; ok $? "  report.md, no PNGs"
+$SIM --time $SHORT --out /proc/nonexistent/x > /dev/null 2> "$T/err"; is $? 1 "--out in an unwritable place: exit 1"
+grep -q "cannot create /proc/nonexistent/x" "$T/err"; ok $? "  names the directory"
 
 if [ -n "$IRQLAB_ASAN" ]; then
 	skip "calibration under ASan (slow); the unit test sim_calib covers it"
