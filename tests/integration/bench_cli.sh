@@ -2,6 +2,8 @@
 # irqlab bench's front: clear errors for bad options, a polite refusal
 # without root, and a multi-host plan that is a syntactically valid shell
 # script (checked with sh -n; nothing is run, nobody is ssh'd to).
+# `irqlab report`: plots and report.md from results.json files, a measured
+# and a simulated one compared on the same plots.
 # asan: yes
 . "$IRQLAB_SRC/tests/lib.sh"
 B=$IRQLAB_BUILD/irqlab
@@ -39,5 +41,58 @@ if command -v setpriv >/dev/null 2>&1 && [ "$(id -u)" -eq 0 ]; then
 	[ ! -e "$T/x" ]; ok $? "without root: nothing created"
 else
 	skip "needs root and setpriv to drop to an unprivileged user"
+fi
+# irqlab report: a hand-written measured results.json (the schema's fields
+# that matter; the rest are unknown) and, if built, an irqlab-sim one
+"$B" report --help > "$T/rhelp"; ok $? "report --help exits 0"
+grep -q -- "--out" "$T/rhelp"; ok $? "report --help documents --out"
+"$B" report 2> "$T/err"; is $? 2 "report without a file: exit 2"
+grep -q "no RESULTS.json given" "$T/err"; ok $? "  says what is missing"
+"$B" report -o "$T/r0" /nonexistent.json 2> "$T/err"; is $? 1 "report of a missing file: exit 1"
+grep -q "cannot read /nonexistent.json" "$T/err"; ok $? "  names the file"
+printf '[\n {"mode": "base",\n  "qps": oops}\n]\n' > "$T/bad.json"
+"$B" report -o "$T/r0" "$T/bad.json" 2> "$T/err"; is $? 1 "report of broken JSON: exit 1"
+grep -q "bad.json: line 3: expected a number" "$T/err"; ok $? "  names file and line"
+row() { # mode rep target qps p95 p99 idle
+	printf '{"mode": "%s", "kind": "open", "source": "measured", "server": "irqlab-kv", "rep": %s, "target_qps": %s, "qps": %s, "p50_us": 30, "p95_us": %s, "p99_us": %s, "cpu_idle": %s, "flagged": 0, "note": ""}' "$@"
+}
+{ echo "["; row base 0 100000 99000 60 80 50; echo ","; row base 1 100000 98000 62 90 48; echo ","
+  row base 0 200000 195000 70 120 30; echo ","; row suspend 0 100000 99500 55 70 40; echo ","
+  row suspend 0 200000 199000 58 75 20; echo "]"; } > "$T/meas.json"
+SIM=$IRQLAB_BUILD/irqlab-sim
+if [ -x "$SIM" ]; then
+	"$SIM" -m base -m suspend -q 100000,200000 --time 0.005 --warmup 0.001 -o "$T/sim" \
+		> /dev/null 2>&1
+	ok $? "irqlab-sim --out for the comparison"
+	"$B" report -o "$T/cmp" "$T/meas.json" "$T/sim/results.json" > "$T/out" 2> "$T/err"
+	ok $? "report of a measured and a simulated file: exit 0"
+	grep -q "9 rows" "$T/out"; ok $? "  9 rows read (5 + 4)"
+	if command -v perl >/dev/null; then
+		perl "$IRQLAB_SRC/bench/schema-check.pl" "$IRQLAB_SRC/docs/result-schema.md" \
+			"$T/cmp/results.json" > /dev/null
+		ok $? "  merged results.json valid against docs/result-schema.md"
+	else
+		skip "perl missing"
+	fi
+	grep -q "^| base (measured) | 100000 | 98500 | 98000..99000 |" "$T/cmp/report.md"
+	ok $? "  report.md: measured median over 2 repetitions"
+	grep -q "^| suspend (simulated) | 200000 |" "$T/cmp/report.md"
+	ok $? "  report.md: simulated rows"
+	grep -q "compare the shapes" "$T/cmp/report.md"; ok $? "  report.md: the measured vs simulated caveat"
+	if command -v gnuplot >/dev/null; then
+		for p in latency-p99 latency-p95 cpu; do
+			is "$(head -c 8 "$T/cmp/$p.png" | od -An -tx1 | tr -d ' \n')" 89504e470d0a1a0a \
+				"  $p.png has the PNG signature"
+		done
+		gnuplot "$T/cmp/plots.gp" 2> /dev/null; ok $? "  gnuplot exits 0 on plots.gp"
+		is "$(grep -c "title 'base (measured)'" "$T/cmp/plots.gp")" 3 "  legend: base (measured) in 3 plots"
+		is "$(grep -c "lt 1 dt 2 .*title 'base (simulated)'" "$T/cmp/plots.gp")" 3 \
+			"  legend: base (simulated), same colour, dashed"
+		grep -q "against load (measured and simulated)" "$T/cmp/plots.gp"; ok $? "  titles name both sources"
+	else
+		skip "gnuplot not installed: no plots to check"
+	fi
+else
+	skip "irqlab-sim not built: no measured vs simulated comparison"
 fi
 done_testing
