@@ -138,7 +138,7 @@ static int bench(const char *mode)
 static int write_out(const char *dir, const struct il_experiment *e, const char *cmdline,
 		     const struct il_result *rows, int n)
 {
-	char ctx[96], intro[1024], err[512];
+	char ctx[96], intro[2048], err[512];
 	struct il_plot_cfg p = {
 		.dir = dir, .by = "irqlab-sim", .context = ctx,
 		.cpu_title = "simulated server CPU busy against load (user+sys+softirq)",
