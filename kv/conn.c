@@ -1,6 +1,8 @@
 /* Connection I/O: one read per readable event, the protocol consumes every
  * complete command, one write sends every reply. A client that does not
- * read its replies stops being read from (EPOLLOUT only) until it does. */
+ * read its replies stops being read from (EPOLLOUT only) until it does, and
+ * the parser stops while KV_OUT_HIGH bytes of replies are unsent, so
+ * pipelined requests cannot grow the output without bound. */
 #include "conn.h"
 
 #include <errno.h>
@@ -95,6 +97,26 @@ static int read_in(struct conn *c)
 	return 1;
 }
 
+/* Parses what is buffered and writes the replies; while the parser paused
+ * for output (KV_OUT_HIGH) and the socket takes everything, goes on.
+ * Returns -1 when the connection is to be closed. */
+static int serve(struct il_loop *l, struct conn *c)
+{
+	for (;;) {
+		if (proto_process(c) == PROTO_CLOSE)
+			c->closing = true;
+		if (c->rpos == c->in.len) {
+			c->rpos = c->in.len = 0;
+			if (c->in.cap > KEEP_MAX)
+				buf_free(&c->in);
+		}
+		if (flush_out(l, c) < 0 || (c->closing && !c->want_out))
+			return -1;
+		if (!c->paused || c->want_out || c->closing)
+			return 0;
+	}
+}
+
 static void on_io(struct il_loop *l, struct il_io *io, uint32_t events)
 {
 	struct conn *c = (struct conn *)io;
@@ -106,22 +128,23 @@ static void on_io(struct il_loop *l, struct il_io *io, uint32_t events)
 			goto close;
 		if (c->want_out)
 			return;
+		/* commands buffered while the output was full go first:
+		 * nothing more is read until they are answered */
+		if (c->paused && !c->closing) {
+			if (serve(l, c) < 0)
+				goto close;
+			return;
+		}
 	}
-	if (!(events & (EPOLLIN | EPOLLHUP | EPOLLERR)) || c->closing)
+	if (!(events & (EPOLLIN | EPOLLHUP | EPOLLERR)) || c->closing ||
+	    c->paused)
 		return;
 	r = read_in(c);
 	if (r < 0)
 		goto close;
 	if (r == 0)
 		return;
-	if (proto_process(c) == PROTO_CLOSE)
-		c->closing = true;
-	if (c->rpos == c->in.len) {
-		c->rpos = c->in.len = 0;
-		if (c->in.cap > KEEP_MAX)
-			buf_free(&c->in);
-	}
-	if (flush_out(l, c) < 0 || (c->closing && !c->want_out))
+	if (serve(l, c) < 0)
 		goto close;
 	return;
 close:

@@ -19,6 +19,7 @@ struct conn {
 	uint64_t swallow;	/* bytes of a refused value still to discard */
 	bool closing;		/* close once out is written */
 	bool want_out;		/* EPOLLOUT registered */
+	bool paused;		/* commands left unparsed: output over KV_OUT_HIGH */
 	size_t get_mark;	/* out length after the last get's END */
 	size_t need;		/* bytes from rpos the current command waits for */
 	uint32_t napi_id;

@@ -15,6 +15,14 @@
 #define KV_VERSION "1.6.18"	/* the memcached release we answer like */
 #define KV_LINE_MAX 2048	/* longest command line without "\n" */
 #define KV_GET_LINE_MAX (1024 * 1024)	/* long multi-gets, bounded */
+/* Output bounds per connection. Commands are not parsed while more than
+ * KV_OUT_HIGH bytes of replies wait to be sent (the client is not read
+ * either): a client that pipelines requests without reading its replies
+ * holds at most this plus one command's replies. One get's replies are
+ * capped at KV_GET_OUT_MAX (plus the value that crosses it): beyond, the
+ * get answers "SERVER_ERROR out of memory writing get response". */
+#define KV_OUT_HIGH (1024 * 1024)
+#define KV_GET_OUT_MAX (64 * 1024 * 1024)
 
 struct kv_settings {
 	int port;
@@ -39,7 +47,7 @@ struct kv_stats {
 		 touch_misses, delete_hits, delete_misses, incr_hits,
 		 incr_misses, decr_hits, decr_misses, cas_hits, cas_misses,
 		 cas_badval, cmd_flush, cmd_meta, bytes_read, bytes_written,
-		 store_too_large, store_no_memory, total_connections,
+		 store_too_large, store_no_memory, get_out_of_memory, total_connections,
 		 rejected_connections, reads, writes;
 };
 

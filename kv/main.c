@@ -35,8 +35,9 @@ static void usage(FILE *f)
 "                           e.g. suspend,irq_suspend_timeout=5ms\n"
 "      --cpus=LIST          pin thread i to the i-th CPU of LIST, e.g. 1,3 or 0-3\n"
 "                           (default: unpinned)\n"
-"      --dev=DEV            apply the mode's NAPI knobs to DEV's NAPIs (restored\n"
-"                           on exit) and steer by DEV's rx queue -> NAPI map\n"
+"      --dev=DEV            apply the mode's NAPI values to DEV's NAPIs (base:\n"
+"                           all 0; restored on exit) and steer by DEV's rx\n"
+"                           queue -> NAPI map\n"
 "  -v, --verbose            -v: settings and the queue -> NAPI map, -vv: also\n"
 "                           every connection (stderr)\n"
 "  -h, --help               this text\n",
@@ -148,7 +149,7 @@ static void raise_fd_limit(int conns)
 	}
 }
 
-/* --dev: the mode's NAPI knobs on every NAPI of the device (restored on
+/* --dev: the mode's NAPI values on every NAPI of the device (restored on
  * exit) and the rx queue -> NAPI map for steering. */
 static void setup_dev(void)
 {
@@ -157,14 +158,14 @@ static void setup_dev(void)
 	int n;
 
 	il_napi_restore_on_exit();
-	if (il_mode_has_napi_knobs(&kv_set.mode)) {
-		n = il_napi_apply_mode(kv_set.dev, &kv_set.mode, err, sizeof(err));
-		if (n < 0) {
-			fprintf(stderr, "irqlab-kv: --dev %s: %s\n", kv_set.dev, err);
-			exit(1);
-		}
-		kv_set.napis_configured = n;
+	/* every mode, base included: base means no deferral (all zeros), and
+	 * a comparison is only valid with the device really in that state */
+	n = il_napi_apply_mode(kv_set.dev, &kv_set.mode, err, sizeof(err));
+	if (n < 0) {
+		fprintf(stderr, "irqlab-kv: --dev %s: %s\n", kv_set.dev, err);
+		exit(1);
 	}
+	kv_set.napis_configured = n;
 	n = il_queue_napi_ids(kv_set.dev, rxq, IL_NAPI_MAX, err, sizeof(err));
 	if (n < 0) {
 		fprintf(stderr, "irqlab-kv: --dev %s: rx queue map: %s (steering first-come)\n",

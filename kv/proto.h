@@ -11,8 +11,10 @@
 enum { PROTO_OK = 0, PROTO_CLOSE = -1 };
 
 /* Consumes every complete command in c->in from c->rpos and appends the
- * replies to c->out. Returns PROTO_CLOSE when the connection must be closed
- * (after writing what is in c->out). */
+ * replies to c->out; stops early with c->paused set while more than
+ * KV_OUT_HIGH bytes of replies are unsent (call again once they are).
+ * Returns PROTO_CLOSE when the connection must be closed (after writing
+ * what is in c->out). */
 int proto_process(struct conn *c);
 
 /* ---- shared by the text and meta parsers ---- */

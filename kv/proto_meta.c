@@ -334,14 +334,17 @@ static long meta_set(struct conn *c, struct tok *t, int nt, const char *data,
 		proto_need(c, need);
 		return NEED_MORE;
 	}
+	/* counted like text set (see cmd_store): bad chunk yes, no memory no */
 	if (data[vlen] != '\r' || data[vlen + 1] != '\n') {
+		th->st.cmd_set++;
 		buf_adds(o, "CLIENT_ERROR bad data chunk\r\n");
 		return (long)need;
 	}
-	th->st.cmd_set++;
 	r = store_put(th->store, op, f.key, f.nkey, (uint32_t)flags,
 		      kv_realtime(ttl, th->now), data, (size_t)vlen, cas_in,
 		      th->now, &cas_out);
+	if (r != ST_NO_MEMORY)
+		th->st.cmd_set++;
 	switch (r) {
 	case ST_STORED:
 		if (f.q)

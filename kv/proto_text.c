@@ -147,9 +147,19 @@ static long cmd_get(struct conn *c, const char *p, const char *end,
 		    bool with_cas, const uint32_t *touch)
 {
 	struct kv_stats *st = &c->t->st;
+	size_t start = c->out.len;
 
 	for (;;) {
 		const char *k;
+
+		if (c->out.len - start > KV_GET_OUT_MAX) {
+			/* values are copied into the output, so a get of many
+			 * big values is bounded; memcached's words for it */
+			c->out.len = start;
+			st->get_out_of_memory++;
+			reply(c, "SERVER_ERROR out of memory writing get response\r\n");
+			return 0;
+		}
 
 		while (p < end && *p == ' ')
 			p++;
@@ -238,14 +248,19 @@ static long cmd_store(struct conn *c, enum st_op op, struct tok *t,
 		proto_need(c, need);
 		return NEED_MORE;
 	}
+	/* memcached counts a set once its item is allocated (before the
+	 * data's terminator is checked), so a bad data chunk counts and a
+	 * set refused for memory does not */
 	if (data[vlen] != '\r' || data[vlen + 1] != '\n') {
+		st->cmd_set++;
 		reply(c, "CLIENT_ERROR bad data chunk\r\n");
 		return (long)need;
 	}
-	st->cmd_set++;
 	r = store_put(c->t->store, op, t[1].p, t[1].n, (uint32_t)flags,
 		      kv_realtime(exp, c->t->now), data, (size_t)vlen, cas,
 		      c->t->now, NULL);
+	if (r != ST_NO_MEMORY)
+		st->cmd_set++;
 	if (op == ST_CAS) {
 		if (r == ST_STORED)
 			st->cas_hits++;
@@ -399,6 +414,10 @@ static long cmd_stats(struct conn *c, struct tok *t, int nt)
 		stats_slabs(&c->out);
 	else if (tok_is(&t[1], "items"))
 		stats_items(&c->out);
+	else if (tok_is(&t[1], "sizes"))
+		/* memcached's answer without -o track_sizes: irqlab-kv keeps
+		 * no size histogram */
+		reply(c, "STAT sizes_status disabled\r\nEND\r\n");
 	else if (tok_is(&t[1], "detail"))
 		reply(c, "CLIENT_ERROR usage: stats detail on|off|dump\r\n");
 	else
@@ -496,10 +515,16 @@ int proto_process(struct conn *c)
 	struct buf *in = &c->in;
 
 	c->need = 0;
+	c->paused = false;
 	while (c->rpos < in->len) {
 		const char *s = in->p + c->rpos, *nl, *e;
 		size_t avail = in->len - c->rpos;
 		long r;
+
+		if (c->out.len - c->wpos > KV_OUT_HIGH) {
+			c->paused = true;
+			return PROTO_OK;
+		}
 
 		if (c->swallow) {
 			size_t n = avail < c->swallow ? avail : (size_t)c->swallow;

@@ -147,6 +147,7 @@ void stats_general(struct buf *o)
 	stat_u(o, "evictions", ss.evictions);
 	stat_u(o, "reclaimed", ss.reclaimed);
 	stat_u(o, "slab_pages", ss.pages);
+	stat_u(o, "slabs_moved", ss.slabs_moved);
 	stat_u(o, "malloced_bytes", ss.mem_used);
 	stats_irqlab(o);
 }

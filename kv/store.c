@@ -24,6 +24,7 @@
 #define CHUNK_MAX	(PAGE_SIZE / 4)
 #define NCLS_MAX	128
 #define CLS_LARGE	0	/* class 0: individually allocated */
+#define BALANCE_EVERY	64	/* evictions in a class between page-balance checks */
 
 enum { IT_FETCHED = 1, IT_WON = 2, IT_STALE = 4 };
 
@@ -54,7 +55,15 @@ struct slab {
 	char *cur;			/* carving position in the newest page */
 	uint32_t left;			/* chunks left to carve */
 	uint32_t pages;
+	uint32_t balance_in;		/* evictions until the next balance check */
 } __attribute__((aligned(64)));
+
+/* Every slab page and the class that owns it, so a page can be emptied and
+ * handed to another class (or freed for a large item). */
+struct page {
+	char *mem;
+	int cls;
+};
 
 struct lru {
 	struct item *head, *tail;	/* head = most recent */
@@ -79,9 +88,11 @@ struct store {
 	_Atomic uint64_t cas;
 	struct shard *sh;
 	struct slab slab[NCLS_MAX];
-	pthread_mutex_t pages_lock;	/* the page list, for store_free */
-	void **pages;
+	pthread_mutex_t pages_lock;	/* the page list */
+	struct page *pages;
 	size_t npages, cappages;
+	_Atomic uint64_t slabs_moved;	/* pages given to another class */
+	struct item *pin;		/* the slow path must not free it */
 	uint8_t small_cls[512 / 8 + 1];	/* total/8 -> class, totals <= 512 */
 };
 
@@ -224,7 +235,7 @@ void store_free(struct store *s)
 		pthread_mutex_destroy(&sh->lock);
 	}
 	for (size_t p = 0; p < s->npages; p++)
-		free(s->pages[p]);
+		free(s->pages[p].mem);
 	free(s->pages);
 	for (int c = 0; c < s->ncls; c++)
 		pthread_mutex_destroy(&s->slab[c].lock);
@@ -350,13 +361,11 @@ static bool is_dead(const struct shard *sh, const struct item *it, uint32_t now)
 	return sh->flush_when && sh->flush_when <= now && it->atime <= sh->flush_when;
 }
 
-/* Frees the LRU tail of class c; returns false if the class is empty. */
-static bool evict_one(struct store *s, struct shard *sh, int c, uint32_t now)
+/* Frees a linked item to make room, counted as memcached counts it: a
+ * dead item is "reclaimed", a live one "evicted". */
+static void evict_item(struct store *s, struct shard *sh, struct item *it,
+		       uint32_t now)
 {
-	struct item *it = sh->lru[c].tail;
-
-	if (!it)
-		return false;
 	if (is_dead(sh, it, now)) {
 		sh->st.reclaimed++;
 		if (!(it->iflags & IT_FETCHED))
@@ -367,9 +376,18 @@ static bool evict_one(struct store *s, struct shard *sh, int c, uint32_t now)
 			sh->st.evicted_unfetched++;
 	}
 	unlink_ptr(s, sh, it);
-	return true;
 }
 
+/* Frees the LRU tail of class c; returns false if the class is empty. */
+static bool evict_one(struct store *s, struct shard *sh, int c, uint32_t now)
+{
+	struct item *it = sh->lru[c].tail;
+
+	if (!it)
+		return false;
+	evict_item(s, sh, it, now);
+	return true;
+}
 static bool take_memory(struct store *s, size_t n)
 {
 	size_t used = atomic_load(&s->mem_used);
@@ -392,7 +410,7 @@ static bool new_page(struct store *s, struct slab *c)
 	pthread_mutex_lock(&s->pages_lock);
 	if (p && s->npages == s->cappages) {
 		size_t cap = s->cappages ? s->cappages * 2 : 64;
-		void **np = realloc(s->pages, cap * sizeof(*np));
+		struct page *np = realloc(s->pages, cap * sizeof(*np));
 
 		if (np) {
 			s->pages = np;
@@ -405,7 +423,8 @@ static bool new_page(struct store *s, struct slab *c)
 		atomic_fetch_sub(&s->mem_used, PAGE_SIZE);
 		return false;
 	}
-	s->pages[s->npages++] = p;
+	s->pages[s->npages].mem = p;
+	s->pages[s->npages++].cls = (int)(c - s->slab);
 	pthread_mutex_unlock(&s->pages_lock);
 	c->cur = p;
 	c->left = PAGE_SIZE / c->size;
@@ -431,19 +450,44 @@ static bool evict_other(struct store *s, struct shard *mine, int c, uint32_t now
 	return false;
 }
 
+/* A free or never-used chunk of class c, or a new page while the limit
+ * allows; NULL when the class needs eviction or another class's page. */
+static struct item *slab_take(struct store *s, struct slab *c)
+{
+	struct item *it = NULL;
+
+	pthread_mutex_lock(&c->lock);
+	if (c->free) {
+		it = c->free;
+		c->free = it->next;
+	} else if (c->left || new_page(s, c)) {
+		it = (struct item *)c->cur;
+		c->cur += c->size;
+		c->left--;
+	}
+	pthread_mutex_unlock(&c->lock);
+	return it;
+}
+
+/* The fast path, under the caller's shard lock. Returns NULL with *room
+ * set when only the slow path (all shard locks) can find the memory, and
+ * every BALANCE_EVERY evictions of a class, so the slow path can weigh
+ * moving a page against evicting in the class (memcached's slab automove,
+ * done inline). */
 static struct item *chunk_alloc(struct store *s, struct shard *sh, size_t total,
-				uint32_t now)
+				uint32_t now, bool *room)
 {
 	int ci = class_of(s, total);
 	struct slab *c = &s->slab[ci];
 	struct item *it;
 
 	if (ci == CLS_LARGE) {
-		/* big items give real memory back when evicted */
-		while (!take_memory(s, total))
-			if (!evict_one(s, sh, CLS_LARGE, now) &&
-			    !evict_other(s, sh, CLS_LARGE, now))
-				return NULL;
+		/* with memory full, what to evict (a large item or a page of
+		 * smaller ones) is decided by age across all shards: slow path */
+		if (!take_memory(s, total)) {
+			*room = true;
+			return NULL;
+		}
 		it = malloc(total);
 		if (!it) {
 			atomic_fetch_sub(&s->mem_used, total);
@@ -452,28 +496,288 @@ static struct item *chunk_alloc(struct store *s, struct shard *sh, size_t total,
 		it->cls = CLS_LARGE;
 		return it;
 	}
-	for (;;) {
-		it = NULL;
+	while (!(it = slab_take(s, c))) {
+		bool check;
+
 		pthread_mutex_lock(&c->lock);
-		if (c->free) {
-			it = c->free;
-			c->free = it->next;
-		} else if (c->left || new_page(s, c)) {
-			it = (struct item *)c->cur;
-			c->cur += c->size;
-			c->left--;
-		}
+		check = !c->balance_in;
+		if (!check)
+			c->balance_in--;
 		pthread_mutex_unlock(&c->lock);
-		if (it)
-			break;
-		/* our shard's tail first, then another shard's, then big
-		 * items (which free memory for a new page) */
-		if (!evict_one(s, sh, ci, now) && !evict_other(s, sh, ci, now) &&
-		    !evict_one(s, sh, CLS_LARGE, now) &&
-		    !evict_other(s, sh, CLS_LARGE, now))
+		if (check) {
+			*room = true;
+			return NULL;
+		}
+		/* our shard's tail first, then another shard's; with none,
+		 * the slow path frees large items or moves a page */
+		if (!evict_one(s, sh, ci, now) && !evict_other(s, sh, ci, now)) {
+			*room = true;
+			return NULL;
+		}
+	}
+	it->cls = (uint8_t)ci;
+	return it;
+}
+
+/* ---- moving pages between classes ----
+ *
+ * Everything below runs with every shard lock held (taken in index order by
+ * a thread holding none, so it cannot deadlock with the trylock in
+ * evict_other). All chunk allocation and freeing happens under some shard
+ * lock, so the slabs hold still: every chunk of a page is either on its
+ * class's free list, not carved yet, or a linked item. */
+
+static void lock_all(struct store *s)
+{
+	for (int i = 0; i < s->nshards; i++)
+		pthread_mutex_lock(&s->sh[i].lock);
+}
+
+static void unlock_all(struct store *s)
+{
+	for (int i = s->nshards - 1; i >= 0; i--)
+		pthread_mutex_unlock(&s->sh[i].lock);
+}
+
+/* LRU age across classes and shards: last access (seconds), then the cas
+ * (store order) within the same second. */
+static bool older(const struct item *a, const struct item *b)
+{
+	return a->atime < b->atime || (a->atime == b->atime && a->cas < b->cas);
+}
+
+/* The oldest LRU tail of class c over all shards (NULL: no items). */
+static struct item *oldest_tail(struct store *s, int c, struct shard **where)
+{
+	struct item *best = NULL;
+
+	for (int i = 0; i < s->nshards; i++) {
+		struct item *t = s->sh[i].lru[c].tail;
+
+		if (t && (!best || older(t, best))) {
+			best = t;
+			*where = &s->sh[i];
+		}
+	}
+	return best;
+}
+
+static bool evict_oldest(struct store *s, int c, uint32_t now)
+{
+	struct shard *sh = NULL;
+	struct item *it = oldest_tail(s, c, &sh);
+
+	if (!it)
+		return false;
+	evict_item(s, sh, it, now);
+	return true;
+}
+
+/* The class to take a page from: one holding pages but no items costs no
+ * eviction; else the one whose LRU tail is oldest. -1 if no class but
+ * `not` has pages. *tail gets the victim's oldest item (NULL: none). */
+static int victim_class(struct store *s, int not, struct item **tail)
+{
+	int best = -1;
+	struct shard *sh;
+
+	*tail = NULL;
+	for (int c = 1; c < s->ncls; c++) {
+		struct item *t;
+
+		if (c == not || !s->slab[c].pages)
+			continue;
+		t = oldest_tail(s, c, &sh);
+		if (!t) {
+			*tail = NULL;
+			return c;
+		}
+		if (best < 0 || older(t, *tail)) {
+			best = c;
+			*tail = t;
+		}
+	}
+	return best;
+}
+
+/* The page of class c to empty: the one holding its oldest item. */
+static size_t victim_page(struct store *s, int c)
+{
+	struct shard *sh;
+	struct item *t = oldest_tail(s, c, &sh);
+	size_t first = s->npages;
+
+	for (size_t p = 0; p < s->npages; p++) {
+		char *m = s->pages[p].mem;
+
+		if (s->pages[p].cls != c ||
+		    ((char *)s->pin >= m && (char *)s->pin < m + PAGE_SIZE))
+			continue;
+		if (!t || ((char *)t >= m && (char *)t < m + PAGE_SIZE))
+			return p;
+		if (first == s->npages)
+			first = p;
+	}
+	return first;
+}
+
+/* Evicts every item in page p and takes its chunks off its class. */
+static void clear_page(struct store *s, size_t p, uint32_t now)
+{
+	char *mem = s->pages[p].mem;
+	struct slab *c = &s->slab[s->pages[p].cls];
+	uint32_t n = PAGE_SIZE / c->size, carved = n;
+	uint64_t freemap[PAGE_SIZE / 64 / 64] = { 0 };
+	struct item **pp;
+
+	pthread_mutex_lock(&c->lock);
+	if (c->left && c->cur >= mem && c->cur < mem + PAGE_SIZE)
+		carved = (uint32_t)((c->cur - mem) / c->size);
+	for (struct item *f = c->free; f; f = f->next)
+		if ((char *)f >= mem && (char *)f < mem + PAGE_SIZE) {
+			uint32_t k = (uint32_t)(((char *)f - mem) / c->size);
+
+			freemap[k / 64] |= 1ull << (k % 64);
+		}
+	pthread_mutex_unlock(&c->lock);
+	for (uint32_t k = 0; k < carved; k++) {
+		struct item *it = (struct item *)(mem + (size_t)k * c->size);
+
+		if (!(freemap[k / 64] & (1ull << (k % 64))))
+			evict_item(s, shard_of(s, hash(it->data, it->nkey)), it, now);
+	}
+	pthread_mutex_lock(&c->lock);
+	for (pp = (struct item **)&c->free; *pp;)
+		if ((char *)*pp >= mem && (char *)*pp < mem + PAGE_SIZE)
+			*pp = (*pp)->next;
+		else
+			pp = &(*pp)->next;
+	if (c->left && c->cur >= mem && c->cur < mem + PAGE_SIZE) {
+		c->cur = NULL;
+		c->left = 0;
+	}
+	c->pages--;
+	pthread_mutex_unlock(&c->lock);
+}
+
+/* Empties a page of class v and gives it to class to. */
+static bool move_page(struct store *s, int v, int to, uint32_t now)
+{
+	size_t p = victim_page(s, v);
+	struct slab *c = &s->slab[to];
+
+	if (p == s->npages)
+		return false;
+	clear_page(s, p, now);
+	pthread_mutex_lock(&c->lock);
+	s->pages[p].cls = to;
+	c->cur = s->pages[p].mem;
+	c->left = PAGE_SIZE / c->size;
+	c->pages++;
+	pthread_mutex_unlock(&c->lock);
+	atomic_fetch_add(&s->slabs_moved, 1);
+	return true;
+}
+
+/* Empties a page of class v and returns its memory (for large items). */
+static bool release_page(struct store *s, int v, uint32_t now)
+{
+	size_t p = victim_page(s, v);
+
+	if (p == s->npages)
+		return false;
+	clear_page(s, p, now);
+	pthread_mutex_lock(&s->pages_lock);
+	free(s->pages[p].mem);
+	s->pages[p] = s->pages[--s->npages];
+	pthread_mutex_unlock(&s->pages_lock);
+	atomic_fetch_sub(&s->mem_used, PAGE_SIZE);
+	atomic_fetch_add(&s->slabs_moved, 1);
+	return true;
+}
+
+static struct item *room_slab(struct store *s, int ci, uint32_t now)
+{
+	struct slab *c = &s->slab[ci];
+	struct shard *sh;
+	struct item *it, *mine, *theirs;
+	bool check = true;
+	int v;
+
+	while (!(it = slab_take(s, c))) {
+		if (check) {
+			/* a page whose oldest item is older than this class's
+			 * oldest serves the LRU better here */
+			check = false;
+			pthread_mutex_lock(&c->lock);
+			c->balance_in = BALANCE_EVERY;
+			pthread_mutex_unlock(&c->lock);
+			mine = oldest_tail(s, ci, &sh);
+			v = victim_class(s, ci, &theirs);
+			if (v > 0 && (!theirs || !mine || older(theirs, mine)) &&
+			    move_page(s, v, ci, now))
+				continue;
+		}
+		if (evict_oldest(s, ci, now) || evict_oldest(s, CLS_LARGE, now))
+			continue;
+		v = victim_class(s, ci, &theirs);
+		if (v < 0 || !move_page(s, v, ci, now))
 			return NULL;
 	}
 	it->cls = (uint8_t)ci;
+	return it;
+}
+
+/* Memory for a large item: evicts the older of the oldest large item and
+ * the oldest slab class's tail (freeing that page). */
+static struct item *room_large(struct store *s, size_t total, uint32_t now)
+{
+	struct shard *sh;
+	struct item *it, *big, *theirs;
+	int v;
+
+	while (!take_memory(s, total)) {
+		big = oldest_tail(s, CLS_LARGE, &sh);
+		v = victim_class(s, CLS_LARGE, &theirs);
+		if (v > 0 && (!big || !theirs || older(theirs, big)) &&
+		    release_page(s, v, now))
+			continue;
+		if (!big)
+			return NULL;
+		evict_item(s, sh, big, now);
+	}
+	it = malloc(total);
+	if (!it) {
+		atomic_fetch_sub(&s->mem_used, total);
+		return NULL;
+	}
+	it->cls = CLS_LARGE;
+	return it;
+}
+
+/* An item's chunk, keeping `pin` (an existing item still needed) from
+ * being evicted. all: every shard lock is held, so the slow path may run
+ * (room_slab, room_large); else the fast path under the caller's shard lock, which
+ * sets *room when only the slow path can help. */
+static struct item *alloc_item(struct store *s, struct shard *sh,
+			       struct item *pin, size_t total, uint32_t now,
+			       bool all, bool *room)
+{
+	int ci = class_of(s, total);
+	struct item *it;
+
+	if (pin)
+		lru_unlink(&sh->lru[pin->cls], pin);
+	if (all) {
+		s->pin = pin;
+		it = ci == CLS_LARGE ? room_large(s, total, now) :
+				       room_slab(s, ci, now);
+		s->pin = NULL;
+	} else {
+		it = chunk_alloc(s, sh, total, now, room);
+	}
+	if (pin)
+		lru_push(&sh->lru[pin->cls], pin);
 	return it;
 }
 
@@ -639,35 +943,16 @@ static void link_item(struct store *s, struct shard *sh, struct item **pp,
 		grow(sh);
 }
 
-/* Allocates while keeping `pin` (an existing item we still need) out of
- * reach of eviction. Re-finds the slot afterwards: eviction may have
- * changed the chain. */
-static struct item *alloc_pinned(struct store *s, struct shard *sh,
-				 struct item *pin, size_t total, uint32_t now)
+/* store_put with sh locked (all: every shard is). */
+static enum st_res put_locked(struct store *s, struct shard *sh, uint64_t h,
+			      enum st_op op, const char *key, size_t nkey,
+			      uint32_t flags, uint32_t exptime, const char *data,
+			      size_t nbytes, uint64_t cas_in, uint32_t now,
+			      uint64_t *cas_out, bool all, bool *room)
 {
-	struct item *it;
-
-	if (pin)
-		lru_unlink(&sh->lru[pin->cls], pin);
-	it = chunk_alloc(s, sh, total, now);
-	if (pin)
-		lru_push(&sh->lru[pin->cls], pin);
-	return it;
-}
-
-enum st_res store_put(struct store *s, enum st_op op, const char *key,
-		      size_t nkey, uint32_t flags, uint32_t exptime,
-		      const char *data, size_t nbytes, uint64_t cas_in,
-		      uint32_t now, uint64_t *cas_out)
-{
-	uint64_t h = hash(key, nkey);
-	struct shard *sh = shard_of(s, h);
 	struct item **pp, *old, *it;
 	size_t total, vlen = nbytes;
 
-	if (nkey > KV_KEY_MAX)
-		return ST_NOT_STORED;
-	pthread_mutex_lock(&sh->lock);
 	pp = find(s, sh, h, key, nkey, now);
 	old = *pp;
 	switch (op) {
@@ -686,7 +971,6 @@ enum st_res store_put(struct store *s, enum st_op op, const char *key,
 		break;
 	case ST_CAS:
 		if (!old) {
-			pthread_mutex_unlock(&sh->lock);
 			return ST_NOT_FOUND;
 		}
 		break;
@@ -694,23 +978,19 @@ enum st_res store_put(struct store *s, enum st_op op, const char *key,
 		break;
 	}
 	if ((op == ST_CAS || cas_in) && old && old->cas != cas_in) {
-		pthread_mutex_unlock(&sh->lock);
 		return ST_EXISTS;
 	}
 	if (cas_in && !old && op != ST_CAS) {
-		pthread_mutex_unlock(&sh->lock);
 		return ST_NOT_FOUND;
 	}
 	if (op == ST_APPEND || op == ST_PREPEND)
 		vlen = old->nbytes + nbytes;
 	total = total_of(nkey, vlen);
 	if (total > s->item_max) {
-		pthread_mutex_unlock(&sh->lock);
 		return ST_TOO_LARGE;
 	}
-	it = alloc_pinned(s, sh, old, total, now);
+	it = alloc_item(s, sh, old, total, now, all, room);
 	if (!it) {
-		pthread_mutex_unlock(&sh->lock);
 		return ST_NO_MEMORY;
 	}
 	it->nkey = (uint8_t)nkey;
@@ -740,11 +1020,36 @@ enum st_res store_put(struct store *s, enum st_op op, const char *key,
 	if (cas_out)
 		*cas_out = it->cas;
 	link_item(s, sh, slot_of(sh, h, key, nkey), it);
-	pthread_mutex_unlock(&sh->lock);
 	return ST_STORED;
 not_stored:
-	pthread_mutex_unlock(&sh->lock);
 	return ST_NOT_STORED;
+}
+
+enum st_res store_put(struct store *s, enum st_op op, const char *key,
+		      size_t nkey, uint32_t flags, uint32_t exptime,
+		      const char *data, size_t nbytes, uint64_t cas_in,
+		      uint32_t now, uint64_t *cas_out)
+{
+	uint64_t h = hash(key, nkey);
+	struct shard *sh = shard_of(s, h);
+	enum st_res r;
+	bool room = false;
+
+	if (nkey > KV_KEY_MAX)
+		return ST_NOT_STORED;
+	pthread_mutex_lock(&sh->lock);
+	r = put_locked(s, sh, h, op, key, nkey, flags, exptime, data, nbytes,
+		       cas_in, now, cas_out, false, &room);
+	pthread_mutex_unlock(&sh->lock);
+	if (r != ST_NO_MEMORY || !room)
+		return r;
+	/* the slow path redoes the whole operation: the item may have
+	 * changed while no lock was held */
+	lock_all(s);
+	r = put_locked(s, sh, h, op, key, nkey, flags, exptime, data, nbytes,
+		       cas_in, now, cas_out, true, &room);
+	unlock_all(s);
+	return r;
 }
 
 enum st_res store_delete(struct store *s, const char *key, size_t nkey,
@@ -844,6 +1149,14 @@ bool kv_strtoull(const char *p, const char *end, uint64_t *out)
 	return true;
 }
 
+static void release(struct store *s, struct shard *sh, bool all)
+{
+	if (all)
+		unlock_all(s);
+	else
+		pthread_mutex_unlock(&sh->lock);
+}
+
 enum st_res store_arith(struct store *s, const char *key, size_t nkey,
 			bool incr, uint64_t delta, uint64_t cas_in,
 			const struct st_autoviv *av, uint32_t now,
@@ -855,12 +1168,17 @@ enum st_res store_arith(struct store *s, const char *key, size_t nkey,
 	char num[24];
 	int len;
 	uint64_t v;
+	bool all = false, room = false;
 
-	pthread_mutex_lock(&sh->lock);
+again:
+	if (all)
+		lock_all(s);
+	else
+		pthread_mutex_lock(&sh->lock);
 	pp = find(s, sh, h, key, nkey, now);
 	it = *pp;
 	if (!it) {
-		pthread_mutex_unlock(&sh->lock);
+		release(s, sh, all);
 		if (!av || !av->on)
 			return ST_NOT_FOUND;
 		len = snprintf(num, sizeof(num), "%llu",
@@ -874,12 +1192,12 @@ enum st_res store_arith(struct store *s, const char *key, size_t nkey,
 		return ST_STORED;
 	}
 	if (cas_in && it->cas != cas_in) {
-		pthread_mutex_unlock(&sh->lock);
+		release(s, sh, all);
 		return ST_EXISTS;
 	}
 	/* the value is followed by "\r\n" in the item, so the parser stops */
 	if (!kv_strtoull(it->data + it->nkey, it->data + it->nkey + it->nbytes + 2, &v)) {
-		pthread_mutex_unlock(&sh->lock);
+		release(s, sh, all);
 		return ST_NON_NUMERIC;
 	}
 	if (incr)
@@ -894,9 +1212,15 @@ enum st_res store_arith(struct store *s, const char *key, size_t nkey,
 		it->cas = next_cas(s);
 		bump(sh, it, now);
 	} else {
-		nit = alloc_pinned(s, sh, it, total_of(nkey, (size_t)len), now);
+		nit = alloc_item(s, sh, it, total_of(nkey, (size_t)len), now,
+				 all, &room);
 		if (!nit) {
-			pthread_mutex_unlock(&sh->lock);
+			release(s, sh, all);
+			if (room && !all) {
+				/* slow path: redo it all with every shard locked */
+				all = true;
+				goto again;
+			}
 			return ST_NO_MEMORY;
 		}
 		nit->nkey = (uint8_t)nkey;
@@ -915,7 +1239,7 @@ enum st_res store_arith(struct store *s, const char *key, size_t nkey,
 	*value = v;
 	if (m)
 		fill_meta(it, m);
-	pthread_mutex_unlock(&sh->lock);
+	release(s, sh, all);
 	return ST_STORED;
 }
 
@@ -963,6 +1287,7 @@ void store_stats(struct store *s, struct store_stats *out)
 	pthread_mutex_lock(&s->pages_lock);
 	out->pages = s->npages;
 	pthread_mutex_unlock(&s->pages_lock);
+	out->slabs_moved = atomic_load(&s->slabs_moved);
 	out->mem_used = atomic_load(&s->mem_used);
 	out->mem_limit = s->mem_limit;
 }

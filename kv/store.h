@@ -55,7 +55,7 @@ struct store_cfg {
 struct store_stats {
 	uint64_t curr_items, total_items, bytes, evictions, reclaimed,
 		 expired_unfetched, evicted_unfetched, mem_used, mem_limit,
-		 hash_buckets, pages, large_items;
+		 hash_buckets, pages, large_items, slabs_moved;
 };
 
 /* Arithmetic on a missing key may create it (meta "ma N"). */

@@ -3,7 +3,8 @@
 # two loops in the server namespace, --dev and --mode defer; every
 # connection arrives on the veth's one NAPI, so all go to one thread, none
 # round robin; the mode's defer/gro settings are on the NAPI while the
-# server runs and restored after SIGTERM.
+# server runs and restored after SIGTERM. Then --mode base --dev: base's
+# zeros applied while it runs, the old value back after.
 . "$IRQLAB_SRC/tests/lib.sh"
 need_root
 need_cmd ip
@@ -64,5 +65,28 @@ if [ $HAVE_NAPI_CLI = 1 ]; then
 	is "$(napi_defer)" 0 "defer_hard_irqs restored to 0 after exit"
 else
 	skip "irqlab napi CLI not built"
+fi
+
+# --mode base with --dev: base means no deferral, so the NAPI is set to 0
+# while the server runs (from a distinctive value) and put back after.
+if [ $HAVE_NAPI_CLI = 1 ] &&
+   ip netns exec "$NS_SRV" "$IRQLAB_BUILD/irqlab" napi set --dev "$DEV_SRV" \
+	--defer-hard-irqs 7 >/dev/null 2>&1 && [ "$(napi_defer)" = 7 ]; then
+	ip netns exec "$NS_SRV" "$KV" -t 1 --mode base --dev "$DEV_SRV" -l "$SRV_IP" \
+		-p 11211 2>"$T/kv-base.log" &
+	KVPID=$!
+	up=1
+	for i in $(seq 100); do
+		ip netns exec "$NS_CLI" perl -MIO::Socket::INET -e "exit !IO::Socket::INET->new('$SRV_IP:11211')" 2>/dev/null && { up=0; break; }
+		sleep 0.1
+	done
+	ok $up "irqlab-kv --mode base --dev $DEV_SRV serves"
+	is "$(napi_defer)" 0 "--mode base --dev: defer_hard_irqs 0 while kv runs (was 7)"
+	kill "$KVPID"; wait "$KVPID"; rc=$?
+	KVPID=
+	is "$rc" 0 "--mode base: clean exit"
+	is "$(napi_defer)" 7 "--mode base: defer_hard_irqs restored to 7 after exit"
+else
+	for i in 1 2 3 4; do skip "--mode base --dev: irqlab napi set unavailable"; done
 fi
 done_testing

@@ -181,6 +181,101 @@ static void test_replies(void)
 	}
 }
 
+/* Pipelined gets of big values, nothing read: the parser stops while more
+ * than KV_OUT_HIGH bytes wait, and goes on once they are sent. */
+static void test_out_bound(void)
+{
+	static char big[900 * 1024];
+	char hdr[64];
+	struct conn c;
+	size_t maxout = 0, sent = 0, want;
+	int rounds = 0, paused_ok = 1;
+
+	memset(big, 'b', sizeof(big));
+	conn_init(&c);
+	snprintf(hdr, sizeof(hdr), "set big 0 0 %zu\r\n", sizeof(big));
+	feed(&c, hdr, strlen(hdr));
+	feed(&c, big, sizeof(big));
+	feed(&c, "\r\n", 2);
+	is_int((int)c.out.len, 8, "900 kB value stored");
+	c.out.len = 0;
+	for (int i = 0; i < 200; i++)
+		buf_add(&c.in, "get big\r\n", 9);
+	want = 200 * (sizeof(big) + strlen("VALUE big 0 921600\r\n") + 2 + 5);
+	while (rounds < 1000) {
+		proto_process(&c);
+		if (c.out.len > maxout)
+			maxout = c.out.len;
+		sent += c.out.len;
+		c.out.len = c.wpos = 0;	/* the client read everything */
+		rounds++;
+		if (!c.paused)
+			break;
+		paused_ok &= c.rpos < c.in.len;
+	}
+	ok(paused_ok && rounds >= 100, "parsing paused for output %d times, input kept", rounds - 1);
+	ok(maxout <= KV_OUT_HIGH + sizeof(big) + 64,
+	   "unsent output stays under KV_OUT_HIGH + one reply (%zu)", maxout);
+	ok(sent == want && c.rpos == c.in.len, "all 200 replies once drained (%zu of %zu bytes)",
+	   sent, want);
+
+	/* one multi-get of 100 x 900 kB: over KV_GET_OUT_MAX, refused */
+	c.in.len = c.rpos = 0;
+	buf_adds(&c.in, "get");
+	for (int i = 0; i < 100; i++)
+		buf_adds(&c.in, " big");
+	buf_adds(&c.in, "\r\nget nope\r\n");
+	proto_process(&c);
+	ok(c.out.len < 200 && c.out.p &&
+	   !strncmp(c.out.p, "SERVER_ERROR out of memory writing get response\r\nEND\r\n", c.out.len),
+	   "a get over KV_GET_OUT_MAX: SERVER_ERROR, stream in sync");
+	ok(c.out.cap <= 2 * (KV_GET_OUT_MAX + sizeof(big)), "output buffer capacity bounded (%zu)",
+	   c.out.cap);
+	buf_free(&c.in);
+	buf_free(&c.out);
+	run("delete big\r\n");
+}
+
+/* cmd_set as memcached 1.6.18 counts it (checked against it): a bad data
+ * chunk counts, a set refused for memory does not, text or meta. */
+static void test_cmd_set(void)
+{
+	struct store_cfg sc = { 1 << 20, 2 << 20, 1 };
+	struct store *keep = th.store, *tiny = store_new(&sc);
+	static char big[1500 * 1024];
+	char hdr[64];
+	struct conn c;
+	uint64_t before = th.st.cmd_set;
+
+	check("set cs 0 0 1\r\nxyz\r\n", "CLIENT_ERROR bad data chunk\r\nERROR\r\n");
+	check("ms cs 1\r\nxyz\r\n", "CLIENT_ERROR bad data chunk\r\nERROR\r\n");
+	ok(th.st.cmd_set == before + 2, "a bad data chunk counts in cmd_set (set and ms)");
+	check("set cs 0 0 1\r\nx\r\nms cs 1\r\nx\r\n", "STORED\r\nHD\r\n");
+	ok(th.st.cmd_set == before + 4, "stored sets count");
+
+	/* a store where a 1.5 MB item cannot fit at all (1 MB limit) */
+	th.store = tiny;
+	memset(big, 'v', sizeof(big));
+	before = th.st.cmd_set;
+	for (int meta = 0; meta < 2; meta++) {
+		conn_init(&c);
+		if (meta)
+			snprintf(hdr, sizeof(hdr), "ms huge %zu\r\n", sizeof(big));
+		else
+			snprintf(hdr, sizeof(hdr), "set huge 0 0 %zu\r\n", sizeof(big));
+		feed(&c, hdr, strlen(hdr));
+		feed(&c, big, sizeof(big));
+		feed(&c, "\r\n", 2);
+		ok(c.out.len == 43 && !memcmp(c.out.p, "SERVER_ERROR out of memory storing object\r\n", 43),
+		   "%s that cannot fit: SERVER_ERROR out of memory", meta ? "ms" : "set");
+		buf_free(&c.in);
+		buf_free(&c.out);
+	}
+	ok(th.st.cmd_set == before, "sets refused for memory do not count in cmd_set");
+	th.store = keep;
+	store_free(tiny);
+}
+
 /* Splitting the same script at every byte must not change the replies. */
 static void test_split(void)
 {
@@ -277,6 +372,8 @@ int main(void)
 	test_errors();
 	test_replies();
 	test_split();
+	test_out_bound();
+	test_cmd_set();
 	test_fuzz();
 	store_free(kv_store);
 	return tap_done();

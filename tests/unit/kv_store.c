@@ -1,5 +1,6 @@
 /* Store: hash table, LRU eviction order, memory limit, cas, arithmetic,
  * append/prepend, expiry, flush. */
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -154,8 +155,13 @@ static void test_lru(void)
 	{
 		static char large[400 * 1024];
 
-		ok(store_put(s, ST_SET, "L", 1, 0, 0, large, sizeof(large), 0, 10, NULL) == ST_NO_MEMORY,
-		   "a large item with all memory in small pages: out of memory");
+		ok(store_put(s, ST_SET, "L", 1, 0, 0, large, sizeof(large), 0, 10, NULL) == ST_STORED &&
+		   has(s, "L", 10),
+		   "a large item with all memory in small pages: pages are freed for it");
+		store_stats(s, &st);
+		ok(st.mem_used <= (1 << 20) && st.slabs_moved >= 6,
+		   "limit honoured (%llu), %llu pages given up", (unsigned long long)st.mem_used,
+		   (unsigned long long)st.slabs_moved);
 	}
 	ok(store_item_size(10, 100) < 10 + 100 + 64, "item header is compact (%zu bytes for 110)",
 	   store_item_size(10, 100));
@@ -207,6 +213,154 @@ static void test_shards(void)
 	store_free(s);
 }
 
+static int put_n(struct store *s, const char *prefix, int i, size_t n,
+		 uint32_t now)
+{
+	static char value[300 * 1024];
+	char key[32];
+
+	snprintf(key, sizeof(key), "%s%d", prefix, i);
+	return store_put(s, ST_SET, key, strlen(key), 0, 0, value, n, 0, now,
+			 NULL) == ST_STORED;
+}
+
+/* Memory full of one size class, then another: pages move between classes
+ * (memcached's slab rebalancing), evicting what they held. */
+static void test_rebalance(void)
+{
+	struct store *s = mk(2 << 20, 512 * 1024, 4);
+	struct store_stats st, st2;
+	struct store_class sc;
+	uint64_t lru_items = 0;
+	int stored = 1, hits = 1, i;
+	char key[32];
+
+	for (i = 0; i < 400; i++)
+		stored &= put_n(s, "big", i, 10000, 10);
+	store_stats(s, &st);
+	ok(stored && st.mem_used > (2 << 20) - 65536, "2 MB filled with 10 kB values (%llu bytes)",
+	   (unsigned long long)st.mem_used);
+	for (i = 0; i < 3000; i++)
+		stored &= put_n(s, "small", i, 100, 11);
+	store_stats(s, &st2);
+	ok(stored, "every 100-byte set after that stores");
+	ok(st2.slabs_moved > 0 && st2.evictions > st.evictions,
+	   "pages moved (%llu), their items counted as evictions (%llu -> %llu)",
+	   (unsigned long long)st2.slabs_moved, (unsigned long long)st.evictions,
+	   (unsigned long long)st2.evictions);
+	for (i = 2900; i < 3000; i++) {
+		snprintf(key, sizeof(key), "small%d", i);
+		hits &= has(s, key, 11);
+	}
+	ok(hits, "the last 100 small keys hit");
+	ok(st2.mem_used <= (2 << 20), "limit honoured (%llu)", (unsigned long long)st2.mem_used);
+	/* every item the table holds is in an LRU, and no more */
+	for (int c = 0; c < store_classes(s); c++) {
+		store_class_stats(s, c, &sc);
+		lru_items += sc.items;
+	}
+	ok(lru_items == st2.curr_items, "LRUs hold exactly the %llu items (%llu)",
+	   (unsigned long long)st2.curr_items, (unsigned long long)lru_items);
+
+	/* then large items (own mallocs): slab pages are freed for them */
+	for (i = 0; i < 10; i++)
+		stored &= put_n(s, "huge", i, 300 * 1024, 12);
+	store_stats(s, &st);
+	ok(stored && has(s, "huge9", 12) && st.mem_used <= (2 << 20),
+	   "300 kB items after that store too (%llu bytes used)", (unsigned long long)st.mem_used);
+	/* and small ones again, taking memory back from the large items */
+	for (i = 0; i < 3000; i++)
+		stored &= put_n(s, "again", i, 2000, 13);
+	store_stats(s, &st);
+	ok(stored && has(s, "again2999", 13) && st.mem_used <= (2 << 20),
+	   "2 kB items after that store too (%llu bytes used)", (unsigned long long)st.mem_used);
+	/* append whose grown item changes class, with memory full */
+	ok(store_put(s, ST_APPEND, "again2999", 9, 0, 0, "0123456789", 10, 0, 13, NULL) == ST_STORED,
+	   "append under full memory stores");
+	/* incr that grows the value with memory full */
+	store_put(s, ST_SET, "n", 1, 0, 0, "9", 1, 0, 13, NULL);
+	{
+		uint64_t v;
+
+		ok(store_arith(s, "n", 1, true, 1, 0, NULL, 13, &v, NULL) == ST_STORED && v == 10,
+		   "incr growing the value under full memory stores");
+	}
+	store_free(s);
+
+	/* a different second: the balance check moves pages toward the class
+	 * whose oldest item is younger, without waiting for it to be empty */
+	s = mk(2 << 20, 512 * 1024, 1);
+	for (i = 0; i < 400; i++)
+		put_n(s, "a", i, 10000, 20);
+	for (i = 0; i < 200; i++)
+		put_n(s, "b", i, 100, 30);
+	store_stats(s, &st);
+	for (i = 0; i < 2000; i++)
+		stored &= put_n(s, "b", 200 + i, 100, 31 + i / 500);
+	store_stats(s, &st2);
+	ok(stored && st2.slabs_moved > st.slabs_moved,
+	   "older pages of another class keep moving (%llu -> %llu)",
+	   (unsigned long long)st.slabs_moved, (unsigned long long)st2.slabs_moved);
+	store_free(s);
+}
+
+struct hammer {
+	struct store *s;
+	int id;
+	int stored;
+};
+
+static void *hammer_fn(void *arg)
+{
+	struct hammer *h = arg;
+	unsigned seed = (unsigned)h->id * 7919u + 1;
+	char prefix[8];
+
+	h->stored = 1;
+	snprintf(prefix, sizeof(prefix), "t%d-", h->id);
+	for (int i = 0; i < 4000; i++) {
+		size_t n;
+
+		seed = seed * 1103515245 + 12345;
+		/* phases of small, middle and large values, overlapping
+		 * between threads */
+		switch ((i / 500 + h->id) % 3) {
+		case 0: n = 50 + (seed >> 16) % 200; break;
+		case 1: n = 3000 + (seed >> 16) % 9000; break;
+		default: n = 20000 + (seed >> 16) % 100000; break;
+		}
+		h->stored &= put_n(h->s, prefix, i % 1000, n, 10 + (uint32_t)i / 1000);
+	}
+	return NULL;
+}
+
+/* Threads whose size classes shift under a small limit: every set stores
+ * while pages move between classes and shards (ASan/UBSan watch this). */
+static void test_rebalance_threads(void)
+{
+	struct store *s = mk(4 << 20, 1 << 20, 8);
+	struct hammer h[4];
+	pthread_t th[4];
+	struct store_stats st;
+	int stored = 1;
+
+	for (int i = 0; i < 4; i++) {
+		h[i].s = s;
+		h[i].id = i;
+		pthread_create(&th[i], NULL, hammer_fn, &h[i]);
+	}
+	for (int i = 0; i < 4; i++) {
+		pthread_join(th[i], NULL);
+		stored &= h[i].stored;
+	}
+	store_stats(s, &st);
+	ok(stored, "4 threads, 8 shards, 4 MB, shifting sizes: all 16000 sets stored");
+	ok(st.mem_used <= (4 << 20) && st.slabs_moved > 0,
+	   "limit honoured (%llu), %llu pages moved", (unsigned long long)st.mem_used,
+	   (unsigned long long)st.slabs_moved);
+	store_free(s);
+}
+
 static void test_numbers(void)
 {
 	uint64_t v;
@@ -224,6 +378,8 @@ int main(void)
 	test_basic();
 	test_lru();
 	test_shards();
+	test_rebalance();
+	test_rebalance_threads();
 	test_numbers();
 	return tap_done();
 }
