@@ -270,7 +270,7 @@ static int run(char *const argv[], char *out, size_t len)
 	return WEXITSTATUS(st) == 127 ? -1 : WEXITSTATUS(st);
 }
 
-static void script_head(FILE *f, const struct il_plot_cfg *p, const int *reps)
+static void script_head(FILE *f, const struct il_plot_cfg *p, const int *reps, int nsrc)
 {
 	char out[512];
 	/* Okabe-Ito colours: distinct for colour-blind readers, dark enough
@@ -285,7 +285,8 @@ static void script_head(FILE *f, const struct il_plot_cfg *p, const int *reps)
 		fprintf(f, "set terminal pngcairo size 900,600 noenhanced font ',11'\n");
 	else
 		fprintf(f, "set terminal png size 900,600 noenhanced\n");
-	fprintf(f, "set grid\nset key top left box opaque\n");
+	/* two sources: twice the lines, a legend inside would hide points */
+	fprintf(f, "set grid\nset key %s box opaque\n", nsrc > 1 ? "outside right top" : "top left");
 	for (int i = 0; i < 8; i++)
 		fprintf(f, "set linetype %d lc rgb '%s' pt %d\n", i + 1, col[i], 5 + 2 * (i % 4));
 	if (reps[0] > 1 && reps[0] == reps[1])
@@ -319,7 +320,7 @@ int il_plot(const struct il_plot_cfg *p, const struct il_result *rows, int n,
 		snprintf(err, len, "cannot write %s", path);
 		return -1;
 	}
-	script_head(f, p, reps);
+	script_head(f, p, reps, nsrc);
 	snprintf(title, sizeof(title), "p99 latency against load (%s)", ctx);
 	fprintf(f, "set title ");
 	gp_str(f, title);
