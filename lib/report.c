@@ -90,7 +90,7 @@ int il_rows_median(const struct il_result *rows, int n, const char *mode, const 
 
 /* The series in order of first appearance, so bench's modes keep their
  * order and colours; a mode keeps its colour across sources, and a second
- * source is drawn dashed. */
+ * source is drawn dashed. Returns -1 when there are more than MAX_SERIES. */
 struct series {
 	const char *mode, *source;
 	int colour, dash;
@@ -111,7 +111,9 @@ static int find_series(const struct il_result *rows, int n, struct series *s, in
 		for (k = 0; k < ns; k++)
 			if (!strcmp(s[k].mode, r->mode) && !strcmp(s[k].source, r->source))
 				break;
-		if (k == ns && ns < MAX_SERIES) {
+		if (k == MAX_SERIES)
+			return -1;
+		if (k == ns) {
 			for (m = 0; m < nm && strcmp(modes[m], r->mode); m++)
 				;
 			if (m == nm)
@@ -123,7 +125,7 @@ static int find_series(const struct il_result *rows, int n, struct series *s, in
 			s[ns] = (struct series){ r->mode, r->source, m, src, { 0 }, 0 };
 			ns++;
 		}
-		if (k == MAX_SERIES || strcmp(r->kind, "open"))
+		if (strcmp(r->kind, "open"))
 			continue;
 		int j;
 		for (j = 0; j < s[k].nt && fabs(s[k].t[j] - r->target_qps) >= 0.5; j++)
@@ -307,6 +309,11 @@ int il_plot(const struct il_plot_cfg *p, const struct il_result *rows, int n,
 	const char *ctx = p->context ? p->context : "irqlab";
 	FILE *f;
 
+	if (ns < 0) {
+		snprintf(err, len, "more than %d (mode, source) lines to draw; report fewer files or modes",
+			 MAX_SERIES);
+		return -1;
+	}
 	for (int k = 0; k < ns; k++) {
 		label(lab, sizeof(lab), &s[k], nsrc);
 		any += (ok[k] = write_dat(p->dir, k, &s[k], lab, rows, n, reps) > 0);
@@ -373,6 +380,8 @@ void il_report_md_rows(FILE *f, const struct il_result *rows, int n, const char 
 		   "| usr %% | sys %% | softirq %% | idle %% | NET_RX/s srv | NET_RX/s gen "
 		   "| IRQ/s srv | cs/s | busy-polled pkts | gen CPU %% | noise %% |\n");
 	fprintf(f, "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+	if (ns < 0)
+		fprintf(f, "\n(more than %d modes x sources: see results.csv)\n", MAX_SERIES);
 	for (int k = 0; k < ns; k++) {
 		for (int p = 0; p < (closed ? 1 : s[k].nt); p++) {
 			double t = closed ? 0 : s[k].t[p];

@@ -161,6 +161,15 @@ static void parse_tests(const struct sweep *s)
 	struct il_stat st = il_rows_stat(mix, 3, "base", "measured", "open", 5000,
 					 offsetof(struct il_result, p99_us));
 	ok(st.n == 2 && st.med == 105 && st.min == 100 && st.max == 110, "il_rows_stat: per source");
+
+	struct il_result many[17];
+	struct il_plot_cfg pc = { .dir = "/nonexistent" };
+	for (int i = 0; i < 17; i++) {
+		many[i] = mix[0];
+		snprintf(many[i].mode, sizeof(many[i].mode), "m%d", i);
+	}
+	ok(il_plot(&pc, many, 17, err, sizeof(err)) == -1 && strstr(err, "more than 16"),
+	   "plots: more than 16 lines refused with a reason (%s)", err);
 }
 
 int main(void)
