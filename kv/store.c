@@ -440,7 +440,8 @@ static bool evict_other(struct store *s, struct shard *mine, int c, uint32_t now
 		struct shard *o = &s->sh[i];
 		bool done;
 
-		if (o == mine || !o->lru[c].tail || pthread_mutex_trylock(&o->lock))
+		/* the tail is only read under the lock (no racy peek) */
+		if (o == mine || pthread_mutex_trylock(&o->lock))
 			continue;
 		done = evict_one(s, o, c, now);
 		pthread_mutex_unlock(&o->lock);
@@ -586,6 +587,9 @@ static int victim_class(struct store *s, int not, struct item **tail)
 		struct item *t;
 
 		if (c == not || !s->slab[c].pages)
+			continue;
+		/* the pinned item's page is not emptied (victim_page) */
+		if (s->pin && s->pin->cls == c && s->slab[c].pages < 2)
 			continue;
 		t = oldest_tail(s, c, &sh);
 		if (!t) {
