@@ -111,7 +111,7 @@ void stats_general(struct buf *o)
 	snprintf(v, sizeof(v), "%ld.%06ld", (long)ru.ru_stime.tv_sec, (long)ru.ru_stime.tv_usec);
 	stat_s(o, "rusage_system", v);
 	stat_u(o, "max_connections", (uint64_t)kv_set.maxconns);
-	stat_u(o, "curr_connections", (uint64_t)kv_curr_conns);
+	stat_u(o, "curr_connections", (uint64_t)__atomic_load_n(&kv_curr_conns, __ATOMIC_RELAXED));
 	stat_u(o, "total_connections", t.total_connections);
 	stat_u(o, "rejected_connections", t.rejected_connections);
 	stat_u(o, "cmd_get", t.cmd_get);

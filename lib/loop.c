@@ -209,7 +209,7 @@ static void *run(void *arg)
 		CPU_SET(l->cpu, &set);
 		pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
 	}
-	while (!g->stop) {
+	while (!__atomic_load_n(&g->stop, __ATOMIC_ACQUIRE)) {
 		int n = il_mode_wait(l->epfd, ev, MAX_EVENTS, 1000, &g->mode);
 
 		l->st.waits++;
@@ -288,7 +288,7 @@ int il_group_run(struct il_group *g)
 
 	for (int i = 1; i < g->n; i++)
 		if (pthread_create(&g->loops[i].tid, NULL, run, &g->loops[i])) {
-			g->stop = 1;
+			__atomic_store_n(&g->stop, 1, __ATOMIC_RELEASE);
 			for (int j = 1; j < i; j++)
 				pthread_join(g->loops[j].tid, NULL);
 			return -1;
@@ -303,7 +303,7 @@ void il_group_stop(struct il_group *g)
 {
 	uint64_t one = 1;
 
-	g->stop = 1;
+	__atomic_store_n(&g->stop, 1, __ATOMIC_RELEASE);	/* from a signal handler too */
 	for (int i = 0; i < g->n; i++)
 		if (write(g->loops[i].wake_fd, &one, sizeof(one)) < 0)
 			continue;
