@@ -710,16 +710,21 @@ static struct item *room_slab(struct store *s, int ci, uint32_t now)
 
 	while (!(it = slab_take(s, c))) {
 		if (check) {
+			bool moved;
+
 			/* a page whose oldest item is older than this class's
 			 * oldest serves the LRU better here */
 			check = false;
-			pthread_mutex_lock(&c->lock);
-			c->balance_in = BALANCE_EVERY;
-			pthread_mutex_unlock(&c->lock);
 			mine = oldest_tail(s, ci, &sh);
 			v = victim_class(s, ci, &theirs);
-			if (v > 0 && (!theirs || !mine || older(theirs, mine)) &&
-			    move_page(s, v, ci, now))
+			moved = v > 0 && (!theirs || !mine || older(theirs, mine)) &&
+				move_page(s, v, ci, now);
+			/* a page that held no items: look again as soon as this
+			 * one is used up, there may be more (after deletes) */
+			pthread_mutex_lock(&c->lock);
+			c->balance_in = moved && !theirs ? 0 : BALANCE_EVERY;
+			pthread_mutex_unlock(&c->lock);
+			if (moved)
 				continue;
 		}
 		if (evict_oldest(s, ci, now) || evict_oldest(s, CLS_LARGE, now))

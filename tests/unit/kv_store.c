@@ -287,6 +287,25 @@ static void test_rebalance(void)
 	}
 	store_free(s);
 
+	/* values that came and went: their pages hold no items, so the new
+	 * class takes them without evicting anything */
+	s = mk(2 << 20, 512 * 1024, 4);
+	for (i = 0; i < 400; i++)
+		put_n(s, "gone", i, 10000, 14);
+	for (i = 0; i < 400; i++) {
+		snprintf(key, sizeof(key), "gone%d", i);
+		store_delete(s, key, strlen(key), 0, 14);
+	}
+	store_stats(s, &st);
+	for (i = 0; i < 5000; i++)
+		stored &= put_n(s, "new", i, 100, 15);
+	store_stats(s, &st2);
+	ok(stored && st2.curr_items == 5000 && st2.evictions == st.evictions &&
+	   st2.slabs_moved > 0,
+	   "after deletes: 5000 small items stored in freed pages, no eviction (%llu pages moved)",
+	   (unsigned long long)st2.slabs_moved);
+	store_free(s);
+
 	/* a different second: the balance check moves pages toward the class
 	 * whose oldest item is younger, without waiting for it to be empty */
 	s = mk(2 << 20, 512 * 1024, 1);
