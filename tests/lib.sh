@@ -26,3 +26,20 @@ skip_all() { echo "1..0 # SKIP $*"; exit 0; }
 done_testing() { echo "1..$TAP_N"; [ "$TAP_FAILED" -eq 0 ]; exit $?; }
 need_root() { [ "$(id -u)" -eq 0 ] || skip_all "needs root (network namespaces, NAPI settings)"; }
 need_cmd() { command -v "$1" >/dev/null 2>&1 || skip_all "needs $1 (scripts/install-deps.sh installs it)"; }
+
+# start_kv ARGS...: starts irqlab-kv on 127.0.0.1 with a kernel-chosen port
+# (its log in $T/kv.log), sets KVPID and PORT; fails if it never listened
+# (gives up early when the server exits). The caller's trap kills $KVPID.
+start_kv() {
+	: >"$T/kv.log"
+	"$IRQLAB_BUILD/irqlab-kv" -p 0 -l 127.0.0.1 "$@" 2>"$T/kv.log" &
+	KVPID=$!
+	PORT=
+	for _i in $(seq 100); do
+		PORT=$(sed -n 's/.* port \([0-9]*\),.*/\1/p' "$T/kv.log")
+		[ -n "$PORT" ] && return 0
+		kill -0 "$KVPID" 2>/dev/null || return 1
+		sleep 0.1
+	done
+	return 1
+}

@@ -13,14 +13,7 @@ KV=$IRQLAB_BUILD/irqlab-kv
 T=$(mktemp -d)
 trap 'kill $KVPID 2>/dev/null; wait $KVPID 2>/dev/null; rm -rf "$T"' EXIT INT TERM
 
-"$KV" -p 0 -l 127.0.0.1 -t 2 -c 8 2>"$T/kv.log" &
-KVPID=$!
-for i in $(seq 50); do
-	PORT=$(sed -n 's/.* port \([0-9]*\),.*/\1/p' "$T/kv.log")
-	[ -n "$PORT" ] && break
-	sleep 0.2
-done
-[ -n "$PORT" ] || { cat "$T/kv.log"; skip_all "irqlab-kv did not start"; }
+start_kv -t 2 -c 8 || { cat "$T/kv.log"; skip_all "irqlab-kv did not start"; }
 S=127.0.0.1:$PORT
 
 head -c 100000 /dev/urandom >"$T/blob.bin"

@@ -15,18 +15,16 @@ T=$(mktemp -d)
 trap 'kill $KVPID $MCPID 2>/dev/null; wait 2>/dev/null; rm -rf "$T"' EXIT INT TERM
 
 # a free port: let the kernel pick one for kv, memcached gets one from perl
-"$KV" -p 0 -l 127.0.0.1 -t 2 -m 64 2>"$T/kv.log" &
-KVPID=$!
+start_kv -t 2 -m 64 || { cat "$T/kv.log"; skip_all "irqlab-kv did not start"; }
+KVPORT=$PORT
 MCPORT=$(perl -MIO::Socket::INET -e 'print IO::Socket::INET->new(Listen=>1,LocalAddr=>"127.0.0.1:0")->sockport')
 MCUSER=$( [ "$(id -u)" -eq 0 ] && echo "-u nobody" )
 memcached $MCUSER -p "$MCPORT" -U 0 -l 127.0.0.1 -t 1 -m 64 2>/dev/null &
 MCPID=$!
 for i in $(seq 50); do
-	KVPORT=$(sed -n 's/.* port \([0-9]*\),.*/\1/p' "$T/kv.log")
-	[ -n "$KVPORT" ] && perl -MIO::Socket::INET -e "exit !IO::Socket::INET->new('127.0.0.1:$MCPORT')" 2>/dev/null && break
+	perl -MIO::Socket::INET -e "exit !IO::Socket::INET->new('127.0.0.1:$MCPORT')" 2>/dev/null && break
 	sleep 0.2
 done
-[ -n "$KVPORT" ] || { cat "$T/kv.log"; skip_all "irqlab-kv did not start"; }
 
 # client: sends a script on a fresh connection, half-closes, reads until the
 # server closes (or 10 s of silence), prints the reply with masks applied

@@ -12,19 +12,7 @@ KV=$IRQLAB_BUILD/irqlab-kv
 [ -x "$KV" ] || skip_all "irqlab-kv not built"
 T=$(mktemp -d)
 trap 'kill $KVPID 2>/dev/null; wait $KVPID 2>/dev/null; rm -rf "$T"' EXIT INT TERM
-start() {	# start ARGS...: sets KVPID and PORT
-	: >"$T/kv.log"
-	"$KV" -p 0 -l 127.0.0.1 "$@" 2>"$T/kv.log" &
-	KVPID=$!
-	PORT=
-	for i in $(seq 100); do
-		PORT=$(sed -n 's/.* port \([0-9]*\),.*/\1/p' "$T/kv.log")
-		[ -n "$PORT" ] && break
-		sleep 0.2
-	done
-	[ -n "$PORT" ]
-}
-start -t 2 -m 4 || skip_all "irqlab-kv did not start"
+start_kv -t 2 -m 4 || skip_all "irqlab-kv did not start"
 
 cat >"$T/fill.pl" <<'PL'
 use strict; use IO::Socket::INET;
@@ -64,7 +52,7 @@ used=$(stat_of malloced_bytes)
 ok $? "item memory within -m 4 ($used bytes)"
 
 kill "$KVPID"; wait "$KVPID"; is "$?" 0 "clean exit"
-start -t 1 -m 64 || { ok 1 "irqlab-kv -m 64 starts"; done_testing; }
+start_kv -t 1 -m 64 || { ok 1 "irqlab-kv -m 64 starts"; done_testing; }
 rss() { awk '/^VmRSS/ { print $2 }' /proc/$KVPID/status; }
 rss0=$(rss)
 # 400 pipelined gets of a 500 kB value, nothing read for 2 s, then all read

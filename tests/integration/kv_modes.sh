@@ -12,16 +12,7 @@ T=$(mktemp -d)
 trap 'kill $KVPID 2>/dev/null; wait $KVPID 2>/dev/null; rm -rf "$T"' EXIT INT TERM
 
 for mode in base defer napibusy busywait suspend; do
-	"$KV" -p 0 -l 127.0.0.1 -t 1 --mode $mode 2>"$T/kv.log" &
-	KVPID=$!
-	PORT=
-	for i in $(seq 50); do
-		PORT=$(sed -n 's/.* port \([0-9]*\),.*/\1/p' "$T/kv.log")
-		[ -n "$PORT" ] && break
-		kill -0 $KVPID 2>/dev/null || break
-		sleep 0.1
-	done
-	if [ -z "$PORT" ]; then
+	if ! start_kv -t 1 --mode $mode; then
 		if grep -q "needs Linux\|CAP_NET_ADMIN" "$T/kv.log"; then
 			skip "--mode $mode: $(head -1 "$T/kv.log")"
 			continue

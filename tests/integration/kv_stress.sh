@@ -10,14 +10,7 @@ KV=$IRQLAB_BUILD/irqlab-kv
 [ -x "$KV" ] || skip_all "irqlab-kv not built"
 T=$(mktemp -d)
 trap 'kill $KVPID 2>/dev/null; wait $KVPID 2>/dev/null; rm -rf "$T"' EXIT INT TERM
-"$KV" -p 0 -l 127.0.0.1 -t 4 -m 16 2>"$T/kv.log" &
-KVPID=$!
-for i in $(seq 50); do
-	PORT=$(sed -n 's/.* port \([0-9]*\),.*/\1/p' "$T/kv.log")
-	[ -n "$PORT" ] && break
-	sleep 0.2
-done
-[ -n "$PORT" ] || skip_all "irqlab-kv did not start"
+start_kv -t 4 -m 16 || skip_all "irqlab-kv did not start"
 
 cat >"$T/client.pl" <<'PL'
 use strict; use IO::Socket::INET;
