@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <sys/types.h>
 
+#include "irqlab/report.h"
 #include "irqlab/result.h"
 
 #define BENCH_MAX_MODES 8
@@ -121,8 +122,7 @@ int sweep_run(const struct bench_cfg *c, const struct bench_ops *ops,
 	      struct sweep *s, char *err, size_t len);
 void sweep_free(struct sweep *s);
 /* Median, min and max of one field over the rows of (mode, kind, target). */
-struct stat3 { double med, min, max; int n; };
-struct stat3 sweep_stat(const struct sweep *s, const char *mode, const char *kind,
+struct il_stat sweep_stat(const struct sweep *s, const char *mode, const char *kind,
 			double target, size_t field_off);
 /* A row of medians for (mode, kind, target); flagged if any rep was. */
 int sweep_median_row(const struct sweep *s, const char *mode, const char *kind,

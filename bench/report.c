@@ -19,12 +19,12 @@
 
 static void spread_line(FILE *f, const struct bench_cfg *c, const struct sweep *s)
 {
-	struct stat3 base = sweep_stat(s, bench_mode_label(c, 0), "closed", 0, OFF(qps));
+	struct il_stat base = sweep_stat(s, bench_mode_label(c, 0), "closed", 0, OFF(qps));
 
 	fprintf(f, "closed-loop QPS, median [min..max] of %d and ratio to %s:\n", c->reps,
 		bench_mode_label(c, 0));
 	for (int m = 0; m < c->nmodes; m++) {
-		struct stat3 q = sweep_stat(s, bench_mode_label(c, m), "closed", 0, OFF(qps));
+		struct il_stat q = sweep_stat(s, bench_mode_label(c, m), "closed", 0, OFF(qps));
 		/* spread: (max - min) / median, the run-to-run noise of this point */
 		fprintf(f, "  %-10s %9.0f [%.0f..%.0f] spread %4.1f%%  x%.2f\n", bench_mode_label(c, m),
 			q.med, q.min, q.max, 100 * (q.max - q.min) / q.med, q.med / base.med);
@@ -162,12 +162,12 @@ static int write_summary(FILE *f, const struct bench_cfg *c, const struct sweep 
 		for (int p = -1; p < s->npoints; p++) {
 			double t = p < 0 ? 0 : s->points[p];
 			const char *kind = p < 0 ? "closed" : "open";
-			struct stat3 q = sweep_stat(s, bench_mode_label(c, m), kind, t, OFF(qps));
+			struct il_stat q = sweep_stat(s, bench_mode_label(c, m), kind, t, OFF(qps));
 			if (!q.n)
 				continue;
 			fprintf(f, "%s,%s,%.0f,%d", bench_mode_label(c, m), kind, t, q.n);
 			for (size_t i = 0; i < sizeof(cols) / sizeof(cols[0]); i++) {
-				struct stat3 v = sweep_stat(s, bench_mode_label(c, m), kind, t, cols[i].off);
+				struct il_stat v = sweep_stat(s, bench_mode_label(c, m), kind, t, cols[i].off);
 				if (v.n)
 					fprintf(f, ",%.6g,%.6g,%.6g", v.med, v.min, v.max);
 				else

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "irqlab/report.h"
 #include "bench.h"
 
 double now_s(void)
@@ -116,7 +117,7 @@ int sweep_run(const struct bench_cfg *c, const struct bench_ops *ops,
 			return -1;
 	s->max_qps = INFINITY;
 	for (int m = 0; m < c->nmodes; m++) {
-		struct stat3 q = sweep_stat(s, bench_mode_label(c, m), "closed", 0,
+		struct il_stat q = sweep_stat(s, bench_mode_label(c, m), "closed", 0,
 					    offsetof(struct il_result, qps));
 		if (q.n && q.med < s->max_qps)
 			s->max_qps = q.med;
@@ -141,71 +142,15 @@ void sweep_free(struct sweep *s)
 	memset(s, 0, sizeof(*s));
 }
 
-static int cmp_d(const void *a, const void *b)
+/* bench's rows are all measured: the statistics are report.h's. */
+struct il_stat sweep_stat(const struct sweep *s, const char *mode, const char *kind,
+			  double target, size_t off)
 {
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
+	return il_rows_stat(s->rows, s->n, mode, "measured", kind, target, off);
 }
-
-static int match(const struct il_result *r, const char *mode, const char *kind, double target)
-{
-	return !strcmp(r->mode, mode) && !strcmp(r->kind, kind) && fabs(r->target_qps - target) < 0.5;
-}
-
-struct stat3 sweep_stat(const struct sweep *s, const char *mode, const char *kind,
-			double target, size_t off)
-{
-	struct stat3 st = { NAN, NAN, NAN, 0 };
-	double *v = malloc(sizeof(double) * (size_t)(s->n + 1));
-
-	if (!v)
-		return st;
-	for (int i = 0; i < s->n; i++) {
-		double x = *(const double *)((const char *)&s->rows[i] + off);
-		if (match(&s->rows[i], mode, kind, target) && isfinite(x))
-			v[st.n++] = x;
-	}
-	if (st.n) {
-		qsort(v, (size_t)st.n, sizeof(double), cmp_d);
-		st.min = v[0];
-		st.max = v[st.n - 1];
-		st.med = st.n % 2 ? v[st.n / 2] : (v[st.n / 2 - 1] + v[st.n / 2]) / 2;
-	}
-	free(v);
-	return st;
-}
-
-/* Every numeric field of il_result, for the median row. */
-static const size_t num_fields[] = {
-#define F(n) offsetof(struct il_result, n)
-	F(qps), F(duration_s), F(requests), F(errors), F(p50_us), F(p95_us), F(p99_us),
-	F(cpu_user), F(cpu_sys), F(cpu_softirq), F(cpu_idle), F(irq_per_s), F(softirq_per_s),
-	F(gen_irq_per_s), F(gen_softirq_per_s), F(cs_per_s), F(busy_polled), F(cycles),
-	F(instructions), F(ipc), F(cpq), F(ipq), F(gen_cpu), F(noise_cpu),
-#undef F
-};
 
 int sweep_median_row(const struct sweep *s, const char *mode, const char *kind,
 		     double target, struct il_result *out)
 {
-	int found = 0;
-
-	il_result_init(out);
-	for (int i = 0; i < s->n; i++) {
-		if (!match(&s->rows[i], mode, kind, target))
-			continue;
-		if (!found++) {
-			*out = s->rows[i];
-			out->note[0] = 0;
-			out->flagged = 0;
-		}
-		out->flagged |= s->rows[i].flagged;
-	}
-	if (!found)
-		return -1;
-	out->rep = found;	/* in a median row: how many repetitions */
-	for (size_t i = 0; i < sizeof(num_fields) / sizeof(num_fields[0]); i++)
-		*(double *)((char *)out + num_fields[i]) = sweep_stat(s, mode, kind, target, num_fields[i]).med;
-	return 0;
+	return il_rows_median(s->rows, s->n, mode, "measured", kind, target, out);
 }

@@ -98,7 +98,7 @@ int main(void)
 	ok(fabs(s.points[0] - round(0.25 * 810)) < 1e-9 && fabs(s.points[1] - round(0.75 * 810)) < 1e-9,
 	   "targets at fractions of it (%.0f, %.0f)", s.points[0], s.points[1]);
 
-	struct stat3 q = sweep_stat(&s, "base", "closed", 0, offsetof(struct il_result, qps));
+	struct il_stat q = sweep_stat(&s, "base", "closed", 0, offsetof(struct il_result, qps));
 	ok(q.n == 3 && q.med == 1010 && q.min == 1000 && q.max == 1020, "median/min/max over reps");
 	ok(sweep_median_row(&s, "base", "closed", 0, &r) == 0 && r.qps == 1010 && r.p99_us == 101 &&
 	   r.rep == 3 && !r.flagged, "median row of a clean point");
