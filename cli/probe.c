@@ -11,6 +11,7 @@
 
 #include "cli.h"
 #include "irqlab/napi.h"
+#include "irqlab/result.h"
 
 struct probe {
 	struct il_napi_support s;

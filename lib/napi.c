@@ -20,6 +20,7 @@
 
 #include "irqlab/compat.h"
 #include "irqlab/napi.h"
+#include "irqlab/result.h"
 
 /* Dump replies are sized by the kernel up to 32 KiB per recv. */
 #define NL_BUF 32768
@@ -807,22 +808,6 @@ void il_napi_restore_on_exit(void)
 			continue;
 		sigaction(sigs[i], &sa, NULL);
 	}
-}
-
-void il_json_str(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
-	}
-	fputc('"', f);
 }
 
 void il_napi_print_json(FILE *f, const struct il_napi *n)

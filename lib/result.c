@@ -141,7 +141,7 @@ void il_result_csv_row(FILE *f, const struct il_result *r)
 	fputc('\n', f);
 }
 
-static void json_str(FILE *f, const char *s)
+void il_json_str(FILE *f, const char *s)
 {
 	fputc('"', f);
 	for (; *s; s++) {
@@ -165,7 +165,7 @@ static void json_row(FILE *f, const struct il_result *r)
 
 		fprintf(f, "%s\"%s\": ", i ? ", " : "", fields[i].name);
 		switch (fields[i].type) {
-		case F_STR: json_str(f, p); break;
+		case F_STR: il_json_str(f, p); break;
 		case F_INT: fprintf(f, "%d", *(const int *)p); break;
 		case F_NUM:
 			/* JSON has no NaN: unknown is null. */

@@ -117,8 +117,6 @@ void il_napi_explain_none(const char *dev, char *buf, size_t len);
 /* One NAPI as a JSON object on one line (no newline), device name
  * resolved in this namespace: {"id": .., "dev": "..", ...}. */
 void il_napi_print_json(FILE *f, const struct il_napi *n);
-/* s as a JSON string, quotes included. */
-void il_json_str(FILE *f, const char *s);
 
 /* "20us", "5ms", "0": ns in the largest unit that divides it exactly. */
 void il_napi_fmt_ns(uint64_t ns, char *buf, size_t len);

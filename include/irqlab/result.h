@@ -51,4 +51,7 @@ void il_result_json(FILE *f, const struct il_result *rows, int n);
 int il_result_parse_json(const char *text, struct il_result **rows, int *n,
 			 char *err, size_t len);
 
+/* Writes s as a JSON string literal (quotes, escapes). */
+void il_json_str(FILE *f, const char *s);
+
 #endif
