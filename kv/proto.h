@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "irqlab/fmt.h"
+
 #include "conn.h"
 
 enum { PROTO_OK = 0, PROTO_CLOSE = -1 };
@@ -32,7 +34,6 @@ int proto_tokenize(const char *line, size_t len, struct tok *t, int max);
 bool tok_is(const struct tok *t, const char *s);
 bool tok_u64(const struct tok *t, uint64_t *v);
 bool tok_i32(const struct tok *t, int32_t *v);
-char *u64toa(uint64_t v, char *dst);	/* returns the end */
 
 /* Result of one command handler: bytes consumed after the line (a data
  * block), or one of these. */

@@ -102,7 +102,7 @@ static void add_num(struct buf *o, char flag, uint64_t v)
 
 	s[0] = ' ';
 	s[1] = flag;
-	e = u64toa(v, s + 2);
+	e = il_u64toa(v, s + 2);
 	buf_add(o, s, (size_t)(e - s));
 }
 
@@ -245,7 +245,7 @@ static long meta_get(struct conn *c, struct tok *t, int nt)
 	 * tokens of a 2048-byte line) and slid in front of the value */
 	if (f.tok['v']) {
 		buf_adds(&h, "VA ");
-		h.len = (size_t)(u64toa(m.nbytes, h.p + h.len) - h.p);
+		h.len = (size_t)(il_u64toa(m.nbytes, h.p + h.len) - h.p);
 	} else {
 		buf_adds(&h, "HD");
 	}
@@ -478,9 +478,9 @@ static long meta_arith(struct conn *c, struct tok *t, int nt)
 		if (f.tok['v']) {
 			char hdr[32], *hp = hdr + 3;
 
-			e2 = u64toa(v, num);
+			e2 = il_u64toa(v, num);
 			memcpy(hdr, "VA ", 3);
-			hp = u64toa((uint64_t)(e2 - num), hp);
+			hp = il_u64toa((uint64_t)(e2 - num), hp);
 			buf_add(o, hdr, (size_t)(hp - hdr));
 		} else {
 			buf_adds(o, "HD");

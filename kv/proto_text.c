@@ -73,20 +73,6 @@ bool tok_i32(const struct tok *t, int32_t *v)
 	return true;
 }
 
-char *u64toa(uint64_t v, char *dst)
-{
-	char tmp[20];
-	int n = 0;
-
-	do {
-		tmp[n++] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	while (n)
-		*dst++ = tmp[--n];
-	return dst;
-}
-
 void proto_need(struct conn *c, size_t need)
 {
 	c->need = need;
@@ -126,12 +112,12 @@ static bool value_reply(struct conn *c, const char *key, size_t nkey,
 	memcpy(h, key, nkey);
 	h += nkey;
 	*h++ = ' ';
-	h = u64toa(m.flags, h);
+	h = il_u64toa(m.flags, h);
 	*h++ = ' ';
-	h = u64toa(m.nbytes, h);
+	h = il_u64toa(m.nbytes, h);
 	if (with_cas) {
 		*h++ = ' ';
-		h = u64toa(m.cas, h);
+		h = il_u64toa(m.cas, h);
 	}
 	*h++ = '\r';
 	*h++ = '\n';
@@ -296,7 +282,7 @@ static long cmd_arith(struct conn *c, struct tok *t, bool incr)
 			c->t->now, &v, NULL);
 	switch (r) {
 	case ST_STORED:
-		*u64toa(v, num) = 0;
+		*il_u64toa(v, num) = 0;
 		buf_adds(&c->out, num);
 		reply(c, "\r\n");
 		if (incr)

@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "irqlab/fmt.h"
 #include "load.h"
 
 #define RBUF_INIT 65536
@@ -108,20 +109,6 @@ static int wreserve(struct conn *c, size_t more)
 	return 0;
 }
 
-static char *put_u64(char *p, uint64_t v)
-{
-	char tmp[24];
-	int n = 0;
-
-	do {
-		tmp[n++] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	while (n)
-		*p++ = tmp[--n];
-	return p;
-}
-
 int conn_add(struct conn *c, const struct workload *w, enum op op,
 	     uint64_t key, uint32_t vlen, uint64_t sched, int measured)
 {
@@ -147,7 +134,7 @@ int conn_add(struct conn *c, const struct workload *w, enum op op,
 			memcpy(p, " 0 0 ", 5);
 			p += 5;
 		}
-		p = put_u64(p, vlen);
+		p = il_u64toa(vlen, p);
 		*p++ = '\r';
 		*p++ = '\n';
 		memcpy(p, w->value_data, vlen);
