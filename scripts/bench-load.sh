@@ -37,6 +37,10 @@ DEPTH=${DEPTH:-1}
 RECORDS=${RECORDS:-100000}
 ENGINES=${ENGINES:-uring epoll}
 SETUP=${SETUP:-lo}
+case $SETUP in
+lo|veth|veth-busy) ;;
+*)	echo "bench-load: SETUP must be lo, veth or veth-busy (got '$SETUP')" >&2; exit 2 ;;
+esac
 [ -x "$LOAD" ] || { echo "bench-load: $LOAD not built (run make)" >&2; exit 1; }
 command -v memcached >/dev/null || { echo "bench-load: needs memcached" >&2; exit 1; }
 command -v perl >/dev/null || { echo "bench-load: needs perl" >&2; exit 1; }
@@ -48,15 +52,11 @@ if [ -z "$MUT" ] || [ ! -x "$MUT" ]; then
 fi
 T=$(mktemp -d /tmp/irqlab-bench-load.XXXXXX)
 MPID=
-cleanup() { [ -n "$MPID" ] && kill "$MPID" 2>/dev/null; [ -n "$MPID" ] && wait "$MPID" 2>/dev/null; rm -rf "$T"; [ "$SETUP" != lo ] && netns_down; }
+cleanup() { [ -n "$MPID" ] && kill "$MPID" 2>/dev/null; [ -n "$MPID" ] && wait "$MPID" 2>/dev/null; rm -rf "$T"; [ -n "${NS_SRV:-}" ] && netns_down; }
 trap cleanup EXIT
 trap 'cleanup; exit 130' INT TERM
 
 U=; [ "$(id -u)" -eq 0 ] && U="-u nobody"
-case $SETUP in
-lo|veth|veth-busy) ;;
-*)	echo "bench-load: SETUP must be lo, veth or veth-busy (got '$SETUP')" >&2; exit 2 ;;
-esac
 case $SETUP in
 lo)
 	SRV="taskset -c 1"
