@@ -122,6 +122,8 @@ int sweep_run(const struct bench_cfg *c, const struct bench_ops *ops,
 	      struct sweep *s, char *err, size_t len);
 void sweep_free(struct sweep *s);
 /* Median, min and max of one field over the rows of (mode, kind, target). */
+/* run.c: flags an open-loop row whose backlog grew (see there). */
+void run_flag_backlog(struct il_result *r, double unc_p99);
 struct il_stat sweep_stat(const struct sweep *s, const char *mode, const char *kind,
 			double target, size_t field_off);
 /* A row of medians for (mode, kind, target); flagged if any rep was. */

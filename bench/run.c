@@ -60,6 +60,21 @@ double json_number(const char *json, const char *key)
 }
 
 /* Sum of the keys that are present; NAN if none is. */
+/* An open-loop target at or above what a mode sustains leaves a backlog
+ * that grows for the whole run: the corrected figures (from the scheduled
+ * send) then measure the run's length, not a latency, while the server's
+ * own round trip (uncorrected p99, from the actual send) stays short. When
+ * the corrected median is far above even that p99, flag the row. */
+void run_flag_backlog(struct il_result *r, double unc_p99)
+{
+	if (!(r->target_qps > 0 && r->p50_us > 1000 && isfinite(unc_p99) &&
+	      r->p50_us > 10 * unc_p99))
+		return;
+	r->flagged = 1;
+	snprintf(r->note + strlen(r->note), sizeof(r->note) - strlen(r->note),
+		 "%sbacklog grew: target above sustainable rate", r->note[0] ? "; " : "");
+}
+
 static double json_sum(const char *json, const char **keys)
 {
 	double sum = NAN;
@@ -410,6 +425,8 @@ static int world_run(void *ctx, const struct run_spec *s, struct il_result *r,
 	r->p50_us = json_number(json, "p50");
 	r->p95_us = json_number(json, "p95");
 	r->p99_us = json_number(json, "p99");
+	const char *unc = strstr(json, "\"uncorrected\"");
+	run_flag_backlog(r, unc ? json_number(unc, "p99") : NAN);
 	if (strstr(json, "\"fell_behind\": true")) {
 		/* the open-loop schedule was not kept: flag, do not trust */
 		r->flagged = 1;

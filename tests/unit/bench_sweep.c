@@ -136,5 +136,23 @@ int main(void)
 	ok(sweep_run(&c, &ops, &s, err, sizeof(err)) == 0 && s.n == 9 && !strstr(f.log, "o0"),
 	   "no points: closed loop only");
 	sweep_free(&s);
+	{
+		/* open loop at a target the mode cannot sustain: flagged */
+		struct il_result r;
+		il_result_init(&r);
+		r.target_qps = 68000;
+		r.p50_us = 138000;
+		run_flag_backlog(&r, 900);
+		ok(r.flagged && strstr(r.note, "backlog grew"), "growing backlog flagged: %s", r.note);
+		il_result_init(&r);
+		r.target_qps = 68000;
+		r.p50_us = 180;
+		run_flag_backlog(&r, 900);
+		ok(!r.flagged, "a short corrected p50 is not flagged");
+		il_result_init(&r);
+		r.p50_us = 138000;
+		run_flag_backlog(&r, 900);
+		ok(!r.flagged, "closed loop (no target) is never flagged for backlog");
+	}
 	return tap_done();
 }
