@@ -247,7 +247,7 @@ static void world_mode_end(void *ctx, int mode)
 struct snap {
 	double t;
 	struct il_proc_time srv, gen, napi;
-	struct il_cpu_time cpu;
+	struct il_cpu_time cpu, cpu_g;	/* server CPU, generator CPU */
 	uint64_t irq_s, irq_g, netrx_s, netrx_g, bpoll;
 };
 
@@ -262,6 +262,7 @@ static void take(struct world *w, pid_t gen, struct snap *s)
 	if (w->topo.napi_pid > 0)
 		il_proc_time(w->topo.napi_pid, &s->napi);
 	il_cpu_time(c->srv_cpu, &s->cpu);
+	il_cpu_time(c->cli_cpu, &s->cpu_g);
 	il_irq_count(c->srv_cpu, &s->irq_s);
 	il_irq_count(c->cli_cpu, &s->irq_g);
 	il_softirq_count("NET_RX", c->srv_cpu, &s->netrx_s);
@@ -379,7 +380,12 @@ static int world_run(void *ctx, const struct run_spec *s, struct il_result *r,
 		take(w, gen, &b);
 		window = rc == 0;
 		uint64_t nt = il_noise_end(noise, top, sizeof(top));
-		r->noise_cpu = 100 * il_ticks_to_s(nt) / (b.t - a.t);
+		/* In a VM the host takes CPU time too (steal): no process here
+		 * shows it, yet it slows the run like any other noise. */
+		uint64_t steal = (b.cpu.steal - a.cpu.steal) + (b.cpu_g.steal - a.cpu_g.steal);
+		if (steal > nt)
+			snprintf(top, sizeof(top), "hypervisor steal");
+		r->noise_cpu = 100 * il_ticks_to_s(nt + steal) / (b.t - a.t);
 		if (perf_on) {
 			uint64_t cyc, ins;
 			if (il_perf_stop(&perf, &cyc, &ins) == 0) {
