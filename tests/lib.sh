@@ -43,3 +43,20 @@ start_kv() {
 	done
 	return 1
 }
+
+# free_port: a TCP port on 127.0.0.1 that nothing listens on now.
+free_port() {
+	perl -MIO::Socket::INET -e 'print IO::Socket::INET->new(Listen => 1, LocalAddr => "127.0.0.1:0", ReuseAddr => 1)->sockport, "\n"'
+}
+# mc_counts PORT: a memcached-protocol server's "cmd_get cmd_set get_misses".
+mc_counts() {
+	perl -MIO::Socket::INET -e '
+		my $s = IO::Socket::INET->new("127.0.0.1:$ARGV[0]") or die "connect: $!";
+		print $s "stats\r\n"; my %h;
+		while (<$s>) { last if /^END/; $h{$1} = $2 if /^STAT (\S+) (\S+)/ }
+		print "$h{cmd_get} $h{cmd_set} $h{get_misses}\n"' "$1"
+}
+# json_get FILE EXPR: a perl expression over the decoded document $j.
+json_get() {
+	perl -MJSON::PP -e 'local $/; open my $f, "<", $ARGV[0] or die; my $j = decode_json(<$f>); print eval($ARGV[1]), "\n"' "$1" "$2"
+}

@@ -18,19 +18,6 @@ cleanup() { for p in $PIDS; do kill "$p" 2>/dev/null; done; rm -rf "$T"; }
 trap cleanup EXIT INT TERM
 skips() { _n=$1; shift; for _ in $(seq 1 "$_n"); do skip "$@"; done; }
 
-free_port() {
-	perl -MIO::Socket::INET -e 'print IO::Socket::INET->new(Listen => 1, LocalAddr => "127.0.0.1:0", ReuseAddr => 1)->sockport, "\n"'
-}
-stats() {	# stats PORT: "cmd_get cmd_set get_misses"
-	perl -MIO::Socket::INET -e '
-		my $s = IO::Socket::INET->new("127.0.0.1:$ARGV[0]") or die "connect: $!";
-		print $s "stats\r\n"; my %h;
-		while (<$s>) { last if /^END/; $h{$1} = $2 if /^STAT (\S+) (\S+)/ }
-		print "$h{cmd_get} $h{cmd_set} $h{get_misses}\n"' "$1"
-}
-json() {
-	perl -MJSON::PP -e 'local $/; open my $f, "<", $ARGV[0] or die; my $j = decode_json(<$f>); print eval($ARGV[1]), "\n"' "$1" "$2"
-}
 start_memcached() {	# sets PORT and MPID
 	PORT=$(free_port)
 	U=; [ "$(id -u)" -eq 0 ] && U="-u nobody"
@@ -38,7 +25,7 @@ start_memcached() {	# sets PORT and MPID
 	MPID=$!
 	PIDS="$PIDS $MPID"
 	for _ in $(seq 1 30); do
-		stats "$PORT" > /dev/null 2>&1 && return 0
+		mc_counts "$PORT" > /dev/null 2>&1 && return 0
 		sleep 0.1
 	done
 	return 1
@@ -63,7 +50,7 @@ if command -v strace >/dev/null 2>&1; then
 	export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
 	strace -f -o /dev/null -e inject=io_uring_setup:error=EPERM \
 		"$LOAD" -s 127.0.0.1:"$PORT" -r 100 -c 2 -t 0.2 --json > "$T/fb.json" 2> "$T/fb.err"
-	ok "$([ $? -eq 0 ] && [ "$(json "$T/fb.json" '$j->{config}{engine}')" = epoll ] && echo 0 || echo 1)" \
+	ok "$([ $? -eq 0 ] && [ "$(json_get "$T/fb.json" '$j->{config}{engine}')" = epoll ] && echo 0 || echo 1)" \
 		"io_uring refused: auto runs on epoll"
 	grep -q "note: io_uring not available (io_uring_setup: Operation not permitted" "$T/fb.err"
 	ok $? "io_uring refused: auto says so on stderr"
@@ -80,17 +67,17 @@ fi
 # agree ENGINE NAME args...: the counts of one run equal the server's deltas
 agree() {
 	_e=$1; _name="$1: $2"; shift 2
-	_b=$(stats "$PORT")
+	_b=$(mc_counts "$PORT")
 	"$LOAD" -s 127.0.0.1:"$PORT" --engine "$_e" --json "$@" > "$T/run.json" 2> "$T/run.err"
 	_rc=$?
-	_a=$(stats "$PORT")
+	_a=$(mc_counts "$PORT")
 	ok $_rc "$_name: run succeeds"
 	[ $_rc -eq 0 ] || { diag "$(cat "$T/run.err")"; return; }
-	is "$(json "$T/run.json" '$j->{config}{engine}')" "$_e" "$_name: the report names the engine"
-	_mine=$(json "$T/run.json" 'join " ", map { $j->{totals}{$_} } qw(gets sets misses)')
+	is "$(json_get "$T/run.json" '$j->{config}{engine}')" "$_e" "$_name: the report names the engine"
+	_mine=$(json_get "$T/run.json" 'join " ", map { $j->{totals}{$_} } qw(gets sets misses)')
 	_theirs=$(perl -e '@b = split " ", $ARGV[0]; @a = split " ", $ARGV[1]; print join(" ", map { $a[$_] - $b[$_] } 0..2)' "$_b" "$_a")
 	is "$_mine" "$_theirs" "$_name: gets sets misses ($_mine) match the server's stats deltas"
-	ok "$(json "$T/run.json" '$j->{qps} > 0 && $j->{totals}{unanswered} == 0 && $j->{totals}{errors} == 0 && $j->{totals}{protocol_errors} == 0 ? 0 : 1')" \
+	ok "$(json_get "$T/run.json" '$j->{qps} > 0 && $j->{totals}{unanswered} == 0 && $j->{totals}{errors} == 0 && $j->{totals}{protocol_errors} == 0 ? 0 : 1')" \
 		"$_name: nothing lost, no errors"
 }
 
@@ -106,8 +93,8 @@ for e in $ENGINES; do
 	"$LOAD" -s 127.0.0.1:"$PORT" --engine "$e" -r 2000 -c 16 -t 0.5 --json > "$T/sc-$e.json" 2>/dev/null
 done
 if [ "$ENGINES" = "epoll uring" ]; then
-	se=$(json "$T/sc-epoll.json" '$j->{generator}{syscalls_per_request}')
-	su=$(json "$T/sc-uring.json" '$j->{generator}{syscalls_per_request}')
+	se=$(json_get "$T/sc-epoll.json" '$j->{generator}{syscalls_per_request}')
+	su=$(json_get "$T/sc-uring.json" '$j->{generator}{syscalls_per_request}')
 	diag "system calls per request, 16 connections, depth 1: epoll $se, uring $su"
 	ok "$(perl -e 'print $ARGV[0] >= 1.5 ? 0 : 1' "$se")" "epoll: a send and a recv per request ($se calls)"
 	ok "$(perl -e 'print $ARGV[0] < 1 ? 0 : 1' "$su")" "uring: under one system call per request ($su)"
@@ -139,12 +126,12 @@ if [ -x "$STALL" ]; then
 			sleep 0.1
 		done
 		"$LOAD" -s 127.0.0.1:"$SP" --engine "$e" --noload -q 10000 -c 4 -t 1.5 --json > "$T/st.json" 2>/dev/null
-		corr=$(json "$T/st.json" '$j->{latency_us}{get}{corrected}{p99}')
-		unc=$(json "$T/st.json" '$j->{latency_us}{get}{uncorrected}{p99}')
+		corr=$(json_get "$T/st.json" '$j->{latency_us}{get}{corrected}{p99}')
+		unc=$(json_get "$T/st.json" '$j->{latency_us}{get}{uncorrected}{p99}')
 		diag "$e: stalling server: get p99 corrected $corr us, uncorrected $unc us"
 		ok "$(perl -e 'print $ARGV[0] >= 10000 && $ARGV[1] < 10000 && $ARGV[1] * 4 <= $ARGV[0] ? 0 : 1' "$corr" "$unc")" \
 			"$e: corrected p99 shows the 20 ms stall, uncorrected hides it"
-		ok "$(json "$T/st.json" '$j->{qps} >= 9000 ? 0 : 1')" "$e: the schedule keeps its rate through stalls"
+		ok "$(json_get "$T/st.json" '$j->{qps} >= 9000 ? 0 : 1')" "$e: the schedule keeps its rate through stalls"
 		rm -f "$T/port"
 	done
 else
