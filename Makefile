@@ -11,8 +11,8 @@ BUILD   ?= build
 JOBS    ?= $(shell nproc 2>/dev/null || echo 2)
 OPT     ?= -O2 -g
 CFLAGS  += $(OPT) -MMD -MP -std=gnu11 -Wall -Wextra -fPIC -pthread -Iinclude -Itests
-LDLIBS  += $(shell pkg-config --libs libmnl 2>/dev/null || echo -lmnl) -lm -pthread
-CFLAGS  += $(shell pkg-config --cflags libmnl 2>/dev/null)
+LDLIBS  += $(shell pkg-config --libs libmnl jansson 2>/dev/null || echo -lmnl -ljansson) -lm -pthread
+CFLAGS  += $(shell pkg-config --cflags libmnl jansson 2>/dev/null)
 
 PROGRAMS := kv load sim cli
 LIB_SRC  := $(filter-out lib/preload.c,$(wildcard lib/*.c))

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "irqlab/opt.h"
 #include "irqlab/mode.h"
 #include "irqlab/napi.h"
 
@@ -92,8 +93,8 @@ static void print_table(const struct il_napi *n, int count,
 	       "IRQ", "KTHREAD", "THREADED", "DEFER", "GRO-FLUSH",
 	       "IRQ-SUSPEND", "RX-QUEUES");
 	for (int i = 0; i < count; i++) {
-		il_napi_fmt_ns(n[i].gro_flush_timeout, gro, sizeof(gro));
-		il_napi_fmt_ns(n[i].irq_suspend_timeout, susp, sizeof(susp));
+		il_fmt_time_ns(n[i].gro_flush_timeout, gro, sizeof(gro));
+		il_fmt_time_ns(n[i].irq_suspend_timeout, susp, sizeof(susp));
 		snprintf(irq, sizeof(irq), n[i].irq >= 0 ? "%d" : "-", n[i].irq);
 		snprintf(pid, sizeof(pid), n[i].pid > 0 ? "%d" : "-", n[i].pid);
 		queues_of(&n[i], n, count, q, nq, qs, sizeof(qs));
@@ -214,15 +215,15 @@ static void describe(const char *verb, const struct il_napi *n, unsigned what,
 		printf("%" PRIu32, n->defer_hard_irqs);
 	}
 	if (what & IL_SET_GRO) {
-		il_napi_fmt_ns(n->gro_flush_timeout, a, sizeof(a));
-		il_napi_fmt_ns(before ? before->gro_flush_timeout : 0, b, sizeof(b));
+		il_fmt_time_ns(n->gro_flush_timeout, a, sizeof(a));
+		il_fmt_time_ns(before ? before->gro_flush_timeout : 0, b, sizeof(b));
 		printf("%s gro_flush_timeout %s%s%s", sep, before ? b : "",
 		       before ? " -> " : "", a);
 		sep = ",";
 	}
 	if (what & IL_SET_SUSPEND) {
-		il_napi_fmt_ns(n->irq_suspend_timeout, a, sizeof(a));
-		il_napi_fmt_ns(before ? before->irq_suspend_timeout : 0, b, sizeof(b));
+		il_fmt_time_ns(n->irq_suspend_timeout, a, sizeof(a));
+		il_fmt_time_ns(before ? before->irq_suspend_timeout : 0, b, sizeof(b));
 		printf("%s irq_suspend_timeout %s%s%s", sep, before ? b : "",
 		       before ? " -> " : "", a);
 		sep = ",";
@@ -247,11 +248,11 @@ static void print_undo(const struct il_napi *old, unsigned what)
 	if (what & IL_SET_DEFER)
 		printf(" --defer-hard-irqs %" PRIu32, old->defer_hard_irqs);
 	if (what & IL_SET_GRO) {
-		il_napi_fmt_ns(old->gro_flush_timeout, t, sizeof(t));
+		il_fmt_time_ns(old->gro_flush_timeout, t, sizeof(t));
 		printf(" --gro-flush-timeout %s", t);
 	}
 	if (what & IL_SET_SUSPEND) {
-		il_napi_fmt_ns(old->irq_suspend_timeout, t, sizeof(t));
+		il_fmt_time_ns(old->irq_suspend_timeout, t, sizeof(t));
 		printf(" --irq-suspend-timeout %s", t);
 	}
 	if (what & IL_SET_THREADED)

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "irqlab/opt.h"
 #include "irqlab/napi.h"
 #include "irqlab/result.h"
 
@@ -297,8 +298,8 @@ static void print_napis(const struct probe *p)
 		const struct il_napi *n = &p->napi[i];
 		char irq[16], pid[16];
 
-		il_napi_fmt_ns(n->gro_flush_timeout, gro, sizeof(gro));
-		il_napi_fmt_ns(n->irq_suspend_timeout, susp, sizeof(susp));
+		il_fmt_time_ns(n->gro_flush_timeout, gro, sizeof(gro));
+		il_fmt_time_ns(n->irq_suspend_timeout, susp, sizeof(susp));
 		snprintf(irq, sizeof(irq), n->irq >= 0 ? "%d" : "-", n->irq);
 		snprintf(pid, sizeof(pid), n->pid > 0 ? "%d" : "-", n->pid);
 		printf("  %-12s %8u %6s %10s %8d %8" PRIu32 " %10s %11s\n",

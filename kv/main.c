@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "irqlab/opt.h"
 #include "irqlab/loop.h"
 #include "irqlab/napi.h"
 #include "conn.h"
@@ -241,7 +242,7 @@ int main(int argc, char **argv)
 			snprintf(kv_set.mode_spec, sizeof(kv_set.mode_spec), "%s", optarg);
 			break;
 		case O_CPUS:
-			kv_set.ncpus = il_parse_cpus(optarg, kv_set.cpus, IL_LOOP_MAX, err, sizeof(err));
+			kv_set.ncpus = il_opt_cpus("--cpus", optarg, kv_set.cpus, IL_LOOP_MAX, err, sizeof(err));
 			if (kv_set.ncpus < 0) {
 				fprintf(stderr, "irqlab-kv: %s\n", err);
 				return 2;

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "irqlab/opt.h"
 #include "irqlab/experiment.h"
 
 enum ktype { K_INT, K_U64, K_TIME, K_DBL, K_STR, K_ENUM };

@@ -33,48 +33,6 @@ const char *il_epoll_strerror(int e)
 	}
 }
 
-int il_parse_cpus(const char *list, int *cpus, int max, char *err, size_t errlen)
-{
-	long ncpu = sysconf(_SC_NPROCESSORS_CONF);
-	const char *p = list;
-	int n = 0;
-
-	if (ncpu < 1)
-		ncpu = 1;
-	while (p && *p) {
-		char *end;
-		long a = strtol(p, &end, 10), b = a;
-
-		if (end == p || a < 0)
-			goto bad;
-		if (*end == '-') {
-			p = end + 1;
-			b = strtol(p, &end, 10);
-			if (end == p || b < a)
-				goto bad;
-		}
-		if (b >= ncpu)
-			goto bad;
-		for (long c = a; c <= b; c++) {
-			if (n >= max)
-				goto bad;
-			cpus[n++] = (int)c;
-		}
-		if (*end == ',')
-			end++;
-		else if (*end)
-			goto bad;
-		p = end;
-	}
-	if (n)
-		return n;
-bad:
-	snprintf(err, errlen,
-		 "--cpus: '%s' is not a CPU list like 1,3 or 0-3 (CPUs 0-%ld, at most %d)",
-		 list ? list : "", ncpu - 1, max);
-	return -1;
-}
-
 int il_loop_add(struct il_loop *l, struct il_io *io, uint32_t events)
 {
 	struct epoll_event ev = { .events = events, .data.ptr = io };

@@ -11,6 +11,7 @@
 
 #include "irqlab/compat.h"
 #include "irqlab/mode.h"
+#include "irqlab/opt.h"
 
 #define US 1000ULL
 #define MS 1000000ULL
@@ -33,34 +34,6 @@ int il_mode_preset(const char *name, struct il_mode *m)
 		}
 	}
 	return -1;
-}
-
-int il_parse_time_ns(const char *s, uint64_t unit_ns, uint64_t *out)
-{
-	static const struct { const char *sfx; uint64_t ns; } units[] = {
-		{ "ns", 1 }, { "us", US }, { "ms", MS }, { "s", 1000 * MS },
-	};
-	char *end;
-
-	if (!s || !isdigit((unsigned char)*s))
-		return -1;
-	errno = 0;
-	unsigned long long v = strtoull(s, &end, 10);
-	if (errno)
-		return -1;
-	uint64_t mul = unit_ns;
-	if (*end) {
-		mul = 0;
-		for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
-			if (strcmp(end, units[i].sfx) == 0)
-				mul = units[i].ns;
-		if (!mul)
-			return -1;
-	}
-	if (v && mul > UINT64_MAX / v)
-		return -1;
-	*out = v * mul;
-	return 0;
 }
 
 static int parse_uint(const char *s, uint64_t *out)

@@ -424,22 +424,3 @@ void il_nl_strerror(int err, enum il_nl_op op, uint32_t id, unsigned what,
 	snprintf(buf, len, "%s: %s%s", op_name(op), strerror(-err), tail);
 }
 
-void il_napi_fmt_ns(uint64_t ns, char *buf, size_t len)
-{
-	static const struct { const char *sfx; uint64_t ns; } u[] = {
-		{ "s", 1000000000ULL }, { "ms", 1000000ULL }, { "us", 1000ULL },
-	};
-
-	if (ns == 0) {
-		snprintf(buf, len, "0");
-		return;
-	}
-	for (size_t i = 0; i < sizeof(u) / sizeof(u[0]); i++) {
-		if (ns % u[i].ns == 0) {
-			snprintf(buf, len, "%llu%s",
-				 (unsigned long long)(ns / u[i].ns), u[i].sfx);
-			return;
-		}
-	}
-	snprintf(buf, len, "%lluns", (unsigned long long)ns);
-}

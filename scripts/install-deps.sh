@@ -3,7 +3,8 @@
 # everything is already there: apt is only called for what is missing.
 set -e
 PKGS="build-essential pkg-config clang libmnl-dev ethtool iproute2 memcached
-libmemcached-tools gnuplot-nox perl valgrind procps util-linux liburing-dev strace"
+libmemcached-tools gnuplot-nox perl valgrind procps util-linux liburing-dev strace
+libjansson-dev openssh-server openssh-client"
 
 missing=""
 for p in $PKGS; do

@@ -101,10 +101,6 @@ struct il_group {
 	char epoll_note[160];	/* why epoll knobs were not applied, or "" */
 };
 
-/* Parses "1,3" or "0-3" or "0-1,3" into cpus; returns the count or -1 with
- * a message naming --cpus and the allowed range. */
-int il_parse_cpus(const char *list, int *cpus, int max, char *err, size_t errlen);
-
 /* Creates n loops (cpus may be NULL: unpinned). Applies the mode's epoll
  * knobs to each epoll fd; failure is an error (message in err). */
 int il_group_init(struct il_group *g, const int *cpus, int n,

@@ -68,8 +68,4 @@ int il_mode_wait(int epfd, struct epoll_event *ev, int max, int timeout_ms,
 /* "suspend defer=100 gro=20000ns suspend=20000000ns busy=0us/64/1 wait=block" */
 void il_mode_format(const struct il_mode *m, char *buf, size_t len);
 
-/* Parses a time with optional ns/us/ms/s suffix into ns (bare = unit_ns
- * units). Returns -1 on junk. Shared by every tool's option parsing. */
-int il_parse_time_ns(const char *s, uint64_t unit_ns, uint64_t *out);
-
 #endif

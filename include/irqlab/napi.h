@@ -118,8 +118,6 @@ void il_napi_explain_none(const char *dev, char *buf, size_t len);
  * resolved in this namespace: {"id": .., "dev": "..", ...}. */
 void il_napi_print_json(FILE *f, const struct il_napi *n);
 
-/* "20us", "5ms", "0": ns in the largest unit that divides it exactly. */
-void il_napi_fmt_ns(uint64_t ns, char *buf, size_t len);
 
 /* Wire level: one small function per netdev/nlctrl message, and the reply
  * parsers. Public so the unit tests can check bytes without a kernel. */

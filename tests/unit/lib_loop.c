@@ -45,28 +45,6 @@ static void test_steer(void)
 	   "one thread: everything on thread 0, table bounded");
 }
 
-static void test_cpus(void)
-{
-	int c[IL_LOOP_MAX];
-	char err[200];
-	long ncpu = sysconf(_SC_NPROCESSORS_CONF);
-
-	ok(il_parse_cpus("0", c, IL_LOOP_MAX, err, sizeof(err)) == 1 && c[0] == 0, "--cpus 0");
-	if (ncpu >= 2) {
-		ok(il_parse_cpus("0-1", c, IL_LOOP_MAX, err, sizeof(err)) == 2 && c[1] == 1, "--cpus 0-1");
-		ok(il_parse_cpus("1,0", c, IL_LOOP_MAX, err, sizeof(err)) == 2 && c[0] == 1, "--cpus 1,0");
-	} else {
-		tap_skip("needs 2 CPUs");
-		tap_skip("needs 2 CPUs");
-	}
-	ok(il_parse_cpus("", c, IL_LOOP_MAX, err, sizeof(err)) < 0, "empty list refused");
-	ok(il_parse_cpus("x", c, IL_LOOP_MAX, err, sizeof(err)) < 0 && strstr(err, "--cpus"),
-	   "junk refused with a message naming --cpus: %s", err);
-	ok(il_parse_cpus("3-1", c, IL_LOOP_MAX, err, sizeof(err)) < 0, "reversed range refused");
-	ok(il_parse_cpus("100000", c, IL_LOOP_MAX, err, sizeof(err)) < 0, "CPU beyond the machine refused");
-	ok(il_parse_cpus("0,", c, IL_LOOP_MAX, err, sizeof(err)) == 1, "trailing comma tolerated");
-}
-
 static struct il_group g;
 static int owner[16], nconn;
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
@@ -156,7 +134,6 @@ static void test_group(void)
 int main(void)
 {
 	test_steer();
-	test_cpus();
 	test_group();
 	return tap_done();
 }

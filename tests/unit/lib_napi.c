@@ -9,6 +9,7 @@
 #include <linux/genetlink.h>
 #include <linux/netlink.h>
 
+#include "irqlab/opt.h"
 #include "irqlab/compat.h"
 #include "irqlab/napi.h"
 #include "tap.h"
@@ -441,15 +442,15 @@ static void test_fmt(void)
 {
 	char b[32];
 
-	il_napi_fmt_ns(0, b, sizeof(b));
+	il_fmt_time_ns(0, b, sizeof(b));
 	is_str(b, "0", "0 ns");
-	il_napi_fmt_ns(20000, b, sizeof(b));
+	il_fmt_time_ns(20000, b, sizeof(b));
 	is_str(b, "20us", "20 us");
-	il_napi_fmt_ns(20000000, b, sizeof(b));
+	il_fmt_time_ns(20000000, b, sizeof(b));
 	is_str(b, "20ms", "20 ms");
-	il_napi_fmt_ns(3000000000ULL, b, sizeof(b));
+	il_fmt_time_ns(3000000000ULL, b, sizeof(b));
 	is_str(b, "3s", "3 s");
-	il_napi_fmt_ns(1500, b, sizeof(b));
+	il_fmt_time_ns(1500, b, sizeof(b));
 	is_str(b, "1500ns", "odd values stay in ns");
 }
 
