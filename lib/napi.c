@@ -22,21 +22,14 @@
 #include "irqlab/napi.h"
 #include "irqlab/result.h"
 
-/* Dump replies are sized by the kernel up to 32 KiB per recv. */
-#define NL_BUF 32768
-
-struct nl {
-	struct mnl_socket *sock;
-	uint32_t portid, seq;
-	uint16_t family;	/* netdev family id, 0 = not resolved */
-};
+#define NL_BUF IL_NL_BUF
 
 /* The main socket, shared by all callers under a lock. The restore path
  * has its own socket so a signal arriving in the middle of a transaction on
  * the main one cannot read that transaction's replies. */
 static pthread_mutex_t nl_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct nl main_nl;
-static struct nl restore_nl;
+static struct il_nl main_nl;
+static struct il_nl restore_nl;
 
 static void err_set(char *err, size_t errlen, int rc, enum il_nl_op op,
 		    uint32_t id, unsigned what, const struct il_napi *val,
@@ -46,98 +39,7 @@ static void err_set(char *err, size_t errlen, int rc, enum il_nl_op op,
 		il_nl_strerror(rc, op, id, what, val, ext, err, errlen);
 }
 
-static int nl_open(struct nl *nl)
-{
-	int one = 1;
-
-	if (nl->sock)
-		return 0;
-	nl->sock = mnl_socket_open(NETLINK_GENERIC);
-	if (!nl->sock)
-		return -errno;
-	/* Error messages with the kernel's reason, without the echoed
-	 * request; both are best effort on old kernels. */
-	mnl_socket_setsockopt(nl->sock, NETLINK_EXT_ACK, &one, sizeof(one));
-	mnl_socket_setsockopt(nl->sock, NETLINK_CAP_ACK, &one, sizeof(one));
-	if (mnl_socket_bind(nl->sock, 0, MNL_SOCKET_AUTOPID) < 0) {
-		int e = -errno;
-
-		mnl_socket_close(nl->sock);
-		nl->sock = NULL;
-		return e;
-	}
-	nl->portid = mnl_socket_get_portid(nl->sock);
-	nl->seq = (uint32_t)getpid() << 8;
-	return 0;
-}
-
-/* Sends one request and feeds every reply message to fn until the ACK or
- * DONE. No allocation and no stdio: the restore path runs this from a
- * signal handler. */
-static int nl_talk(struct nl *nl, struct nlmsghdr *nlh, il_nl_msg_fn fn,
-		   void *arg, struct il_nl_status *st, char *buf)
-{
-	int rc;
-
-	if (mnl_socket_sendto(nl->sock, nlh, nlh->nlmsg_len) < 0)
-		return -errno;
-	do {
-		ssize_t n = mnl_socket_recvfrom(nl->sock, buf, NL_BUF);
-
-		if (n < 0 && errno == EINTR) {
-			rc = 1;
-			continue;
-		}
-		if (n < 0)
-			return -errno;
-		rc = il_nl_run(buf, (size_t)n, nlh->nlmsg_seq, nl->portid, fn,
-			       arg, st);
-	} while (rc == 1);
-	return rc;
-}
-
 /* --- family and policy -------------------------------------------------- */
-
-struct family_info {
-	uint16_t id;
-	bool ops[32];		/* ops[cmd]: this kernel has the command */
-};
-
-static int family_attr(const struct nlattr *a, void *data)
-{
-	struct family_info *fi = data;
-	const struct nlattr *op, *oa;
-
-	if (mnl_attr_get_type(a) == CTRL_ATTR_FAMILY_ID &&
-	    mnl_attr_validate(a, MNL_TYPE_U16) == 0)
-		fi->id = mnl_attr_get_u16(a);
-	if (mnl_attr_get_type(a) != CTRL_ATTR_OPS)
-		return MNL_CB_OK;
-	mnl_attr_for_each_nested(op, a) {
-		mnl_attr_for_each_nested(oa, op) {
-			if (mnl_attr_get_type(oa) == CTRL_ATTR_OP_ID &&
-			    mnl_attr_validate(oa, MNL_TYPE_U32) == 0 &&
-			    mnl_attr_get_u32(oa) < 32)
-				fi->ops[mnl_attr_get_u32(oa)] = true;
-		}
-	}
-	return MNL_CB_OK;
-}
-
-static int family_msg(const struct nlmsghdr *nlh, void *arg)
-{
-	if (mnl_attr_parse(nlh, sizeof(struct genlmsghdr), family_attr, arg) < 0)
-		return -EBADMSG;
-	return 0;
-}
-
-static int family_lookup(struct nl *nl, struct family_info *fi,
-			 struct il_nl_status *st, char *buf)
-{
-	memset(fi, 0, sizeof(*fi));
-	return nl_talk(nl, il_nl_family_req(buf, ++nl->seq, IL_NETDEV_FAMILY_NAME),
-		       family_msg, fi, st, buf);
-}
 
 /* napi-set attributes in the kernel's policy, and the threaded maximum. */
 struct policy_info {
@@ -175,19 +77,16 @@ static int policy_msg(const struct nlmsghdr *nlh, void *arg)
 }
 
 /* Resolves the family id once per socket. */
-static int nl_ready(struct nl *nl, struct il_nl_status *st, char *buf)
+static int nl_ready(struct il_nl *nl, struct il_nl_status *st, char *buf)
 {
-	struct family_info fi;
+	struct il_nl_family fi;
 	int rc;
 
-	if ((rc = nl_open(nl)))
+	if ((rc = il_nl_open(nl)))
 		return rc;
 	if (nl->family)
 		return 0;
-	if ((rc = family_lookup(nl, &fi, st, buf)))
-		return rc;
-	nl->family = fi.id;
-	return fi.id ? 0 : -ENOENT;
+	return il_nl_family_lookup(nl, IL_NETDEV_FAMILY_NAME, &fi, st, buf);
 }
 
 static int kernel_has_epoll_params(void)
@@ -208,7 +107,7 @@ void il_napi_probe(struct il_napi_support *s)
 {
 	char *buf = malloc(NL_BUF);
 	struct il_nl_status st;
-	struct family_info fi;
+	struct il_nl_family fi;
 	struct policy_info pi;
 	struct utsname u;
 	int rc;
@@ -222,14 +121,11 @@ void il_napi_probe(struct il_napi_support *s)
 		return;
 	}
 	pthread_mutex_lock(&nl_lock);
-	rc = nl_open(&main_nl);
-	if (!rc)
-		rc = family_lookup(&main_nl, &fi, &st, buf);
-	if (rc || !fi.id) {
-		s->family_err = rc ? rc : -ENOENT;
+	rc = il_nl_family_lookup(&main_nl, IL_NETDEV_FAMILY_NAME, &fi, &st, buf);
+	if (rc) {
+		s->family_err = rc;
 		goto out;
 	}
-	main_nl.family = fi.id;
 	s->netdev_family = true;
 	s->napi_get = fi.ops[IL_NETDEV_CMD_NAPI_GET];
 	s->queue_get = fi.ops[IL_NETDEV_CMD_QUEUE_GET];
@@ -237,7 +133,7 @@ void il_napi_probe(struct il_napi_support *s)
 	if (!s->napi_set)
 		goto out;
 	memset(&pi, 0, sizeof(pi));
-	rc = nl_talk(&main_nl, il_nl_policy_req(buf, ++main_nl.seq, fi.id,
+	rc = il_nl_talk(&main_nl, il_nl_policy_req(buf, ++main_nl.seq, fi.id,
 						IL_NETDEV_CMD_NAPI_SET),
 		     policy_msg, &pi, &st, buf);
 	if (rc == 0) {
@@ -320,7 +216,7 @@ static int main_talk(struct nlmsghdr *(*build)(void *, uint16_t, uint32_t, void 
 	pthread_mutex_lock(&nl_lock);
 	rc = nl_ready(&main_nl, st, buf);
 	if (!rc)
-		rc = nl_talk(&main_nl, build(buf, main_nl.family, ++main_nl.seq,
+		rc = il_nl_talk(&main_nl, build(buf, main_nl.family, ++main_nl.seq,
 					     barg), fn, arg, st, buf);
 	pthread_mutex_unlock(&nl_lock);
 	free(buf);
@@ -346,7 +242,7 @@ static struct nlmsghdr *build_napi_get(void *buf, uint16_t fam, uint32_t seq,
 }
 
 /* The family lookup failing is its own sentence, whatever the op. */
-static enum il_nl_op which_op(int rc, const struct nl *nl, enum il_nl_op op)
+static enum il_nl_op which_op(int rc, const struct il_nl *nl, enum il_nl_op op)
 {
 	return (rc && !nl->family) ? IL_OP_FAMILY : op;
 }
@@ -624,8 +520,10 @@ int il_napi_set(uint32_t id, unsigned what, const struct il_napi *val,
 	 * handler never has to open one. */
 	if (!restore_nl.sock) {
 		pthread_mutex_lock(&nl_lock);
-		rc = nl_open(&restore_nl);
+		rc = il_nl_open(&restore_nl);
 		restore_nl.family = main_nl.family;
+		/* It may talk from a signal handler: no stdio dumps. */
+		restore_nl.debug = false;
 		pthread_mutex_unlock(&nl_lock);
 		if (rc) {
 			err_set(err, errlen, rc, IL_OP_NAPI_SET, id, what, val, NULL);
@@ -686,7 +584,7 @@ static int restore_one(const struct saved *s)
 
 	nlh = il_nl_napi_set_req(restore_buf, restore_nl.family,
 				 ++restore_nl.seq, s->old.id, s->what, &s->old);
-	return nl_talk(&restore_nl, nlh, NULL, NULL, &st, restore_buf);
+	return il_nl_talk(&restore_nl, nlh, NULL, NULL, &st, restore_buf);
 }
 
 int il_napi_restore_all(void)

@@ -1,6 +1,7 @@
-/* The netdev and nlctrl generic netlink messages, one small function per
- * message, and the parsers for their replies. No sockets here: napi.c does
- * the talking, the unit tests feed these functions canned bytes. */
+/* The netdev generic netlink messages, one small function per message,
+ * and the parsers for their replies. No sockets here: napi.c does the
+ * talking (through nl.c), the unit tests feed these functions canned
+ * bytes. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdio.h>
@@ -14,57 +15,10 @@
 #include "irqlab/compat.h"
 #include "irqlab/napi.h"
 
-/* A genl request header: netlink header, then the genl command. */
-static struct nlmsghdr *genl_put(void *buf, uint16_t type, uint16_t flags,
-				 uint32_t seq, uint8_t cmd, uint8_t version)
-{
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
-	struct genlmsghdr *g;
-
-	nlh->nlmsg_type = type;
-	nlh->nlmsg_flags = NLM_F_REQUEST | flags;
-	nlh->nlmsg_seq = seq;
-	g = mnl_nlmsg_put_extra_header(nlh, sizeof(*g));
-	g->cmd = cmd;
-	g->version = version;
-	return nlh;
-}
-
-struct nlmsghdr *il_nl_family_req(void *buf, uint32_t seq, const char *name)
-{
-	struct nlmsghdr *nlh;
-
-	/* libmnl leaves attribute padding as it finds it: zero it, so no
-	 * stale bytes go to the kernel. */
-	memset(buf, 0, MNL_NLMSG_HDRLEN + MNL_ALIGN(sizeof(struct genlmsghdr)) +
-	       MNL_ATTR_HDRLEN + MNL_ALIGN(strlen(name) + 1));
-	nlh = genl_put(buf, GENL_ID_CTRL, NLM_F_ACK, seq,
-					CTRL_CMD_GETFAMILY, 1);
-
-	mnl_attr_put_strz(nlh, CTRL_ATTR_FAMILY_NAME, name);
-	return nlh;
-}
-
-/* The policy of one op tells which attributes this kernel accepts. */
-struct nlmsghdr *il_nl_policy_req(void *buf, uint32_t seq, uint16_t family,
-				  uint32_t op)
-{
-	struct nlmsghdr *nlh;
-
-	/* The u16 family id has two bytes of padding. */
-	memset(buf, 0, 64);
-	nlh = genl_put(buf, GENL_ID_CTRL, NLM_F_DUMP, seq,
-					CTRL_CMD_GETPOLICY, 1);
-
-	mnl_attr_put_u16(nlh, CTRL_ATTR_FAMILY_ID, family);
-	mnl_attr_put_u32(nlh, CTRL_ATTR_OP, op);
-	return nlh;
-}
-
 struct nlmsghdr *il_nl_napi_get_req(void *buf, uint16_t family, uint32_t seq,
 				    uint32_t id)
 {
-	struct nlmsghdr *nlh = genl_put(buf, family, NLM_F_ACK, seq,
+	struct nlmsghdr *nlh = il_genl_put(buf, family, NLM_F_ACK, seq,
 					IL_NETDEV_CMD_NAPI_GET, 1);
 
 	mnl_attr_put_u32(nlh, IL_NETDEV_A_NAPI_ID, id);
@@ -74,7 +28,7 @@ struct nlmsghdr *il_nl_napi_get_req(void *buf, uint16_t family, uint32_t seq,
 struct nlmsghdr *il_nl_napi_dump_req(void *buf, uint16_t family, uint32_t seq,
 				     int ifindex)
 {
-	struct nlmsghdr *nlh = genl_put(buf, family, NLM_F_DUMP, seq,
+	struct nlmsghdr *nlh = il_genl_put(buf, family, NLM_F_DUMP, seq,
 					IL_NETDEV_CMD_NAPI_GET, 1);
 
 	if (ifindex > 0)
@@ -85,7 +39,7 @@ struct nlmsghdr *il_nl_napi_dump_req(void *buf, uint16_t family, uint32_t seq,
 struct nlmsghdr *il_nl_queue_dump_req(void *buf, uint16_t family, uint32_t seq,
 				      int ifindex)
 {
-	struct nlmsghdr *nlh = genl_put(buf, family, NLM_F_DUMP, seq,
+	struct nlmsghdr *nlh = il_genl_put(buf, family, NLM_F_DUMP, seq,
 					IL_NETDEV_CMD_QUEUE_GET, 1);
 
 	if (ifindex > 0)
@@ -107,7 +61,7 @@ struct nlmsghdr *il_nl_napi_set_req(void *buf, uint16_t family, uint32_t seq,
 				    uint32_t id, unsigned what,
 				    const struct il_napi *val)
 {
-	struct nlmsghdr *nlh = genl_put(buf, family, NLM_F_ACK, seq,
+	struct nlmsghdr *nlh = il_genl_put(buf, family, NLM_F_ACK, seq,
 					IL_NETDEV_CMD_NAPI_SET, 1);
 
 	mnl_attr_put_u32(nlh, IL_NETDEV_A_NAPI_ID, id);
@@ -143,22 +97,6 @@ static int get_uint(const struct nlattr *a, uint64_t *v)
 	else
 		return -EBADMSG;
 	return 0;
-}
-
-/* Walks the attributes after the genl header; any attribute running past
- * the message end makes the whole message malformed. */
-static int attrs_ok(const struct nlmsghdr *nlh)
-{
-	const struct nlattr *a;
-	size_t off = MNL_ALIGN(sizeof(struct genlmsghdr));
-
-	if (nlh->nlmsg_len < MNL_NLMSG_HDRLEN + off)
-		return 0;
-	mnl_attr_for_each(a, nlh, off)
-		;
-	/* mnl_attr_for_each stops at the first attribute that does not fit:
-	 * a well-formed message ends exactly at its tail. */
-	return (const char *)a >= (const char *)mnl_nlmsg_get_payload_tail(nlh);
 }
 
 static int napi_attr(const struct nlattr *a, struct il_napi *n)
@@ -210,7 +148,7 @@ int il_nl_parse_napi(const struct nlmsghdr *nlh, struct il_napi *n)
 
 	memset(n, 0, sizeof(*n));
 	n->irq = n->pid = n->threaded = -1;
-	if (!attrs_ok(nlh))
+	if (!il_nl_attrs_ok(nlh))
 		return -EBADMSG;
 	mnl_attr_for_each(a, nlh, sizeof(struct genlmsghdr)) {
 		if (napi_attr(a, n))
@@ -232,7 +170,7 @@ int il_nl_parse_queue(const struct nlmsghdr *nlh, struct il_queue *q)
 	bool have_id = false, have_type = false;
 
 	memset(q, 0, sizeof(*q));
-	if (!attrs_ok(nlh))
+	if (!il_nl_attrs_ok(nlh))
 		return -EBADMSG;
 	mnl_attr_for_each(a, nlh, sizeof(struct genlmsghdr)) {
 		uint16_t t = mnl_attr_get_type(a);
@@ -255,85 +193,6 @@ int il_nl_parse_queue(const struct nlmsghdr *nlh, struct il_queue *q)
 		}
 	}
 	return have_id && have_type ? 0 : -EBADMSG;
-}
-
-/* Extended ack TLVs follow the echoed request (or only its header when the
- * socket asked for capped acks). */
-static void parse_extack(const struct nlmsghdr *nlh, struct il_nl_status *st)
-{
-	const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
-	const struct nlattr *a;
-	size_t off = sizeof(*e);
-
-	if (!(nlh->nlmsg_flags & NLM_F_ACK_TLVS))
-		return;
-	if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
-		off += e->msg.nlmsg_len - sizeof(struct nlmsghdr);
-	if (MNL_NLMSG_HDRLEN + off > nlh->nlmsg_len)
-		return;
-	mnl_attr_for_each(a, nlh, off) {
-		/* A bounded copy by hand: this runs in the restore path,
-		 * which may be a signal handler (no stdio there). */
-		if (mnl_attr_get_type(a) == NLMSGERR_ATTR_MSG &&
-		    mnl_attr_validate(a, MNL_TYPE_NUL_STRING) == 0) {
-			const char *m = mnl_attr_get_str(a);
-			size_t i;
-
-			for (i = 0; m[i] && i + 1 < sizeof(st->ext); i++)
-				st->ext[i] = m[i];
-			st->ext[i] = '\0';
-		}
-		else if (mnl_attr_get_type(a) == NLMSGERR_ATTR_MISS_TYPE &&
-			 mnl_attr_validate(a, MNL_TYPE_U32) == 0)
-			st->miss_type = mnl_attr_get_u32(a);
-	}
-}
-
-int il_nl_run(const void *buf, size_t len, uint32_t seq, uint32_t portid,
-	      il_nl_msg_fn fn, void *arg, struct il_nl_status *st)
-{
-	const struct nlmsghdr *nlh = buf;
-	int n = (int)len;
-
-	st->err = 0;
-	st->ext[0] = '\0';
-	st->miss_type = 0;
-	for (; mnl_nlmsg_ok(nlh, n); nlh = mnl_nlmsg_next(nlh, &n)) {
-		if (!mnl_nlmsg_portid_ok(nlh, portid) ||
-		    !mnl_nlmsg_seq_ok(nlh, seq))
-			continue;	/* a late answer to an earlier request */
-		if (nlh->nlmsg_type == NLMSG_ERROR) {
-			const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
-
-			if (mnl_nlmsg_get_payload_len(nlh) < sizeof(*e))
-				return st->err = -EBADMSG;
-			if (e->error == 0)
-				return 0;	/* the ACK ends a "do" */
-			parse_extack(nlh, st);
-			return st->err = e->error < 0 ? e->error : -e->error;
-		}
-		if (nlh->nlmsg_type == NLMSG_DONE) {
-			/* A dump that failed part way carries its errno here. */
-			if (mnl_nlmsg_get_payload_len(nlh) >= sizeof(int)) {
-				int e = *(const int *)mnl_nlmsg_get_payload(nlh);
-
-				if (e < 0)
-					return st->err = e;
-			}
-			return 0;
-		}
-		if (nlh->nlmsg_type < NLMSG_MIN_TYPE)
-			continue;	/* NOOP, OVERRUN */
-		if (fn) {
-			int rc = fn(nlh, arg);
-
-			if (rc < 0)
-				return st->err = rc;
-		}
-	}
-	if (n > 0)	/* bytes left that are not a whole message */
-		return st->err = -EBADMSG;
-	return 1;
 }
 
 static const char *op_name(enum il_nl_op op)

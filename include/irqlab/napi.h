@@ -14,6 +14,7 @@
 #include <stdio.h>
 
 #include "irqlab/mode.h"
+#include "irqlab/nl.h"
 
 #define IL_NAPI_MAX 256
 
@@ -119,23 +120,15 @@ void il_napi_explain_none(const char *dev, char *buf, size_t len);
 void il_napi_print_json(FILE *f, const struct il_napi *n);
 
 
-/* Wire level: one small function per netdev/nlctrl message, and the reply
- * parsers. Public so the unit tests can check bytes without a kernel. */
+/* Wire level: one small function per netdev message, and the reply
+ * parsers (the transport and nlctrl messages are in irqlab/nl.h). Public so
+ * the unit tests can check bytes without a kernel. */
 struct nlmsghdr;
 enum il_nl_op {
 	IL_OP_FAMILY, IL_OP_POLICY, IL_OP_NAPI_GET, IL_OP_NAPI_DUMP,
 	IL_OP_QUEUE_DUMP, IL_OP_NAPI_SET,
 };
-struct il_nl_status {
-	int err;		/* -errno from NLMSG_ERROR / NLMSG_DONE */
-	char ext[160];		/* extended ack message, "" if none */
-	uint32_t miss_type;	/* extended ack: missing attribute, 0 none */
-};
-typedef int (*il_nl_msg_fn)(const struct nlmsghdr *nlh, void *arg);
 
-struct nlmsghdr *il_nl_family_req(void *buf, uint32_t seq, const char *name);
-struct nlmsghdr *il_nl_policy_req(void *buf, uint32_t seq, uint16_t family,
-				  uint32_t op);
 struct nlmsghdr *il_nl_napi_get_req(void *buf, uint16_t family, uint32_t seq,
 				    uint32_t id);
 struct nlmsghdr *il_nl_napi_dump_req(void *buf, uint16_t family, uint32_t seq,
@@ -149,12 +142,6 @@ struct nlmsghdr *il_nl_napi_set_req(void *buf, uint16_t family, uint32_t seq,
 /* Parsers: 0, or -EBADMSG on a malformed or truncated message. */
 int il_nl_parse_napi(const struct nlmsghdr *nlh, struct il_napi *n);
 int il_nl_parse_queue(const struct nlmsghdr *nlh, struct il_queue *q);
-
-/* Runs the callback over the messages in one recv'd buffer. Returns 1 when
- * more messages are expected, 0 when the reply is complete (ACK or DONE),
- * -errno on an error message (st has the details) or when fn fails. */
-int il_nl_run(const void *buf, size_t len, uint32_t seq, uint32_t portid,
-	      il_nl_msg_fn fn, void *arg, struct il_nl_status *st);
 
 /* The sentence a user reads for err from op (id/what/val may be 0/NULL). */
 void il_nl_strerror(int err, enum il_nl_op op, uint32_t id, unsigned what,
