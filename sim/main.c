@@ -73,7 +73,7 @@ static int cmp_dbl(const void *a, const void *b)
  * three times; median events per second and wall time. */
 static int bench(const char *mode)
 {
-	struct il_experiment e;
+	struct experiment e;
 	char err[256];
 	double rate[3], wall[3];
 	uint64_t events = 0;
@@ -81,13 +81,13 @@ static int bench(const char *mode)
 
 	for (int i = 0; i < 3; i++) {
 		if (calib_experiment(6, &e, 0, err, sizeof(err)) ||
-		    il_exp_set(&e, "workload.load", "open", err, sizeof(err)) ||
-		    il_exp_set(&e, "workload.qps", "1000000", err, sizeof(err)) ||
-		    il_exp_set(&e, "workload.ia", "exponential:1", err, sizeof(err)) ||
-		    il_exp_set(&e, "run.time", "1", err, sizeof(err)) ||
-		    il_exp_set(&e, "run.warmup", "0.1", err, sizeof(err)) ||
-		    il_exp_set(&e, "mode.spec", mode, err, sizeof(err)) ||
-		    il_exp_finish(&e, err, sizeof(err))) {
+		    experiment_set(&e, "workload.load", "open", err, sizeof(err)) ||
+		    experiment_set(&e, "workload.qps", "1000000", err, sizeof(err)) ||
+		    experiment_set(&e, "workload.ia", "exponential:1", err, sizeof(err)) ||
+		    experiment_set(&e, "run.time", "1", err, sizeof(err)) ||
+		    experiment_set(&e, "run.warmup", "0.1", err, sizeof(err)) ||
+		    experiment_set(&e, "mode.spec", mode, err, sizeof(err)) ||
+		    experiment_finish(&e, err, sizeof(err))) {
 			fprintf(stderr, "irqlab-sim: %s\n", err);
 			return 2;
 		}
@@ -135,7 +135,7 @@ static int bench(const char *mode)
 }
 
 /* --out: the files `irqlab bench` writes, from the simulated rows. */
-static int write_out(const char *dir, const struct il_experiment *e, const char *cmdline,
+static int write_out(const char *dir, const struct experiment *e, const char *cmdline,
 		     const struct il_result *rows, int n)
 {
 	char ctx[96], intro[2048], err[512];
@@ -165,13 +165,13 @@ static int write_out(const char *dir, const struct il_experiment *e, const char 
 
 /* One run per (mode, rate); every experiment is checked before the first
  * run so a bad combination fails fast. */
-static int run_all(const struct il_experiment *base, char (*modes)[128],
+static int run_all(const struct experiment *base, char (*modes)[128],
 		   int nmodes, const double *qpss, int nqps, int print, int json,
 		   int csv, const char *out, const char *cmdline)
 {
 	int nm = modes ? nmodes : 1, nq = nqps ? nqps : 1, n = 0;
 	struct il_result *rows = calloc((size_t)(nm * nq), sizeof(*rows));
-	struct il_experiment *ex = calloc((size_t)(nm * nq), sizeof(*ex));
+	struct experiment *ex = calloc((size_t)(nm * nq), sizeof(*ex));
 	char err[256], v[64];
 	int rc = 0;
 
@@ -182,22 +182,22 @@ static int run_all(const struct il_experiment *base, char (*modes)[128],
 	}
 	for (int m = 0; m < nm; m++) {
 		for (int q = 0; q < nq; q++, n++) {
-			struct il_experiment *e = &ex[n];
+			struct experiment *e = &ex[n];
 			*e = *base;
-			if (modes && (il_exp_set(e, "mode.spec", modes[m], err, sizeof(err)) ||
-				      il_exp_set(e, "experiment.name", modes[m], err,
+			if (modes && (experiment_set(e, "mode.spec", modes[m], err, sizeof(err)) ||
+				      experiment_set(e, "experiment.name", modes[m], err,
 						 sizeof(err))))
 				goto bad;
 			if (nqps) {
 				snprintf(v, sizeof(v), "%.0f", qpss[q]);
-				if (il_exp_set(e, "workload.load", "open", err, sizeof(err)) ||
-				    il_exp_set(e, "workload.qps", v, err, sizeof(err)))
+				if (experiment_set(e, "workload.load", "open", err, sizeof(err)) ||
+				    experiment_set(e, "workload.qps", v, err, sizeof(err)))
 					goto bad;
 			}
-			if (il_exp_finish(e, err, sizeof(err)))
+			if (experiment_finish(e, err, sizeof(err)))
 				goto bad;
 			if (print) {
-				il_exp_write(stdout, e);
+				experiment_write(stdout, e);
 				continue;
 			}
 		}
@@ -269,7 +269,7 @@ int main(int argc, char **argv)
 		{ "help", no_argument, 0, 'h' },
 		{ 0, 0, 0, 0 },
 	};
-	struct il_experiment e;
+	struct experiment e;
 	char err[256];
 	int o, json = 0, csv = 0, print = 0, cal = 0, do_bench = 0;
 	double cal_time = 0.05, tol = 10;
@@ -295,7 +295,7 @@ int main(int argc, char **argv)
 	double qpss[64];
 	int nqps = 0;
 
-	il_exp_defaults(&e);
+	experiment_defaults(&e);
 	while ((o = getopt_long(argc, argv, "c:m:q:t:s:o:h", opts, NULL)) != -1) {
 		char buf[300];
 		const char *kv = NULL;
@@ -349,7 +349,7 @@ int main(int argc, char **argv)
 			out = optarg;
 			break;
 		case O_PRINT: print = 1; break;
-		case O_HELPCFG: il_exp_keys_help(stdout); return 0;
+		case O_HELPCFG: experiment_keys_help(stdout); return 0;
 		case O_CAL: cal = 1; break;
 		case O_CALT: {
 			char *end;
@@ -380,7 +380,7 @@ int main(int argc, char **argv)
 					fprintf(stderr, "irqlab-sim: %s\n", err);
 					return 2;
 				}
-				il_exp_write(stdout, &e);
+				experiment_write(stdout, &e);
 				return 0;
 			}
 			fprintf(stderr, "irqlab-sim: --calib-config: no setup '%s' "
@@ -411,7 +411,7 @@ int main(int argc, char **argv)
 		int bad = calib_run(stdout, cal_time, tol, json);
 		return bad < 0 ? 2 : bad ? 1 : 0;
 	}
-	if (cfg && il_exp_load(&e, cfg, err, sizeof(err))) {
+	if (cfg && experiment_load(&e, cfg, err, sizeof(err))) {
 		fprintf(stderr, "irqlab-sim: %s\n", err);
 		return 2;
 	}
@@ -423,7 +423,7 @@ int main(int argc, char **argv)
 			snprintf(err, sizeof(err), "--set: '%s' is not KEY=VALUE", sets[i]);
 		else {
 			*eq = '\0';
-			rc = il_exp_set(&e, sets[i], eq + 1, err, sizeof(err));
+			rc = experiment_set(&e, sets[i], eq + 1, err, sizeof(err));
 		}
 		if (rc) {
 			fprintf(stderr, "irqlab-sim: %s\n", err);

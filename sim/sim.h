@@ -21,7 +21,7 @@
 #include <stdint.h>
 
 #include "irqlab/dist.h"
-#include "irqlab/experiment.h"
+#include "experiment.h"
 #include "irqlab/hist.h"
 #include "irqlab/result.h"
 
@@ -217,8 +217,8 @@ struct sim_stats {
 };
 
 struct sim {
-	const struct il_experiment *e;
-	const struct il_cost *c;
+	const struct experiment *e;
+	const struct cost *c;
 	struct il_rng rng;
 	struct evq q;
 	sim_t now, measure_from, end;
@@ -248,12 +248,12 @@ struct sim {
 };
 
 /* sim.c */
-int sim_init(struct sim *s, const struct il_experiment *e);
+int sim_init(struct sim *s, const struct experiment *e);
 void sim_free(struct sim *s);
 void sim_run(struct sim *s);
 void sim_run_until(struct sim *s, sim_t t);
 /* Runs an experiment start to end and fills a result row. */
-int sim_experiment(const struct il_experiment *e, struct il_result *r,
+int sim_experiment(const struct experiment *e, struct il_result *r,
 		   uint64_t *events);
 
 /* fifo */
