@@ -100,12 +100,25 @@ static int apply_overrides(const struct calib_row *r, struct experiment *e,
 	return 0;
 }
 
+int calib_find(const char *name)
+{
+	for (int i = 0; i < calib_nrows; i++)
+		if (!strcmp(calib_rows[i].name, name))
+			return i;
+	return -1;
+}
+
 int calib_experiment(int i, struct experiment *e, double sim_time_s,
 		     char *err, size_t errlen)
 {
-	const struct calib_row *r = &calib_rows[i];
+	const struct calib_row *r;
 	char t[32];
 
+	if (i < 0 || i >= calib_nrows) {
+		snprintf(err, errlen, "no calibration setup %d", i);
+		return -1;
+	}
+	r = &calib_rows[i];
 	experiment_defaults(e);
 	if (experiment_load_string(e, r->base, r->name, err, errlen) ||
 	    experiment_load_string(e, r->config, r->name, err, errlen) ||

@@ -17,6 +17,9 @@ struct calib_row {
 extern const struct calib_row calib_rows[];
 extern const int calib_nrows;
 
+/* The index of the setup called name, or -1. */
+int calib_find(const char *name);
+
 /* Builds row i's experiment; sim_time_s > 0 overrides the run time. */
 int calib_experiment(int i, struct experiment *e, double sim_time_s,
 		     char *err, size_t errlen);

@@ -288,7 +288,7 @@ int sim_experiment(const struct experiment *e, struct il_result *r,
 	if (sim_init(&s, e))
 		return -1;
 	sim_run(&s);
-	report_fill(&s, r);
+	sim_result_fill(&s, r);
 	if (events)
 		*events = s.st.events;
 	sim_free(&s);

@@ -1,17 +1,22 @@
 /* irqlab-sim: a discrete-event model of interrupt handling on a multi-core
  * server. One file per subsystem; the names follow Linux (net/core/dev.c,
  * fs/eventpoll.c) so the model can be read against the kernel:
- *   event.c   event queue (binary heap of preallocated events)
+ *   event.c   event queue (4-ary heap of preallocated events + a FIFO delay
+ *             line for the wire legs)
  *   nic.c     receive rings, RSS, hardware coalescing (static, DIM), MSI-X
- *   napi.c    napi_schedule, net_rx_action, napi_complete_done, hrtimer,
- *             busy_poll_stop, napi_suspend_irqs, napi_resume_irqs
- *   cpu.c     cores: what runs next, preemption by IRQs, CPU accounting
+ *   napi.c    napi_schedule, net_rx_action, threaded NAPI,
+ *             napi_complete_done, hrtimer, busy_poll_stop,
+ *             napi_suspend_irqs, napi_resume_irqs
+ *   cpu.c     cores: what runs next, preemption by IRQs, the scheduler
+ *             between the app thread and a NAPI kthread, CPU accounting
  *   epoll.c   ep_poll, ep_busy_loop, napi_busy_loop (application side)
  *   app.c     the server thread: epoll loop, per-request work
  *   client.c  closed- and open-loop clients, latency
  *   cost.c    cycles, instructions and pollution (docs/sim.md equations)
- *   report.c  counters -> struct il_result
+ *   result.c  counters -> struct il_result
  *   sim.c     setup, main loop, teardown
+ * Around the model: experiment.c (the description and its keys), calib.c
+ * (published setups), opts.c / run.c / speed.c / main.c (the program).
  * Time is in ns (uint64). All state is preallocated at setup; the event loop
  * does not allocate, except the open-loop request pool, which doubles. */
 #ifndef IRQLAB_SIM_H
@@ -319,7 +324,7 @@ void client_send_reply(struct sim *s, uint32_t req);
 sim_t cost_ns(const struct sim *s, double instr, double pen_cycles);
 double cost_spin_instr(const struct sim *s, sim_t ns);
 
-/* report.c */
-void report_fill(const struct sim *s, struct il_result *r);
+/* result.c */
+void sim_result_fill(const struct sim *s, struct il_result *r);
 
 #endif

@@ -45,7 +45,7 @@ static void conservation(const char *mode, const char *extra)
 	if (*extra)
 		ok(drops > 0, "  the small ring dropped (%llu)", (unsigned long long)drops);
 	struct il_result r;
-	report_fill(&s, &r);
+	sim_result_fill(&s, &r);
 	double sum = r.cpu_user + r.cpu_sys + r.cpu_softirq + r.cpu_idle;
 	ok(fabs(sum - 100) < 1e-6, "%s: CPU shares sum to 100%% (%.9f)", mode, sum);
 	/* busy cycles per second from the time accounting vs the cycle
@@ -171,7 +171,7 @@ static void overload(void)
 	ok(out <= 64, "overload: at most conns x depth outstanding (%u)", out);
 	ok(waiting > 1000, "overload: the rest waits at the client (%u)", waiting);
 	struct il_result r;
-	report_fill(&s, &r);
+	sim_result_fill(&s, &r);
 	ok(r.qps > 500000 && r.flagged, "overload: served at capacity (%.0f QPS), "
 	   "flagged: %s", r.qps, r.note);
 	sim_free(&s);

@@ -6,7 +6,7 @@
 
 #include "sim.h"
 
-void report_fill(const struct sim *s, struct il_result *r)
+void sim_result_fill(const struct sim *s, struct il_result *r)
 {
 	const struct experiment *e = s->e;
 	double secs = (double)(s->end - s->measure_from) / 1e9;
