@@ -17,7 +17,7 @@ enum { PROTO_OK = 0, PROTO_CLOSE = -1 };
  * KV_OUT_HIGH bytes of replies are unsent (call again once they are).
  * Returns PROTO_CLOSE when the connection must be closed (after writing
  * what is in c->out). */
-int proto_process(struct conn *c);
+int proto_process(struct kv_conn *c);
 
 /* ---- shared by the text and meta parsers ---- */
 
@@ -41,10 +41,10 @@ enum { NEED_MORE = -1, CLOSE_CONN = -2 };
 
 /* Meta commands (proto_meta.c): t[0] is mg/ms/md/mn/ma/me. `data` points
  * past the line's "\n", `avail` bytes are there. */
-long proto_meta(struct conn *c, struct tok *t, int nt, const char *data,
+long proto_meta(struct kv_conn *c, struct tok *t, int nt, const char *data,
 		size_t avail);
 
 /* Reserves room for `need` more input bytes (a value being received). */
-void proto_need(struct conn *c, size_t need);
+void proto_need(struct kv_conn *c, size_t need);
 
 #endif

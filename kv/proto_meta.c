@@ -5,6 +5,8 @@
 
 #include <string.h>
 
+#include "clock.h"
+
 #define OPAQUE_MAX 32
 #define META_HDR 512
 
@@ -157,7 +159,7 @@ static int64_t ttl_left(uint32_t exptime, uint32_t now)
 	return exptime ? (int64_t)exptime - now : -1;
 }
 
-static long flag_error(struct conn *c, int e, bool mg)
+static long flag_error(struct kv_conn *c, int e, bool mg)
 {
 	switch (e) {
 	case MF_DUP:
@@ -181,7 +183,7 @@ static long flag_error(struct conn *c, int e, bool mg)
 	return 0;
 }
 
-static long meta_get(struct conn *c, struct tok *t, int nt)
+static long meta_get(struct kv_conn *c, struct tok *t, int nt)
 {
 	struct kv_thread *th = c->t;
 	struct buf *o = &c->out;
@@ -219,9 +221,9 @@ static long meta_get(struct conn *c, struct tok *t, int nt)
 		}
 		touch = kv_realtime(ttl, th->now);
 		tp = &touch;
-		th->st.cmd_touch++;
+		KV_INC(th, cmd_touch);
 	}
-	th->st.cmd_get++;
+	KV_INC(th, cmd_get);
 	start = o->len;
 	buf_reserve(o, META_HDR);
 	o->len += META_HDR;
@@ -229,7 +231,7 @@ static long meta_get(struct conn *c, struct tok *t, int nt)
 	go.touch = tp;
 	if (!store_mget(th->store, f.key, f.nkey, th->now, &go, &m,
 			f.tok['v'] ? o : NULL)) {
-		th->st.get_misses++;
+		KV_INC(th, get_misses);
 		o->len = start;
 		if (f.q)
 			return 0;
@@ -238,9 +240,9 @@ static long meta_get(struct conn *c, struct tok *t, int nt)
 		buf_adds(o, "\r\n");
 		return 0;
 	}
-	th->st.get_hits++;
+	KV_INC(th, get_hits);
 	if (tp)
-		th->st.touch_hits++;
+		KV_INC(th, touch_hits);
 	/* the header is built on the side (it is bounded: flags are single
 	 * tokens of a 2048-byte line) and slid in front of the value */
 	if (f.tok['v']) {
@@ -278,7 +280,7 @@ static long meta_get(struct conn *c, struct tok *t, int nt)
 	return 0;
 }
 
-static long meta_set(struct conn *c, struct tok *t, int nt, const char *data,
+static long meta_set(struct kv_conn *c, struct tok *t, int nt, const char *data,
 		     size_t avail)
 {
 	struct kv_thread *th = c->t;
@@ -326,7 +328,7 @@ static long meta_set(struct conn *c, struct tok *t, int nt, const char *data,
 		}
 	}
 	if (store_item_size(f.nkey, (size_t)vlen) > store_item_max(th->store)) {
-		th->st.store_too_large++;
+		KV_INC(th, store_too_large);
 		buf_adds(o, "SERVER_ERROR object too large for cache\r\n");
 		goto swallow;
 	}
@@ -336,7 +338,7 @@ static long meta_set(struct conn *c, struct tok *t, int nt, const char *data,
 	}
 	/* counted like text set (see cmd_store): bad chunk yes, no memory no */
 	if (data[vlen] != '\r' || data[vlen + 1] != '\n') {
-		th->st.cmd_set++;
+		KV_INC(th, cmd_set);
 		buf_adds(o, "CLIENT_ERROR bad data chunk\r\n");
 		return (long)need;
 	}
@@ -344,7 +346,7 @@ static long meta_set(struct conn *c, struct tok *t, int nt, const char *data,
 		      kv_realtime(ttl, th->now), data, (size_t)vlen, cas_in,
 		      th->now, &cas_out);
 	if (r != ST_NO_MEMORY)
-		th->st.cmd_set++;
+		KV_INC(th, cmd_set);
 	switch (r) {
 	case ST_STORED:
 		if (f.q)
@@ -352,10 +354,10 @@ static long meta_set(struct conn *c, struct tok *t, int nt, const char *data,
 		buf_adds(o, "HD");
 		break;
 	case ST_NOT_STORED: buf_adds(o, "NS"); break;
-	case ST_EXISTS: buf_adds(o, "EX"); th->st.cas_badval++; break;
-	case ST_NOT_FOUND: buf_adds(o, "NF"); th->st.cas_misses++; break;
+	case ST_EXISTS: buf_adds(o, "EX"); KV_INC(th, cas_badval); break;
+	case ST_NOT_FOUND: buf_adds(o, "NF"); KV_INC(th, cas_misses); break;
 	case ST_NO_MEMORY:
-		th->st.store_no_memory++;
+		KV_INC(th, store_no_memory);
 		buf_adds(o, "SERVER_ERROR out of memory storing object\r\n");
 		return (long)need;
 	default:
@@ -379,7 +381,7 @@ swallow:
 	return 0;
 }
 
-static long meta_delete(struct conn *c, struct tok *t, int nt)
+static long meta_delete(struct kv_conn *c, struct tok *t, int nt)
 {
 	struct kv_thread *th = c->t;
 	struct buf *o = &c->out;
@@ -404,14 +406,14 @@ static long meta_delete(struct conn *c, struct tok *t, int nt)
 	else
 		r = store_delete(th->store, f.key, f.nkey, cas_in, th->now);
 	if (r == ST_DELETED) {
-		th->st.delete_hits++;
+		KV_INC(th, delete_hits);
 		if (f.q)
 			return 0;
 		buf_adds(o, "HD");
 	} else if (r == ST_EXISTS) {
 		buf_adds(o, "EX");
 	} else {
-		th->st.delete_misses++;
+		KV_INC(th, delete_misses);
 		buf_adds(o, "NF");
 	}
 	echo_ok(o, &f, '*');
@@ -419,7 +421,7 @@ static long meta_delete(struct conn *c, struct tok *t, int nt)
 	return 0;
 }
 
-static long meta_arith(struct conn *c, struct tok *t, int nt)
+static long meta_arith(struct kv_conn *c, struct tok *t, int nt)
 {
 	struct kv_thread *th = c->t;
 	struct buf *o = &c->out;
@@ -470,9 +472,9 @@ static long meta_arith(struct conn *c, struct tok *t, int nt)
 	switch (r) {
 	case ST_STORED:
 		if (incr)
-			th->st.incr_hits++;
+			KV_INC(th, incr_hits);
 		else
-			th->st.decr_hits++;
+			KV_INC(th, decr_hits);
 		if (f.q)	/* quiet hides the value too, unlike mg */
 			return 0;
 		if (f.tok['v']) {
@@ -488,9 +490,9 @@ static long meta_arith(struct conn *c, struct tok *t, int nt)
 		break;
 	case ST_NOT_FOUND:
 		if (incr)
-			th->st.incr_misses++;
+			KV_INC(th, incr_misses);
 		else
-			th->st.decr_misses++;
+			KV_INC(th, decr_misses);
 		buf_adds(o, "NF");
 		echo_ok(o, &f, '*');
 		buf_adds(o, "\r\n");
@@ -525,7 +527,7 @@ static long meta_arith(struct conn *c, struct tok *t, int nt)
 	return 0;
 }
 
-static long meta_debug(struct conn *c, struct tok *t, int nt)
+static long meta_debug(struct kv_conn *c, struct tok *t, int nt)
 {
 	struct kv_thread *th = c->t;
 	struct buf *o = &c->out;
@@ -551,7 +553,7 @@ static long meta_debug(struct conn *c, struct tok *t, int nt)
 	return 0;
 }
 
-long proto_meta(struct conn *c, struct tok *t, int nt, const char *data,
+long proto_meta(struct kv_conn *c, struct tok *t, int nt, const char *data,
 		size_t avail)
 {
 	char cmd = t[0].p[1];

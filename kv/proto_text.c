@@ -6,6 +6,8 @@
 
 #include <string.h>
 
+#include "clock.h"
+#include "settings.h"
 #include "stats.h"
 
 #define HDR_ROOM 320	/* "VALUE " key flags bytes cas "\r\n" */
@@ -73,12 +75,12 @@ bool tok_i32(const struct tok *t, int32_t *v)
 	return true;
 }
 
-void proto_need(struct conn *c, size_t need)
+void proto_need(struct kv_conn *c, size_t need)
 {
 	c->need = need;
 }
 
-static void reply(struct conn *c, const char *s)
+static void reply(struct kv_conn *c, const char *s)
 {
 	buf_adds(&c->out, s);
 }
@@ -93,7 +95,7 @@ static bool is_noreply(const struct tok *t, int nt)
 /* One "VALUE key flags bytes [cas]\r\n<data>\r\n" for a hit; nothing for a
  * miss. The value is copied after room for the header, then the header is
  * written and the value slid down to meet it: one buffer, one write. */
-static bool value_reply(struct conn *c, const char *key, size_t nkey,
+static bool value_reply(struct kv_conn *c, const char *key, size_t nkey,
 			bool with_cas, const uint32_t *touch)
 {
 	struct buf *o = &c->out;
@@ -129,10 +131,9 @@ static bool value_reply(struct conn *c, const char *key, size_t nkey,
 
 /* get/gets/gat/gats: keys are scanned from the line itself, so a multi-get
  * is not limited to TOK_MAX tokens. */
-static long cmd_get(struct conn *c, const char *p, const char *end,
+static long cmd_get(struct kv_conn *c, const char *p, const char *end,
 		    bool with_cas, const uint32_t *touch)
 {
-	struct kv_stats *st = &c->t->st;
 	size_t start = c->out.len;
 
 	for (;;) {
@@ -142,7 +143,7 @@ static long cmd_get(struct conn *c, const char *p, const char *end,
 			/* values are copied into the output, so a get of many
 			 * big values is bounded; memcached's words for it */
 			c->out.len = start;
-			st->get_out_of_memory++;
+			KV_INC(c->t, get_out_of_memory);
 			reply(c, "SERVER_ERROR out of memory writing get response\r\n");
 			return 0;
 		}
@@ -162,22 +163,22 @@ static long cmd_get(struct conn *c, const char *p, const char *end,
 			return 0;
 		}
 		if (touch) {
-			st->cmd_touch++;
-			st->touch_hits += value_reply(c, k, (size_t)(p - k), with_cas, touch) ? 1 : 0;
+			KV_INC(c->t, cmd_touch);
+			KV_ADD(c->t, touch_hits, value_reply(c, k, (size_t)(p - k), with_cas, touch));
 			continue;
 		}
-		st->cmd_get++;
+		KV_INC(c->t, cmd_get);
 		if (value_reply(c, k, (size_t)(p - k), with_cas, NULL))
-			st->get_hits++;
+			KV_INC(c->t, get_hits);
 		else
-			st->get_misses++;
+			KV_INC(c->t, get_misses);
 	}
 	reply(c, "END\r\n");
 	c->get_mark = c->out.len;
 	return 0;
 }
 
-static long cmd_gat(struct conn *c, struct tok *t, const char *end, bool with_cas)
+static long cmd_gat(struct kv_conn *c, struct tok *t, const char *end, bool with_cas)
 {
 	int32_t exp;
 	uint32_t rt;
@@ -204,10 +205,9 @@ static const char *store_reply(enum st_res r)
 	}
 }
 
-static long cmd_store(struct conn *c, enum st_op op, struct tok *t,
+static long cmd_store(struct kv_conn *c, enum st_op op, struct tok *t,
 		      const char *data, size_t avail)
 {
-	struct kv_stats *st = &c->t->st;
 	uint64_t flags, cas = 0;
 	int32_t exp, vlen;
 	size_t need;
@@ -222,7 +222,7 @@ static long cmd_store(struct conn *c, enum st_op op, struct tok *t,
 	}
 	need = (size_t)vlen + 2;
 	if (store_item_size(t[1].n, (size_t)vlen) > store_item_max(c->t->store)) {
-		st->store_too_large++;
+		KV_INC(c->t, store_too_large);
 		reply(c, "SERVER_ERROR object too large for cache\r\n");
 		/* like memcached: a failed set must not leave stale data */
 		if (op == ST_SET)
@@ -238,7 +238,7 @@ static long cmd_store(struct conn *c, enum st_op op, struct tok *t,
 	 * data's terminator is checked), so a bad data chunk counts and a
 	 * set refused for memory does not */
 	if (data[vlen] != '\r' || data[vlen + 1] != '\n') {
-		st->cmd_set++;
+		KV_INC(c->t, cmd_set);
 		reply(c, "CLIENT_ERROR bad data chunk\r\n");
 		return (long)need;
 	}
@@ -246,26 +246,25 @@ static long cmd_store(struct conn *c, enum st_op op, struct tok *t,
 		      kv_realtime(exp, c->t->now), data, (size_t)vlen, cas,
 		      c->t->now, NULL);
 	if (r != ST_NO_MEMORY)
-		st->cmd_set++;
+		KV_INC(c->t, cmd_set);
 	if (op == ST_CAS) {
 		if (r == ST_STORED)
-			st->cas_hits++;
+			KV_INC(c->t, cas_hits);
 		else if (r == ST_EXISTS)
-			st->cas_badval++;
+			KV_INC(c->t, cas_badval);
 		else if (r == ST_NOT_FOUND)
-			st->cas_misses++;
+			KV_INC(c->t, cas_misses);
 	}
 	if (r == ST_NO_MEMORY)
-		st->store_no_memory++;
+		KV_INC(c->t, store_no_memory);
 	reply(c, store_reply(r));
 	return (long)need;
 }
 
 /* ---- the rest ---- */
 
-static long cmd_arith(struct conn *c, struct tok *t, bool incr)
+static long cmd_arith(struct kv_conn *c, struct tok *t, bool incr)
 {
-	struct kv_stats *st = &c->t->st;
 	uint64_t delta, v;
 	char num[24];
 	enum st_res r;
@@ -286,15 +285,15 @@ static long cmd_arith(struct conn *c, struct tok *t, bool incr)
 		buf_adds(&c->out, num);
 		reply(c, "\r\n");
 		if (incr)
-			st->incr_hits++;
+			KV_INC(c->t, incr_hits);
 		else
-			st->decr_hits++;
+			KV_INC(c->t, decr_hits);
 		break;
 	case ST_NOT_FOUND:
 		if (incr)
-			st->incr_misses++;
+			KV_INC(c->t, incr_misses);
 		else
-			st->decr_misses++;
+			KV_INC(c->t, decr_misses);
 		reply(c, "NOT_FOUND\r\n");
 		break;
 	case ST_NON_NUMERIC:
@@ -307,7 +306,7 @@ static long cmd_arith(struct conn *c, struct tok *t, bool incr)
 	return 0;
 }
 
-static long cmd_delete(struct conn *c, struct tok *t, int nt)
+static long cmd_delete(struct kv_conn *c, struct tok *t, int nt)
 {
 	bool noreply = is_noreply(t, nt);
 
@@ -322,16 +321,16 @@ static long cmd_delete(struct conn *c, struct tok *t, int nt)
 		return 0;
 	}
 	if (store_delete(c->t->store, t[1].p, t[1].n, 0, c->t->now) == ST_DELETED) {
-		c->t->st.delete_hits++;
+		KV_INC(c->t, delete_hits);
 		reply(c, "DELETED\r\n");
 	} else {
-		c->t->st.delete_misses++;
+		KV_INC(c->t, delete_misses);
 		reply(c, "NOT_FOUND\r\n");
 	}
 	return 0;
 }
 
-static long cmd_touch(struct conn *c, struct tok *t)
+static long cmd_touch(struct kv_conn *c, struct tok *t)
 {
 	int32_t exp;
 
@@ -343,19 +342,19 @@ static long cmd_touch(struct conn *c, struct tok *t)
 		reply(c, "CLIENT_ERROR invalid exptime argument\r\n");
 		return 0;
 	}
-	c->t->st.cmd_touch++;
+	KV_INC(c->t, cmd_touch);
 	if (store_touch(c->t->store, t[1].p, t[1].n, kv_realtime(exp, c->t->now),
 			c->t->now) == ST_TOUCHED) {
-		c->t->st.touch_hits++;
+		KV_INC(c->t, touch_hits);
 		reply(c, "TOUCHED\r\n");
 	} else {
-		c->t->st.touch_misses++;
+		KV_INC(c->t, touch_misses);
 		reply(c, "NOT_FOUND\r\n");
 	}
 	return 0;
 }
 
-static long cmd_flush(struct conn *c, struct tok *t, int nt, bool noreply)
+static long cmd_flush(struct kv_conn *c, struct tok *t, int nt, bool noreply)
 {
 	int32_t exp = 0;
 	uint32_t now = c->t->now;
@@ -364,7 +363,7 @@ static long cmd_flush(struct conn *c, struct tok *t, int nt, bool noreply)
 		reply(c, "CLIENT_ERROR invalid exptime argument\r\n");
 		return 0;
 	}
-	c->t->st.cmd_flush++;
+	KV_INC(c->t, cmd_flush);
 	/* memcached: items last touched at or before realtime(exp) - 1 die
 	 * from that second on */
 	store_flush(c->t->store, now, exp > 0 ? kv_realtime(exp, now) - 1 : 0);
@@ -372,7 +371,7 @@ static long cmd_flush(struct conn *c, struct tok *t, int nt, bool noreply)
 	return 0;
 }
 
-static long cmd_verbosity(struct conn *c, struct tok *t)
+static long cmd_verbosity(struct kv_conn *c, struct tok *t)
 {
 	uint64_t level;
 
@@ -380,26 +379,26 @@ static long cmd_verbosity(struct conn *c, struct tok *t)
 		reply(c, "CLIENT_ERROR bad command line format\r\n");
 		return 0;
 	}
-	kv_set.verbose = level > 10 ? 10 : (int)level;
+	kv_set_verbosity(level > 10 ? 10 : (int)level);
 	reply(c, "OK\r\n");
 	return 0;
 }
 
-static long cmd_stats(struct conn *c, struct tok *t, int nt)
+static long cmd_stats(struct kv_conn *c, struct tok *t, int nt)
 {
 	if (nt == 1)
-		stats_general(&c->out);
+		kv_stats_general(&c->out);
 	else if (tok_is(&t[1], "settings"))
-		stats_settings(&c->out);
+		kv_stats_settings(&c->out);
 	else if (tok_is(&t[1], "reset")) {
-		stats_reset();
+		kv_stats_reset();
 		reply(c, "RESET\r\n");
 	} else if (tok_is(&t[1], "irqlab"))
-		stats_irqlab(&c->out);
+		kv_stats_irqlab(&c->out);
 	else if (tok_is(&t[1], "slabs"))
-		stats_slabs(&c->out);
+		kv_stats_slabs(&c->out);
 	else if (tok_is(&t[1], "items"))
-		stats_items(&c->out);
+		kv_stats_items(&c->out);
 	else if (tok_is(&t[1], "sizes"))
 		/* memcached's answer without -o track_sizes: irqlab-kv keeps
 		 * no size histogram */
@@ -412,7 +411,7 @@ static long cmd_stats(struct conn *c, struct tok *t, int nt)
 }
 
 /* One command line (without "\r\n"); data/avail: what follows the line. */
-static long dispatch(struct conn *c, const char *line, size_t len,
+static long dispatch(struct kv_conn *c, const char *line, size_t len,
 		     const char *data, size_t avail)
 {
 	struct tok t[TOK_MAX];
@@ -426,7 +425,7 @@ static long dispatch(struct conn *c, const char *line, size_t len,
 	/* nt == TOK_MAX means "more tokens than we kept": t[nt - 1] is unset */
 	noreply = nt < TOK_MAX && is_noreply(t, nt);
 	if (t[0].p[0] == 'm' && t[0].n == 2) {
-		c->t->st.cmd_meta++;
+		KV_INC(c->t, cmd_meta);
 		return proto_meta(c, t, nt, data, avail);
 	}
 	if ((tok_is(&t[0], "get") || tok_is(&t[0], "gets")) && nt >= 2)
@@ -496,7 +495,7 @@ static bool line_too_long(const char *p, size_t n)
 		 (n - sp >= 5 && !memcmp(p + sp, "gets ", 5)));
 }
 
-int proto_process(struct conn *c)
+int proto_process(struct kv_conn *c)
 {
 	struct buf *in = &c->in;
 

@@ -7,11 +7,12 @@
 
 #include "tap.h"
 #include "../../kv/proto.h"
+#include "../../kv/clock.h"
 #include "../../kv/kv.h"
 
 static struct kv_thread th;
 
-static void conn_init(struct conn *c)
+static void conn_init(struct kv_conn *c)
 {
 	memset(c, 0, sizeof(*c));
 	c->t = &th;
@@ -19,7 +20,7 @@ static void conn_init(struct conn *c)
 
 /* Feeds bytes the way conn.c does (compact, append, process). Returns
  * the process result. */
-static int feed(struct conn *c, const char *p, size_t n)
+static int feed(struct kv_conn *c, const char *p, size_t n)
 {
 	if (c->rpos) {
 		memmove(c->in.p, c->in.p + c->rpos, c->in.len - c->rpos);
@@ -35,7 +36,7 @@ static char out[1 << 16];
 /* Runs a request on a fresh connection; returns the replies. */
 static const char *run(const char *req)
 {
-	struct conn c;
+	struct kv_conn c;
 	int r;
 
 	conn_init(&c);
@@ -187,7 +188,7 @@ static void test_out_bound(void)
 {
 	static char big[900 * 1024];
 	char hdr[64];
-	struct conn c;
+	struct kv_conn c;
 	size_t maxout = 0, sent = 0, want;
 	int rounds = 0, paused_ok = 1;
 
@@ -244,7 +245,7 @@ static void test_cmd_set(void)
 	struct store *keep = th.store, *tiny = store_new(&sc);
 	static char big[1500 * 1024];
 	char hdr[64];
-	struct conn c;
+	struct kv_conn c;
 	uint64_t before = th.st.cmd_set;
 
 	check("set cs 0 0 1\r\nxyz\r\n", "CLIENT_ERROR bad data chunk\r\nERROR\r\n");
@@ -290,7 +291,7 @@ static void test_split(void)
 	store_flush(th.store, th.now, 0);
 	snprintf(whole, sizeof(whole), "%s", run(script));
 	for (size_t cut = 1; cut < n; cut++) {
-		struct conn c;
+		struct kv_conn c;
 
 		store_flush(th.store, th.now, 0);
 		conn_init(&c);
@@ -325,7 +326,7 @@ static void test_fuzz(void)
 	for (int iter = 0; iter < 4000; iter++) {
 		char req[600];
 		size_t n = 0;
-		struct conn c;
+		struct kv_conn c;
 		int r;
 
 		conn_init(&c);
