@@ -5,37 +5,52 @@
 #   make asan     only the ASan+UBSan test pass (build-asan/)
 #   make demo     install deps, build, run the demo
 #   CC=clang make also works; both compilers must stay warning-free.
+#
+# Layers, and how folders map to them (a new folder needs no rule here):
+#   lib/          libirqlab.a, the library every other part links
+#   shim/         libirqlab-preload.so, the LD_PRELOAD shim (library inside)
+#   <dir>/main.c  a program: build/irqlab-<dir> from every .c of <dir>
+#                 (cli/ is the front door, build/irqlab)
+#   <dir>/        without main.c: a component that programs name in
+#                 <prog>_USES (bench/ is part of `irqlab`)
+#   tests/unit/<dir>_<name>.c  a unit test: links <dir>'s objects (minus
+#                 main.o) and the library; lib_* tests link the library only.
 
 CC      ?= cc
 BUILD   ?= build
 JOBS    ?= $(shell nproc 2>/dev/null || echo 2)
 OPT     ?= -O2 -g
-CFLAGS  += $(OPT) -MMD -MP -std=gnu11 -Wall -Wextra -fPIC -pthread -Iinclude -Itests
+CFLAGS  += $(OPT) -MMD -MP -std=gnu11 -Wall -Wextra -fPIC -pthread -Iinclude -Itests -I.
 LDLIBS  += $(shell pkg-config --libs libmnl jansson 2>/dev/null || echo -lmnl -ljansson) -lm -pthread
 CFLAGS  += $(shell pkg-config --cflags libmnl jansson 2>/dev/null)
 
-PROGRAMS := kv load sim cli
-LIB_SRC  := $(filter-out lib/preload.c,$(wildcard lib/*.c))
-LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
-LIBA     := $(BUILD)/libirqlab.a
-SHIM     := $(if $(wildcard lib/preload.c),$(BUILD)/libirqlab-preload.so)
+# Every top-level folder with C files is a component.
+NOT_COMPONENTS := lib tests scripts docs include $(BUILD) build build-asan
+COMPONENTS := $(filter-out $(NOT_COMPONENTS),$(patsubst %/,%,$(sort $(dir $(wildcard */*.c)))))
+PROGRAMS   := $(patsubst %/main.c,%,$(wildcard $(addsuffix /main.c,$(COMPONENTS))))
 
-# Each program folder builds one binary from all its .c files; its objects
-# other than main.o are also linked into that folder's unit tests.
-bin_name = $(if $(filter cli,$(1)),irqlab,irqlab-$(1))
-# The `irqlab` front door (cli/) also carries the bench component (bench/).
-prog_dirs = $(if $(filter cli,$(1)),cli bench,$(1))
-prog_obj = $(patsubst %.c,$(BUILD)/%.o,$(foreach d,$(call prog_dirs,$(1)),$(wildcard $(d)/*.c)))
-BINS     := $(foreach p,$(PROGRAMS),$(if $(wildcard $(p)/main.c),$(BUILD)/$(call bin_name,$(p))))
+LIB_OBJ  := $(patsubst %.c,$(BUILD)/%.o,$(wildcard lib/*.c))
+LIBA     := $(BUILD)/libirqlab.a
+SHIM     := $(if $(wildcard shim/*.c),$(BUILD)/libirqlab-preload.so)
+
+# Exceptions to the folder rules, one line each.
+BIN_cli   := irqlab
+cli_USES  := bench
+bin_name   = $(or $(BIN_$(1)),irqlab-$(1))
+comp_obj   = $(patsubst %.c,$(BUILD)/%.o,$(wildcard $(1)/*.c))
+prog_obj   = $(foreach d,$(1) $($(1)_USES),$(call comp_obj,$(d)))
+BINS      := $(foreach p,$(PROGRAMS),$(BUILD)/$(call bin_name,$(p)))
 
 # tests/unit/<component>_<name>.c -> $(BUILD)/tests/<component>_<name>
 UNIT_SRC := $(wildcard tests/unit/*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+LIB_TEST := $(filter $(BUILD)/tests/lib_%,$(UNIT_BIN))
 # tests/helpers/*.c: small servers and tools the integration tests use
 HELP_SRC := $(wildcard tests/helpers/*.c)
 HELP_BIN := $(HELP_SRC:tests/helpers/%.c=$(BUILD)/tests/helpers/%)
+LAYERS   := $(BUILD)/tests/.layers-ok
 
-all: $(LIBA) $(SHIM) $(BINS) $(UNIT_BIN) $(HELP_BIN)
+all: $(LIBA) $(SHIM) $(BINS) $(UNIT_BIN) $(HELP_BIN) $(LAYERS)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -45,10 +60,9 @@ $(LIBA): $(LIB_OBJ)
 	@rm -f $@
 	$(AR) rcs $@ $^
 
-# The shim is self-contained: its objects plus the library, no libmnl needed
-# at run time beyond what libirqlab pulls in.
-$(BUILD)/libirqlab-preload.so: $(BUILD)/lib/preload.o $(LIBA)
-	$(CC) -shared -o $@ $(BUILD)/lib/preload.o $(LIBA) $(LDFLAGS) -ldl $(LDLIBS)
+# The shim: its objects plus the library, in one shared object.
+$(BUILD)/libirqlab-preload.so: $(call comp_obj,shim) $(LIBA)
+	$(CC) -shared -o $@ $^ $(LDFLAGS) -ldl $(LDLIBS)
 
 define program_rule
 $(BUILD)/$(call bin_name,$(1)): $(call prog_obj,$(1)) $(LIBA)
@@ -57,19 +71,32 @@ endef
 $(foreach p,$(PROGRAMS),$(eval $(call program_rule,$(p))))
 # irqlab-load's io_uring engine (load/uring.c) uses liburing where installed.
 $(BUILD)/irqlab-load $(BUILD)/tests/load_%: LDLIBS += $(shell pkg-config --libs liburing 2>/dev/null)
+$(BUILD)/tests/shim_%: LDLIBS += -ldl
 
-# A unit test links its component's objects (minus main.o) and the library.
+# A unit test links its component's objects (minus main.o) and the library;
+# "lib" is no folder of objects here, so lib_* tests get the library alone.
 .SECONDEXPANSION:
 # The pattern sits in a variable: a literal % in a pattern rule's
 # prerequisites would be replaced by the stem.
 MAIN_OBJ_PAT := %/main.o
-$(BUILD)/tests/%: tests/unit/%.c $$(filter-out $$(MAIN_OBJ_PAT),$$(call prog_obj,$$(firstword $$(subst _, ,$$*)))) $(LIBA)
+test_comp = $(filter-out lib,$(firstword $(subst _, ,$(1))))
+$(BUILD)/tests/%: tests/unit/%.c $$(filter-out $$(MAIN_OBJ_PAT),$$(call comp_obj,$$(call test_comp,$$*))) $(LIBA)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(filter %.c %.o %.a,$^) $(LDLIBS)
 
 $(BUILD)/tests/helpers/%: tests/helpers/%.c $(LIBA)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBA) $(LDLIBS)
+
+# The layer check: a library test that defines epoll_* has the shim (or
+# another interposer) linked in, and tests something other than the library.
+$(LAYERS): $(LIB_TEST)
+	@bad=$$(for t in $^; do nm --defined-only "$$t" | \
+		awk -v t="$$t" '$$3 ~ /^epoll_/ { print t ": " $$3 }'; done); \
+	if [ -n "$$bad" ]; then \
+		echo "layer check: library tests define epoll_* (shim linked in?):" >&2; \
+		echo "$$bad" >&2; exit 1; fi; \
+	touch $@
 
 # Header dependencies written by the compiler (-MMD).
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

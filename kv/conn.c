@@ -11,14 +11,16 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "proto.h"
+#include "settings.h"
 
 #define READ_MIN 16384		/* free space offered to each read */
 #define KEEP_MAX (256 * 1024)	/* buffers above this are released when idle */
 
 static const char too_many[] = "ERROR Too many open connections\r\n";
 
-void conn_refuse(int fd)
+void kv_conn_refuse(int fd)
 {
 	/* best effort, like memcached: the client may already be gone */
 	if (write(fd, too_many, sizeof(too_many) - 1) < 0)
@@ -26,7 +28,7 @@ void conn_refuse(int fd)
 	close(fd);
 }
 
-static void conn_close(struct il_loop *l, struct conn *c)
+static void conn_close(struct il_loop *l, struct kv_conn *c)
 {
 	if (c->prev)
 		c->prev->next = c->next;
@@ -44,7 +46,7 @@ static void conn_close(struct il_loop *l, struct conn *c)
 }
 
 /* Writes what is pending; returns -1 on a dead connection. */
-static int flush_out(struct il_loop *l, struct conn *c)
+static int flush_out(struct il_loop *l, struct kv_conn *c)
 {
 	while (c->wpos < c->out.len) {
 		ssize_t n = write(c->io.fd, c->out.p + c->wpos, c->out.len - c->wpos);
@@ -60,8 +62,8 @@ static int flush_out(struct il_loop *l, struct conn *c)
 			}
 			return 0;
 		}
-		c->t->st.writes++;
-		c->t->st.bytes_written += (uint64_t)n;
+		KV_INC(c->t, writes);
+		KV_ADD(c->t, bytes_written, (uint64_t)n);
 		c->wpos += (size_t)n;
 	}
 	c->wpos = c->out.len = c->get_mark = 0;
@@ -74,7 +76,7 @@ static int flush_out(struct il_loop *l, struct conn *c)
 	return 0;
 }
 
-static int read_in(struct conn *c)
+static int read_in(struct kv_conn *c)
 {
 	struct buf *in = &c->in;
 	size_t want = READ_MIN;
@@ -91,8 +93,8 @@ static int read_in(struct conn *c)
 	n = read(c->io.fd, in->p + in->len, in->cap - in->len);
 	if (n <= 0)
 		return n == 0 || (errno != EAGAIN && errno != EINTR) ? -1 : 0;
-	c->t->st.reads++;
-	c->t->st.bytes_read += (uint64_t)n;
+	KV_INC(c->t, reads);
+	KV_ADD(c->t, bytes_read, (uint64_t)n);
 	in->len += (size_t)n;
 	return 1;
 }
@@ -100,10 +102,10 @@ static int read_in(struct conn *c)
 /* Parses what is buffered and writes the replies; while the parser paused
  * for output (KV_OUT_HIGH) and the socket takes everything, goes on.
  * Returns -1 when the connection is to be closed. */
-static int serve(struct il_loop *l, struct conn *c)
+static int serve(struct il_loop *l, struct kv_conn *c)
 {
 	for (;;) {
-		if (proto_process(c) == PROTO_CLOSE)
+		if (kv_proto_process(c) == PROTO_CLOSE)
 			c->closing = true;
 		if (c->rpos == c->in.len) {
 			c->rpos = c->in.len = 0;
@@ -119,7 +121,7 @@ static int serve(struct il_loop *l, struct conn *c)
 
 static void on_io(struct il_loop *l, struct il_io *io, uint32_t events)
 {
-	struct conn *c = (struct conn *)io;
+	struct kv_conn *c = (struct kv_conn *)io;
 	int r;
 
 	c->t->now = kv_clock();
@@ -151,21 +153,21 @@ close:
 	conn_close(l, c);
 }
 
-void conn_open(struct il_loop *l, int fd, uint32_t napi_id)
+void kv_conn_open(struct il_loop *l, int fd, uint32_t napi_id)
 {
 	struct kv_thread *t = l->user;
-	struct conn *c;
+	struct kv_conn *c;
 	int n = __atomic_add_fetch(&kv_curr_conns, 1, __ATOMIC_RELAXED);
 
-	t->st.total_connections++;
+	KV_INC(t, total_connections);
 	if (n > kv_set.maxconns || !(c = calloc(1, sizeof(*c)))) {
 		__atomic_fetch_sub(&kv_curr_conns, 1, __ATOMIC_RELAXED);
-		t->st.rejected_connections++;
-		conn_refuse(fd);
+		KV_INC(t, rejected_connections);
+		kv_conn_refuse(fd);
 		il_loop_conn_closed(l);
 		return;
 	}
-	if (kv_set.verbose > 1)
+	if (kv_verbosity() > 1)
 		fprintf(stderr, "irqlab-kv: connection fd %d NAPI %u on thread %d\n",
 			fd, napi_id, l->idx);
 	c->io.fd = fd;
@@ -185,7 +187,7 @@ void conn_open(struct il_loop *l, int fd, uint32_t napi_id)
 	t->conns = c;
 }
 
-void conn_close_all(struct kv_thread *t)
+void kv_conn_close_all(struct kv_thread *t)
 {
 	while (t->conns)
 		conn_close(t->loop, t->conns);

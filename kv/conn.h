@@ -9,10 +9,10 @@
 #include "buf.h"
 #include "kv.h"
 
-struct conn {
+struct kv_conn {
 	struct il_io io;	/* first: the loop hands us this pointer */
 	struct kv_thread *t;
-	struct conn *prev, *next;	/* the thread's open connections */
+	struct kv_conn *prev, *next;	/* the thread's open connections */
 	struct buf in;		/* received bytes, parsed up to rpos */
 	struct buf out;		/* replies, written up to wpos */
 	size_t rpos, wpos;
@@ -26,10 +26,10 @@ struct conn {
 };
 
 /* Sets up a connection on fd owned by loop l (called by the loop). */
-void conn_open(struct il_loop *l, int fd, uint32_t napi_id);
+void kv_conn_open(struct il_loop *l, int fd, uint32_t napi_id);
 /* Refuses a connection over the limit the way memcached does. */
-void conn_refuse(int fd);
+void kv_conn_refuse(int fd);
 /* Closes every connection of a thread (after its loop stopped). */
-void conn_close_all(struct kv_thread *t);
+void kv_conn_close_all(struct kv_thread *t);
 
 #endif

@@ -1,15 +1,13 @@
-/* irqlab-kv's shared state: settings, per-thread context and counters,
- * server time. */
+/* irqlab-kv's shared state: protocol limits, the worker threads and the
+ * objects every thread uses (store, loop group). Settings are in
+ * settings.h, the server clock in clock.h, counters in stats.h. */
 #ifndef KV_KV_H
 #define KV_KV_H
 
-#include <stdbool.h>
-#include <stddef.h>
 #include <stdint.h>
-#include <time.h>
 
 #include "irqlab/loop.h"
-#include "irqlab/mode.h"
+#include "stats.h"
 #include "store.h"
 
 #define KV_VERSION "1.6.18"	/* the memcached release we answer like */
@@ -24,56 +22,27 @@
 #define KV_OUT_HIGH (1024 * 1024)
 #define KV_GET_OUT_MAX (64 * 1024 * 1024)
 
-struct kv_settings {
-	int port;
-	char listen[64];
-	int threads;
-	size_t mem_mb;
-	int maxconns;
-	size_t item_max;
-	int verbose;
-	struct il_mode mode;
-	char mode_spec[128];
-	char dev[32];
-	int cpus[IL_LOOP_MAX];
-	int ncpus;
-	int napis_configured;	/* NAPIs the mode was applied to */
-};
+struct kv_conn;
 
-/* Counters one thread owns; "stats" sums them without locks (a report
- * may be off by a request in flight). */
-struct kv_stats {
-	uint64_t cmd_get, get_hits, get_misses, cmd_set, cmd_touch, touch_hits,
-		 touch_misses, delete_hits, delete_misses, incr_hits,
-		 incr_misses, decr_hits, decr_misses, cas_hits, cas_misses,
-		 cas_badval, cmd_flush, cmd_meta, bytes_read, bytes_written,
-		 store_too_large, store_no_memory, get_out_of_memory, total_connections,
-		 rejected_connections, reads, writes;
-};
-
-struct conn;
-
+/* One worker thread: one event loop, its connections, its counters. */
 struct kv_thread {
 	struct il_loop *loop;
-	struct conn *conns;	/* open connections, for shutdown */
+	struct kv_conn *conns;	/* open connections, for shutdown */
 	struct store *store;
-	uint32_t now;		/* relative seconds, refreshed per event */
-	struct kv_stats st;
+	uint32_t now;		/* server clock (clock.h), per loop iteration */
+	struct kv_stats st;	/* written by this thread only (stats.h) */
+	struct kv_stats base;	/* st at the last "stats reset" (stats.c) */
 };
 
-extern struct kv_settings kv_set;
 extern struct store *kv_store;
 extern struct il_group *kv_group;
 extern struct kv_thread *kv_threads;	/* one per loop */
-extern time_t kv_started;		/* unix time of relative second 0 */
-extern volatile int kv_curr_conns;
+extern int kv_nthreads;
+extern int kv_curr_conns;		/* atomic: open connections */
 
-/* Relative seconds since kv_started (monotonic). */
-uint32_t kv_clock(void);
-/* memcached's exptime rule: 0 never, negative = already expired, up to 30
- * days relative, beyond that a unix time. Returns relative time. */
-uint32_t kv_realtime(int64_t exptime, uint32_t now);
-/* Initialises the clock (call once before serving). */
-void kv_clock_init(void);
+/* One kv_thread per loop of g, all on store s (kv_threads, kv_nthreads). */
+int kv_threads_init(struct il_group *g, struct store *s);
+/* After the loops stopped: closes every connection, frees the threads. */
+void kv_threads_free(void);
 
 #endif

@@ -1,66 +1,74 @@
-/* Statistics, settings and the server clock. Counters are per thread and
- * summed here without locks: a report can be off by requests in flight. */
+/* Counters and "stats" replies (see stats.h for how counting, reading and
+ * resetting stay race-free). */
 #include "stats.h"
 
 #include <inttypes.h>
+#include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "kv.h"
+#include "settings.h"
 
-struct kv_settings kv_set = {
-	.port = 11211,
-	.listen = "",
-	.threads = 4,
-	.mem_mb = 64,
-	.maxconns = 1024,
-	.item_max = 1024 * 1024,
+static const struct {
+	const char *name;
+	size_t off;
+	int flags;
+} rows[] = {
+#define KV_STAT_ROW(name, flags) { #name, offsetof(struct kv_stats, name), flags },
+	KV_STATS(KV_STAT_ROW)
+#undef KV_STAT_ROW
 };
-struct store *kv_store;
-struct il_group *kv_group;
-struct kv_thread *kv_threads;
-time_t kv_started;
-volatile int kv_curr_conns;
+#define NROWS (sizeof(rows) / sizeof(rows[0]))
 
-static time_t mono_base;
+/* Guards every thread's base (kv_thread.base). */
+static pthread_mutex_t base_lock = PTHREAD_MUTEX_INITIALIZER;
 
-static time_t mono_sec(void)
+static uint64_t *field(struct kv_stats *s, size_t row)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-	return ts.tv_sec;
+	return (uint64_t *)((char *)s + rows[row].off);
 }
 
-void kv_clock_init(void)
+/* Thread t's counters since the last reset, added to out. Caller holds
+ * base_lock. */
+static void do_add_thread(struct kv_thread *t, struct kv_stats *out)
 {
-	/* like memcached: start at 2 so "1" can mean "already expired" */
-	kv_started = time(NULL) - 2;
-	mono_base = mono_sec() - 2;
+	for (size_t r = 0; r < NROWS; r++)
+		*field(out, r) += __atomic_load_n(field(&t->st, r), __ATOMIC_RELAXED) -
+				  *field(&t->base, r);
 }
 
-uint32_t kv_clock(void)
+void kv_stats_sum(struct kv_stats *out)
 {
-	return (uint32_t)(mono_sec() - mono_base);
+	memset(out, 0, sizeof(*out));
+	pthread_mutex_lock(&base_lock);
+	for (int i = 0; i < kv_nthreads; i++)
+		do_add_thread(&kv_threads[i], out);
+	pthread_mutex_unlock(&base_lock);
 }
 
-#define MAXDELTA (60 * 60 * 24 * 30)
-
-uint32_t kv_realtime(int64_t exptime, uint32_t now)
+static void thread_stats(int i, struct kv_stats *out)
 {
-	if (exptime == 0)
-		return 0;
-	if (exptime < 0)
-		return 1;
-	if (exptime > MAXDELTA) {
-		if (exptime <= kv_started)
-			return 1;
-		return (uint32_t)(exptime - kv_started);
-	}
-	return (uint32_t)exptime + now;
+	memset(out, 0, sizeof(*out));
+	pthread_mutex_lock(&base_lock);
+	do_add_thread(&kv_threads[i], out);
+	pthread_mutex_unlock(&base_lock);
+}
+
+void kv_stats_reset(void)
+{
+	pthread_mutex_lock(&base_lock);
+	for (int i = 0; i < kv_nthreads; i++)
+		for (size_t r = 0; r < NROWS; r++)
+			if (!(rows[r].flags & KV_S_KEEP))
+				*field(&kv_threads[i].base, r) =
+					__atomic_load_n(field(&kv_threads[i].st, r), __ATOMIC_RELAXED);
+	pthread_mutex_unlock(&base_lock);
 }
 
 static void stat_u(struct buf *o, const char *name, uint64_t v)
@@ -79,63 +87,35 @@ static void stat_s(struct buf *o, const char *name, const char *v)
 	buf_add(o, line, (size_t)n);
 }
 
-static void sum(struct kv_stats *t)
+/* The counters of the table that carry `flag`, named prefix + name. */
+static void stat_rows(struct buf *o, struct kv_stats *s, int flag, const char *prefix)
 {
-	memset(t, 0, sizeof(*t));
-	for (int i = 0; kv_group && i < kv_group->n; i++) {
-		const uint64_t *s = (const uint64_t *)&kv_threads[i].st;
-		uint64_t *d = (uint64_t *)t;
+	char name[96];
 
-		for (size_t k = 0; k < sizeof(*t) / sizeof(uint64_t); k++)
-			d[k] += s[k];
-	}
+	for (size_t r = 0; r < NROWS; r++)
+		if (rows[r].flags & flag) {
+			snprintf(name, sizeof(name), "%s%s", prefix, rows[r].name);
+			stat_u(o, name, *field(s, r));
+		}
 }
 
-void stats_general(struct buf *o)
+static void stat_rusage(struct buf *o)
 {
-	struct kv_stats t;
-	struct store_stats ss;
 	struct rusage ru;
 	char v[64];
 
-	sum(&t);
-	store_stats(kv_store, &ss);
 	getrusage(RUSAGE_SELF, &ru);
-	stat_u(o, "pid", (uint64_t)getpid());
-	stat_u(o, "uptime", kv_clock() - 2);
-	stat_u(o, "time", (uint64_t)time(NULL));
-	stat_s(o, "version", KV_VERSION);
-	stat_u(o, "pointer_size", sizeof(void *) * 8);
 	snprintf(v, sizeof(v), "%ld.%06ld", (long)ru.ru_utime.tv_sec, (long)ru.ru_utime.tv_usec);
 	stat_s(o, "rusage_user", v);
 	snprintf(v, sizeof(v), "%ld.%06ld", (long)ru.ru_stime.tv_sec, (long)ru.ru_stime.tv_usec);
 	stat_s(o, "rusage_system", v);
-	stat_u(o, "max_connections", (uint64_t)kv_set.maxconns);
-	stat_u(o, "curr_connections", (uint64_t)__atomic_load_n(&kv_curr_conns, __ATOMIC_RELAXED));
-	stat_u(o, "total_connections", t.total_connections);
-	stat_u(o, "rejected_connections", t.rejected_connections);
-	stat_u(o, "cmd_get", t.cmd_get);
-	stat_u(o, "cmd_set", t.cmd_set);
-	stat_u(o, "cmd_flush", t.cmd_flush);
-	stat_u(o, "cmd_touch", t.cmd_touch);
-	stat_u(o, "cmd_meta", t.cmd_meta);
-	stat_u(o, "get_hits", t.get_hits);
-	stat_u(o, "get_misses", t.get_misses);
-	stat_u(o, "delete_misses", t.delete_misses);
-	stat_u(o, "delete_hits", t.delete_hits);
-	stat_u(o, "incr_misses", t.incr_misses);
-	stat_u(o, "incr_hits", t.incr_hits);
-	stat_u(o, "decr_misses", t.decr_misses);
-	stat_u(o, "decr_hits", t.decr_hits);
-	stat_u(o, "cas_misses", t.cas_misses);
-	stat_u(o, "cas_hits", t.cas_hits);
-	stat_u(o, "cas_badval", t.cas_badval);
-	stat_u(o, "touch_hits", t.touch_hits);
-	stat_u(o, "touch_misses", t.touch_misses);
-	stat_u(o, "store_too_large", t.store_too_large);
-	stat_u(o, "store_no_memory", t.store_no_memory);
-	stat_u(o, "bytes_read", t.bytes_read);
-	stat_u(o, "bytes_written", t.bytes_written);
+}
+
+static void stat_store(struct buf *o)
+{
+	struct store_stats ss;
+
+	store_stats(kv_store, &ss);
 	stat_u(o, "limit_maxbytes", ss.mem_limit);
 	stat_u(o, "threads", (uint64_t)kv_set.threads);
 	stat_u(o, "hash_bytes", ss.hash_buckets * sizeof(void *));
@@ -149,13 +129,64 @@ void stats_general(struct buf *o)
 	stat_u(o, "slab_pages", ss.pages);
 	stat_u(o, "slabs_moved", ss.slabs_moved);
 	stat_u(o, "malloced_bytes", ss.mem_used);
-	stats_irqlab(o);
 }
 
-/* irqlab's own counters, also alone as "stats irqlab". */
-void stats_irqlab(struct buf *o)
+void kv_stats_general(struct buf *o)
 {
-	char v[256], name[64];
+	struct kv_stats t;
+
+	kv_stats_sum(&t);
+	stat_u(o, "pid", (uint64_t)getpid());
+	stat_u(o, "uptime", kv_clock() - 2);
+	stat_u(o, "time", (uint64_t)time(NULL));
+	stat_s(o, "version", KV_VERSION);
+	stat_u(o, "pointer_size", sizeof(void *) * 8);
+	stat_rusage(o);
+	stat_u(o, "max_connections", (uint64_t)kv_set.maxconns);
+	stat_u(o, "curr_connections", (uint64_t)__atomic_load_n(&kv_curr_conns, __ATOMIC_RELAXED));
+	stat_rows(o, &t, KV_S_GENERAL, "");
+	stat_store(o);
+	kv_stats_irqlab(o);
+}
+
+/* One thread's loop and connection counters. */
+static void stat_thread(struct buf *o, int i)
+{
+	const struct il_loop *l = &kv_group->loops[i];
+	const struct {
+		const char *n;
+		uint64_t v;
+	} f[] = {
+		{ "conns", (uint64_t)l->st.conns },
+		{ "conns_total", l->st.conns_total },
+		{ "handoffs", l->st.handoffs },
+		{ "epoll_waits", l->st.waits },
+		{ "epoll_events", l->st.events },
+		{ "epoll_zero_spins", l->st.spins },
+		{ "napi_id", l->napi_seen },
+	};
+	struct kv_stats t;
+	char name[64];
+
+	snprintf(name, sizeof(name), "irqlab_thread%d_cpu", i);
+	if (l->cpu < 0)
+		stat_s(o, name, "any");
+	else
+		stat_u(o, name, (uint64_t)l->cpu);
+	for (size_t k = 0; k < sizeof(f) / sizeof(f[0]); k++) {
+		snprintf(name, sizeof(name), "irqlab_thread%d_%s", i, f[k].n);
+		stat_u(o, name, f[k].v);
+	}
+	thread_stats(i, &t);
+	snprintf(name, sizeof(name), "irqlab_thread%d_", i);
+	stat_rows(o, &t, KV_S_THREAD, name);
+}
+
+/* irqlab's own counters, also at the end of "stats". */
+void kv_stats_irqlab(struct buf *o)
+{
+	struct kv_stats t;
+	char v[256];
 
 	if (kv_group) {
 		il_mode_format(&kv_group->mode, v, sizeof(v));
@@ -165,37 +196,25 @@ void stats_irqlab(struct buf *o)
 		stat_u(o, "irqlab_steer_by_napi", kv_group->steer.by_napi);
 		stat_u(o, "irqlab_steer_first_come", kv_group->steer.first_come);
 		stat_u(o, "irqlab_steer_round_robin", kv_group->steer.round_robin);
-		for (int i = 0; i < kv_group->n; i++) {
-			const struct il_loop *l = &kv_group->loops[i];
-			const struct {
-				const char *n;
-				uint64_t v;
-			} f[] = {
-				{ "cpu", (uint64_t)(int64_t)l->cpu },
-				{ "conns", (uint64_t)l->st.conns },
-				{ "conns_total", l->st.conns_total },
-				{ "handoffs", l->st.handoffs },
-				{ "epoll_waits", l->st.waits },
-				{ "epoll_events", l->st.events },
-				{ "epoll_zero_spins", l->st.spins },
-				{ "napi_id", l->napi_seen },
-				{ "reads", kv_threads[i].st.reads },
-				{ "writes", kv_threads[i].st.writes },
-			};
-
-			for (size_t k = 0; k < sizeof(f) / sizeof(f[0]); k++) {
-				snprintf(name, sizeof(name), "irqlab_thread%d_%s", i, f[k].n);
-				if (k == 0 && l->cpu < 0)
-					stat_s(o, name, "any");
-				else
-					stat_u(o, name, f[k].v);
-			}
-		}
+		kv_stats_sum(&t);
+		stat_rows(o, &t, KV_S_IRQLAB, "irqlab_");
+		for (int i = 0; i < kv_group->n; i++)
+			stat_thread(o, i);
 	}
 	buf_adds(o, "END\r\n");
 }
 
-void stats_settings(struct buf *o)
+/* "1,3" for --cpus 1,3; "NULL" when unpinned (memcached's word for unset). */
+static void cpu_list(char *v, size_t len)
+{
+	size_t n = 0;
+
+	snprintf(v, len, "NULL");
+	for (int i = 0; i < kv_set.ncpus && n < len; i++)
+		n += (size_t)snprintf(v + n, len - n, "%s%d", i ? "," : "", kv_set.cpus[i]);
+}
+
+void kv_stats_settings(struct buf *o)
 {
 	char v[256];
 
@@ -204,7 +223,7 @@ void stats_settings(struct buf *o)
 	stat_u(o, "tcpport", (uint64_t)kv_set.port);
 	stat_u(o, "udpport", 0);
 	stat_s(o, "inter", kv_set.listen[0] ? kv_set.listen : "NULL");
-	stat_u(o, "verbosity", (uint64_t)kv_set.verbose);
+	stat_u(o, "verbosity", (uint64_t)kv_verbosity());
 	stat_s(o, "evictions", "on");
 	stat_u(o, "num_threads", (uint64_t)kv_set.threads);
 	stat_s(o, "cas_enabled", "yes");
@@ -213,11 +232,13 @@ void stats_settings(struct buf *o)
 	il_mode_format(&kv_set.mode, v, sizeof(v));
 	stat_s(o, "irqlab_mode", v);
 	stat_s(o, "irqlab_dev", kv_set.dev[0] ? kv_set.dev : "NULL");
+	cpu_list(v, sizeof(v));
+	stat_s(o, "irqlab_cpus", v);
 	buf_adds(o, "END\r\n");
 }
 
 /* memcached's "stats slabs": one block per size class that has pages. */
-void stats_slabs(struct buf *o)
+void kv_stats_slabs(struct buf *o)
 {
 	struct store_stats ss;
 	char name[64];
@@ -250,7 +271,7 @@ void stats_slabs(struct buf *o)
 
 /* memcached's "stats items": item count and LRU-tail age per class; class
  * 0 holds the items too big for a slab chunk. */
-void stats_items(struct buf *o)
+void kv_stats_items(struct buf *o)
 {
 	uint32_t now = kv_clock();
 	char name[64];
@@ -267,14 +288,4 @@ void stats_items(struct buf *o)
 		stat_u(o, name, now > sc.oldest_atime ? now - sc.oldest_atime : 0);
 	}
 	buf_adds(o, "END\r\n");
-}
-
-void stats_reset(void)
-{
-	for (int i = 0; kv_group && i < kv_group->n; i++) {
-		uint64_t tc = kv_threads[i].st.total_connections;
-
-		memset(&kv_threads[i].st, 0, sizeof(kv_threads[i].st));
-		kv_threads[i].st.total_connections = tc;
-	}
 }

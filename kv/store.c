@@ -14,6 +14,8 @@
  * memory count and the cas counter are atomics. */
 #include "store.h"
 
+#include "token.h"
+
 #include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -1124,38 +1126,6 @@ enum st_res store_touch(struct store *s, const char *key, size_t nkey,
 	}
 	pthread_mutex_unlock(&sh->lock);
 	return it ? ST_TOUCHED : ST_NOT_FOUND;
-}
-
-bool kv_strtoull(const char *p, const char *end, uint64_t *out)
-{
-	uint64_t v = 0;
-	bool neg = false;
-	const char *d;
-
-	while (p < end && (*p == ' ' || (*p >= '\t' && *p <= '\r')))
-		p++;
-	if (p < end && (*p == '+' || *p == '-'))
-		neg = *p++ == '-';
-	for (d = p; p < end && *p >= '0' && *p <= '9'; p++) {
-		uint64_t n = v * 10 + (uint64_t)(*p - '0');
-
-		if (v > UINT64_MAX / 10 || n < v * 10)
-			return false;
-		v = n;
-	}
-	if (p == d)
-		return false;
-	if (p < end && !(*p == ' ' || (*p >= '\t' && *p <= '\r')))
-		return false;
-	if (neg) {
-		/* strtoull negates; memcached then refuses anything that
-		 * became "negative" as a signed number */
-		v = (uint64_t)0 - v;
-		if ((int64_t)v < 0)
-			return false;
-	}
-	*out = v;
-	return true;
 }
 
 static void release(struct store *s, struct shard *sh, bool all)

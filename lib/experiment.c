@@ -40,16 +40,22 @@ static const struct key keys[] = {
 	  "static coalescing delay (bare number = us)" },
 	{ "nic", "rx_frames", K_INT, OFF(rx_frames), 0, 0, 65535, NULL,
 	  "static coalescing frame count (0 = no frame limit)" },
-	{ "nic", "affinity", K_ENUM, OFF(affinity), 0, 0, 0, "aligned,packed",
-	  "IRQ of queue i on app core i, or on the other cores" },
+	{ "nic", "affinity", K_ENUM, OFF(affinity), 0, 0, 0, "aligned,packed,remote",
+	  "IRQ of queue i on app core i, on the other cores, or outside the server "
+	  "(veth: the sender's CPU; simulated, not reported)" },
 	{ "kernel", "napi_weight", K_INT, OFF(napi_weight), 0, 1, 65535, NULL, "packets per poll" },
 	{ "kernel", "netdev_budget", K_INT, OFF(netdev_budget), 0, 1, 1000000, NULL,
 	  "packets per net_rx_action round" },
 	{ "kernel", "netdev_budget_usecs", K_TIME, OFF(netdev_budget_usecs), 0, 1000, 1e9, NULL,
 	  "time per net_rx_action round (bare number = us)" },
-	{ "kernel", "threaded", K_INT, OFF(threaded), 0, 0, 1, NULL, "threaded NAPI" },
 	{ "kernel", "maxevents", K_INT, OFF(maxevents), 0, 1, 65536, NULL,
 	  "epoll_wait maxevents of the application" },
+	{ "kernel", "sched_slice", K_TIME, OFF(sched_slice_ns), 0, 0, 1e9, NULL,
+	  "scheduler slice a task runs before a woken task may preempt it "
+	  "(bare number = ns; 0 = EEVDF's 0.75 ms x (1 + log2(min(CPUs, 8))), CPUs incl. a remote IRQ core)" },
+	{ "napi", "threaded", K_ENUM, OFF(threaded), 0, 0, 0, "none,aligned,separate",
+	  "NAPI polls in softirq, or in a per-NAPI kthread on the app core of its "
+	  "queue (aligned) or on another core (separate)" },
 	{ "mode", "spec", K_STR, OFF(mode_spec), SZ(mode_spec), 0, 0, NULL,
 	  "mode preset[,knob=value...] as `irqlab bench --mode`" },
 	{ "workload", "load", K_ENUM, OFF(load), 0, 0, 0, "closed,open", "client loop" },
@@ -104,7 +110,8 @@ void il_exp_defaults(struct il_experiment *e)
 	e->napi_weight = 64;
 	e->netdev_budget = 300;
 	e->netdev_budget_usecs = 2000000;
-	e->threaded = 0;
+	e->sched_slice_ns = 0;
+	e->threaded = IL_NT_NONE;
 	e->maxevents = 1024;	/* libevent grows its epoll array when full */
 	snprintf(e->mode_spec, sizeof(e->mode_spec), "base");
 	e->load = IL_LOAD_CLOSED;
@@ -422,6 +429,12 @@ int il_exp_finish(struct il_experiment *e, char *err, size_t errlen)
 		snprintf(err, errlen,
 			 "nic.queues: %d exceeds machine.cores %d (one queue per app core)",
 			 e->queues, e->cores);
+		return -1;
+	}
+	if (e->threaded == IL_NT_SEPARATE && e->cores == 1 &&
+	    e->affinity != IL_AFF_REMOTE) {
+		snprintf(err, errlen, "napi.threaded: separate needs a core other than "
+			 "the app's (machine.cores > 1 or nic.affinity = remote)");
 		return -1;
 	}
 	if (e->affinity == IL_AFF_PACKED && e->cores <= e->queues) {

@@ -133,3 +133,38 @@ uint64_t il_hist_quantile(const struct il_hist *h, double q)
 	}
 	return h->max;
 }
+
+unsigned il_hist_nbuckets(void)
+{
+	return NBUCKETS;
+}
+
+uint64_t il_hist_bucket(const struct il_hist *h, unsigned i, uint64_t *lo,
+			uint64_t *width)
+{
+	uint64_t w = 1, l = 0;
+
+	if (i < NBUCKETS)
+		l = bucket_lo(i, &w);
+	if (lo)
+		*lo = l;
+	if (width)
+		*width = w;
+	return i < NBUCKETS ? h->b[i] : 0;
+}
+
+int il_hist_add_bucket(struct il_hist *h, unsigned i, uint64_t count)
+{
+	if (i >= NBUCKETS)
+		return -1;
+	h->b[i] += count;
+	h->count += count;
+	return 0;
+}
+
+void il_hist_set_exact(struct il_hist *h, uint64_t min, uint64_t max, double sum)
+{
+	h->min = h->count ? min : UINT64_MAX;
+	h->max = h->count ? max : 0;
+	h->sum = h->count ? sum : 0;
+}

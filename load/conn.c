@@ -2,9 +2,9 @@
  * buffer and go out in one write per batch; replies are parsed in place in
  * the read buffer (value bytes are skipped, never copied) and matched to
  * the FIFO of outstanding requests. No allocation per request. The
- * epoll engine calls conn_read/conn_flush; the io_uring engine (uring.c)
- * does its own recv/send and uses the pieces: conn_rspace/conn_received,
- * conn_stamp/conn_sent. */
+ * epoll engine calls lconn_read/lconn_flush; the io_uring engine (uring.c)
+ * does its own recv/send and uses the pieces: lconn_rspace/lconn_received,
+ * lconn_stamp/lconn_sent. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -22,7 +22,7 @@
 #define RBUF_MAX (1 << 20)	/* longest reply line we accept */
 #define WBUF_INIT 65536
 
-int conn_init(struct conn *c, struct thread *t, int id, unsigned depth)
+int lconn_init(struct lconn *c, struct thread *t, int id, unsigned depth)
 {
 	memset(c, 0, sizeof(*c));
 	c->fd = -1;
@@ -37,7 +37,7 @@ int conn_init(struct conn *c, struct thread *t, int id, unsigned depth)
 	return c->ring && c->rbuf && c->wbuf ? 0 : -1;
 }
 
-void conn_free(struct conn *c)
+void lconn_free(struct lconn *c)
 {
 	if (c->fd >= 0)
 		close(c->fd);
@@ -51,7 +51,7 @@ void conn_free(struct conn *c)
 
 /* Non-blocking connect with a deadline, so an unreachable address fails
  * in --timeout, not after the kernel's minutes of SYN retries. */
-int conn_connect(struct conn *c, const struct sockaddr_storage *sa,
+int lconn_connect(struct lconn *c, const struct sockaddr_storage *sa,
 		 socklen_t salen, int timeout_ms, char *err, size_t errlen)
 {
 	int fd, one = 1, soerr = 0;
@@ -88,7 +88,7 @@ int conn_connect(struct conn *c, const struct sockaddr_storage *sa,
 	return 0;
 }
 
-static int wreserve(struct conn *c, size_t more)
+static int wreserve(struct lconn *c, size_t more)
 {
 	size_t need = c->wlen + more, cap = c->wcap;
 	char *nb;
@@ -109,7 +109,7 @@ static int wreserve(struct conn *c, size_t more)
 	return 0;
 }
 
-int conn_add(struct conn *c, const struct workload *w, enum op op,
+int lconn_add(struct lconn *c, const struct workload *w, enum op op,
 	     uint64_t key, uint32_t vlen, uint64_t sched, int measured)
 {
 	struct req *rq;
@@ -153,7 +153,7 @@ int conn_add(struct conn *c, const struct workload *w, enum op op,
 	return 0;
 }
 
-void conn_stamp(struct conn *c, uint64_t now)
+void lconn_stamp(struct lconn *c, uint64_t now)
 {
 	/* The requests added since the last stamp leave now (the newest
 	 * wreqs entries of the ring). */
@@ -167,7 +167,7 @@ void conn_stamp(struct conn *c, uint64_t now)
 	c->wreqs = 0;
 }
 
-void conn_sent(struct conn *c, size_t n)
+void lconn_sent(struct lconn *c, size_t n)
 {
 	c->t->st.bytes_tx += (uint64_t)n;
 	c->woff += n;
@@ -175,11 +175,11 @@ void conn_sent(struct conn *c, size_t n)
 		c->woff = c->wlen = 0;
 }
 
-int conn_flush(struct conn *c, uint64_t now)
+int lconn_flush(struct lconn *c, uint64_t now)
 {
 	ssize_t n;
 
-	conn_stamp(c, now);
+	lconn_stamp(c, now);
 	if (c->woff == c->wlen)
 		return 0;
 	/* send/recv rather than write/read: sockets only, and they skip the
@@ -191,7 +191,7 @@ int conn_flush(struct conn *c, uint64_t now)
 			return 0;
 		return -1;
 	}
-	conn_sent(c, (size_t)n);
+	lconn_sent(c, (size_t)n);
 	return 0;
 }
 
@@ -209,7 +209,7 @@ static int perr(char *err, size_t errlen, const char *what, const char *s, size_
 }
 
 /* Finishes the oldest outstanding request. */
-static int complete(struct conn *c, int result, uint64_t now, const char *line,
+static int complete(struct lconn *c, int result, uint64_t now, const char *line,
 		    size_t len, char *err, size_t errlen)
 {
 	struct req rq;
@@ -219,11 +219,11 @@ static int complete(struct conn *c, int result, uint64_t now, const char *line,
 	rq = c->ring[c->head];
 	c->head = (c->head + 1) % c->cap;
 	c->n--;
-	conn_done(c->t, &rq, result, now);
+	lconn_done(c->t, &rq, result, now);
 	return 0;
 }
 
-static int expect(struct conn *c, enum op op)
+static int expect(struct lconn *c, enum op op)
 {
 	return c->n && c->ring[c->head].op == op;
 }
@@ -247,7 +247,7 @@ static int is(const char *s, size_t len, const char *lit)
 	return len == strlen(lit) && !memcmp(s, lit, len);
 }
 
-static int parse_line(struct conn *c, const char *s, size_t len, uint64_t now,
+static int parse_line(struct lconn *c, const char *s, size_t len, uint64_t now,
 		      char *err, size_t errlen)
 {
 	if (starts(s, len, "VA ")) {	/* meta: VA DATALEN FLAGS*, data, done */
@@ -324,7 +324,7 @@ static int parse_line(struct conn *c, const char *s, size_t len, uint64_t now,
 	return perr(err, errlen, "unknown reply", s, len);
 }
 
-int conn_parse(struct conn *c, uint64_t now, char *err, size_t errlen)
+int lconn_parse(struct lconn *c, uint64_t now, char *err, size_t errlen)
 {
 	size_t pos = 0;
 
@@ -376,7 +376,7 @@ int conn_parse(struct conn *c, uint64_t now, char *err, size_t errlen)
 	return 0;
 }
 
-char *conn_rspace(struct conn *c, size_t *room, char *err, size_t errlen)
+char *lconn_rspace(struct lconn *c, size_t *room, char *err, size_t errlen)
 {
 	if (c->rlen == c->rcap) {	/* a line longer than the buffer */
 		char *nb;
@@ -397,17 +397,17 @@ char *conn_rspace(struct conn *c, size_t *room, char *err, size_t errlen)
 	return c->rbuf + c->rlen;
 }
 
-int conn_received(struct conn *c, size_t n, char *err, size_t errlen)
+int lconn_received(struct lconn *c, size_t n, char *err, size_t errlen)
 {
 	c->rlen += n;
 	c->t->st.bytes_rx += (uint64_t)n;
-	return conn_parse(c, now_ns(), err, errlen);
+	return lconn_parse(c, il_now_ns(), err, errlen);
 }
 
-int conn_read(struct conn *c, char *err, size_t errlen)
+int lconn_read(struct lconn *c, char *err, size_t errlen)
 {
 	size_t room;
-	char *p = conn_rspace(c, &room, err, errlen);
+	char *p = lconn_rspace(c, &room, err, errlen);
 	ssize_t n;
 
 	if (!p)
@@ -420,7 +420,7 @@ int conn_read(struct conn *c, char *err, size_t errlen)
 		snprintf(err, errlen, "%s", n == 0 ? "server closed the connection" : strerror(errno));
 		return -1;
 	}
-	if (conn_received(c, (size_t)n, err, errlen) < 0)
+	if (lconn_received(c, (size_t)n, err, errlen) < 0)
 		return -1;
 	return (size_t)n == room;	/* 1: the socket may hold more */
 }

@@ -1,8 +1,11 @@
-/* irqlab-load internals: options, per-thread state, connections. The
- * program is wrk-shaped: main.c parses options and starts one pinned thread
- * per --threads; each thread owns an epoll set and its connections
- * (schedule.c), connections speak the memcached text protocol (conn.c),
- * workload.c picks keys and sizes, report.c merges and prints. */
+/* irqlab-load internals: per-thread state, connections. The program is
+ * wrk-shaped: main.c parses the options (the table is in the library,
+ * irqlab/load_opts.h) and starts one pinned thread per --threads; each
+ * thread owns an I/O engine and its connections (schedule.c), connections
+ * speak the memcached text protocol (conn.c), workload.c picks keys and
+ * sizes, report.c merges the threads into the summary (irqlab/load_summary.h)
+ * and prints it. Names: struct lconn is a load-generator connection (kv's
+ * is struct conn), struct lstats a thread's measurements. */
 #ifndef IRQLAB_LOAD_H
 #define IRQLAB_LOAD_H
 
@@ -11,15 +14,16 @@
 #include <stdio.h>
 #include <sys/socket.h>
 
+#include "irqlab/clock.h"
 #include "irqlab/dist.h"
 #include "irqlab/hist.h"
+#include "irqlab/load_opts.h"
+#include "irqlab/load_summary.h"
 
-#define MAX_SERVERS 16
-#define MAX_CPUS 256
 #define VALUE_MAX 1000000	/* fits memcached's default 1 MiB item */
 #define KEY_MAX 250		/* memcached's limit */
 
-enum op { OP_GET, OP_SET };
+enum op { OP_GET = IL_OP_GET, OP_SET = IL_OP_SET };
 
 /* ---- workload.c ---------------------------------------------------- */
 struct workload {
@@ -43,7 +47,7 @@ uint32_t workload_value_len(const struct workload *w, struct il_rng *r);
 unsigned workload_key(const struct workload *w, uint64_t idx, char *buf);
 
 /* ---- per-run statistics ------------------------------------------- */
-struct stats {
+struct lstats {
 	/* corrected (from scheduled send) and uncorrected (from actual
 	 * send), per op */
 	struct il_hist *lat[2][2];	/* [op][0 corrected, 1 uncorrected] */
@@ -73,7 +77,7 @@ enum { P_LINE, P_DATA };
 
 struct thread;
 
-struct conn {
+struct lconn {
 	int fd, id, dead;
 	int meta;			/* meta protocol (mg/ms) instead of get/set */
 	unsigned server;		/* index into opts.servers */
@@ -93,48 +97,59 @@ struct conn {
 };
 
 /* What a finished request reports to its thread. */
-void conn_done(struct thread *t, const struct req *rq, int result, uint64_t now);
+void lconn_done(struct thread *t, const struct req *rq, int result, uint64_t now);
 enum { R_HIT, R_MISS, R_STORED, R_NOT_STORED, R_ERROR };
 
-int conn_init(struct conn *c, struct thread *t, int id, unsigned depth);
-void conn_free(struct conn *c);
-int conn_connect(struct conn *c, const struct sockaddr_storage *sa,
+int lconn_init(struct lconn *c, struct thread *t, int id, unsigned depth);
+void lconn_free(struct lconn *c);
+int lconn_connect(struct lconn *c, const struct sockaddr_storage *sa,
 		 socklen_t salen, int timeout_ms, char *err, size_t errlen);
 /* Appends a request to the write buffer; the caller flushes once per batch. */
-int conn_add(struct conn *c, const struct workload *w, enum op op,
+int lconn_add(struct lconn *c, const struct workload *w, enum op op,
 	     uint64_t key, uint32_t vlen, uint64_t sched, int measured);
 /* Writes what is buffered (one write); stamps the send time. 0 or -1. */
-int conn_flush(struct conn *c, uint64_t now);
-/* The pieces of conn_flush for an engine that sends by itself: stamp the
+int lconn_flush(struct lconn *c, uint64_t now);
+/* The pieces of lconn_flush for an engine that sends by itself: stamp the
  * requests added since the last stamp, account n bytes as sent. */
-void conn_stamp(struct conn *c, uint64_t now);
-void conn_sent(struct conn *c, size_t n);
+void lconn_stamp(struct lconn *c, uint64_t now);
+void lconn_sent(struct lconn *c, size_t n);
 /* Reads once and parses every complete reply in place; -1 on EOF or a
  * protocol error (message in err), 1 if the read filled the buffer (read
  * again: the socket is edge-triggered), else 0. */
-int conn_read(struct conn *c, char *err, size_t errlen);
-/* The pieces of conn_read: where the next read goes and how much fits
+int lconn_read(struct lconn *c, char *err, size_t errlen);
+/* The pieces of lconn_read: where the next read goes and how much fits
  * (NULL and err on a reply line too long), then n bytes arrived there. */
-char *conn_rspace(struct conn *c, size_t *room, char *err, size_t errlen);
-int conn_received(struct conn *c, size_t n, char *err, size_t errlen);
+char *lconn_rspace(struct lconn *c, size_t *room, char *err, size_t errlen);
+int lconn_received(struct lconn *c, size_t n, char *err, size_t errlen);
 /* Parses buffered bytes (exposed for the unit test). */
-int conn_parse(struct conn *c, uint64_t now, char *err, size_t errlen);
+int lconn_parse(struct lconn *c, uint64_t now, char *err, size_t errlen);
 
 /* ---- schedule.c ---------------------------------------------------- */
-struct opts;
+/* What main made of the options: the servers resolved, the engine picked. */
+struct server {
+	char name[280];
+	struct sockaddr_storage sa;
+	socklen_t salen;
+};
+
+struct env {
+	struct server servers[IL_LOAD_MAX_SERVERS];
+	enum il_load_engine engine;	/* epoll or uring (auto resolved) */
+};
 
 struct thread {
 	int id, cpu;
-	const struct opts *o;
+	const struct il_load_opts *o;
+	const struct env *env;
 	const struct workload *w;
 	struct il_rng rng;
 	int ep;				/* epoll engine */
 	struct io_uring *ring;		/* io_uring engine (uring.c) */
 	unsigned inflight;		/* io_uring requests not completed */
 	unsigned usends;		/* io_uring sends queued since the last wait */
-	struct conn *conns;
+	struct lconn *conns;
 	unsigned nconns, rr;
-	struct conn **dirty;		/* connections with requests to send */
+	struct lconn **dirty;		/* connections with requests to send */
 	unsigned nd;
 	int closed, sending;		/* closed loop; still adding requests */
 	/* open loop */
@@ -143,7 +158,7 @@ struct thread {
 	int blocked;			/* due requests waited for a free slot */
 	/* phases (absolute CLOCK_MONOTONIC ns) */
 	uint64_t origin, t_meas, t_end, t_deadline;
-	struct stats st;
+	struct lstats st;
 	struct totals tot;
 	/* the measured window: syscalls and this thread's CPU (RUSAGE_THREAD)
 	 * at its start and end */
@@ -163,9 +178,8 @@ int thread_run(struct thread *t);
 void thread_stop_io(struct thread *t);
 /* Engine callbacks: c has read or sent something (tops it up in closed
  * loop, queues what is unsent); c failed (closes it, counts what is lost). */
-void thread_progress(struct thread *t, struct conn *c);
-void conn_fail(struct thread *t, struct conn *c, const char *msg);
-uint64_t now_ns(void);
+void thread_progress(struct thread *t, struct lconn *c);
+void lconn_fail(struct thread *t, struct lconn *c, const char *msg);
 /* Set by SIGINT/SIGTERM: threads end the window now and drain. */
 extern volatile int load_stop;
 
@@ -176,60 +190,23 @@ struct io_uring;
 int uring_probe(char *why, size_t len);
 int uring_setup(struct thread *t, char *err, size_t errlen);
 /* Keeps a recv in flight on c. */
-void uring_arm(struct thread *t, struct conn *c);
+void uring_arm(struct thread *t, struct lconn *c);
 /* Queues a send of c's buffered requests (stamped now). */
-void uring_flush(struct thread *t, struct conn *c, uint64_t now);
+void uring_flush(struct thread *t, struct lconn *c, uint64_t now);
 /* Submits what is queued, sleeps until a completion or `until` (absolute
  * ns), handles the completions. */
 void uring_wait(struct thread *t, uint64_t now, uint64_t until);
 /* Cancels what is in flight (bounded wait) and frees the ring. */
 void uring_stop(struct thread *t);
 
-/* ---- main.c -------------------------------------------------------- */
-enum engine { ENGINE_AUTO, ENGINE_EPOLL, ENGINE_URING };
-struct server {
-	char name[280];
-	struct sockaddr_storage sa;
-	socklen_t salen;
-};
-
-struct opts {
-	struct server servers[MAX_SERVERS];
-	int nservers;
-	unsigned threads, conns, depth;
-	int cpus[MAX_CPUS], ncpus;
-	double qps;
-	char ia_spec[64], key_spec[64], value_spec[64], pop_spec[64];
-	struct il_dist ia;
-	uint64_t records;
-	double update;
-	int loadonly, noload, json;
-	int meta;			/* --protocol meta */
-	double warmup, time, timeout;
-	double late_us, spin_us;
-	uint64_t seed;
-	unsigned preload_depth;
-	enum engine engine;		/* resolved in main: epoll or uring */
-};
-
 /* ---- report.c ------------------------------------------------------ */
-struct report {
-	const struct opts *o;
-	struct stats st;		/* merged */
-	struct totals tot;
-	double wall;			/* measured window, s */
-	double cpu_user, cpu_sys;	/* generator threads, over the window */
-	uint64_t syscalls;		/* recv+send+epoll calls, over the window */
-	uint64_t done;			/* measured requests answered */
-	double qps;
-};
-
-int report_merge(struct report *r, struct thread *ts, unsigned n);
-void report_free(struct report *r);
-void report_text(FILE *f, const struct report *r);
-void report_json(FILE *f, const struct report *r);
-int stats_init(struct stats *s);
-void stats_free(struct stats *s);
-void stats_reset(struct stats *s);
+/* Merges the threads into s (config from o, engine from env; wall = the
+ * measured window, s) with its warnings. 0, or -1 out of memory. */
+int load_summarize(struct il_load_summary *s, const struct il_load_opts *o,
+		   const struct env *env, struct thread *ts, unsigned n, double wall);
+/* The one-screen table, in the spirit of mutilate's. */
+void load_print_text(FILE *f, const struct il_load_summary *s);
+int lstats_init(struct lstats *s);
+void lstats_free(struct lstats *s);
 
 #endif

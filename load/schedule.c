@@ -28,14 +28,6 @@
 
 volatile int load_stop;
 
-uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
 static void thread_cpu(double cpu[2])
 {
 	struct rusage ru;
@@ -50,9 +42,9 @@ static uint64_t syscalls(const struct thread *t)
 	return t->tot.reads + t->tot.writes + t->tot.waits;
 }
 
-void conn_done(struct thread *t, const struct req *rq, int result, uint64_t now)
+void lconn_done(struct thread *t, const struct req *rq, int result, uint64_t now)
 {
-	struct stats *st = &t->st;
+	struct lstats *st = &t->st;
 	int op = rq->op;
 
 	switch (result) {
@@ -90,11 +82,11 @@ void conn_done(struct thread *t, const struct req *rq, int result, uint64_t now)
 
 int thread_setup(struct thread *t, char *err, size_t errlen)
 {
-	const struct opts *o = t->o;
+	const struct il_load_opts *o = t->o;
 	unsigned depth = o->depth > o->preload_depth ? o->depth : o->preload_depth;
 
 	il_rng_seed(&t->rng, o->seed * 1000003u + (uint64_t)t->id);
-	if (stats_init(&t->st) < 0) {
+	if (lstats_init(&t->st) < 0) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
@@ -104,7 +96,7 @@ int thread_setup(struct thread *t, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	if (o->engine == ENGINE_URING) {
+	if (t->env->engine == IL_ENGINE_URING) {
 		if (uring_setup(t, err, errlen) < 0)
 			return -1;
 	} else if ((t->ep = epoll_create1(EPOLL_CLOEXEC)) < 0) {
@@ -118,15 +110,15 @@ int thread_setup(struct thread *t, char *err, size_t errlen)
 		il_dist_set_mean(&t->ia, 1e9 * o->threads / o->qps);
 	}
 	for (unsigned i = 0; i < t->nconns; i++) {
-		struct conn *c = &t->conns[i];
+		struct lconn *c = &t->conns[i];
 		unsigned gid = t->id * t->nconns + i;
-		const struct server *sv = &o->servers[gid % o->nservers];
+		const struct server *sv = &t->env->servers[gid % o->nservers];
 		/* Edge-triggered: a level-triggered fd is polled again on
 		 * every epoll_wait after it was reported, once per request. */
 		struct epoll_event ev = { .events = EPOLLIN | EPOLLET };
 		char cerr[200];
 
-		if (conn_init(c, t, (int)i, depth) < 0) {
+		if (lconn_init(c, t, (int)i, depth) < 0) {
 			snprintf(err, errlen, "out of memory");
 			return -1;
 		}
@@ -142,7 +134,7 @@ int thread_setup(struct thread *t, char *err, size_t errlen)
 			c->pnext = c->server + S * rank;
 			c->pstep = S * cnt;
 		}
-		if (conn_connect(c, &sv->sa, sv->salen, (int)(o->timeout * 1000), cerr,
+		if (lconn_connect(c, &sv->sa, sv->salen, (int)(o->timeout * 1000), cerr,
 				 sizeof(cerr)) < 0) {
 			snprintf(err, errlen, "server %s: %s", sv->name, cerr);
 			return -1;
@@ -172,7 +164,7 @@ void thread_teardown(struct thread *t)
 {
 	thread_stop_io(t);
 	for (unsigned i = 0; t->conns && i < t->nconns; i++)
-		conn_free(&t->conns[i]);
+		lconn_free(&t->conns[i]);
 	free(t->conns);
 	free(t->dirty);
 	t->conns = NULL;
@@ -180,10 +172,10 @@ void thread_teardown(struct thread *t)
 	if (t->ep >= 0)
 		close(t->ep);
 	t->ep = -1;
-	stats_free(&t->st);
+	lstats_free(&t->st);
 }
 
-void conn_fail(struct thread *t, struct conn *c, const char *msg)
+void lconn_fail(struct thread *t, struct lconn *c, const char *msg)
 {
 	if (!strncmp(msg, "protocol error", 14))
 		t->tot.proto_errors++;
@@ -202,7 +194,7 @@ void conn_fail(struct thread *t, struct conn *c, const char *msg)
 	c->n = 0;
 }
 
-static void arm_out(struct thread *t, struct conn *c, int on)
+static void arm_out(struct thread *t, struct lconn *c, int on)
 {
 	struct epoll_event ev = { .events = EPOLLIN | EPOLLET | (on ? EPOLLOUT : 0), .data.ptr = c };
 
@@ -217,10 +209,10 @@ static void arm_out(struct thread *t, struct conn *c, int on)
  * queued, they leave with the next wait). */
 static void flush_all(struct thread *t)
 {
-	uint64_t now = now_ns();
+	uint64_t now = il_now_ns();
 
 	for (unsigned i = 0; i < t->nd; i++) {
-		struct conn *c = t->dirty[i];
+		struct lconn *c = t->dirty[i];
 
 		c->dirty = 0;
 		if (c->dead)
@@ -229,8 +221,8 @@ static void flush_all(struct thread *t)
 			uring_flush(t, c, now);
 			continue;
 		}
-		if (conn_flush(c, now) < 0) {
-			conn_fail(t, c, strerror(errno));
+		if (lconn_flush(c, now) < 0) {
+			lconn_fail(t, c, strerror(errno));
 			continue;
 		}
 		arm_out(t, c, c->wlen != 0);
@@ -238,7 +230,7 @@ static void flush_all(struct thread *t)
 	t->nd = 0;
 }
 
-static void mark(struct thread *t, struct conn *c)
+static void mark(struct thread *t, struct lconn *c)
 {
 	if (!c->dirty) {
 		c->dirty = 1;
@@ -271,7 +263,7 @@ static void window(struct thread *t, uint64_t now)
 
 /* The key's shard must be the connection's server: move the key to the
  * nearest one of that server (a no-op with one server). */
-static uint64_t shard(const struct thread *t, const struct conn *c, uint64_t key)
+static uint64_t shard(const struct thread *t, const struct lconn *c, uint64_t key)
 {
 	uint64_t S = (uint64_t)t->o->nservers, k;
 
@@ -282,7 +274,7 @@ static uint64_t shard(const struct thread *t, const struct conn *c, uint64_t key
 }
 
 /* Closed loop: top a connection up to --depth. sched 0: stamped at send. */
-static void fill(struct thread *t, struct conn *c, uint64_t now)
+static void fill(struct thread *t, struct lconn *c, uint64_t now)
 {
 	int measured = now >= t->t_meas && now < t->t_end;
 
@@ -292,16 +284,16 @@ static void fill(struct thread *t, struct conn *c, uint64_t now)
 		uint32_t vlen;
 
 		workload_next(t->w, &t->rng, &op, &key, &vlen);
-		if (conn_add(c, t->w, op, shard(t, c, key), vlen, 0, measured) < 0)
+		if (lconn_add(c, t->w, op, shard(t, c, key), vlen, 0, measured) < 0)
 			break;
 		t->st.sent += measured;
 	}
 }
 
-static struct conn *free_conn(struct thread *t)
+static struct lconn *free_conn(struct thread *t)
 {
 	for (unsigned k = 0; k < t->nconns; k++) {
-		struct conn *c = &t->conns[t->rr];
+		struct lconn *c = &t->conns[t->rr];
 
 		t->rr = (t->rr + 1) % t->nconns;
 		if (!c->dead && c->n < t->o->depth)
@@ -318,7 +310,7 @@ static void send_due(struct thread *t, uint64_t now)
 
 	while (t->next_sched <= (double)now && t->next_sched < (double)t->t_end) {
 		uint64_t sched = (uint64_t)t->next_sched, key;
-		struct conn *c = free_conn(t);
+		struct lconn *c = free_conn(t);
 		int measured = sched >= t->t_meas;
 		enum op op;
 		uint32_t vlen;
@@ -328,7 +320,7 @@ static void send_due(struct thread *t, uint64_t now)
 			return;
 		}
 		workload_next(t->w, &t->rng, &op, &key, &vlen);
-		if (conn_add(c, t->w, op, shard(t, c, key), vlen, sched, measured) < 0) {
+		if (lconn_add(c, t->w, op, shard(t, c, key), vlen, sched, measured) < 0) {
 			t->blocked = 1;
 			return;
 		}
@@ -368,19 +360,19 @@ static int wait_events(struct thread *t, struct epoll_event *ev, uint64_t now, u
 	return n < 0 ? 0 : n;
 }
 
-void thread_progress(struct thread *t, struct conn *c)
+void thread_progress(struct thread *t, struct lconn *c)
 {
 	if (c->dead)
 		return;
 	if (t->closed && t->sending)
-		fill(t, c, now_ns());
+		fill(t, c, il_now_ns());
 	if (c->wreqs || c->woff < c->wlen)
 		mark(t, c);
 }
 
 static void handle(struct thread *t, struct epoll_event *e)
 {
-	struct conn *c = e->data.ptr;
+	struct lconn *c = e->data.ptr;
 	char err[200];
 
 	if (c->dead)
@@ -389,10 +381,10 @@ static void handle(struct thread *t, struct epoll_event *e)
 		int rc, rounds = 0;
 
 		/* Edge-triggered: read until a read comes back short. */
-		while ((rc = conn_read(c, err, sizeof(err))) == 1 && ++rounds < 100000)
+		while ((rc = lconn_read(c, err, sizeof(err))) == 1 && ++rounds < 100000)
 			;
 		if (rc < 0) {
-			conn_fail(t, c, err);
+			lconn_fail(t, c, err);
 			return;
 		}
 		thread_progress(t, c);
@@ -408,10 +400,10 @@ static void io_wait(struct thread *t, uint64_t until)
 	int n;
 
 	if (t->ring) {
-		uring_wait(t, now_ns(), until);
+		uring_wait(t, il_now_ns(), until);
 		return;
 	}
-	n = wait_events(t, ev, now_ns(), until);
+	n = wait_events(t, ev, il_now_ns(), until);
 	for (int i = 0; i < n; i++)
 		handle(t, &ev[i]);
 }
@@ -420,7 +412,7 @@ int thread_run(struct thread *t)
 {
 	unsigned live = 0;
 	int closed = !(t->o->qps > 0);
-	uint64_t now = now_ns();
+	uint64_t now = il_now_ns();
 
 	t->next_sched = (double)t->origin;
 	t->closed = closed;
@@ -433,7 +425,7 @@ int thread_run(struct thread *t)
 		int sending;
 		uint64_t until;
 
-		now = now_ns();
+		now = il_now_ns();
 		if (load_stop && now < t->t_end) {	/* interrupted: report what we have */
 			t->t_end = now > t->t_meas ? now : t->t_meas;
 			t->t_deadline = now + (uint64_t)(t->o->timeout * 1e9);
@@ -453,7 +445,7 @@ int thread_run(struct thread *t)
 		if (!live || (!sending && !outstanding(t)))
 			break;
 		if (!closed && sending && !t->blocked) {
-			uint64_t spin = (uint64_t)(t->o->spin_us * 1000), at = now_ns();
+			uint64_t spin = (uint64_t)(t->o->spin_us * 1000), at = il_now_ns();
 
 			until = (uint64_t)t->next_sched;
 			/* --spin-us: wake that much early, then poll without
@@ -489,14 +481,14 @@ int thread_run(struct thread *t)
 int thread_preload(struct thread *t)
 {
 	unsigned depth = t->o->preload_depth;
-	uint64_t deadline = now_ns() + (uint64_t)(60 + t->o->records / 5000) * 1000000000ULL;
+	uint64_t deadline = il_now_ns() + (uint64_t)(60 + t->o->records / 5000) * 1000000000ULL;
 
 	t->closed = t->sending = 0;
 	for (;;) {
 		int busy = 0, live = 0, left = 0;
 
 		for (unsigned i = 0; i < t->nconns; i++) {
-			struct conn *c = &t->conns[i];
+			struct lconn *c = &t->conns[i];
 
 			if (c->dead)
 				continue;
@@ -504,7 +496,7 @@ int thread_preload(struct thread *t)
 			while (c->n < depth && c->pnext < t->w->records) {
 				uint32_t vlen = workload_value_len(t->w, &t->rng);
 
-				if (conn_add(c, t->w, OP_SET, c->pnext, vlen, 0, 0) < 0)
+				if (lconn_add(c, t->w, OP_SET, c->pnext, vlen, 0, 0) < 0)
 					break;
 				c->pnext += c->pstep;
 				mark(t, c);
@@ -518,7 +510,7 @@ int thread_preload(struct thread *t)
 			return -1;
 		if (!busy && !left)
 			return 0;
-		if (now_ns() >= deadline) {
+		if (il_now_ns() >= deadline) {
 			snprintf(t->err, sizeof(t->err), "preload did not finish in time");
 			t->tot.timeouts += outstanding(t);
 			return -1;

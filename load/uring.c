@@ -11,7 +11,7 @@
  * thread itself ends it (uring_stop from thread_stop_io).
  *
  * A buffer the kernel may still write to must never be freed or moved:
- * conn_add does not grow the write buffer while a send is in flight, a
+ * lconn_add does not grow the write buffer while a send is in flight, a
  * recv is only armed after the previous one completed, and uring_stop
  * waits for every request to finish (shutdown() ends the pending recvs). */
 #define _GNU_SOURCE
@@ -91,7 +91,7 @@ static struct io_uring_sqe *sqe_get(struct thread *t)
 	return sqe;
 }
 
-void uring_arm(struct thread *t, struct conn *c)
+void uring_arm(struct thread *t, struct lconn *c)
 {
 	struct io_uring_sqe *sqe;
 	char err[200], *p;
@@ -99,12 +99,12 @@ void uring_arm(struct thread *t, struct conn *c)
 
 	if (c->dead || c->reading)
 		return;
-	if (!(p = conn_rspace(c, &room, err, sizeof(err)))) {
-		conn_fail(t, c, err);
+	if (!(p = lconn_rspace(c, &room, err, sizeof(err)))) {
+		lconn_fail(t, c, err);
 		return;
 	}
 	if (!(sqe = sqe_get(t))) {
-		conn_fail(t, c, "io_uring: no free submission entry");
+		lconn_fail(t, c, "io_uring: no free submission entry");
 		return;
 	}
 	io_uring_prep_recv(sqe, c->fd, p, room, 0);
@@ -113,7 +113,7 @@ void uring_arm(struct thread *t, struct conn *c)
 	t->inflight++;
 }
 
-void uring_flush(struct thread *t, struct conn *c, uint64_t now)
+void uring_flush(struct thread *t, struct lconn *c, uint64_t now)
 {
 	struct io_uring_sqe *sqe;
 
@@ -122,10 +122,10 @@ void uring_flush(struct thread *t, struct conn *c, uint64_t now)
 	if (c->dead || c->sending || c->woff == c->wlen)
 		return;
 	if (!(sqe = sqe_get(t))) {
-		conn_fail(t, c, "io_uring: no free submission entry");
+		lconn_fail(t, c, "io_uring: no free submission entry");
 		return;
 	}
-	conn_stamp(c, now);
+	lconn_stamp(c, now);
 	/* Without MSG_DONTWAIT: when the socket is full, io_uring waits for
 	 * room by itself (the epoll engine's EPOLLOUT). */
 	io_uring_prep_send(sqe, c->fd, c->wbuf + c->woff, c->wlen - c->woff, MSG_NOSIGNAL);
@@ -138,7 +138,7 @@ void uring_flush(struct thread *t, struct conn *c, uint64_t now)
 static void complete(struct thread *t, struct io_uring_cqe *cqe, int stopping)
 {
 	uintptr_t ud = (uintptr_t)io_uring_cqe_get_data(cqe);
-	struct conn *c = (struct conn *)(ud & ~UD_SEND);
+	struct lconn *c = (struct lconn *)(ud & ~UD_SEND);
 	int res = cqe->res;
 	char err[200];
 
@@ -150,13 +150,13 @@ static void complete(struct thread *t, struct io_uring_cqe *cqe, int stopping)
 	if (c->dead || stopping)
 		return;
 	if (res < 0 || (res == 0 && !(ud & UD_SEND))) {
-		conn_fail(t, c, res == 0 ? "server closed the connection" : strerror(-res));
+		lconn_fail(t, c, res == 0 ? "server closed the connection" : strerror(-res));
 		return;
 	}
 	if (ud & UD_SEND) {
-		conn_sent(c, (size_t)res);
-	} else if (conn_received(c, (size_t)res, err, sizeof(err)) < 0) {
-		conn_fail(t, c, err);
+		lconn_sent(c, (size_t)res);
+	} else if (lconn_received(c, (size_t)res, err, sizeof(err)) < 0) {
+		lconn_fail(t, c, err);
 		return;
 	}
 	thread_progress(t, c);
@@ -196,13 +196,13 @@ void uring_wait(struct thread *t, uint64_t now, uint64_t until)
 
 void uring_stop(struct thread *t)
 {
-	uint64_t end = now_ns() + 2000000000ULL;
+	uint64_t end = il_now_ns() + 2000000000ULL;
 
 	for (unsigned i = 0; i < t->nconns; i++)
 		if (t->conns[i].fd >= 0 && !t->conns[i].dead)
 			shutdown(t->conns[i].fd, SHUT_RDWR);
-	while (t->inflight && now_ns() < end)
-		reap(t, now_ns(), now_ns() + 100000000ULL, 1);
+	while (t->inflight && il_now_ns() < end)
+		reap(t, il_now_ns(), il_now_ns() + 100000000ULL, 1);
 	if (t->inflight) {
 		/* The kernel may still write into these buffers: leak them
 		 * rather than free them under it (never seen; bounded wait). */
@@ -228,8 +228,8 @@ int uring_setup(struct thread *t, char *err, size_t errlen)
 	return uring_probe(err, errlen);
 }
 
-void uring_arm(struct thread *t, struct conn *c) { (void)t; (void)c; }
-void uring_flush(struct thread *t, struct conn *c, uint64_t now) { (void)t; (void)c; (void)now; }
+void uring_arm(struct thread *t, struct lconn *c) { (void)t; (void)c; }
+void uring_flush(struct thread *t, struct lconn *c, uint64_t now) { (void)t; (void)c; (void)now; }
 void uring_wait(struct thread *t, uint64_t now, uint64_t until) { (void)t; (void)now; (void)until; }
 void uring_stop(struct thread *t) { (void)t; }
 

@@ -21,7 +21,8 @@ void report_fill(const struct sim *s, struct il_result *r)
 	snprintf(r->server, sizeof(r->server), "sim");
 	r->rep = 0;
 	r->target_qps = e->load == IL_LOAD_OPEN ? e->qps : 0;
-	for (int i = 0; i < s->ncores; i++) {
+	/* the server's cores; not the remote one (a veth sender's CPU) */
+	for (int i = 0; i < s->nserver; i++) {
 		const struct sim_core *c = &s->cores[i];
 		for (int k = 0; k < NCAT; k++)
 			acct[k] += (double)c->acct[k];

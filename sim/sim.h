@@ -38,6 +38,7 @@ enum ev_type {
 	EV_NAPI_TIMER,	/* napi hrtimer of queue id (gen) */
 	EV_CORE,	/* core id ends its current piece of work (gen) */
 	EV_RETX,	/* dropped request retransmitted (id = request) */
+	EV_RESCHED,	/* core id: the running task's slice protection ends (gen) */
 	EV_MEASURE,	/* warm-up over: reset counters */
 	EV_END,
 };
@@ -110,6 +111,7 @@ struct sim_queue {
 	sim_t timer_exp;
 	int timer_core;
 	int thread;			/* app thread owning this queue's sockets */
+	int kt_core;			/* threaded NAPI: where its kthread runs */
 	/* counters */
 	uint64_t pkts_in, drops, irqs, polls, polled;
 };
@@ -126,6 +128,10 @@ enum work {
 };
 
 #define MAX_POLL_LIST 64
+
+/* The task on a core's CPU (threaded NAPI: the app thread and the NAPI
+ * kthread compete for it; cpu.c, "scheduler"). */
+enum task { TASK_NONE, TASK_APP, TASK_KT };
 
 struct sim_core {
 	enum work cur;
@@ -149,8 +155,12 @@ struct sim_core {
 	/* pending kernel work */
 	uint64_t irq_pending;	/* bitmask of queues (<= 64 per core) */
 	uint64_t timer_pending;
-	int poll_list[MAX_POLL_LIST];
+	int poll_list[MAX_POLL_LIST];	/* softirq's list, or the NAPIs whose
+					 * kthreads are runnable here */
 	int npoll;
+	enum task task;		/* threaded NAPI: who holds the CPU ... */
+	sim_t task_since;	/* ... since when (slice protection) */
+	uint32_t resched_gen;
 	bool in_softirq;	/* inside a net_rx_action round */
 	int sirq_budget, sirq_restarts;
 	sim_t sirq_limit;
@@ -223,6 +233,8 @@ struct sim {
 	struct sim_core *cores;
 	struct sim_thread *th;
 	int nqueues, ncores, nthreads;
+	int nserver;			/* cores reported (ncores - the remote one) */
+	sim_t slice;			/* scheduler slice (threaded NAPI) */
 	struct il_hist *lat;
 	struct sim_stats st;
 	/* DIM profile table (usecs in ns, frames) */
@@ -280,6 +292,8 @@ void cpu_start_spin(struct sim *s, int core, sim_t until);
 void cpu_account_flush(struct sim *s);
 void cpu_reset_counters(struct sim *s);
 void cpu_wake_thread(struct sim *s, int th);
+void cpu_kthread_wake(struct sim *s, int core);
+void cpu_resched(struct sim *s, int core, uint32_t gen);
 void cpu_end_spin(struct sim *s, int core);
 
 /* app.c / epoll.c */

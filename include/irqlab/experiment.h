@@ -17,7 +17,14 @@
 #include "irqlab/mode.h"
 
 enum il_coalesce { IL_COAL_STATIC, IL_COAL_ADAPTIVE };
-enum il_affinity { IL_AFF_ALIGNED, IL_AFF_PACKED };
+/* Where queue i's device interrupt (and its softirq) runs: app core i, a
+ * core without an app thread, or a core outside the server (a veth pair:
+ * the sender's CPU schedules the receiver's NAPI); that core is simulated
+ * but not reported. */
+enum il_affinity { IL_AFF_ALIGNED, IL_AFF_PACKED, IL_AFF_REMOTE };
+/* Threaded NAPI: polls run in a per-NAPI kthread instead of softirq, on the
+ * app core of its queue (aligned) or on another core (separate). */
+enum il_napi_thread { IL_NT_NONE, IL_NT_ALIGNED, IL_NT_SEPARATE };
 enum il_load_kind { IL_LOAD_CLOSED, IL_LOAD_OPEN };
 
 /* Cost model parameters (docs/sim.md, "Cost model"). Instruction counts are
@@ -59,8 +66,11 @@ struct il_experiment {
 	int napi_weight;		/* 64 */
 	int netdev_budget;		/* 300 */
 	uint64_t netdev_budget_usecs;	/* 2 ms, ns internally */
-	int threaded;			/* threaded NAPI: poll in a kthread */
 	int maxevents;			/* epoll_wait maxevents of the app */
+	uint64_t sched_slice_ns;	/* EEVDF base slice; 0 = the kernel's
+					 * 0.75 ms x (1 + log2(min(cores, 8))) */
+	/* [napi] */
+	enum il_napi_thread threaded;
 	/* [mode] */
 	struct il_mode mode;
 	char mode_spec[128];

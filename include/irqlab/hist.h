@@ -23,4 +23,17 @@ uint64_t il_hist_quantile(const struct il_hist *h, double q);
  * recorded (constant memory). */
 size_t il_hist_size(void);
 
+/* The buckets, for writing a histogram out and reading it back exactly
+ * (merging across processes and hosts) or in other formats (.hgrm).
+ * Bucket i (0 <= i < il_hist_nbuckets()) holds the values in
+ * [lo, lo + width); il_hist_bucket returns its count. */
+unsigned il_hist_nbuckets(void);
+uint64_t il_hist_bucket(const struct il_hist *h, unsigned i, uint64_t *lo,
+			uint64_t *width);
+/* Rebuilding a written-out histogram: add count values to bucket i (-1 if
+ * i is out of range), then set the exact aggregates that buckets do not
+ * carry (min, max, sum of the values; the count is the buckets'). */
+int il_hist_add_bucket(struct il_hist *h, unsigned i, uint64_t count);
+void il_hist_set_exact(struct il_hist *h, uint64_t min, uint64_t max, double sum);
+
 #endif

@@ -33,7 +33,7 @@ start_memcached() {	# sets PORT and MPID
 
 "$LOAD" -s 127.0.0.1:1 --engine bogus > /dev/null 2> "$T/bad.err"
 is $? 2 "--engine bogus: exit status 2"
-grep -q -- "--engine: epoll, uring or auto (got 'bogus')" "$T/bad.err"
+grep -q -- "--engine: 'bogus' is not auto, epoll or uring" "$T/bad.err"
 ok $? "--engine bogus: the message names the option and the choices"
 
 start_memcached || skip_all "memcached did not start"

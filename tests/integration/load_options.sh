@@ -1,5 +1,6 @@
 #!/bin/sh
-# Invalid options: one line naming the option and its range, exit 2.
+# Invalid options: one line naming the option, the value and its range
+# (irqlab/opt.h's wording), exit 2.
 # Unreachable servers: a clear error naming the server, exit 1.
 # asan: yes
 . "$IRQLAB_SRC/tests/lib.sh"
@@ -21,24 +22,26 @@ bad() {	# bad "name" PATTERN ARGS...
 	fi
 }
 S="-s 127.0.0.1:1"
-bad "depth 0" "--depth: must be an integer in 1..4096 (got '0')" $S -d 0
-bad "threads too many" "--threads: must be an integer in 1..256" $S -T 1000
-bad "connections not a number" "--connections: must be an integer in 1..4096 (got 'x')" $S -c x
-bad "negative qps" "--qps: must be a number in 0..1e+09" $S -q -5
-bad "update above 1" "--update: must be a number in 0..1" $S -u 1.5
-bad "time 0" "--time: must be a number in 0.01..86400" $S -t 0
-bad "records 0" "--records: must be an integer in 1..1000000000" $S -r 0
+bad "depth 0" "--depth: '0' is not an integer in 1-4096" $S -d 0
+bad "threads too many" "--threads: '1000' is not an integer in 1-256" $S -T 1000
+bad "connections not a number" "--connections: 'x' is not an integer in 1-4096" $S -c x
+bad "negative qps" "--qps: '-5' is not a number in 0-1e+09" $S -q -5
+bad "update above 1" "--update: '1.5' is not a number in 0-1" $S -u 1.5
+bad "time 0" "--time: '0' is not a number in 0.01-86400" $S -t 0
+bad "records 0" "--records: '0' is not in 1-1000000000" $S -r 0
 bad "unknown key distribution" "--keysize: unknown distribution 'bogus:3'" $S -K bogus:3
 bad "bad value distribution parameter" "--valuesize: distribution 'pareto:1,2'" $S -V pareto:1,2
-bad "zipf exponent 0" "--popularity: must be a number in 1e-06..10" $S -P zipf:0
-bad "popularity junk" "--popularity: uniform or zipf:S" $S -P hot
-bad "cpu out of range" "--cpus: CPUs must be in 0.." $S --cpus 4096
+bad "zipf exponent 0" "--popularity: '0' is not a number in 1e-06-10" $S -P zipf:0
+bad "popularity junk" "--popularity: 'hot' is not uniform or zipf:S" $S -P hot
+bad "cpu out of range" "--cpus: '4096' is not a CPU list like 1,3 or 0-3 (CPUs 0-" $S --cpus 4096
 bad "no server" "--server: at least one HOST" -t 1
-bad "bad port" "--server: must be an integer in 1..65535" -s 127.0.0.1:99999
+bad "bad port" "--server: '99999' is not in 1-65535" -s 127.0.0.1:99999
 bad "unknown option" "unknown option '--frobnicate'" $S --frobnicate
-bad "spin too long" "--spin-us: must be a number in 0..10000" $S --spin-us 20000
-bad "unknown protocol" "--protocol: text or meta (got 'binary')" $S --protocol binary
+bad "spin too long" "--spin-us: '20000' is not a number in 0-10000" $S --spin-us 20000
+bad "unknown protocol" "--protocol: 'binary' is not text or meta" $S --protocol binary
 bad "loadonly with noload" "--loadonly: cannot be combined with --noload" $S --loadonly --noload
+bad "qps with a unit suffix still ranged" "--qps: '2G' is not a number in 0-1e+09" $S -q 2G
+bad "v6 port checked" "--server: '0' is not in 1-65535" -s "[::1]:0"
 "$LOAD" --help > "$T/help"; ok $? "--help exits 0"
 for o in server threads cpus connections depth qps iadist keysize valuesize records update \
 	 popularity loadonly noload warmup time timeout late-us seed json protocol preload-depth spin-us; do

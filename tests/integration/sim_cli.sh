@@ -16,6 +16,12 @@ for o in --config --mode --qps --time --seed --set --json --csv --out --calibrat
 	grep -q -- "$o" "$T/help"; ok $? "--help documents $o"
 done
 
+$SIM --help-config > "$T/keys"
+grep -q "\[napi\] threaded .*one of none,aligned,separate" "$T/keys"; ok $? "--help-config documents napi.threaded"
+$SIM --set napi.threaded=sideways 2>"$T/err"; is $? 2 "bad napi.threaded: exit 2"
+grep -q "napi.threaded: 'sideways' invalid, allowed one of none,aligned,separate" "$T/err"
+ok $? "  message names the key and choices"
+
 $SIM --mode turbo 2>"$T/err"; is $? 2 "bad mode: exit 2"
 grep -q "mode.spec.*turbo.*base, defer" "$T/err"; ok $? "  message names the option and choices"
 $SIM --set machine.cores=0 2>"$T/err"; is $? 2 "cores 0: exit 2"
@@ -29,13 +35,12 @@ $SIM --calib-time 0 2>"$T/err"; is $? 2 "--calib-time 0 refused"
 n=0
 for f in "$IRQLAB_SRC"/sim/examples/*.conf; do
 	name=$(basename "$f" .conf)
-	case $name in
-	whatif-*) ;;
-	*)	$SIM --config "$f" --print-config > "$T/a" &&
-			$SIM --calib-config "$name" > "$T/b" && cmp -s "$T/a" "$T/b"
+	# an example named after a calibration setup must match it
+	if $SIM --calib-config "$name" > "$T/b" 2>/dev/null; then
+		$SIM --config "$f" --print-config > "$T/a" && cmp -s "$T/a" "$T/b"
 		ok $? "example $name matches its calibration setup"
-		n=$((n + 1)) ;;
-	esac
+		n=$((n + 1))
+	fi
 	$SIM --config "$f" --time $SHORT --warmup 0.001 --csv > "$T/out.csv"
 	ok $? "example $name runs"
 done

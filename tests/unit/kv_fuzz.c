@@ -4,8 +4,8 @@
  * each split at a pseudo-random point, through LLVMFuzzerTestOneInput.
  * libFuzzer, for longer runs (clang):
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -DKV_LIBFUZZER -Iinclude \
- *     -Itests tests/unit/kv_fuzz.c kv/proto_text.c kv/proto_meta.c \
- *     kv/store.c kv/stats.c kv/conn.c build/libirqlab.a -lmnl -lm -pthread \
+ *     -Itests tests/unit/kv_fuzz.c $(find kv -name '*.c' ! -name main.c) \
+ *     build/libirqlab.a -lmnl -ljansson -lm -pthread \
  *     -o /tmp/kv_fuzz && /tmp/kv_fuzz -max_total_time=60
  * Each input's first byte chooses the split point; the property checked
  * besides "no crash, no sanitizer report" is that the reply buffer never
@@ -18,6 +18,7 @@
 
 #include "tap.h"
 #include "../../kv/proto.h"
+#include "../../kv/clock.h"
 #include "../../kv/kv.h"
 
 static struct kv_thread th;
@@ -33,7 +34,7 @@ static void setup(void)
 	th.now = 10;
 }
 
-static int feed(struct conn *c, const uint8_t *p, size_t n)
+static int feed(struct kv_conn *c, const uint8_t *p, size_t n)
 {
 	if (c->rpos) {
 		memmove(c->in.p, c->in.p + c->rpos, c->in.len - c->rpos);
@@ -41,14 +42,14 @@ static int feed(struct conn *c, const uint8_t *p, size_t n)
 		c->rpos = 0;
 	}
 	buf_add(&c->in, p, n);
-	return proto_process(c);
+	return kv_proto_process(c);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct conn c;
+	struct kv_conn c;
 	size_t cut;
 
 	setup();

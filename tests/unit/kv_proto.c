@@ -7,11 +7,12 @@
 
 #include "tap.h"
 #include "../../kv/proto.h"
+#include "../../kv/clock.h"
 #include "../../kv/kv.h"
 
 static struct kv_thread th;
 
-static void conn_init(struct conn *c)
+static void conn_init(struct kv_conn *c)
 {
 	memset(c, 0, sizeof(*c));
 	c->t = &th;
@@ -19,7 +20,7 @@ static void conn_init(struct conn *c)
 
 /* Feeds bytes the way conn.c does (compact, append, process). Returns
  * the process result. */
-static int feed(struct conn *c, const char *p, size_t n)
+static int feed(struct kv_conn *c, const char *p, size_t n)
 {
 	if (c->rpos) {
 		memmove(c->in.p, c->in.p + c->rpos, c->in.len - c->rpos);
@@ -27,7 +28,7 @@ static int feed(struct conn *c, const char *p, size_t n)
 		c->rpos = 0;
 	}
 	buf_add(&c->in, p, n);
-	return proto_process(c);
+	return kv_proto_process(c);
 }
 
 static char out[1 << 16];
@@ -35,7 +36,7 @@ static char out[1 << 16];
 /* Runs a request on a fresh connection; returns the replies. */
 static const char *run(const char *req)
 {
-	struct conn c;
+	struct kv_conn c;
 	int r;
 
 	conn_init(&c);
@@ -187,7 +188,7 @@ static void test_out_bound(void)
 {
 	static char big[900 * 1024];
 	char hdr[64];
-	struct conn c;
+	struct kv_conn c;
 	size_t maxout = 0, sent = 0, want;
 	int rounds = 0, paused_ok = 1;
 
@@ -203,7 +204,7 @@ static void test_out_bound(void)
 		buf_add(&c.in, "get big\r\n", 9);
 	want = 200 * (sizeof(big) + strlen("VALUE big 0 921600\r\n") + 2 + 5);
 	while (rounds < 1000) {
-		proto_process(&c);
+		kv_proto_process(&c);
 		if (c.out.len > maxout)
 			maxout = c.out.len;
 		sent += c.out.len;
@@ -225,7 +226,7 @@ static void test_out_bound(void)
 	for (int i = 0; i < 100; i++)
 		buf_adds(&c.in, " big");
 	buf_adds(&c.in, "\r\nget nope\r\n");
-	proto_process(&c);
+	kv_proto_process(&c);
 	ok(c.out.len < 200 && c.out.p &&
 	   !strncmp(c.out.p, "SERVER_ERROR out of memory writing get response\r\nEND\r\n", c.out.len),
 	   "a get over KV_GET_OUT_MAX: SERVER_ERROR, stream in sync");
@@ -244,7 +245,7 @@ static void test_cmd_set(void)
 	struct store *keep = th.store, *tiny = store_new(&sc);
 	static char big[1500 * 1024];
 	char hdr[64];
-	struct conn c;
+	struct kv_conn c;
 	uint64_t before = th.st.cmd_set;
 
 	check("set cs 0 0 1\r\nxyz\r\n", "CLIENT_ERROR bad data chunk\r\nERROR\r\n");
@@ -277,6 +278,17 @@ static void test_cmd_set(void)
 }
 
 /* Splitting the same script at every byte must not change the replies. */
+/* ms's c flag returns the cas the item got (mg then reports the same). */
+static void test_ms_cas(void)
+{
+	unsigned long long set_cas = 0, get_cas = 1;
+	const char *r = run("ms mscas 2 c\r\nhi\r\nmg mscas c\r\n");
+
+	int n = sscanf(r, "HD c%llu\r\nHD c%llu\r\n", &set_cas, &get_cas);
+
+	ok(n == 2 && set_cas && set_cas == get_cas, "ms c returns the new cas (%llu, mg: %llu)", set_cas, get_cas);
+}
+
 static void test_split(void)
 {
 	const char *script =
@@ -290,7 +302,7 @@ static void test_split(void)
 	store_flush(th.store, th.now, 0);
 	snprintf(whole, sizeof(whole), "%s", run(script));
 	for (size_t cut = 1; cut < n; cut++) {
-		struct conn c;
+		struct kv_conn c;
 
 		store_flush(th.store, th.now, 0);
 		conn_init(&c);
@@ -325,7 +337,7 @@ static void test_fuzz(void)
 	for (int iter = 0; iter < 4000; iter++) {
 		char req[600];
 		size_t n = 0;
-		struct conn c;
+		struct kv_conn c;
 		int r;
 
 		conn_init(&c);
@@ -371,6 +383,7 @@ int main(void)
 	th.now = 10;
 	test_errors();
 	test_replies();
+	test_ms_cas();
 	test_split();
 	test_out_bound();
 	test_cmd_set();

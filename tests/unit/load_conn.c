@@ -18,24 +18,24 @@ static const enum op ops[] = { OP_GET, OP_GET, OP_SET, OP_GET, OP_SET, OP_GET };
 
 static struct workload w;
 
-static void setup(struct thread *t, struct conn *c)
+static void setup(struct thread *t, struct lconn *c)
 {
 	memset(t, 0, sizeof(*t));
-	stats_init(&t->st);
-	conn_init(c, t, 0, 16);
+	lstats_init(&t->st);
+	lconn_init(c, t, 0, 16);
 	for (unsigned i = 0; i < sizeof(ops) / sizeof(ops[0]); i++)
-		conn_add(c, &w, ops[i], 42, 3, 1, 1);
-	conn_flush(c, 2);	/* fd -1: the write fails, the stamps stay */
+		lconn_add(c, &w, ops[i], 42, 3, 1, 1);
+	lconn_flush(c, 2);	/* fd -1: the write fails, the stamps stay */
 }
 
-static void teardown(struct thread *t, struct conn *c)
+static void teardown(struct thread *t, struct lconn *c)
 {
-	conn_free(c);
-	stats_free(&t->st);
+	lconn_free(c);
+	lstats_free(&t->st);
 }
 
 /* Feeds s in pieces of at most chunk bytes, with a first piece of first. */
-static int feed(struct conn *c, const char *s, size_t len, size_t first, size_t chunk,
+static int feed(struct lconn *c, const char *s, size_t len, size_t first, size_t chunk,
 		char *err, size_t errlen)
 {
 	size_t off = 0;
@@ -48,7 +48,7 @@ static int feed(struct conn *c, const char *s, size_t len, size_t first, size_t 
 		memcpy(c->rbuf + c->rlen, s + off, n);
 		c->rlen += n;
 		off += n;
-		if (conn_parse(c, 100, err, errlen) < 0)
+		if (lconn_parse(c, 100, err, errlen) < 0)
 			return -1;
 	}
 	return 0;
@@ -57,17 +57,17 @@ static int feed(struct conn *c, const char *s, size_t len, size_t first, size_t 
 static int bad(const char *reply, enum op op, const char *want)
 {
 	struct thread t;
-	struct conn c;
+	struct lconn c;
 	char err[200] = "";
 	int rc;
 
 	memset(&t, 0, sizeof(t));
-	stats_init(&t.st);
-	conn_init(&c, &t, 0, 4);
-	conn_add(&c, &w, op, 1, 3, 1, 1);
+	lstats_init(&t.st);
+	lconn_init(&c, &t, 0, 4);
+	lconn_add(&c, &w, op, 1, 3, 1, 1);
 	rc = feed(&c, reply, strlen(reply), 0, strlen(reply), err, sizeof(err));
-	conn_free(&c);
-	stats_free(&t.st);
+	lconn_free(&c);
+	lstats_free(&t.st);
 	if (rc == 0 || !strstr(err, want)) {
 		tap_diag("reply '%s': rc %d, err '%s'", reply, rc, err);
 		return 0;
@@ -78,7 +78,7 @@ static int bad(const char *reply, enum op op, const char *want)
 int main(void)
 {
 	struct thread t;
-	struct conn c;
+	struct lconn c;
 	char err[200];
 	size_t len = strlen(stream);
 	int all = 1;
@@ -141,11 +141,11 @@ int main(void)
 
 		for (size_t first = 0; first < mlen; first++) {
 			memset(&t, 0, sizeof(t));
-			stats_init(&t.st);
-			conn_init(&c, &t, 0, 8);
+			lstats_init(&t.st);
+			lconn_init(&c, &t, 0, 8);
 			c.meta = 1;
 			for (unsigned i = 0; i < 5; i++)
-				conn_add(&c, &w, mops[i], 42, 3, 1, 1);
+				lconn_add(&c, &w, mops[i], 42, 3, 1, 1);
 			if (first == 0) {
 				const char *want = "mg 0000000042 v\r\nmg 0000000042 v\r\n"
 						   "ms 0000000042 3\r\nabc\r\n";
@@ -158,8 +158,8 @@ int main(void)
 			}
 			good &= t.tot.gets == 3 && t.tot.misses == 1 && t.tot.sets == 2 &&
 				t.tot.set_failed == 1 && c.n == 0;
-			conn_free(&c);
-			stats_free(&t.st);
+			lconn_free(&c);
+			lstats_free(&t.st);
 		}
 		ok(good, "meta replies at every split: 3 gets (1 miss), 2 sets (1 not stored)");
 		ok(bad("HD\r\n", OP_GET, "unexpected HD"), "meta HD for a get: protocol error");
@@ -174,20 +174,20 @@ int main(void)
 		size_t room, cap;
 
 		memset(&t, 0, sizeof(t));
-		stats_init(&t.st);
-		conn_init(&c, &t, 0, 8);
-		conn_add(&c, &w, OP_GET, 1, 0, 5, 1);
-		conn_stamp(&c, 7);
-		conn_add(&c, &w, OP_GET, 2, 0, 6, 1);
-		conn_stamp(&c, 9);
+		lstats_init(&t.st);
+		lconn_init(&c, &t, 0, 8);
+		lconn_add(&c, &w, OP_GET, 1, 0, 5, 1);
+		lconn_stamp(&c, 7);
+		lconn_add(&c, &w, OP_GET, 2, 0, 6, 1);
+		lconn_stamp(&c, 9);
 		ok(c.ring[0].sent == 7 && c.ring[1].sent == 9 && c.ring[1].sched == 6,
-		   "conn_stamp stamps only the requests added since the last stamp");
+		   "lconn_stamp stamps only the requests added since the last stamp");
 		{
 			size_t total = c.wlen;
 
-			conn_sent(&c, 5);
+			lconn_sent(&c, 5);
 			ok(c.woff == 5 && c.wlen == total, "a partial send advances the offset");
-			conn_sent(&c, total - 5);
+			lconn_sent(&c, total - 5);
 			ok(c.woff == 0 && c.wlen == 0 && t.st.bytes_tx == total,
 			   "a complete send empties the buffer and counts the bytes");
 		}
@@ -199,24 +199,24 @@ int main(void)
 		memset(big.value_data, 'x', big.value_max + 2);
 		cap = c.wcap;
 		c.sending = 1;
-		is_int(conn_add(&c, &big, OP_SET, 3, 100000, 0, 0), -1,
+		is_int(lconn_add(&c, &big, OP_SET, 3, 100000, 0, 0), -1,
 		       "the write buffer does not grow while a send is in flight");
 		ok(c.wcap == cap && c.n == 2, "nothing changed by the refusal");
 		c.sending = 0;
-		is_int(conn_add(&c, &big, OP_SET, 3, 100000, 0, 0), 0, "it grows once the send completed");
+		is_int(lconn_add(&c, &big, OP_SET, 3, 100000, 0, 0), 0, "it grows once the send completed");
 		free(big.value_data);
 
-		p = conn_rspace(&c, &room, err, sizeof(err));
-		ok(p == c.rbuf && room == c.rcap, "conn_rspace: the whole empty read buffer");
+		p = lconn_rspace(&c, &room, err, sizeof(err));
+		ok(p == c.rbuf && room == c.rcap, "lconn_rspace: the whole empty read buffer");
 		memcpy(p, "END\r\nEN", 7);
-		ok(conn_received(&c, 7, err, sizeof(err)) == 0 && t.tot.gets == 1 && c.rlen == 2,
-		   "conn_received parses a reply and keeps the partial line");
+		ok(lconn_received(&c, 7, err, sizeof(err)) == 0 && t.tot.gets == 1 && c.rlen == 2,
+		   "lconn_received parses a reply and keeps the partial line");
 		c.rlen = c.rcap;	/* a line as long as the buffer */
 		cap = c.rcap;
-		p = conn_rspace(&c, &room, err, sizeof(err));
+		p = lconn_rspace(&c, &room, err, sizeof(err));
 		ok(p && c.rcap == 2 * cap && room == cap, "a full read buffer doubles");
-		conn_free(&c);
-		stats_free(&t.st);
+		lconn_free(&c);
+		lstats_free(&t.st);
 	}
 
 	workload_free(&w);

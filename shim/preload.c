@@ -14,7 +14,6 @@
  * before the application runs, so a typo never silently measures the
  * wrong mode. See docs/preload.md. */
 #define _GNU_SOURCE
-#include <ctype.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -40,6 +39,7 @@
 #include "irqlab/compat.h"
 #include "irqlab/mode.h"
 #include "irqlab/napi.h"
+#include "shim.h"
 
 #define PFX "irqlab-preload: "
 
@@ -143,23 +143,12 @@ static void *must_sym(const char *name)
 	return p;
 }
 
-/* il_mode_from_env names the knob ("busy_poll_usecs: ..."); the user
- * wrote a variable, so name that instead (IRQLAB_BUSY_POLL_USECS: ...). */
 static void die_env(const char *err)
 {
-	const char *colon = strchr(err, ':');
-	char var[64] = "IRQLAB_";
-	size_t len = colon ? (size_t)(colon - err) : 0;
+	char msg[400];
 
-	for (size_t i = 0; i < len; i++)
-		if (!islower((unsigned char)err[i]) && err[i] != '_')
-			len = 0;
-	if (!len || len + 8 > sizeof(var))
-		die("invalid IRQLAB_* settings: %s", err);
-	for (size_t i = 0; i < len; i++)
-		var[7 + i] = (char)toupper((unsigned char)err[i]);
-	var[7 + len] = '\0';
-	die("%s%s", var, colon);
+	shim_env_error(err, msg, sizeof(msg));
+	die("%s", msg);
 }
 
 /* Fails now, before the application runs, rather than on its first
@@ -366,7 +355,7 @@ static bool owned_elsewhere(void)
 	struct stat st;
 	int pid, fd;
 
-	if (!v || sscanf(v, "%d/%d", &pid, &fd) != 2)
+	if (!shim_owner_parse(v, &pid, &fd))
 		return false;
 	if (fstat(fd, &st) < 0 || !S_ISFIFO(st.st_mode))
 		return false;

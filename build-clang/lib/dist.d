@@ -1,0 +1,3 @@
+build-clang/lib/dist.o: lib/dist.c include/irqlab/dist.h
+
+include/irqlab/dist.h:

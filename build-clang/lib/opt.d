@@ -1,0 +1,3 @@
+build-clang/lib/opt.o: lib/opt.c include/irqlab/opt.h
+
+include/irqlab/opt.h:

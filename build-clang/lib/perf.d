@@ -1,0 +1,3 @@
+build-clang/lib/perf.o: lib/perf.c include/irqlab/perf.h
+
+include/irqlab/perf.h:

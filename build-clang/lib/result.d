@@ -1,0 +1,3 @@
+build-clang/lib/result.o: lib/result.c include/irqlab/result.h
+
+include/irqlab/result.h:

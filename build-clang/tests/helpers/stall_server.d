@@ -1,0 +1,1 @@
+build-clang/tests/helpers/stall_server: tests/helpers/stall_server.c
