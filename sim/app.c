@@ -8,7 +8,7 @@ void app_next(struct sim *s, int th)
 {
 	struct sim_thread *t = &s->th[th];
 	struct sim_core *c = &s->cores[t->core];
-	const struct il_cost *k = s->c;
+	const struct cost *k = s->c;
 	int core = t->core;
 
 	for (;;) {

@@ -97,7 +97,7 @@ static bool thread_wants_cpu(struct sim *s, struct sim_core *c)
 static void softirq_piece(struct sim *s, int core)
 {
 	struct sim_core *c = &s->cores[core];
-	const struct il_cost *k = s->c;
+	const struct cost *k = s->c;
 	int q = c->poll_list[0];
 	double instr = k->poll;
 
@@ -184,7 +184,7 @@ static double wake_cost(const struct sim *s, int q)
 static bool pick(struct sim *s, int core)
 {
 	struct sim_core *c = &s->cores[core];
-	const struct il_cost *k = s->c;
+	const struct cost *k = s->c;
 	bool deferred = c->ksoftirqd;
 
 	if (c->irq_pending) {

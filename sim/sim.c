@@ -48,23 +48,23 @@ static uint32_t rss_hash(uint64_t conn, uint64_t seed)
 
 /* Queue i's IRQ: on app core i (aligned), on a core without an app thread
  * (packed), or on the core outside the server (remote, index cores). */
-static int irq_core(const struct il_experiment *e, int i)
+static int irq_core(const struct experiment *e, int i)
 {
-	if (e->affinity == IL_AFF_REMOTE)
+	if (e->affinity == AFF_REMOTE)
 		return e->cores;
-	if (e->affinity == IL_AFF_ALIGNED || e->cores <= e->queues)
+	if (e->affinity == AFF_ALIGNED || e->cores <= e->queues)
 		return i;
 	return e->queues + i % (e->cores - e->queues);
 }
 
 /* Threaded NAPI: queue i's kthread runs on app core i (aligned) or on
  * another core: the remote one, one without an app thread, or else the
- * next app core (separate; il_exp_finish made sure there is one). */
-static int kthread_core(const struct il_experiment *e, int i)
+ * next app core (separate; experiment_finish made sure there is one). */
+static int kthread_core(const struct experiment *e, int i)
 {
-	if (e->threaded != IL_NT_SEPARATE)
+	if (e->threaded != NT_SEPARATE)
 		return i;
-	if (e->affinity == IL_AFF_REMOTE)
+	if (e->affinity == AFF_REMOTE)
 		return e->cores;
 	if (e->cores > e->queues)
 		return e->queues + i % (e->cores - e->queues);
@@ -73,7 +73,7 @@ static int kthread_core(const struct il_experiment *e, int i)
 
 /* sysctl_sched_base_slice: 0.75 ms scaled by 1 + log2(CPUs), CPUs capped
  * at 8 (SCHED_TUNABLESCALING_LOG, kernel/sched/fair.c). */
-static sim_t sched_slice(const struct il_experiment *e, int cpus)
+static sim_t sched_slice(const struct experiment *e, int cpus)
 {
 	int lg = 0;
 
@@ -84,7 +84,7 @@ static sim_t sched_slice(const struct il_experiment *e, int cpus)
 	return 750000ULL * (sim_t)(1 + lg);
 }
 
-int sim_init(struct sim *s, const struct il_experiment *e)
+int sim_init(struct sim *s, const struct experiment *e)
 {
 	memset(s, 0, sizeof(*s));
 	s->e = e;
@@ -93,14 +93,14 @@ int sim_init(struct sim *s, const struct il_experiment *e)
 	s->inv_ghz = 1.0 / e->freq_ghz;
 	il_rng_seed(&s->rng, e->seed);
 	s->nserver = e->cores;
-	s->ncores = e->cores + (e->affinity == IL_AFF_REMOTE);
+	s->ncores = e->cores + (e->affinity == AFF_REMOTE);
 	s->slice = sched_slice(e, s->ncores);
 	s->nqueues = e->queues;
 	s->nthreads = e->queues;
 	s->dim_usecs = dim_usecs;
 	s->dim_frames = dim_frames;
 	s->dim_nprof = (int)(sizeof(dim_usecs) / sizeof(dim_usecs[0]));
-	s->cap_reqs = e->load == IL_LOAD_OPEN ? 4096 :
+	s->cap_reqs = e->load == LOAD_OPEN ? 4096 :
 		      (uint32_t)e->conns * (uint32_t)e->depth;
 	s->inflight_cap = 4000000;
 	s->reqs = calloc(s->cap_reqs, sizeof(*s->reqs));
@@ -137,7 +137,7 @@ int sim_init(struct sim *s, const struct il_experiment *e)
 		}
 		q->irq_armed = true;
 		q->dim.dir = 1;
-		if (e->coalesce == IL_COAL_ADAPTIVE) {
+		if (e->coalesce == COAL_ADAPTIVE) {
 			q->usecs_ns = dim_usecs[0];
 			q->frames = dim_frames[0];
 		} else {
@@ -260,7 +260,7 @@ void sim_run_until(struct sim *s, sim_t t)
 
 void sim_run(struct sim *s)
 {
-	const struct il_experiment *e = s->e;
+	const struct experiment *e = s->e;
 	struct sim_ev ev;
 	uint64_t events = 0;
 
@@ -280,7 +280,7 @@ void sim_run(struct sim *s)
 	s->st.events = events;
 }
 
-int sim_experiment(const struct il_experiment *e, struct il_result *r,
+int sim_experiment(const struct experiment *e, struct il_result *r,
 		   uint64_t *events)
 {
 	struct sim s;
@@ -288,7 +288,7 @@ int sim_experiment(const struct il_experiment *e, struct il_result *r,
 	if (sim_init(&s, e))
 		return -1;
 	sim_run(&s);
-	report_fill(&s, r);
+	sim_result_fill(&s, r);
 	if (events)
 		*events = s.st.events;
 	sim_free(&s);

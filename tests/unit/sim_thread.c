@@ -11,7 +11,7 @@
 static void aligned_idle(void)
 {
 	struct sim s;
-	struct il_experiment e;
+	struct experiment e;
 
 	if (harness_make(&s, &e, HARNESS_ONE_CORE "[nic]\nrx_usecs = 0\n"
 			 "[napi]\nthreaded = aligned\n"))
@@ -34,7 +34,7 @@ static void aligned_idle(void)
 static void slice_protection(void)
 {
 	struct sim s;
-	struct il_experiment e;
+	struct experiment e;
 
 	if (harness_make(&s, &e, HARNESS_ONE_CORE "[nic]\nrx_usecs = 0\n"
 			 "[napi]\nthreaded = aligned\n[kernel]\nsched_slice = 500us\n"
@@ -74,7 +74,7 @@ static void slice_protection(void)
 static void separate(void)
 {
 	struct sim s;
-	struct il_experiment e;
+	struct experiment e;
 
 	if (harness_make(&s, &e, "[machine]\ncores = 2\n[nic]\nqueues = 1\n"
 			 "coalesce = static\nrx_usecs = 0\n[napi]\nthreaded = separate\n"
@@ -96,22 +96,22 @@ static void separate(void)
  * on the server core; the remote core is not in the result. */
 static void remote(void)
 {
-	struct il_experiment e;
+	struct experiment e;
 	struct il_result none, aligned;
 	char err[256];
 	const char *cfg = "[machine]\ncores = 1\n[nic]\nqueues = 1\naffinity = remote\n"
 			  "coalesce = static\nrx_usecs = 0\n[workload]\nconns = 16\n"
 			  "[run]\ntime = 0.01\nwarmup = 0.001\n";
 
-	il_exp_defaults(&e);
-	if (il_exp_load_string(&e, cfg, "t", err, sizeof(err)) ||
-	    il_exp_finish(&e, err, sizeof(err))) {
+	experiment_defaults(&e);
+	if (experiment_load_string(&e, cfg, "t", err, sizeof(err)) ||
+	    experiment_finish(&e, err, sizeof(err))) {
 		tap_diag("%s", err);
 		return;
 	}
 	sim_experiment(&e, &none, NULL);
-	il_exp_set(&e, "napi.threaded", "aligned", err, sizeof(err));
-	il_exp_finish(&e, err, sizeof(err));
+	experiment_set(&e, "napi.threaded", "aligned", err, sizeof(err));
+	experiment_finish(&e, err, sizeof(err));
 	sim_experiment(&e, &aligned, NULL);
 	ok(none.cpu_softirq == 0 && none.irq_per_s == 0,
 	   "remote, softirq NAPI: no receive work on the server core");
@@ -127,19 +127,19 @@ static void remote(void)
 
 static void config(void)
 {
-	struct il_experiment e;
+	struct experiment e;
 	char err[256];
 
-	il_exp_defaults(&e);
-	ok(il_exp_set(&e, "napi.threaded", "sideways", err, sizeof(err)) == -1 &&
-	   strstr(err, "napi.threaded") && strstr(err, "none,aligned,separate"),
+	experiment_defaults(&e);
+	ok(experiment_set(&e, "napi.threaded", "sideways", err, sizeof(err)) == -1 &&
+	   strstr(err, "napi.threaded") && strstr(err, "none, aligned or separate"),
 	   "bad napi.threaded: %s", err);
-	il_exp_load_string(&e, "[machine]\ncores = 1\n[nic]\nqueues = 1\n"
+	experiment_load_string(&e, "[machine]\ncores = 1\n[nic]\nqueues = 1\n"
 			   "[napi]\nthreaded = separate\n", "t", err, sizeof(err));
-	ok(il_exp_finish(&e, err, sizeof(err)) == -1 && strstr(err, "separate needs"),
+	ok(experiment_finish(&e, err, sizeof(err)) == -1 && strstr(err, "separate needs"),
 	   "separate on one core: %s", err);
-	il_exp_set(&e, "nic.affinity", "remote", err, sizeof(err));
-	ok(il_exp_finish(&e, err, sizeof(err)) == 0,
+	experiment_set(&e, "nic.affinity", "remote", err, sizeof(err));
+	ok(experiment_finish(&e, err, sizeof(err)) == 0,
 	   "separate on one core with a remote IRQ core is fine");
 }
 
