@@ -65,12 +65,17 @@ struct nlmsghdr *il_nl_policy_req(void *buf, uint32_t seq, uint16_t family,
 int il_nl_attrs_ok(const struct nlmsghdr *nlh)
 {
 	const struct nlattr *a;
+	const char *end = (const char *)nlh + nlh->nlmsg_len;
 	size_t off = MNL_ALIGN(sizeof(struct genlmsghdr));
 
 	if (nlh->nlmsg_len < MNL_NLMSG_HDRLEN + off)
 		return 0;
-	mnl_attr_for_each(a, nlh, off)
-		;
+	mnl_attr_for_each(a, nlh, off) {
+		/* libmnl measures against the aligned tail: an attribute
+		 * may still reach past an unaligned message end. */
+		if ((const char *)a + a->nla_len > end)
+			return 0;
+	}
 	/* mnl_attr_for_each stops at the first attribute that does not fit:
 	 * a well-formed message ends exactly at its tail. */
 	return (const char *)a >= (const char *)mnl_nlmsg_get_payload_tail(nlh);
