@@ -59,10 +59,10 @@ static int bound_port(int fd)
 	return ntohs(((struct sockaddr_in *)&ss)->sin_port);
 }
 
-static void on_signal(int sig, void *group)
+static void on_signal(int sig, void *g)
 {
 	(void)sig;
-	il_group_stop(group);
+	il_group_stop(g);
 }
 
 static void raise_fd_limit(int conns)
