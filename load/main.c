@@ -68,6 +68,22 @@ static int pick_engine(const struct il_load_opts *o, struct env *env, char *err,
 	return 0;
 }
 
+/* What needs the servers and the engine: --batch waits for several
+ * completions at once, which only io_uring can; hardware stamps need a NIC
+ * that makes them. */
+static int check_stamps(const struct il_load_opts *o, const struct env *env, char *err,
+			size_t len)
+{
+	if (o->batch > 1 && env->engine != IL_ENGINE_URING) {
+		snprintf(err, len, "--batch: needs --engine uring (epoll wakes for every reply)");
+		return -1;
+	}
+	for (int i = 0; o->timestamps == IL_TSTAMP_HW && i < o->nservers; i++)
+		if (hwstamp_check(&env->servers[i], err, len) < 0)
+			return -1;
+	return 0;
+}
+
 /* Options, servers and engine; exits with status 2 on bad input (0 after
  * --help). */
 static void setup(struct il_load_opts *o, struct env *env, struct workload *w,
@@ -81,7 +97,7 @@ static void setup(struct il_load_opts *o, struct env *env, struct workload *w,
 		exit(0);
 	}
 	if (rc < 0 || resolve(o, env, err, sizeof(err)) < 0 ||
-	    pick_engine(o, env, err, sizeof(err)) < 0) {
+	    pick_engine(o, env, err, sizeof(err)) < 0 || check_stamps(o, env, err, sizeof(err)) < 0) {
 		fprintf(stderr, "irqlab-load: %s\n", err);
 		exit(2);
 	}
