@@ -5,6 +5,7 @@
 
 int cmd_probe(int argc, char **argv);	/* cli/probe.c */
 int cmd_napi(int argc, char **argv);	/* cli/napi.c */
+int cmd_nic(int argc, char **argv);	/* cli/nic.c */
 int cmd_bench(int argc, char **argv);	/* bench/bench.c */
 int cmd_report(int argc, char **argv);	/* bench/report.c */
 

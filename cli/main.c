@@ -7,6 +7,7 @@
 /* Subcommands whose component is not linked in yet resolve to NULL. */
 #pragma weak cmd_probe
 #pragma weak cmd_napi
+#pragma weak cmd_nic
 #pragma weak cmd_bench
 #pragma weak cmd_report
 
@@ -17,6 +18,7 @@ static const struct {
 } cmds[] = {
 	{ "probe", cmd_probe, "what this kernel and device support; run this first" },
 	{ "napi",  cmd_napi,  "list, set and restore per-NAPI settings" },
+	{ "nic",   cmd_nic,   "show and set coalescing, queues, IRQ affinity, RPS (with restore)" },
 	{ "bench", cmd_bench, "compare the interrupt-handling modes end to end" },
 	{ "report", cmd_report, "plots and report.md from results.json (measured, simulated)" },
 };

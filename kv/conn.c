@@ -105,7 +105,7 @@ static int read_in(struct kv_conn *c)
 static int serve(struct il_loop *l, struct kv_conn *c)
 {
 	for (;;) {
-		if (proto_process(c) == PROTO_CLOSE)
+		if (kv_proto_process(c) == PROTO_CLOSE)
 			c->closing = true;
 		if (c->rpos == c->in.len) {
 			c->rpos = c->in.len = 0;

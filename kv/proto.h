@@ -1,14 +1,18 @@
-/* The memcached text and meta protocols: bytes in, replies out, store calls
- * in between. Nothing here touches sockets. */
+/* The memcached protocols (text and meta): bytes in, replies out, store
+ * calls in between. Nothing here touches sockets.
+ *
+ * proto.c frames the input into command lines and data blocks, splits a
+ * line into tokens (token.c) and finds its command in one table for both
+ * protocols; the commands run in proto_text.c and proto_meta.c. */
 #ifndef KV_PROTO_H
 #define KV_PROTO_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#include "irqlab/fmt.h"
-
 #include "conn.h"
+#include "token.h"
 
 enum { PROTO_OK = 0, PROTO_CLOSE = -1 };
 
@@ -17,34 +21,35 @@ enum { PROTO_OK = 0, PROTO_CLOSE = -1 };
  * KV_OUT_HIGH bytes of replies are unsent (call again once they are).
  * Returns PROTO_CLOSE when the connection must be closed (after writing
  * what is in c->out). */
-int proto_process(struct kv_conn *c);
+int kv_proto_process(struct kv_conn *c);
 
-/* ---- shared by the text and meta parsers ---- */
+/* ---- between proto.c and the command files ---- */
 
-#define TOK_MAX 24	/* memcached's MAX_TOKENS */
-
-struct tok {
-	const char *p;
-	size_t n;
+/* One command line, tokenized, and what follows it in the input. */
+struct kv_req {
+	struct kv_tok t[KV_TOK_MAX];
+	int nt;			/* KV_TOK_MAX: more tokens than t holds */
+	const char *end;	/* end of the line (before "\r\n") */
+	const char *data;	/* the bytes after the line's "\n" */
+	size_t avail;		/* how many of them have arrived */
+	bool noreply;		/* last token is "noreply" */
 };
 
-/* Splits on spaces; returns the token count, at most max (more tokens are
- * reported as max + 1). */
-int proto_tokenize(const char *line, size_t len, struct tok *t, int max);
-bool tok_is(const struct tok *t, const char *s);
-bool tok_u64(const struct tok *t, uint64_t *v);
-bool tok_i32(const struct tok *t, int32_t *v);
-
-/* Result of one command handler: bytes consumed after the line (a data
- * block), or one of these. */
+/* A command: returns how many bytes after the line it consumed (its data
+ * block), or NEED_MORE (the data block is not all here: proto_need was
+ * called) or CLOSE_CONN. arg is the table entry's (e.g. the store op). */
 enum { NEED_MORE = -1, CLOSE_CONN = -2 };
+typedef long kv_cmd_fn(struct kv_conn *c, struct kv_req *r, int arg);
 
-/* Meta commands (proto_meta.c): t[0] is mg/ms/md/mn/ma/me. `data` points
- * past the line's "\n", `avail` bytes are there. */
-long proto_meta(struct kv_conn *c, struct tok *t, int nt, const char *data,
-		size_t avail);
+/* Text commands (proto_text.c). */
+kv_cmd_fn kv_cmd_get, kv_cmd_gat, kv_cmd_store, kv_cmd_arith, kv_cmd_delete,
+	  kv_cmd_touch, kv_cmd_flush, kv_cmd_verbosity, kv_cmd_version,
+	  kv_cmd_quit, kv_cmd_stats, kv_cmd_shutdown;
+/* Meta commands (proto_meta.c). */
+kv_cmd_fn kv_meta_get, kv_meta_set, kv_meta_delete, kv_meta_arith,
+	  kv_meta_debug, kv_meta_noop;
 
-/* Reserves room for `need` more input bytes (a value being received). */
-void proto_need(struct kv_conn *c, size_t need);
+/* Waits for `need` bytes from the start of the data block. */
+void kv_proto_need(struct kv_conn *c, size_t need);
 
 #endif

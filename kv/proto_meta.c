@@ -1,23 +1,27 @@
 /* memcached meta commands: mg, ms, md, ma, mn, me, with their common flags
  * and the error strings memcached 1.6.18 gives. Return flags are echoed in
- * the order the client sent them; "b" (base64 key) rides along with "k". */
+ * the order the client sent them; "b" (base64 key) rides along with "k".
+ * proto.c has already checked each command's token count. */
 #include "proto.h"
 
+#include <stdio.h>
 #include <string.h>
 
+#include "irqlab/fmt.h"
 #include "clock.h"
+#include "stats.h"
 
 #define OPAQUE_MAX 32
 #define META_HDR 512
 
 struct mflags {
-	const struct tok *tok[128];	/* flag char -> its token */
-	const struct tok *order[TOK_MAX];
+	const struct kv_tok *tok[128];	/* flag char -> its token */
+	const struct kv_tok *order[KV_TOK_MAX];
 	int n;
 	bool b, q;
 	char key[KV_KEY_MAX + 1];
 	size_t nkey;
-	const struct tok *rawkey;
+	const struct kv_tok *rawkey;
 };
 
 enum { MF_OK, MF_INVALID, MF_DUP, MF_KEY, MF_KEYLEN, MF_OPAQUE };
@@ -62,7 +66,7 @@ static long b64_decode(const char *s, size_t n, char *out, size_t cap)
 }
 
 /* Parses flags t[first..nt) against the allowed set; decodes the key. */
-static int parse_flags(struct mflags *f, const struct tok *t, int nt, int first,
+static int parse_flags(struct mflags *f, const struct kv_tok *t, int nt, int first,
 		       const char *allowed)
 {
 	memset(f->tok, 0, sizeof(f->tok));
@@ -130,7 +134,7 @@ static void add_key(struct buf *o, const struct mflags *f)
 /* Echoes O and k (the flags every meta reply carries back). */
 static void echo_ok(struct buf *o, const struct mflags *f, char which)
 {
-	const struct tok *t = f->order[0];
+	const struct kv_tok *t = f->order[0];
 
 	for (int i = 0; i < f->n; t = f->order[++i]) {
 		if (t->p[0] == 'O' && (which == 'O' || which == '*'))
@@ -140,18 +144,18 @@ static void echo_ok(struct buf *o, const struct mflags *f, char which)
 	}
 }
 
-static bool ttl_tok(const struct tok *t, int32_t *v)
+static bool ttl_tok(const struct kv_tok *t, int32_t *v)
 {
-	struct tok x = { t->p + 1, t->n - 1 };
+	struct kv_tok x = { t->p + 1, t->n - 1 };
 
-	return x.n && tok_i32(&x, v);
+	return x.n && kv_tok_i32(&x, v);
 }
 
-static bool u64_tok(const struct tok *t, uint64_t *v)
+static bool u64_tok(const struct kv_tok *t, uint64_t *v)
 {
-	struct tok x = { t->p + 1, t->n - 1 };
+	struct kv_tok x = { t->p + 1, t->n - 1 };
 
-	return x.n && tok_u64(&x, v);
+	return x.n && kv_tok_u64(&x, v);
 }
 
 static int64_t ttl_left(uint32_t exptime, uint32_t now)
@@ -183,52 +187,92 @@ static long flag_error(struct kv_conn *c, int e, bool mg)
 	return 0;
 }
 
-static long meta_get(struct kv_conn *c, struct tok *t, int nt)
+/* mg's N (vivify), R (recache) and T (touch) flags into *go; false after
+ * replying with the error. */
+static bool get_options(struct kv_conn *c, const struct mflags *f,
+			struct st_getopt *go, uint32_t *touch)
+{
+	int32_t ttl;
+
+	if ((f->tok['N'] && !ttl_tok(f->tok['N'], &ttl)) ||
+	    (f->tok['R'] && !ttl_tok(f->tok['R'], (int32_t *)&go->recache_ttl)) ||
+	    (f->tok['T'] && !ttl_tok(f->tok['T'], (int32_t *)touch))) {
+		buf_adds(&c->out, "CLIENT_ERROR bad token in command line format\r\n");
+		return false;
+	}
+	if (f->tok['N']) {
+		go->vivify = true;
+		go->viv_exptime = kv_realtime(ttl, c->t->now);
+	}
+	go->recache = f->tok['R'] != NULL;
+	if (f->tok['T']) {
+		*touch = kv_realtime((int32_t)*touch, c->t->now);
+		go->touch = touch;
+	}
+	return true;
+}
+
+/* mg's reply line for a hit: "VA <len>" or "HD", then the return flags in
+ * the client's order and the recache state. */
+static void get_header(struct buf *h, const struct mflags *f,
+		       const struct st_meta *m, const uint32_t *touch, uint32_t now)
+{
+	if (f->tok['v']) {
+		buf_adds(h, "VA ");
+		h->len = (size_t)(il_u64toa(m->nbytes, h->p + h->len) - h->p);
+	} else {
+		buf_adds(h, "HD");
+	}
+	for (int i = 0; i < f->n; i++) {
+		const struct kv_tok *x = f->order[i];
+
+		switch (x->p[0]) {
+		case 'c': add_num(h, 'c', m->cas); break;
+		case 'f': add_num(h, 'f', m->flags); break;
+		case 'h': add_num(h, 'h', m->fetched); break;
+		case 'k': add_key(h, f); break;
+		case 'l': add_num(h, 'l', now - m->atime); break;
+		case 'O': buf_add(h, x->p - 1, x->n + 1); break;
+		case 's': add_num(h, 's', m->nbytes); break;
+		case 't': add_snum(h, 't', ttl_left(touch ? *touch : m->exptime, now)); break;
+		}
+	}
+	/* recache protocol: Z (someone else won), X (stale), W (you win) */
+	if (m->won)
+		buf_adds(h, " Z");
+	if (m->stale)
+		buf_adds(h, " X");
+	if (m->win)
+		buf_adds(h, " W");
+	buf_adds(h, "\r\n");
+}
+
+/* mg key [flags] */
+long kv_meta_get(struct kv_conn *c, struct kv_req *r, int arg)
 {
 	struct kv_thread *th = c->t;
 	struct buf *o = &c->out;
 	struct mflags f;
 	struct st_meta m;
-	uint32_t touch, *tp = NULL;
+	uint32_t touch;
 	struct st_getopt go = { 0 };
 	size_t start, vstart;
 	char hdr[META_HDR];
 	struct buf h = { hdr, 0, sizeof(hdr) };
-	int e = parse_flags(&f, t, nt, 2, "bcfhklOqstvTNR");
+	int e = parse_flags(&f, r->t, r->nt, 2, "bcfhklOqstvTNR");
 
+	(void)arg;
 	if (e)
 		return flag_error(c, e, true);
-	if (f.tok['N'] || f.tok['R']) {
-		int32_t ttl;
-
-		if ((f.tok['N'] && !ttl_tok(f.tok['N'], &ttl)) ||
-		    (f.tok['R'] && !ttl_tok(f.tok['R'], (int32_t *)&go.recache_ttl))) {
-			buf_adds(o, "CLIENT_ERROR bad token in command line format\r\n");
-			return 0;
-		}
-		if (f.tok['N']) {
-			go.vivify = true;
-			go.viv_exptime = kv_realtime(ttl, th->now);
-		}
-		go.recache = f.tok['R'] != NULL;
-	}
-	if (f.tok['T']) {
-		int32_t ttl;
-
-		if (!ttl_tok(f.tok['T'], &ttl)) {
-			buf_adds(o, "CLIENT_ERROR bad token in command line format\r\n");
-			return 0;
-		}
-		touch = kv_realtime(ttl, th->now);
-		tp = &touch;
+	if (!get_options(c, &f, &go, &touch))
+		return 0;
+	if (go.touch)
 		KV_INC(th, cmd_touch);
-	}
 	KV_INC(th, cmd_get);
 	start = o->len;
 	buf_reserve(o, META_HDR);
 	o->len += META_HDR;
 	vstart = o->len;
-	go.touch = tp;
 	if (!store_mget(th->store, f.key, f.nkey, th->now, &go, &m,
 			f.tok['v'] ? o : NULL)) {
 		KV_INC(th, get_misses);
@@ -241,38 +285,11 @@ static long meta_get(struct kv_conn *c, struct tok *t, int nt)
 		return 0;
 	}
 	KV_INC(th, get_hits);
-	if (tp)
+	if (go.touch)
 		KV_INC(th, touch_hits);
 	/* the header is built on the side (it is bounded: flags are single
 	 * tokens of a 2048-byte line) and slid in front of the value */
-	if (f.tok['v']) {
-		buf_adds(&h, "VA ");
-		h.len = (size_t)(il_u64toa(m.nbytes, h.p + h.len) - h.p);
-	} else {
-		buf_adds(&h, "HD");
-	}
-	for (int i = 0; i < f.n; i++) {
-		const struct tok *x = f.order[i];
-
-		switch (x->p[0]) {
-		case 'c': add_num(&h, 'c', m.cas); break;
-		case 'f': add_num(&h, 'f', m.flags); break;
-		case 'h': add_num(&h, 'h', m.fetched); break;
-		case 'k': add_key(&h, &f); break;
-		case 'l': add_num(&h, 'l', th->now - m.atime); break;
-		case 'O': buf_add(&h, x->p - 1, x->n + 1); break;
-		case 's': add_num(&h, 's', m.nbytes); break;
-		case 't': add_snum(&h, 't', ttl_left(tp ? *tp : m.exptime, th->now)); break;
-		}
-	}
-	/* recache protocol: Z (someone else won), X (stale), W (you win) */
-	if (m.won)
-		buf_adds(&h, " Z");
-	if (m.stale)
-		buf_adds(&h, " X");
-	if (m.win)
-		buf_adds(&h, " W");
-	buf_adds(&h, "\r\n");
+	get_header(&h, &f, &m, go.touch, th->now);
 	if (f.tok['v'])
 		memmove(o->p + start + h.len, o->p + vstart, m.nbytes + 2);
 	memcpy(o->p + start, h.p, h.len);
@@ -280,118 +297,136 @@ static long meta_get(struct kv_conn *c, struct tok *t, int nt)
 	return 0;
 }
 
-static long meta_set(struct kv_conn *c, struct tok *t, int nt, const char *data,
-		     size_t avail)
+/* ms's F, C, T and M flags; an error reply (the caller discards the data
+ * block) or NULL. */
+static const char *set_options(const struct mflags *f, uint64_t *flags,
+			       uint64_t *cas_in, int32_t *ttl, enum st_op *op)
+{
+	if (f->tok['F'] && !u64_tok(f->tok['F'], flags))
+		return "CLIENT_ERROR bad command line format\r\n";
+	if ((f->tok['C'] && !u64_tok(f->tok['C'], cas_in)) ||
+	    (f->tok['T'] && !ttl_tok(f->tok['T'], ttl)))
+		return "CLIENT_ERROR bad token in command line format\r\n";
+	if (f->tok['M']) {
+		const struct kv_tok *x = f->tok['M'];
+
+		switch (x->n == 2 ? x->p[1] : 0) {
+		case 'E': *op = ST_ADD; break;
+		case 'A': *op = ST_APPEND; break;
+		case 'P': *op = ST_PREPEND; break;
+		case 'R': *op = ST_REPLACE; break;
+		case 'S': *op = ST_SET; break;
+		default: return "CLIENT_ERROR invalid mode for ms M token\r\n";
+		}
+	}
+	return NULL;
+}
+
+/* ms's reply to a store result, counted like text set (see kv_cmd_store:
+ * bad chunk yes, no memory no). */
+static void set_reply(struct kv_conn *c, const struct mflags *f, enum st_res r,
+		      uint64_t cas_out)
+{
+	struct buf *o = &c->out;
+
+	if (r != ST_NO_MEMORY)
+		KV_INC(c->t, cmd_set);
+	switch (r) {
+	case ST_STORED:
+		if (f->q)
+			return;
+		buf_adds(o, "HD");
+		break;
+	case ST_NOT_STORED: buf_adds(o, "NS"); break;
+	case ST_EXISTS: buf_adds(o, "EX"); KV_INC(c->t, cas_badval); break;
+	case ST_NOT_FOUND: buf_adds(o, "NF"); KV_INC(c->t, cas_misses); break;
+	case ST_NO_MEMORY:
+		KV_INC(c->t, store_no_memory);
+		buf_adds(o, "SERVER_ERROR out of memory storing object\r\n");
+		return;
+	default:
+		buf_adds(o, "SERVER_ERROR object too large for cache\r\n");
+		return;
+	}
+	for (int i = 0; i < f->n; i++) {
+		const struct kv_tok *x = f->order[i];
+
+		if (x->p[0] == 'O')
+			buf_add(o, x->p - 1, x->n + 1);
+		else if (x->p[0] == 'k')
+			add_key(o, f);
+		else if (x->p[0] == 'c' && r == ST_STORED)
+			add_num(o, 'c', cas_out);
+	}
+	buf_adds(o, "\r\n");
+}
+
+/* ms key datalen [flags], then the data block */
+long kv_meta_set(struct kv_conn *c, struct kv_req *r, int arg)
 {
 	struct kv_thread *th = c->t;
-	struct buf *o = &c->out;
 	struct mflags f;
 	int32_t vlen, ttl = 0;
 	uint64_t flags = 0, cas_in = 0, cas_out = 0;
 	enum st_op op = ST_SET;
+	enum st_res res;
+	const char *err;
 	size_t need;
-	enum st_res r;
 	int e;
 
-	if (nt < 3 || !tok_i32(&t[2], &vlen) || vlen < 0 || vlen > INT32_MAX - 2) {
-		buf_adds(o, "CLIENT_ERROR bad command line format\r\n");
+	(void)arg;
+	if (r->nt < 3 || !kv_tok_i32(&r->t[2], &vlen) || vlen < 0 || vlen > INT32_MAX - 2) {
+		buf_adds(&c->out, "CLIENT_ERROR bad command line format\r\n");
 		return 0;
 	}
 	need = (size_t)vlen + 2;
-	e = parse_flags(&f, t, nt, 3, "bcCFIkOqTM");
+	e = parse_flags(&f, r->t, r->nt, 3, "bcCFIkOqTM");
 	/* every refusal from here on discards the data block */
 	if (e) {
 		flag_error(c, e, true);
 		goto swallow;
 	}
-	if (f.tok['F'] && !u64_tok(f.tok['F'], &flags)) {
-		buf_adds(o, "CLIENT_ERROR bad command line format\r\n");
+	if ((err = set_options(&f, &flags, &cas_in, &ttl, &op))) {
+		buf_adds(&c->out, err);
 		goto swallow;
-	}
-	if ((f.tok['C'] && !u64_tok(f.tok['C'], &cas_in)) ||
-	    (f.tok['T'] && !ttl_tok(f.tok['T'], &ttl))) {
-		buf_adds(o, "CLIENT_ERROR bad token in command line format\r\n");
-		goto swallow;
-	}
-	if (f.tok['M']) {
-		const struct tok *x = f.tok['M'];
-
-		switch (x->n == 2 ? x->p[1] : 0) {
-		case 'E': op = ST_ADD; break;
-		case 'A': op = ST_APPEND; break;
-		case 'P': op = ST_PREPEND; break;
-		case 'R': op = ST_REPLACE; break;
-		case 'S': op = ST_SET; break;
-		default:
-			buf_adds(o, "CLIENT_ERROR invalid mode for ms M token\r\n");
-			goto swallow;
-		}
 	}
 	if (store_item_size(f.nkey, (size_t)vlen) > store_item_max(th->store)) {
 		KV_INC(th, store_too_large);
-		buf_adds(o, "SERVER_ERROR object too large for cache\r\n");
+		buf_adds(&c->out, "SERVER_ERROR object too large for cache\r\n");
 		goto swallow;
 	}
-	if (avail < need) {
-		proto_need(c, need);
+	if (r->avail < need) {
+		kv_proto_need(c, need);
 		return NEED_MORE;
 	}
-	/* counted like text set (see cmd_store): bad chunk yes, no memory no */
-	if (data[vlen] != '\r' || data[vlen + 1] != '\n') {
+	if (r->data[vlen] != '\r' || r->data[vlen + 1] != '\n') {
 		KV_INC(th, cmd_set);
-		buf_adds(o, "CLIENT_ERROR bad data chunk\r\n");
+		buf_adds(&c->out, "CLIENT_ERROR bad data chunk\r\n");
 		return (long)need;
 	}
-	r = store_put(th->store, op, f.key, f.nkey, (uint32_t)flags,
-		      kv_realtime(ttl, th->now), data, (size_t)vlen, cas_in,
-		      th->now, &cas_out);
-	if (r != ST_NO_MEMORY)
-		KV_INC(th, cmd_set);
-	switch (r) {
-	case ST_STORED:
-		if (f.q)
-			return (long)need;
-		buf_adds(o, "HD");
-		break;
-	case ST_NOT_STORED: buf_adds(o, "NS"); break;
-	case ST_EXISTS: buf_adds(o, "EX"); KV_INC(th, cas_badval); break;
-	case ST_NOT_FOUND: buf_adds(o, "NF"); KV_INC(th, cas_misses); break;
-	case ST_NO_MEMORY:
-		KV_INC(th, store_no_memory);
-		buf_adds(o, "SERVER_ERROR out of memory storing object\r\n");
-		return (long)need;
-	default:
-		buf_adds(o, "SERVER_ERROR object too large for cache\r\n");
-		return (long)need;
-	}
-	for (int i = 0; i < f.n; i++) {
-		const struct tok *x = f.order[i];
-
-		if (x->p[0] == 'O')
-			buf_add(o, x->p - 1, x->n + 1);
-		else if (x->p[0] == 'k')
-			add_key(o, &f);
-		else if (x->p[0] == 'c' && r == ST_STORED)
-			add_num(o, 'c', cas_out);
-	}
-	buf_adds(o, "\r\n");
+	res = store_put(th->store, op, f.key, f.nkey, (uint32_t)flags,
+			kv_realtime(ttl, th->now), r->data, (size_t)vlen, cas_in,
+			th->now, &cas_out);
+	set_reply(c, &f, res, cas_out);
 	return (long)need;
 swallow:
 	c->swallow = need;
 	return 0;
 }
 
-static long meta_delete(struct kv_conn *c, struct tok *t, int nt)
+/* md key [flags] */
+long kv_meta_delete(struct kv_conn *c, struct kv_req *r, int arg)
 {
 	struct kv_thread *th = c->t;
 	struct buf *o = &c->out;
 	struct mflags f;
 	uint64_t cas_in = 0;
-	enum st_res r;
+	enum st_res res;
 	uint32_t exp, *ep = NULL;
 	int32_t ttl;
-	int e = parse_flags(&f, t, nt, 2, "bCkOqIT");
+	int e = parse_flags(&f, r->t, r->nt, 2, "bCkOqIT");
 
+	(void)arg;
 	if (e)
 		return flag_error(c, e, false);
 	if ((f.tok['C'] && !u64_tok(f.tok['C'], &cas_in)) ||
@@ -402,15 +437,15 @@ static long meta_delete(struct kv_conn *c, struct tok *t, int nt)
 		ep = &exp;
 	}
 	if (f.tok['I'])
-		r = store_invalidate(th->store, f.key, f.nkey, cas_in, ep, th->now);
+		res = store_invalidate(th->store, f.key, f.nkey, cas_in, ep, th->now);
 	else
-		r = store_delete(th->store, f.key, f.nkey, cas_in, th->now);
-	if (r == ST_DELETED) {
+		res = store_delete(th->store, f.key, f.nkey, cas_in, th->now);
+	if (res == ST_DELETED) {
 		KV_INC(th, delete_hits);
 		if (f.q)
 			return 0;
 		buf_adds(o, "HD");
-	} else if (r == ST_EXISTS) {
+	} else if (res == ST_EXISTS) {
 		buf_adds(o, "EX");
 	} else {
 		KV_INC(th, delete_misses);
@@ -421,7 +456,77 @@ static long meta_delete(struct kv_conn *c, struct tok *t, int nt)
 	return 0;
 }
 
-static long meta_arith(struct kv_conn *c, struct tok *t, int nt)
+/* ma's C, D, J, N and M flags; false after replying with the error. */
+static bool arith_options(struct kv_conn *c, const struct mflags *f,
+			  uint64_t *cas_in, uint64_t *delta,
+			  struct st_autoviv *av, bool *incr)
+{
+	if ((f->tok['C'] && !u64_tok(f->tok['C'], cas_in)) ||
+	    (f->tok['D'] && !u64_tok(f->tok['D'], delta)) ||
+	    (f->tok['J'] && !u64_tok(f->tok['J'], &av->initial))) {
+		flag_error(c, MF_INVALID, false);
+		return false;
+	}
+	if (f->tok['N']) {
+		int32_t ttl;
+
+		if (!ttl_tok(f->tok['N'], &ttl)) {
+			flag_error(c, MF_INVALID, false);
+			return false;
+		}
+		av->on = true;
+		av->exptime = kv_realtime(ttl, c->t->now);
+	}
+	if (f->tok['M']) {
+		const struct kv_tok *x = f->tok['M'];
+
+		switch (x->n == 2 ? x->p[1] : 0) {
+		case 'I': case '+': *incr = true; break;
+		case 'D': case '-': *incr = false; break;
+		default:
+			buf_adds(&c->out, "CLIENT_ERROR invalid mode for ma M token\r\n");
+			return false;
+		}
+	}
+	return true;
+}
+
+/* ma's reply to a stored number v: "VA <len>" or "HD", the return flags,
+ * then with v the number itself. */
+static void arith_reply(struct kv_conn *c, const struct mflags *f,
+			const struct st_meta *m, uint64_t v)
+{
+	struct buf *o = &c->out;
+	char num[24], *e = il_u64toa(v, num);
+
+	if (f->tok['v']) {
+		char hdr[32], *hp = hdr + 3;
+
+		memcpy(hdr, "VA ", 3);
+		hp = il_u64toa((uint64_t)(e - num), hp);
+		buf_add(o, hdr, (size_t)(hp - hdr));
+	} else {
+		buf_adds(o, "HD");
+	}
+	for (int i = 0; i < f->n; i++) {
+		const struct kv_tok *x = f->order[i];
+
+		switch (x->p[0]) {
+		case 'O': buf_add(o, x->p - 1, x->n + 1); break;
+		case 'k': add_key(o, f); break;
+		case 'c': add_num(o, 'c', m->cas); break;
+		case 't': add_snum(o, 't', ttl_left(m->exptime, c->t->now)); break;
+		}
+	}
+	buf_adds(o, "\r\n");
+	if (f->tok['v']) {
+		buf_add(o, num, (size_t)(e - num));
+		buf_adds(o, "\r\n");
+	}
+}
+
+/* ma key [flags] */
+long kv_meta_arith(struct kv_conn *c, struct kv_req *r, int arg)
 {
 	struct kv_thread *th = c->t;
 	struct buf *o = &c->out;
@@ -430,78 +535,40 @@ static long meta_arith(struct kv_conn *c, struct tok *t, int nt)
 	struct st_meta m;
 	uint64_t delta = 1, cas_in = 0, v;
 	bool incr = true;
-	enum st_res r;
-	char num[24], *e2 = num;
-	int e = parse_flags(&f, t, nt, 2, "bCNJDTMOqtcvk");
+	enum st_res res;
+	int32_t ttl;
+	int e = parse_flags(&f, r->t, r->nt, 2, "bCNJDTMOqtcvk");
 
+	(void)arg;
 	if (e)
 		return flag_error(c, e, false);
-	if ((f.tok['C'] && !u64_tok(f.tok['C'], &cas_in)) ||
-	    (f.tok['D'] && !u64_tok(f.tok['D'], &delta)) ||
-	    (f.tok['J'] && !u64_tok(f.tok['J'], &av.initial)))
-		return flag_error(c, MF_INVALID, false);
-	if (f.tok['N']) {
-		int32_t ttl;
-
-		if (!ttl_tok(f.tok['N'], &ttl))
-			return flag_error(c, MF_INVALID, false);
-		av.on = true;
-		av.exptime = kv_realtime(ttl, th->now);
+	if (!arith_options(c, &f, &cas_in, &delta, &av, &incr))
+		return 0;
+	res = store_arith(th->store, f.key, f.nkey, incr, delta, cas_in, &av,
+			  th->now, &v, &m);
+	if (res == ST_STORED && f.tok['T'] && ttl_tok(f.tok['T'], &ttl)) {
+		m.exptime = kv_realtime(ttl, th->now);
+		store_touch(th->store, f.key, f.nkey, m.exptime, th->now);
 	}
-	if (f.tok['M']) {
-		const struct tok *x = f.tok['M'];
-
-		switch (x->n == 2 ? x->p[1] : 0) {
-		case 'I': case '+': incr = true; break;
-		case 'D': case '-': incr = false; break;
-		default:
-			buf_adds(o, "CLIENT_ERROR invalid mode for ma M token\r\n");
-			return 0;
-		}
-	}
-	r = store_arith(th->store, f.key, f.nkey, incr, delta, cas_in, &av,
-			th->now, &v, &m);
-	if (r == ST_STORED && f.tok['T']) {
-		int32_t ttl;
-
-		if (ttl_tok(f.tok['T'], &ttl)) {
-			m.exptime = kv_realtime(ttl, th->now);
-			store_touch(th->store, f.key, f.nkey, m.exptime, th->now);
-		}
-	}
-	switch (r) {
+	switch (res) {
 	case ST_STORED:
 		if (incr)
 			KV_INC(th, incr_hits);
 		else
 			KV_INC(th, decr_hits);
-		if (f.q)	/* quiet hides the value too, unlike mg */
-			return 0;
-		if (f.tok['v']) {
-			char hdr[32], *hp = hdr + 3;
-
-			e2 = il_u64toa(v, num);
-			memcpy(hdr, "VA ", 3);
-			hp = il_u64toa((uint64_t)(e2 - num), hp);
-			buf_add(o, hdr, (size_t)(hp - hdr));
-		} else {
-			buf_adds(o, "HD");
-		}
-		break;
+		if (!f.q)	/* quiet hides the value too, unlike mg */
+			arith_reply(c, &f, &m, v);
+		return 0;
 	case ST_NOT_FOUND:
 		if (incr)
 			KV_INC(th, incr_misses);
 		else
 			KV_INC(th, decr_misses);
 		buf_adds(o, "NF");
-		echo_ok(o, &f, '*');
-		buf_adds(o, "\r\n");
-		return 0;
+		break;
 	case ST_EXISTS:
 		buf_adds(o, "EX");
-		echo_ok(o, &f, '*');
-		buf_adds(o, "\r\n");
-		return 0;
+		break;
 	case ST_NON_NUMERIC:
 		buf_adds(o, "CLIENT_ERROR cannot increment or decrement non-numeric value\r\n");
 		return 0;
@@ -509,33 +576,22 @@ static long meta_arith(struct kv_conn *c, struct tok *t, int nt)
 		buf_adds(o, "SERVER_ERROR out of memory\r\n");
 		return 0;
 	}
-	for (int i = 0; i < f.n; i++) {
-		const struct tok *x = f.order[i];
-
-		switch (x->p[0]) {
-		case 'O': buf_add(o, x->p - 1, x->n + 1); break;
-		case 'k': add_key(o, &f); break;
-		case 'c': add_num(o, 'c', m.cas); break;
-		case 't': add_snum(o, 't', ttl_left(m.exptime, th->now)); break;
-		}
-	}
+	echo_ok(o, &f, '*');
 	buf_adds(o, "\r\n");
-	if (f.tok['v']) {
-		buf_add(o, num, (size_t)(e2 - num));
-		buf_adds(o, "\r\n");
-	}
 	return 0;
 }
 
-static long meta_debug(struct kv_conn *c, struct tok *t, int nt)
+/* me key [b] */
+long kv_meta_debug(struct kv_conn *c, struct kv_req *r, int arg)
 {
 	struct kv_thread *th = c->t;
 	struct buf *o = &c->out;
 	struct mflags f;
 	struct st_meta m;
 	char line[META_HDR];
-	int e = parse_flags(&f, t, nt, 2, "b");
+	int e = parse_flags(&f, r->t, r->nt, 2, "b");
 
+	(void)arg;
 	if (e)
 		return flag_error(c, e, false);
 	if (!store_get(th->store, f.key, f.nkey, th->now, NULL, &m, NULL)) {
@@ -543,7 +599,7 @@ static long meta_debug(struct kv_conn *c, struct tok *t, int nt)
 		return 0;
 	}
 	buf_adds(o, "ME ");
-	buf_add(o, t[1].p, t[1].n);
+	buf_add(o, r->t[1].p, r->t[1].n);
 	snprintf(line, sizeof(line),
 		 " exp=%lld la=%u cas=%llu fetch=%s cls=%u size=%u\r\n",
 		 (long long)ttl_left(m.exptime, th->now), th->now - m.atime,
@@ -553,24 +609,10 @@ static long meta_debug(struct kv_conn *c, struct tok *t, int nt)
 	return 0;
 }
 
-long proto_meta(struct kv_conn *c, struct tok *t, int nt, const char *data,
-		size_t avail)
+/* mn: answers MN (marks the end of a pipeline of quiet commands) */
+long kv_meta_noop(struct kv_conn *c, struct kv_req *r, int arg)
 {
-	char cmd = t[0].p[1];
-
-	if (cmd == 'n') {
-		buf_adds(&c->out, "MN\r\n");
-		return 0;
-	}
-	if (nt < 2 || nt > TOK_MAX - 1 || !strchr("gsdae", cmd)) {
-		buf_adds(&c->out, "ERROR\r\n");
-		return 0;
-	}
-	switch (cmd) {
-	case 'g': return meta_get(c, t, nt);
-	case 's': return meta_set(c, t, nt, data, avail);
-	case 'd': return meta_delete(c, t, nt);
-	case 'a': return meta_arith(c, t, nt);
-	default: return meta_debug(c, t, nt);
-	}
+	(void)r, (void)arg;
+	buf_adds(&c->out, "MN\r\n");
+	return 0;
 }

@@ -1,93 +1,22 @@
-/* memcached text protocol (doc/protocol.txt of memcached 1.6), answering
- * byte for byte like memcached 1.6.18 for the same requests: the same token
- * count rules, the same error strings, the same consumption of data blocks
- * after an error, and noreply silencing everything a command would say. */
+/* memcached's text commands (doc/protocol.txt of memcached 1.6): get,
+ * gets, gat, gats, set, add, replace, append, prepend, cas, incr, decr,
+ * delete, touch, flush_all, verbosity, version, quit, stats, shutdown.
+ * proto.c has already checked each command's token count; replies and
+ * counters follow memcached 1.6.18. */
 #include "proto.h"
 
 #include <string.h>
 
+#include "irqlab/fmt.h"
 #include "clock.h"
 #include "settings.h"
 #include "stats.h"
 
 #define HDR_ROOM 320	/* "VALUE " key flags bytes cas "\r\n" */
 
-/* ---- helpers shared with proto_meta.c ---- */
-
-int proto_tokenize(const char *line, size_t len, struct tok *t, int max)
-{
-	const char *p = line, *end = line + len;
-	int n = 0;
-
-	while (p < end) {
-		const char *s;
-
-		while (p < end && *p == ' ')
-			p++;
-		if (p == end)
-			break;
-		if (n == max)
-			return max + 1;
-		for (s = p; p < end && *p != ' '; p++)
-			;
-		t[n].p = s;
-		t[n].n = (size_t)(p - s);
-		n++;
-	}
-	return n;
-}
-
-bool tok_is(const struct tok *t, const char *s)
-{
-	size_t n = strlen(s);
-
-	return t->n == n && !memcmp(t->p, s, n);
-}
-
-bool tok_u64(const struct tok *t, uint64_t *v)
-{
-	return kv_strtoull(t->p, t->p + t->n, v);
-}
-
-/* memcached's safe_strtol into an int32: sign, digits, nothing after. */
-bool tok_i32(const struct tok *t, int32_t *v)
-{
-	const char *p = t->p, *end = t->p + t->n, *d;
-	bool neg = false;
-	int64_t x = 0;
-
-	while (p < end && (*p == ' ' || (*p >= '\t' && *p <= '\r')))
-		p++;
-	if (p < end && (*p == '+' || *p == '-'))
-		neg = *p++ == '-';
-	for (d = p; p < end && *p >= '0' && *p <= '9'; p++) {
-		x = x * 10 + (*p - '0');
-		if (x > (int64_t)1 << 32)
-			return false;
-	}
-	if (p == d || p != end)
-		return false;
-	if (neg)
-		x = -x;
-	if (x > INT32_MAX || x < INT32_MIN)
-		return false;
-	*v = (int32_t)x;
-	return true;
-}
-
-void proto_need(struct kv_conn *c, size_t need)
-{
-	c->need = need;
-}
-
 static void reply(struct kv_conn *c, const char *s)
 {
 	buf_adds(&c->out, s);
-}
-
-static bool is_noreply(const struct tok *t, int nt)
-{
-	return nt > 0 && tok_is(&t[nt - 1], "noreply");
 }
 
 /* ---- retrieval ---- */
@@ -129,10 +58,10 @@ static bool value_reply(struct kv_conn *c, const char *key, size_t nkey,
 	return true;
 }
 
-/* get/gets/gat/gats: keys are scanned from the line itself, so a multi-get
- * is not limited to TOK_MAX tokens. */
-static long cmd_get(struct kv_conn *c, const char *p, const char *end,
-		    bool with_cas, const uint32_t *touch)
+/* The keys from p to end of get/gets/gat/gats: scanned from the line
+ * itself, so a multi-get is not limited to KV_TOK_MAX tokens. */
+static long get_keys(struct kv_conn *c, const char *p, const char *end,
+		     bool with_cas, const uint32_t *touch)
 {
 	size_t start = c->out.len;
 
@@ -178,17 +107,24 @@ static long cmd_get(struct kv_conn *c, const char *p, const char *end,
 	return 0;
 }
 
-static long cmd_gat(struct kv_conn *c, struct tok *t, const char *end, bool with_cas)
+/* get/gets (arg: with cas) key... */
+long kv_cmd_get(struct kv_conn *c, struct kv_req *r, int with_cas)
+{
+	return get_keys(c, r->t[1].p, r->end, with_cas, NULL);
+}
+
+/* gat/gats (arg: with cas) exptime key... */
+long kv_cmd_gat(struct kv_conn *c, struct kv_req *r, int with_cas)
 {
 	int32_t exp;
 	uint32_t rt;
 
-	if (!tok_i32(&t[1], &exp)) {
+	if (!kv_tok_i32(&r->t[1], &exp)) {
 		reply(c, "CLIENT_ERROR invalid exptime argument\r\n");
 		return 0;
 	}
 	rt = kv_realtime(exp, c->t->now);
-	return cmd_get(c, t[1].p + t[1].n, end, with_cas, &rt);
+	return get_keys(c, r->t[1].p + r->t[1].n, r->end, with_cas, &rt);
 }
 
 /* ---- storage ---- */
@@ -205,17 +141,20 @@ static const char *store_reply(enum st_res r)
 	}
 }
 
-static long cmd_store(struct kv_conn *c, enum st_op op, struct tok *t,
-		      const char *data, size_t avail)
+/* set/add/replace/append/prepend/cas (arg: the store op) key flags
+ * exptime bytes [cas] [noreply], then the data block. */
+long kv_cmd_store(struct kv_conn *c, struct kv_req *r, int arg)
 {
+	enum st_op op = (enum st_op)arg;
+	const struct kv_tok *t = r->t;
 	uint64_t flags, cas = 0;
 	int32_t exp, vlen;
 	size_t need;
-	enum st_res r;
+	enum st_res res;
 
-	if (t[1].n > KV_KEY_MAX || !tok_u64(&t[2], &flags) ||
-	    !tok_i32(&t[3], &exp) || !tok_i32(&t[4], &vlen) ||
-	    (op == ST_CAS && !tok_u64(&t[5], &cas)) || vlen < 0 ||
+	if (t[1].n > KV_KEY_MAX || !kv_tok_u64(&t[2], &flags) ||
+	    !kv_tok_i32(&t[3], &exp) || !kv_tok_i32(&t[4], &vlen) ||
+	    (op == ST_CAS && !kv_tok_u64(&t[5], &cas)) || vlen < 0 ||
 	    vlen > INT32_MAX - 2) {
 		reply(c, "CLIENT_ERROR bad command line format\r\n");
 		return 0;
@@ -230,56 +169,56 @@ static long cmd_store(struct kv_conn *c, enum st_op op, struct tok *t,
 		c->swallow = need;
 		return 0;
 	}
-	if (avail < need) {
-		proto_need(c, need);
+	if (r->avail < need) {
+		kv_proto_need(c, need);
 		return NEED_MORE;
 	}
 	/* memcached counts a set once its item is allocated (before the
 	 * data's terminator is checked), so a bad data chunk counts and a
 	 * set refused for memory does not */
-	if (data[vlen] != '\r' || data[vlen + 1] != '\n') {
+	if (r->data[vlen] != '\r' || r->data[vlen + 1] != '\n') {
 		KV_INC(c->t, cmd_set);
 		reply(c, "CLIENT_ERROR bad data chunk\r\n");
 		return (long)need;
 	}
-	r = store_put(c->t->store, op, t[1].p, t[1].n, (uint32_t)flags,
-		      kv_realtime(exp, c->t->now), data, (size_t)vlen, cas,
-		      c->t->now, NULL);
-	if (r != ST_NO_MEMORY)
-		KV_INC(c->t, cmd_set);
-	if (op == ST_CAS) {
-		if (r == ST_STORED)
-			KV_INC(c->t, cas_hits);
-		else if (r == ST_EXISTS)
-			KV_INC(c->t, cas_badval);
-		else if (r == ST_NOT_FOUND)
-			KV_INC(c->t, cas_misses);
-	}
-	if (r == ST_NO_MEMORY)
+	res = store_put(c->t->store, op, t[1].p, t[1].n, (uint32_t)flags,
+			kv_realtime(exp, c->t->now), r->data, (size_t)vlen, cas,
+			c->t->now, NULL);
+	if (res == ST_NO_MEMORY)
 		KV_INC(c->t, store_no_memory);
-	reply(c, store_reply(r));
+	else
+		KV_INC(c->t, cmd_set);
+	if (op == ST_CAS && res == ST_STORED)
+		KV_INC(c->t, cas_hits);
+	else if (op == ST_CAS && res == ST_EXISTS)
+		KV_INC(c->t, cas_badval);
+	else if (op == ST_CAS && res == ST_NOT_FOUND)
+		KV_INC(c->t, cas_misses);
+	reply(c, store_reply(res));
 	return (long)need;
 }
 
 /* ---- the rest ---- */
 
-static long cmd_arith(struct kv_conn *c, struct tok *t, bool incr)
+/* incr/decr (arg: 1 for incr) key delta [noreply] */
+long kv_cmd_arith(struct kv_conn *c, struct kv_req *r, int incr)
 {
+	const struct kv_tok *t = r->t;
 	uint64_t delta, v;
 	char num[24];
-	enum st_res r;
+	enum st_res res;
 
 	if (t[1].n > KV_KEY_MAX) {
 		reply(c, "CLIENT_ERROR bad command line format\r\n");
 		return 0;
 	}
-	if (!tok_u64(&t[2], &delta)) {
+	if (!kv_tok_u64(&t[2], &delta)) {
 		reply(c, "CLIENT_ERROR invalid numeric delta argument\r\n");
 		return 0;
 	}
-	r = store_arith(c->t->store, t[1].p, t[1].n, incr, delta, 0, NULL,
-			c->t->now, &v, NULL);
-	switch (r) {
+	res = store_arith(c->t->store, t[1].p, t[1].n, incr, delta, 0, NULL,
+			  c->t->now, &v, NULL);
+	switch (res) {
 	case ST_STORED:
 		*il_u64toa(v, num) = 0;
 		buf_adds(&c->out, num);
@@ -306,13 +245,16 @@ static long cmd_arith(struct kv_conn *c, struct tok *t, bool incr)
 	return 0;
 }
 
-static long cmd_delete(struct kv_conn *c, struct tok *t, int nt)
+/* delete key [0] [noreply] */
+long kv_cmd_delete(struct kv_conn *c, struct kv_req *r, int arg)
 {
-	bool noreply = is_noreply(t, nt);
+	const struct kv_tok *t = r->t;
+	int nt = r->nt;
 
+	(void)arg;
 	/* "delete key 0" is an old form memcached still accepts */
-	if (nt > 2 && !((nt == 3 && (tok_is(&t[2], "0") || noreply)) ||
-			(nt == 4 && tok_is(&t[2], "0") && noreply))) {
+	if (nt > 2 && !((nt == 3 && (kv_tok_is(&t[2], "0") || r->noreply)) ||
+			(nt == 4 && kv_tok_is(&t[2], "0") && r->noreply))) {
 		reply(c, "CLIENT_ERROR bad command line format.  Usage: delete <key> [noreply]\r\n");
 		return 0;
 	}
@@ -330,15 +272,18 @@ static long cmd_delete(struct kv_conn *c, struct tok *t, int nt)
 	return 0;
 }
 
-static long cmd_touch(struct kv_conn *c, struct tok *t)
+/* touch key exptime [noreply] */
+long kv_cmd_touch(struct kv_conn *c, struct kv_req *r, int arg)
 {
+	const struct kv_tok *t = r->t;
 	int32_t exp;
 
+	(void)arg;
 	if (t[1].n > KV_KEY_MAX) {
 		reply(c, "CLIENT_ERROR bad command line format\r\n");
 		return 0;
 	}
-	if (!tok_i32(&t[2], &exp)) {
+	if (!kv_tok_i32(&t[2], &exp)) {
 		reply(c, "CLIENT_ERROR invalid exptime argument\r\n");
 		return 0;
 	}
@@ -354,12 +299,14 @@ static long cmd_touch(struct kv_conn *c, struct tok *t)
 	return 0;
 }
 
-static long cmd_flush(struct kv_conn *c, struct tok *t, int nt, bool noreply)
+/* flush_all [exptime] [noreply] */
+long kv_cmd_flush(struct kv_conn *c, struct kv_req *r, int arg)
 {
 	int32_t exp = 0;
 	uint32_t now = c->t->now;
 
-	if (nt - noreply == 2 && !tok_i32(&t[1], &exp)) {
+	(void)arg;
+	if (r->nt - r->noreply == 2 && !kv_tok_i32(&r->t[1], &exp)) {
 		reply(c, "CLIENT_ERROR invalid exptime argument\r\n");
 		return 0;
 	}
@@ -371,11 +318,13 @@ static long cmd_flush(struct kv_conn *c, struct tok *t, int nt, bool noreply)
 	return 0;
 }
 
-static long cmd_verbosity(struct kv_conn *c, struct tok *t)
+/* verbosity level [noreply] */
+long kv_cmd_verbosity(struct kv_conn *c, struct kv_req *r, int arg)
 {
 	uint64_t level;
 
-	if (!tok_u64(&t[1], &level)) {
+	(void)arg;
+	if (!kv_tok_u64(&r->t[1], &level)) {
 		reply(c, "CLIENT_ERROR bad command line format\r\n");
 		return 0;
 	}
@@ -384,158 +333,66 @@ static long cmd_verbosity(struct kv_conn *c, struct tok *t)
 	return 0;
 }
 
-static long cmd_stats(struct kv_conn *c, struct tok *t, int nt)
+long kv_cmd_version(struct kv_conn *c, struct kv_req *r, int arg)
 {
-	if (nt == 1)
-		kv_stats_general(&c->out);
-	else if (tok_is(&t[1], "settings"))
-		kv_stats_settings(&c->out);
-	else if (tok_is(&t[1], "reset")) {
-		kv_stats_reset();
-		reply(c, "RESET\r\n");
-	} else if (tok_is(&t[1], "irqlab"))
-		kv_stats_irqlab(&c->out);
-	else if (tok_is(&t[1], "slabs"))
-		kv_stats_slabs(&c->out);
-	else if (tok_is(&t[1], "items"))
-		kv_stats_items(&c->out);
-	else if (tok_is(&t[1], "sizes"))
-		/* memcached's answer without -o track_sizes: irqlab-kv keeps
-		 * no size histogram */
-		reply(c, "STAT sizes_status disabled\r\nEND\r\n");
-	else if (tok_is(&t[1], "detail"))
-		reply(c, "CLIENT_ERROR usage: stats detail on|off|dump\r\n");
-	else
-		reply(c, "ERROR\r\n");
+	(void)r, (void)arg;
+	reply(c, "VERSION " KV_VERSION "\r\n");
 	return 0;
 }
 
-/* One command line (without "\r\n"); data/avail: what follows the line. */
-static long dispatch(struct kv_conn *c, const char *line, size_t len,
-		     const char *data, size_t avail)
+long kv_cmd_quit(struct kv_conn *c, struct kv_req *r, int arg)
 {
-	struct tok t[TOK_MAX];
-	int nt = proto_tokenize(line, len, t, TOK_MAX - 1);
-	bool noreply;
-	size_t mark = c->out.len;
-	long r;
+	(void)c, (void)r, (void)arg;
+	return CLOSE_CONN;
+}
 
-	if (nt < 1)
-		goto error;
-	/* nt == TOK_MAX means "more tokens than we kept": t[nt - 1] is unset */
-	noreply = nt < TOK_MAX && is_noreply(t, nt);
-	if (t[0].p[0] == 'm' && t[0].n == 2) {
-		KV_INC(c->t, cmd_meta);
-		return proto_meta(c, t, nt, data, avail);
+long kv_cmd_shutdown(struct kv_conn *c, struct kv_req *r, int arg)
+{
+	(void)r, (void)arg;
+	reply(c, "ERROR: shutdown not enabled\r\n");
+	return 0;
+}
+
+static void stats_reset(struct buf *o)
+{
+	kv_stats_reset();
+	buf_adds(o, "RESET\r\n");
+}
+
+/* "stats" subcommands; anything else is "ERROR". */
+static const struct {
+	const char *name;
+	void (*fn)(struct buf *o);
+	const char *reply;	/* a fixed reply instead of fn */
+} stats_cmds[] = {
+	{ "settings", kv_stats_settings, NULL },
+	{ "reset", stats_reset, NULL },
+	{ "irqlab", kv_stats_irqlab, NULL },
+	{ "slabs", kv_stats_slabs, NULL },
+	{ "items", kv_stats_items, NULL },
+	/* memcached's answer without -o track_sizes: irqlab-kv keeps no
+	 * size histogram */
+	{ "sizes", NULL, "STAT sizes_status disabled\r\nEND\r\n" },
+	{ "detail", NULL, "CLIENT_ERROR usage: stats detail on|off|dump\r\n" },
+};
+
+/* stats [subcommand] */
+long kv_cmd_stats(struct kv_conn *c, struct kv_req *r, int arg)
+{
+	(void)arg;
+	if (r->nt == 1) {
+		kv_stats_general(&c->out);
+		return 0;
 	}
-	if ((tok_is(&t[0], "get") || tok_is(&t[0], "gets")) && nt >= 2)
-		return cmd_get(c, t[1].p, line + len, t[0].n == 4, NULL);
-	if ((tok_is(&t[0], "gat") || tok_is(&t[0], "gats")) && nt >= 2)
-		return cmd_gat(c, t, line + len, t[0].n == 4);
-	if (nt > TOK_MAX - 1)
-		goto error;
-
-	if ((nt == 5 || nt == 6) && tok_is(&t[0], "set"))
-		r = cmd_store(c, ST_SET, t, data, avail);
-	else if ((nt == 5 || nt == 6) && tok_is(&t[0], "add"))
-		r = cmd_store(c, ST_ADD, t, data, avail);
-	else if ((nt == 5 || nt == 6) && tok_is(&t[0], "replace"))
-		r = cmd_store(c, ST_REPLACE, t, data, avail);
-	else if ((nt == 5 || nt == 6) && tok_is(&t[0], "append"))
-		r = cmd_store(c, ST_APPEND, t, data, avail);
-	else if ((nt == 5 || nt == 6) && tok_is(&t[0], "prepend"))
-		r = cmd_store(c, ST_PREPEND, t, data, avail);
-	else if ((nt == 6 || nt == 7) && tok_is(&t[0], "cas"))
-		r = cmd_store(c, ST_CAS, t, data, avail);
-	else if ((nt == 3 || nt == 4) && tok_is(&t[0], "incr"))
-		r = cmd_arith(c, t, true);
-	else if ((nt == 3 || nt == 4) && tok_is(&t[0], "decr"))
-		r = cmd_arith(c, t, false);
-	else if (nt >= 2 && nt <= 4 && tok_is(&t[0], "delete"))
-		r = cmd_delete(c, t, nt);
-	else if ((nt == 3 || nt == 4) && tok_is(&t[0], "touch"))
-		r = cmd_touch(c, t);
-	else if (nt <= 3 && tok_is(&t[0], "flush_all"))
-		r = cmd_flush(c, t, nt, noreply);
-	else if ((nt == 2 || nt == 3) && tok_is(&t[0], "verbosity"))
-		r = cmd_verbosity(c, t);
-	else if (tok_is(&t[0], "version")) {
-		reply(c, "VERSION " KV_VERSION "\r\n");
+	for (size_t i = 0; i < sizeof(stats_cmds) / sizeof(stats_cmds[0]); i++) {
+		if (!kv_tok_is(&r->t[1], stats_cmds[i].name))
+			continue;
+		if (stats_cmds[i].fn)
+			stats_cmds[i].fn(&c->out);
+		else
+			reply(c, stats_cmds[i].reply);
 		return 0;
-	} else if (tok_is(&t[0], "quit"))
-		return CLOSE_CONN;
-	else if (tok_is(&t[0], "stats"))
-		return cmd_stats(c, t, nt);
-	else if (tok_is(&t[0], "shutdown")) {
-		reply(c, "ERROR: shutdown not enabled\r\n");
-		return 0;
-	} else
-		goto error;
-	if (noreply && r != NEED_MORE)
-		c->out.len = mark;
-	return r;
-error:
+	}
 	reply(c, "ERROR\r\n");
 	return 0;
-}
-
-/* Memcached closes a connection whose line has no "\n" after 2048 bytes,
- * except for long multi-gets, which it keeps reading. */
-static bool line_too_long(const char *p, size_t n)
-{
-	size_t sp = 0;
-
-	if (n <= KV_LINE_MAX)
-		return false;
-	while (sp < n && p[sp] == ' ')
-		sp++;
-	if (sp > 100 || n > KV_GET_LINE_MAX)
-		return true;
-	return !((n - sp >= 4 && !memcmp(p + sp, "get ", 4)) ||
-		 (n - sp >= 5 && !memcmp(p + sp, "gets ", 5)));
-}
-
-int proto_process(struct kv_conn *c)
-{
-	struct buf *in = &c->in;
-
-	c->need = 0;
-	c->paused = false;
-	while (c->rpos < in->len) {
-		const char *s = in->p + c->rpos, *nl, *e;
-		size_t avail = in->len - c->rpos;
-		long r;
-
-		if (c->out.len - c->wpos > KV_OUT_HIGH) {
-			c->paused = true;
-			return PROTO_OK;
-		}
-
-		if (c->swallow) {
-			size_t n = avail < c->swallow ? avail : (size_t)c->swallow;
-
-			c->swallow -= n;
-			c->rpos += n;
-			continue;
-		}
-		nl = memchr(s, '\n', avail);
-		if (!nl) {
-			if (!line_too_long(s, avail))
-				return PROTO_OK;
-			/* memcached drops the replies it had not sent yet */
-			c->out.len = c->wpos;
-			return PROTO_CLOSE;
-		}
-		e = nl > s && nl[-1] == '\r' ? nl - 1 : nl;
-		r = dispatch(c, s, (size_t)(e - s), nl + 1,
-			     avail - (size_t)(nl + 1 - s));
-		if (r == NEED_MORE) {
-			c->need += (size_t)(nl + 1 - s);
-			return PROTO_OK;
-		}
-		if (r == CLOSE_CONN)
-			return PROTO_CLOSE;
-		c->rpos += (size_t)(nl + 1 - s) + (size_t)r;
-	}
-	return PROTO_OK;
 }

@@ -127,8 +127,4 @@ struct store_class {
 int store_classes(const struct store *s);
 void store_class_stats(struct store *s, int cls, struct store_class *out);
 
-/* memcached's number rules (safe_strtoull): optional leading space and sign,
- * digits, then a space or the end; a negative number is refused. */
-bool kv_strtoull(const char *p, const char *end, uint64_t *out);
-
 #endif

@@ -65,12 +65,17 @@ struct nlmsghdr *il_nl_policy_req(void *buf, uint32_t seq, uint16_t family,
 int il_nl_attrs_ok(const struct nlmsghdr *nlh)
 {
 	const struct nlattr *a;
+	const char *end = (const char *)nlh + nlh->nlmsg_len;
 	size_t off = MNL_ALIGN(sizeof(struct genlmsghdr));
 
 	if (nlh->nlmsg_len < MNL_NLMSG_HDRLEN + off)
 		return 0;
-	mnl_attr_for_each(a, nlh, off)
-		;
+	mnl_attr_for_each(a, nlh, off) {
+		/* libmnl measures against the aligned tail: an attribute
+		 * may still reach past an unaligned message end. */
+		if ((const char *)a + a->nla_len > end)
+			return 0;
+	}
 	/* mnl_attr_for_each stops at the first attribute that does not fit:
 	 * a well-formed message ends exactly at its tail. */
 	return (const char *)a >= (const char *)mnl_nlmsg_get_payload_tail(nlh);
@@ -196,22 +201,13 @@ void il_nl_close(struct il_nl *nl)
 	nl->family = 0;
 }
 
-static void dump(const struct il_nl *nl, const char *dir, const void *msg,
-		 size_t len)
-{
-	if (!nl->debug)
-		return;
-	fprintf(stderr, "irqlab netlink %s (family %u, %zu bytes):\n", dir,
-		nl->family, len);
-	mnl_nlmsg_fprintf(stderr, msg, len, sizeof(struct genlmsghdr));
-}
-
 int il_nl_talk(struct il_nl *nl, struct nlmsghdr *nlh, il_nl_msg_fn fn,
 	       void *arg, struct il_nl_status *st, char *buf)
 {
 	int rc;
 
-	dump(nl, "request", nlh, nlh->nlmsg_len);
+	if (nl->debug)
+		il_nl_debug_dump(stderr, nl, true, nlh, nlh->nlmsg_len);
 	if (mnl_socket_sendto(nl->sock, nlh, nlh->nlmsg_len) < 0)
 		return -errno;
 	do {
@@ -223,7 +219,8 @@ int il_nl_talk(struct il_nl *nl, struct nlmsghdr *nlh, il_nl_msg_fn fn,
 		}
 		if (n < 0)
 			return -errno;
-		dump(nl, "reply", buf, (size_t)n);
+		if (nl->debug)
+			il_nl_debug_dump(stderr, nl, false, buf, (size_t)n);
 		rc = il_nl_run(buf, (size_t)n, nlh->nlmsg_seq, nl->portid, fn,
 			       arg, st);
 	} while (rc == 1);

@@ -13,7 +13,31 @@
 #include <linux/netlink.h>
 
 #include "irqlab/compat.h"
-#include "irqlab/napi.h"
+#include "napi_int.h"
+
+/* Names for the IRQLAB_NL_DEBUG dump. */
+static const char *const napi_attrs[] = {
+	[IL_NETDEV_A_NAPI_IFINDEX] = "ifindex",
+	[IL_NETDEV_A_NAPI_ID] = "id",
+	[IL_NETDEV_A_NAPI_IRQ] = "irq",
+	[IL_NETDEV_A_NAPI_PID] = "pid",
+	[IL_NETDEV_A_NAPI_DEFER_HARD_IRQS] = "defer-hard-irqs",
+	[IL_NETDEV_A_NAPI_GRO_FLUSH_TIMEOUT] = "gro-flush-timeout",
+	[IL_NETDEV_A_NAPI_IRQ_SUSPEND_TIMEOUT] = "irq-suspend-timeout",
+	[IL_NETDEV_A_NAPI_THREADED] = "threaded",
+};
+static const char *const queue_attrs[] = {
+	[IL_NETDEV_A_QUEUE_ID] = "id",
+	[IL_NETDEV_A_QUEUE_IFINDEX] = "ifindex",
+	[IL_NETDEV_A_QUEUE_TYPE] = "type",
+	[IL_NETDEV_A_QUEUE_NAPI_ID] = "napi-id",
+};
+static const struct il_nl_cmd_names netdev_cmds[] = {
+	{ IL_NETDEV_CMD_QUEUE_GET, "queue-get", queue_attrs, 5 },
+	{ IL_NETDEV_CMD_NAPI_GET, "napi-get", napi_attrs, 9 },
+	{ IL_NETDEV_CMD_NAPI_SET, "napi-set", napi_attrs, 9 },
+};
+const struct il_nl_names il_netdev_names = { "netdev", netdev_cmds, 3 };
 
 struct nlmsghdr *il_nl_napi_get_req(void *buf, uint16_t family, uint32_t seq,
 				    uint32_t id)

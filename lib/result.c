@@ -1,10 +1,13 @@
-/* Result rows: terminal table, CSV and JSON. One field table drives CSV and
- * JSON so the two never disagree; docs/result-schema.md documents it. */
+/* Result rows: terminal table, CSV and JSON (jansson). One field table
+ * drives CSV, the JSON writer and the JSON reader, so they never disagree;
+ * docs/result-schema.md documents it. */
 #include <math.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <jansson.h>
 
 #include "irqlab/result.h"
 
@@ -141,247 +144,193 @@ void il_result_csv_row(FILE *f, const struct il_result *r)
 	fputc('\n', f);
 }
 
+/* A JSON string for s. jansson refuses text that is not UTF-8 (a device
+ * name or a note can be anything): such bytes become '?', so the reader
+ * below always takes back what the writer wrote. */
+static json_t *str_value(const char *s)
+{
+	json_t *v = json_string(s);
+	char *copy;
+
+	if (v || !(copy = strdup(s)))
+		return v;
+	for (unsigned char *p = (unsigned char *)copy; *p; p++)
+		if (*p >= 0x80)
+			*p = '?';
+	v = json_string(copy);
+	free(copy);
+	return v;
+}
+
+/* An integral number is written as one ("rep": 2, "busy_polled": 0), the
+ * rest with 10 significant digits; JSON has no NaN: unknown is null. */
+static json_t *num_value(double v)
+{
+	if (!isfinite(v))
+		return json_null();
+	if (v == floor(v) && fabs(v) < 9007199254740992.0)	/* 2^53 */
+		return json_integer((json_int_t)v);
+	return json_real(v);
+}
+
 void il_json_str(FILE *f, const char *s)
 {
-	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
+	json_t *v = str_value(s);
 
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
-	}
-	fputc('"', f);
+	if (v)
+		json_dumpf(v, f, JSON_ENCODE_ANY);
+	json_decref(v);
 }
 
-static void json_row(FILE *f, const struct il_result *r)
+static json_t *row_object(const struct il_result *r)
 {
-	fputc('{', f);
+	json_t *o = json_object();
+
+	json_object_set_new(o, "schema", json_integer(IL_RESULT_SCHEMA));
 	for (size_t i = 0; i < NFIELDS; i++) {
 		const char *p = (const char *)r + fields[i].off;
+		json_t *v = NULL;
 
-		fprintf(f, "%s\"%s\": ", i ? ", " : "", fields[i].name);
 		switch (fields[i].type) {
-		case F_STR: il_json_str(f, p); break;
-		case F_INT: fprintf(f, "%d", *(const int *)p); break;
-		case F_NUM:
-			/* JSON has no NaN: unknown is null. */
-			if (isfinite(*(const double *)p))
-				fprintf(f, "%.10g", *(const double *)p);
-			else
-				fputs("null", f);
-			break;
+		case F_STR: v = str_value(p); break;
+		case F_INT: v = json_integer(*(const int *)p); break;
+		case F_NUM: v = num_value(*(const double *)p); break;
 		}
+		json_object_set_new(o, fields[i].name, v ? v : json_null());
 	}
-	fputc('}', f);
+	return o;
 }
 
+/* One row per line: a results.json stays readable and diffable. */
 void il_result_json(FILE *f, const struct il_result *rows, int n)
 {
 	fputs("[\n", f);
 	for (int i = 0; i < n; i++) {
+		json_t *o = row_object(&rows[i]);
+
 		fputs("  ", f);
-		json_row(f, &rows[i]);
+		json_dumpf(o, f, JSON_REAL_PRECISION(10));
+		json_decref(o);
 		fputs(i + 1 < n ? ",\n" : "\n", f);
 	}
 	fputs("]\n", f);
 }
 
-/* The reader: just enough JSON for the array of flat objects written
- * above (strings, numbers, null, true/false), with line numbers in errors. */
-struct jp {
-	const char *s, *p;
-	char *err;
-	size_t len;
-};
-
-static int jp_fail(struct jp *j, const char *why)
+/* Copies a string value into a fixed field, cut at a character boundary. */
+static void copy_str(char *out, size_t size, const char *s)
 {
-	int line = 1;
+	size_t n = strlen(s);
 
-	for (const char *q = j->s; q < j->p; q++)
-		line += *q == '\n';
-	snprintf(j->err, j->len, "line %d: %s", line, why);
+	if (n >= size) {
+		n = size - 1;
+		while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
+			n--;
+	}
+	memcpy(out, s, n);
+	out[n] = '\0';
+}
+
+static int row_fail(char *err, size_t len, int row, const char *name,
+		    const char *why)
+{
+	snprintf(err, len, "row %d: %s: %s", row, name, why);
 	return -1;
 }
 
-static void jp_ws(struct jp *j)
+/* One field of row (counted from 1) from its JSON value. */
+static int field_from(const struct field *fd, const json_t *v,
+		      struct il_result *r, int row, char *err, size_t len)
 {
-	while (*j->p == ' ' || *j->p == '\t' || *j->p == '\n' || *j->p == '\r')
-		j->p++;
-}
+	char *p = (char *)r + fd->off;
+	double d;
 
-static int jp_char(struct jp *j, char c)
-{
-	char why[40];
-
-	jp_ws(j);
-	if (*j->p != c) {
-		snprintf(why, sizeof(why), "expected '%c'", c);
-		return jp_fail(j, why);
-	}
-	j->p++;
-	return 0;
-}
-
-/* A string into out (truncated to size); \uXXXX beyond ASCII becomes '?'. */
-static int jp_str(struct jp *j, char *out, size_t size)
-{
-	size_t o = 0;
-
-	if (jp_char(j, '"'))
-		return -1;
-	while (*j->p != '"') {
-		char c = *j->p++;
-
-		if (!c || c == '\n')
-			return jp_fail(j, "unterminated string");
-		if (c == '\\') {
-			c = *j->p++;
-			switch (c) {
-			case 'n': c = '\n'; break;
-			case 't': c = '\t'; break;
-			case 'r': c = '\r'; break;
-			case 'b': c = '\b'; break;
-			case 'f': c = '\f'; break;
-			case '"': case '\\': case '/': break;
-			case 'u': {
-				unsigned v;
-				if (sscanf(j->p, "%4x", &v) != 1)
-					return jp_fail(j, "bad \\u escape");
-				j->p += 4;
-				c = v < 0x80 ? (char)v : '?';
-				break;
-			}
-			default: return jp_fail(j, "bad escape in string");
-			}
-		}
-		if (o + 1 < size)
-			out[o++] = c;
-	}
-	j->p++;
-	out[o] = 0;
-	return 0;
-}
-
-/* A scalar value: a number, or null (NAN), or true/false (1/0). */
-static int jp_num(struct jp *j, double *v)
-{
-	char *end;
-
-	jp_ws(j);
-	if (!strncmp(j->p, "null", 4)) {
-		j->p += 4;
-		*v = NAN;
+	if (fd->type == F_STR) {
+		if (json_is_null(v))
+			return 0;
+		if (!json_is_string(v))
+			return row_fail(err, len, row, fd->name,
+					"a number where a string belongs");
+		copy_str(p, fd->size, json_string_value(v));
 		return 0;
 	}
-	if (!strncmp(j->p, "true", 4) || !strncmp(j->p, "false", 5)) {
-		*v = *j->p == 't';
-		j->p += *j->p == 't' ? 4 : 5;
-		return 0;
-	}
-	*v = strtod(j->p, &end);
-	if (end == j->p)
-		return jp_fail(j, "expected a number, a string or null");
-	j->p = end;
+	if (json_is_string(v))
+		return row_fail(err, len, row, fd->name,
+				"a string where a number belongs");
+	if (json_is_number(v))
+		d = json_number_value(v);
+	else if (json_is_boolean(v))
+		d = json_is_true(v);
+	else if (json_is_null(v))
+		d = NAN;
+	else
+		return row_fail(err, len, row, fd->name,
+				"an array or object where a number belongs");
+	if (fd->type == F_INT)
+		*(int *)p = isfinite(d) ? (int)d : 0;
+	else
+		*(double *)p = d;
 	return 0;
 }
 
-static int jp_row(struct jp *j, struct il_result *r)
+static int row_from(const json_t *o, struct il_result *r, int row,
+		    char *err, size_t len)
 {
-	char key[64], skip[256];
-	double v;
+	const json_t *schema = json_object_get(o, "schema");
 
 	il_result_init(r);
-	if (jp_char(j, '{'))
+	if (!json_is_object(o))
+		return row_fail(err, len, row, "row", "not an object");
+	/* A row without "schema" predates versioning: version 1. */
+	if (schema && json_integer_value(schema) > IL_RESULT_SCHEMA) {
+		snprintf(err, len, "row %d: schema version %" JSON_INTEGER_FORMAT
+			 " is newer than this irqlab reads (%d)", row,
+			 json_integer_value(schema), IL_RESULT_SCHEMA);
 		return -1;
-	jp_ws(j);
-	if (*j->p == '}') {
-		j->p++;
-		return 0;
 	}
-	for (;;) {
-		const struct field *fd = NULL;
+	for (size_t i = 0; i < NFIELDS; i++) {
+		const json_t *v = json_object_get(o, fields[i].name);
 
-		if (jp_str(j, key, sizeof(key)) || jp_char(j, ':'))
-			return -1;
-		for (size_t i = 0; i < NFIELDS; i++)
-			if (!strcmp(fields[i].name, key))
-				fd = &fields[i];
-		jp_ws(j);
-		if (*j->p == '"') {
-			if (fd && fd->type != F_STR)
-				return jp_fail(j, "a string where a number belongs");
-			if (jp_str(j, fd ? (char *)r + fd->off : skip, fd ? fd->size : sizeof(skip)))
-				return -1;
-		} else {
-			if (jp_num(j, &v))
-				return -1;
-			if (fd && fd->type == F_STR)
-				return jp_fail(j, "a number where a string belongs");
-			if (fd && fd->type == F_INT)
-				*(int *)((char *)r + fd->off) = isfinite(v) ? (int)v : 0;
-			else if (fd)
-				*(double *)((char *)r + fd->off) = v;
-		}
-		jp_ws(j);
-		if (*j->p == '}') {
-			j->p++;
-			return 0;
-		}
-		if (jp_char(j, ','))
+		if (v && field_from(&fields[i], v, r, row, err, len))
 			return -1;
 	}
+	return 0;
 }
 
 int il_result_parse_json(const char *text, struct il_result **rows, int *n,
 			 char *err, size_t len)
 {
-	struct jp j = { text, text, err, len };
-	struct il_result *a = NULL, *t;
-	int cap = 0, k = 0;
+	json_error_t je;
+	json_t *a = json_loads(text, 0, &je);
+	struct il_result *out = NULL;
+	size_t k;
 
 	*rows = NULL;
 	*n = 0;
-	if (jp_char(&j, '['))
+	if (!a) {
+		snprintf(err, len, "line %d, column %d: %s", je.line, je.column,
+			 je.text);
 		return -1;
-	jp_ws(&j);
-	if (*j.p == ']')
-		j.p++;
-	else
-		for (;;) {
-			if (k == cap) {
-				cap = cap ? 2 * cap : 64;
-				if (!(t = realloc(a, (size_t)cap * sizeof(*a)))) {
-					free(a);
-					return jp_fail(&j, "out of memory");
-				}
-				a = t;
-			}
-			if (jp_row(&j, &a[k])) {
-				free(a);
-				return -1;
-			}
-			k++;
-			jp_ws(&j);
-			if (*j.p == ']') {
-				j.p++;
-				break;
-			}
-			if (jp_char(&j, ',')) {
-				free(a);
-				return -1;
-			}
-		}
-	jp_ws(&j);
-	if (*j.p) {
-		free(a);
-		return jp_fail(&j, "text after the array");
 	}
-	*rows = a;
-	*n = k;
+	if (!json_is_array(a)) {
+		snprintf(err, len, "line 1: expected '[' (an array of result "
+			 "rows), not an object");
+		json_decref(a);
+		return -1;
+	}
+	k = json_array_size(a);
+	if (k && !(out = calloc(k, sizeof(*out)))) {
+		snprintf(err, len, "out of memory for %zu rows", k);
+		json_decref(a);
+		return -1;
+	}
+	for (size_t i = 0; i < k; i++)
+		if (row_from(json_array_get(a, i), &out[i], (int)i + 1, err, len)) {
+			free(out);
+			json_decref(a);
+			return -1;
+		}
+	json_decref(a);
+	*rows = out;
+	*n = (int)k;
 	return 0;
 }

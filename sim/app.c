@@ -8,7 +8,7 @@ void app_next(struct sim *s, int th)
 {
 	struct sim_thread *t = &s->th[th];
 	struct sim_core *c = &s->cores[t->core];
-	const struct il_cost *k = s->c;
+	const struct cost *k = s->c;
 	int core = t->core;
 
 	for (;;) {
@@ -49,8 +49,10 @@ void app_next(struct sim *s, int th)
 				ep_poll(s, t);
 			else
 				ep_no_events(s, t);
-			/* napi_resume_irqs ran the softirq first */
-			if (c->npoll || c->irq_pending || c->timer_pending)
+			/* napi_resume_irqs ran the softirq first (threaded:
+			 * it only woke the kthread) */
+			if ((c->npoll && !s->e->threaded) || c->irq_pending ||
+			    c->timer_pending)
 				return;
 			continue;
 		}

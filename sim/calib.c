@@ -73,7 +73,7 @@ void calib_set_overrides(char **sets, int n)
 	noverrides = n;
 }
 
-static int apply_overrides(const struct calib_row *r, struct il_experiment *e,
+static int apply_overrides(const struct calib_row *r, struct experiment *e,
 			   char *err, size_t errlen)
 {
 	for (int i = 0; i < noverrides; i++) {
@@ -94,32 +94,45 @@ static int apply_overrides(const struct calib_row *r, struct il_experiment *e,
 			return -1;
 		}
 		*e2 = '\0';
-		if (il_exp_set(e, buf, e2 + 1, err, errlen))
+		if (experiment_set(e, buf, e2 + 1, err, errlen))
 			return -1;
 	}
 	return 0;
 }
 
-int calib_experiment(int i, struct il_experiment *e, double sim_time_s,
+int calib_find(const char *name)
+{
+	for (int i = 0; i < calib_nrows; i++)
+		if (!strcmp(calib_rows[i].name, name))
+			return i;
+	return -1;
+}
+
+int calib_experiment(int i, struct experiment *e, double sim_time_s,
 		     char *err, size_t errlen)
 {
-	const struct calib_row *r = &calib_rows[i];
+	const struct calib_row *r;
 	char t[32];
 
-	il_exp_defaults(e);
-	if (il_exp_load_string(e, r->base, r->name, err, errlen) ||
-	    il_exp_load_string(e, r->config, r->name, err, errlen) ||
+	if (i < 0 || i >= calib_nrows) {
+		snprintf(err, errlen, "no calibration setup %d", i);
+		return -1;
+	}
+	r = &calib_rows[i];
+	experiment_defaults(e);
+	if (experiment_load_string(e, r->base, r->name, err, errlen) ||
+	    experiment_load_string(e, r->config, r->name, err, errlen) ||
 	    apply_overrides(r, e, err, errlen))
 		return -1;
 	if (sim_time_s > 0) {
 		snprintf(t, sizeof(t), "%.6f", sim_time_s);
-		if (il_exp_set(e, "run.time", t, err, errlen))
+		if (experiment_set(e, "run.time", t, err, errlen))
 			return -1;
 		snprintf(t, sizeof(t), "%.6f", sim_time_s / 5);
-		if (il_exp_set(e, "run.warmup", t, err, errlen))
+		if (experiment_set(e, "run.warmup", t, err, errlen))
 			return -1;
 	}
-	return il_exp_finish(e, err, errlen);
+	return experiment_finish(e, err, errlen);
 }
 
 /* A CPU share is within tolerance if its relative error is, or if it is
@@ -162,7 +175,7 @@ int calib_run(FILE *out, double sim_time_s, double tol, int json)
 		fprintf(out, "[");
 	for (int i = 0; i < calib_nrows && i < 32; i++) {
 		const struct calib_row *r = &calib_rows[i];
-		struct il_experiment e;
+		struct experiment e;
 		bool first = true;
 
 		if (calib_experiment(i, &e, sim_time_s, err, sizeof(err))) {

@@ -2,7 +2,7 @@
 #ifndef IRQLAB_SIM_CALIB_H
 #define IRQLAB_SIM_CALIB_H
 
-#include "irqlab/experiment.h"
+#include "experiment.h"
 #include "irqlab/result.h"
 
 struct calib_row {
@@ -17,8 +17,11 @@ struct calib_row {
 extern const struct calib_row calib_rows[];
 extern const int calib_nrows;
 
+/* The index of the setup called name, or -1. */
+int calib_find(const char *name);
+
 /* Builds row i's experiment; sim_time_s > 0 overrides the run time. */
-int calib_experiment(int i, struct il_experiment *e, double sim_time_s,
+int calib_experiment(int i, struct experiment *e, double sim_time_s,
 		     char *err, size_t errlen);
 
 /* Overrides applied to every row: "key=value", or "thesis:key=value" /

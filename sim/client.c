@@ -50,9 +50,9 @@ static void send_req(struct sim *s, uint32_t id, sim_t sched, sim_t at)
 
 void client_start(struct sim *s)
 {
-	const struct il_experiment *e = s->e;
+	const struct experiment *e = s->e;
 
-	if (e->load == IL_LOAD_OPEN) {
+	if (e->load == LOAD_OPEN) {
 		evq_push(&s->q, 0, EV_ARRIVAL, 0, 0);
 		return;
 	}
@@ -103,7 +103,7 @@ void client_reply(struct sim *s, uint32_t id)
 		s->st.completed++;
 		il_hist_record(s->lat, s->now - r->sched);
 	}
-	if (s->e->load != IL_LOAD_OPEN) {
+	if (s->e->load != LOAD_OPEN) {
 		send_req(s, id, s->now, s->now);
 		return;
 	}

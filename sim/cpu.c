@@ -1,14 +1,17 @@
 /* Cores. Each core runs one piece of work at a time: a hard IRQ, an hrtimer
- * interrupt, one napi->poll of net_rx_action, or a piece of its application
- * thread. Priority: hard IRQs, timers, softirq (unless handed to ksoftirqd
- * or a NAPI kthread, which take turns with the thread), a preempted app
- * piece, the app thread, idle. An IRQ preempts an app piece; the piece
- * resumes later and pays the pollution the interruption left behind
- * (cost.c). Time is charged to user, sys, softirq (hard IRQ time included,
- * as the thesis figures have no irq column) or idle. */
+ * interrupt, one napi->poll (of net_rx_action, or of a NAPI kthread), or a
+ * piece of its application thread. Priority: hard IRQs, timers, softirq
+ * (unless handed to ksoftirqd, which takes turns with the thread), a
+ * preempted app piece, the app thread, idle. An IRQ preempts an app piece;
+ * the piece resumes later and pays the pollution the interruption left
+ * behind (cost.c). With threaded NAPI the kthread is a task like the app
+ * thread and the scheduler below decides between them. Time is charged to
+ * user, sys, softirq (hard IRQ time included, as the thesis figures have no
+ * irq column) or idle. */
 #include "sim.h"
 
 static void core_next(struct sim *s, int core);
+static void preempt_app(struct sim *s, int core);
 
 static void account(struct sim *s, struct sim_core *c)
 {
@@ -94,12 +97,23 @@ static bool thread_wants_cpu(struct sim *s, struct sim_core *c)
 static void softirq_piece(struct sim *s, int core)
 {
 	struct sim_core *c = &s->cores[core];
-	const struct il_cost *k = s->c;
+	const struct cost *k = s->c;
 	int q = c->poll_list[0];
 	double instr = k->poll;
-	enum cat cat = s->e->threaded ? CAT_SYS : CAT_SOFTIRQ;
 
-	if (!c->in_softirq) {
+	if (s->e->threaded) {
+		/* napi_threaded_poll_loop: no net_rx_action. The kernel counts
+		 * the kthread as system time; like `irqlab bench` (docs/bench.md,
+		 * CPU split) we count receive work as softirq wherever it runs. */
+		if (c->task != TASK_KT) {
+			/* the switch to the kthread and, later, away from it */
+			instr += k->cs;
+			if (c->task == TASK_APP && thread_wants_cpu(s, c))
+				c->cs++;	/* the app thread is preempted */
+			c->task = TASK_KT;
+			c->task_since = s->now;
+		}
+	} else if (!c->in_softirq) {
 		net_rx_action_begin(s, core);
 		instr += k->softirq;
 	}
@@ -111,30 +125,90 @@ static void softirq_piece(struct sim *s, int core)
 	c->kwake = c->kn && t->state == T_SLEEP;
 	if (c->kwake)
 		instr += k->wake;
-	kernel_piece(s, core, W_SOFTIRQ, q, instr, cat, 0);
+	kernel_piece(s, core, W_SOFTIRQ, q, instr, CAT_SOFTIRQ, 0);
+}
+
+/* The scheduler between a core's app thread and its NAPI kthread (EEVDF
+ * with equal weights, as kernel/sched/fair.c since 6.6): the task on the
+ * CPU keeps it until it blocks or has run sched_slice since it was picked
+ * (RUN_TO_PARITY slice protection: a woken task does not preempt before);
+ * then the other runnable task gets it. */
+static bool kthread_runs_next(struct sim *s, struct sim_core *c)
+{
+	if (!thread_wants_cpu(s, c))
+		return true;
+	bool expired = s->now - c->task_since >= s->slice;
+	return c->task == TASK_KT ? !expired : c->task == TASK_NONE || expired;
+}
+
+/* The kthread of a NAPI on this core was woken (____napi_schedule:
+ * wake_up_process). If the app thread holds the CPU, it is preempted when
+ * its slice protection ends, not before. */
+void cpu_kthread_wake(struct sim *s, int core)
+{
+	struct sim_core *c = &s->cores[core];
+
+	if (c->task != TASK_APP || !thread_wants_cpu(s, c)) {
+		cpu_kick(s, core);
+		return;
+	}
+	c->resched_gen++;
+	evq_push(&s->q, c->task_since + s->slice > s->now ? c->task_since + s->slice :
+		 s->now, EV_RESCHED, (uint32_t)core, c->resched_gen);
+}
+
+/* EV_RESCHED: the app thread's slice protection ended with the kthread
+ * waiting (the tick's resched_curr). */
+void cpu_resched(struct sim *s, int core, uint32_t gen)
+{
+	struct sim_core *c = &s->cores[core];
+
+	if (gen != c->resched_gen || !c->npoll || c->task != TASK_APP ||
+	    c->deciding)
+		return;
+	if (c->cur == W_APP) {
+		preempt_app(s, core);
+		core_next(s, core);
+	} else if (c->cur == W_NONE) {
+		core_next(s, core);
+	}
+}
+
+/* A hard IRQ or hrtimer handler that schedules a threaded NAPI also wakes
+ * its kthread (try_to_wake_up, paid by the handler). */
+static double wake_cost(const struct sim *s, int q)
+{
+	return s->e->threaded && !(s->nq[q].state & NAPIF_SCHED) ? s->c->wake : 0;
 }
 
 static bool pick(struct sim *s, int core)
 {
 	struct sim_core *c = &s->cores[core];
-	const struct il_cost *k = s->c;
-	bool deferred = c->ksoftirqd || s->e->threaded;
+	const struct cost *k = s->c;
+	bool deferred = c->ksoftirqd;
 
 	if (c->irq_pending) {
 		int q = __builtin_ctzll(c->irq_pending);
 		c->irq_pending &= c->irq_pending - 1;
 		c->irqs++;
-		kernel_piece(s, core, W_HARDIRQ, q, k->irq, CAT_SOFTIRQ, k->pen_kern);
+		kernel_piece(s, core, W_HARDIRQ, q, k->irq + wake_cost(s, q),
+			     CAT_SOFTIRQ, k->pen_kern);
 		return true;
 	}
 	if (c->timer_pending) {
 		int q = __builtin_ctzll(c->timer_pending);
 		c->timer_pending &= c->timer_pending - 1;
 		c->timers++;
-		kernel_piece(s, core, W_TIMER, q, k->timer, CAT_SOFTIRQ, k->pen_kern);
+		kernel_piece(s, core, W_TIMER, q, k->timer + wake_cost(s, q),
+			     CAT_SOFTIRQ, k->pen_kern);
 		return true;
 	}
-	if (c->npoll) {
+	if (c->npoll && s->e->threaded) {
+		if (kthread_runs_next(s, c)) {
+			softirq_piece(s, core);
+			return true;
+		}
+	} else if (c->npoll) {
 		if (!deferred || c->ksoftirqd_turn || !thread_wants_cpu(s, c)) {
 			if (deferred && !c->ksoftirqd_turn)
 				c->cs++;	/* switch to the kthread */
@@ -144,6 +218,10 @@ static bool pick(struct sim *s, int core)
 		}
 		c->ksoftirqd_turn = true;
 		c->cs++;
+	}
+	if (thread_wants_cpu(s, c) && c->task != TASK_APP) {
+		c->task = TASK_APP;
+		c->task_since = s->now;
 	}
 	if (c->app_preempted) {
 		c->app_preempted = false;
@@ -174,10 +252,9 @@ static bool pick(struct sim *s, int core)
 		return !(c->irq_pending || c->timer_pending || c->npoll ||
 			 s->th[c->thread].state != T_SLEEP) ? true : false;
 	}
+	c->task = TASK_NONE;
 	return true;	/* idle */
 }
-
-static void preempt_app(struct sim *s, int core);
 
 /* Chooses what the core runs next; the core is idle (W_NONE) on entry. */
 static void core_next(struct sim *s, int core)

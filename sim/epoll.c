@@ -88,8 +88,10 @@ void ep_busy_loop_step(struct sim *s, struct sim_thread *t)
 	struct sim_queue *n = &s->nq[t->queue];
 	struct sim_core *c = &s->cores[t->core];
 	sim_t limit = (sim_t)s->e->mode.busy_poll_usecs * 1000;
-	bool end = t->ready.n || s->now - t->bl_start > limit ||
-		   (c->npoll && c->ksoftirqd);	/* need_resched */
+	/* need_resched: ksoftirqd, or a NAPI kthread past our slice */
+	bool resched = c->npoll && (c->ksoftirqd || (s->e->threaded &&
+			s->now - c->task_since >= s->slice));
+	bool end = t->ready.n || s->now - t->bl_start > limit || resched;
 
 	if (!end) {
 		if (!t->bl_owned) {

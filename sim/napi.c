@@ -1,8 +1,9 @@
 /* NAPI, after net/core/dev.c (6.13+): scheduling, the per-NAPI hrtimer that
  * implements gro_flush_timeout / defer_hard_irqs and irq_suspend_timeout,
  * napi_complete_done, the net_rx_action loop (weight 64, budget 300, 2 ms,
- * restarts then ksoftirqd) and the busy-poll side (busy_poll_stop,
- * napi_suspend_irqs, napi_resume_irqs). */
+ * restarts then ksoftirqd), threaded NAPI (napi_threaded_poll: the NAPI's
+ * kthread polls it until it completes) and the busy-poll side
+ * (busy_poll_stop, napi_suspend_irqs, napi_resume_irqs). */
 #include "sim.h"
 
 #define MAX_SOFTIRQ_RESTART 10
@@ -16,7 +17,10 @@ static void poll_list_add(struct sim *s, int core, int q)
 			return;
 	if (c->npoll < MAX_POLL_LIST)
 		c->poll_list[c->npoll++] = q;
-	cpu_kick(s, core);
+	if (s->e->threaded)
+		cpu_kthread_wake(s, core);
+	else
+		cpu_kick(s, core);
 }
 
 static void poll_list_del_head(struct sim_core *c)
@@ -26,9 +30,13 @@ static void poll_list_del_head(struct sim_core *c)
 	c->npoll--;
 }
 
-/* ____napi_schedule: put the NAPI on this CPU's poll list, raise NET_RX. */
+/* ____napi_schedule: put the NAPI on this CPU's poll list, raise NET_RX;
+ * or, threaded, set SCHED_THREADED and wake the NAPI's kthread, wherever it
+ * runs (its NAPIs are that core's poll list). */
 static void __napi_schedule(struct sim *s, int q, int core)
 {
+	if (s->e->threaded)
+		core = s->nq[q].kt_core;
 	poll_list_add(s, core, q);
 }
 
@@ -135,6 +143,24 @@ void net_rx_action_begin(struct sim *s, int core)
 	c->softirqs++;
 }
 
+/* napi_threaded_poll_loop: __napi_poll, then poll again while the NAPI
+ * used its whole weight (cond_resched between polls: cpu.c decides whether
+ * the app thread gets the CPU first); no budget, no ksoftirqd. */
+static void napi_thread_poll_done(struct sim *s, int q, uint32_t work, int core)
+{
+	struct sim_core *c = &s->cores[core];
+
+	if (work < (uint32_t)s->e->napi_weight) {
+		if (napi_complete_done(s, q, work, core))
+			nic_irq_enable(s, q);
+	} else if (s->nq[q].state & NAPIF_PREFER_BUSY_POLL) {
+		if (napi_complete_done(s, q, work, core))
+			napi_schedule(s, q, core);
+	} else {
+		c->poll_list[c->npoll++] = q;	/* repoll */
+	}
+}
+
 /* One napi_poll of the head of the poll list ended (cpu.c took kn packets
  * at its start). */
 void net_rx_action_poll_done(struct sim *s, int core)
@@ -149,6 +175,10 @@ void net_rx_action_poll_done(struct sim *s, int core)
 	nic_dim_poll(s, q, work);
 	c->sirq_budget -= (int)work;
 	poll_list_del_head(c);
+	if (s->e->threaded) {
+		napi_thread_poll_done(s, q, work, core);
+		return;
+	}
 	if (work < weight) {
 		/* the driver: napi_complete_done, then re-arm the CQ */
 		if (napi_complete_done(s, q, work, core))
@@ -192,6 +222,8 @@ void napi_resume_irqs(struct sim *s, int q, int core)
 	if (!s->e->mode.irq_suspend_timeout)
 		return;
 	s->st.resumes++;
+	if (s->e->threaded && !(s->nq[q].state & NAPIF_SCHED))
+		s->cores[core].sys_extra += s->c->wake;	/* wakes the kthread */
 	napi_schedule(s, q, core);
 }
 
@@ -234,8 +266,11 @@ void busy_poll_stop_done(struct sim *s, int q, int core, struct sim_thread *t,
 		return;
 	}
 	/* __busy_poll_stop */
-	if (!t->bl_skip_schedule)
+	if (!t->bl_skip_schedule) {
+		if (s->e->threaded)
+			s->cores[core].sys_extra += s->c->wake;
 		__napi_schedule(s, q, core);
+	}
 	else
 		n->state &= ~NAPIF_SCHED;
 }

@@ -125,7 +125,7 @@ void nic_dim_poll(struct sim *s, int qi, uint32_t work)
 	struct sim_queue *q = &s->nq[qi];
 	struct dim *d = &q->dim;
 
-	if (s->e->coalesce != IL_COAL_ADAPTIVE)
+	if (s->e->coalesce != COAL_ADAPTIVE)
 		return;
 	d->pkts += work;
 	if (d->events < DIM_NEVENTS)

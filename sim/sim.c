@@ -46,7 +46,45 @@ static uint32_t rss_hash(uint64_t conn, uint64_t seed)
 	return (uint32_t)x;
 }
 
-int sim_init(struct sim *s, const struct il_experiment *e)
+/* Queue i's IRQ: on app core i (aligned), on a core without an app thread
+ * (packed), or on the core outside the server (remote, index cores). */
+static int irq_core(const struct experiment *e, int i)
+{
+	if (e->affinity == AFF_REMOTE)
+		return e->cores;
+	if (e->affinity == AFF_ALIGNED || e->cores <= e->queues)
+		return i;
+	return e->queues + i % (e->cores - e->queues);
+}
+
+/* Threaded NAPI: queue i's kthread runs on app core i (aligned) or on
+ * another core: the remote one, one without an app thread, or else the
+ * next app core (separate; experiment_finish made sure there is one). */
+static int kthread_core(const struct experiment *e, int i)
+{
+	if (e->threaded != NT_SEPARATE)
+		return i;
+	if (e->affinity == AFF_REMOTE)
+		return e->cores;
+	if (e->cores > e->queues)
+		return e->queues + i % (e->cores - e->queues);
+	return (i + 1) % e->cores;
+}
+
+/* sysctl_sched_base_slice: 0.75 ms scaled by 1 + log2(CPUs), CPUs capped
+ * at 8 (SCHED_TUNABLESCALING_LOG, kernel/sched/fair.c). */
+static sim_t sched_slice(const struct experiment *e, int cpus)
+{
+	int lg = 0;
+
+	if (e->sched_slice_ns)
+		return e->sched_slice_ns;
+	for (int n = cpus < 8 ? cpus : 8; n > 1; n >>= 1)
+		lg++;
+	return 750000ULL * (sim_t)(1 + lg);
+}
+
+int sim_init(struct sim *s, const struct experiment *e)
 {
 	memset(s, 0, sizeof(*s));
 	s->e = e;
@@ -54,13 +92,15 @@ int sim_init(struct sim *s, const struct il_experiment *e)
 	s->inv_ipc0 = 1.0 / e->cost.ipc0;
 	s->inv_ghz = 1.0 / e->freq_ghz;
 	il_rng_seed(&s->rng, e->seed);
-	s->ncores = e->cores;
+	s->nserver = e->cores;
+	s->ncores = e->cores + (e->affinity == AFF_REMOTE);
+	s->slice = sched_slice(e, s->ncores);
 	s->nqueues = e->queues;
 	s->nthreads = e->queues;
 	s->dim_usecs = dim_usecs;
 	s->dim_frames = dim_frames;
 	s->dim_nprof = (int)(sizeof(dim_usecs) / sizeof(dim_usecs[0]));
-	s->cap_reqs = e->load == IL_LOAD_OPEN ? 4096 :
+	s->cap_reqs = e->load == LOAD_OPEN ? 4096 :
 		      (uint32_t)e->conns * (uint32_t)e->depth;
 	s->inflight_cap = 4000000;
 	s->reqs = calloc(s->cap_reqs, sizeof(*s->reqs));
@@ -97,7 +137,7 @@ int sim_init(struct sim *s, const struct il_experiment *e)
 		}
 		q->irq_armed = true;
 		q->dim.dir = 1;
-		if (e->coalesce == IL_COAL_ADAPTIVE) {
+		if (e->coalesce == COAL_ADAPTIVE) {
 			q->usecs_ns = dim_usecs[0];
 			q->frames = dim_frames[0];
 		} else {
@@ -107,8 +147,8 @@ int sim_init(struct sim *s, const struct il_experiment *e)
 		q->thread = i;
 		/* app thread i on core i; its IRQ on core i (aligned) or on
 		 * one of the cores without a thread (packed) */
-		q->irq_core = e->affinity == IL_AFF_ALIGNED || e->cores <= e->queues ?
-			      i : e->queues + i % (e->cores - e->queues);
+		q->irq_core = irq_core(e, i);
+		q->kt_core = kthread_core(e, i);
 		q->timer_core = q->irq_core;
 		t->core = i;
 		t->queue = i;
@@ -190,6 +230,9 @@ static bool dispatch(struct sim *s, const struct sim_ev *ev)
 	case EV_CORE:
 		cpu_event(s, (int)ev->id, ev->gen);
 		break;
+	case EV_RESCHED:
+		cpu_resched(s, (int)ev->id, ev->gen);
+		break;
 	case EV_MEASURE:
 		start_measuring(s);
 		break;
@@ -217,7 +260,7 @@ void sim_run_until(struct sim *s, sim_t t)
 
 void sim_run(struct sim *s)
 {
-	const struct il_experiment *e = s->e;
+	const struct experiment *e = s->e;
 	struct sim_ev ev;
 	uint64_t events = 0;
 
@@ -237,7 +280,7 @@ void sim_run(struct sim *s)
 	s->st.events = events;
 }
 
-int sim_experiment(const struct il_experiment *e, struct il_result *r,
+int sim_experiment(const struct experiment *e, struct il_result *r,
 		   uint64_t *events)
 {
 	struct sim s;
@@ -245,7 +288,7 @@ int sim_experiment(const struct il_experiment *e, struct il_result *r,
 	if (sim_init(&s, e))
 		return -1;
 	sim_run(&s);
-	report_fill(&s, r);
+	sim_result_fill(&s, r);
 	if (events)
 		*events = s.st.events;
 	sim_free(&s);

@@ -1,17 +1,22 @@
 /* irqlab-sim: a discrete-event model of interrupt handling on a multi-core
  * server. One file per subsystem; the names follow Linux (net/core/dev.c,
  * fs/eventpoll.c) so the model can be read against the kernel:
- *   event.c   event queue (binary heap of preallocated events)
+ *   event.c   event queue (4-ary heap of preallocated events + a FIFO delay
+ *             line for the wire legs)
  *   nic.c     receive rings, RSS, hardware coalescing (static, DIM), MSI-X
- *   napi.c    napi_schedule, net_rx_action, napi_complete_done, hrtimer,
- *             busy_poll_stop, napi_suspend_irqs, napi_resume_irqs
- *   cpu.c     cores: what runs next, preemption by IRQs, CPU accounting
+ *   napi.c    napi_schedule, net_rx_action, threaded NAPI,
+ *             napi_complete_done, hrtimer, busy_poll_stop,
+ *             napi_suspend_irqs, napi_resume_irqs
+ *   cpu.c     cores: what runs next, preemption by IRQs, the scheduler
+ *             between the app thread and a NAPI kthread, CPU accounting
  *   epoll.c   ep_poll, ep_busy_loop, napi_busy_loop (application side)
  *   app.c     the server thread: epoll loop, per-request work
  *   client.c  closed- and open-loop clients, latency
  *   cost.c    cycles, instructions and pollution (docs/sim.md equations)
- *   report.c  counters -> struct il_result
+ *   result.c  counters -> struct il_result
  *   sim.c     setup, main loop, teardown
+ * Around the model: experiment.c (the description and its keys), calib.c
+ * (published setups), opts.c / run.c / speed.c / main.c (the program).
  * Time is in ns (uint64). All state is preallocated at setup; the event loop
  * does not allocate, except the open-loop request pool, which doubles. */
 #ifndef IRQLAB_SIM_H
@@ -21,7 +26,7 @@
 #include <stdint.h>
 
 #include "irqlab/dist.h"
-#include "irqlab/experiment.h"
+#include "experiment.h"
 #include "irqlab/hist.h"
 #include "irqlab/result.h"
 
@@ -38,6 +43,7 @@ enum ev_type {
 	EV_NAPI_TIMER,	/* napi hrtimer of queue id (gen) */
 	EV_CORE,	/* core id ends its current piece of work (gen) */
 	EV_RETX,	/* dropped request retransmitted (id = request) */
+	EV_RESCHED,	/* core id: the running task's slice protection ends (gen) */
 	EV_MEASURE,	/* warm-up over: reset counters */
 	EV_END,
 };
@@ -110,6 +116,7 @@ struct sim_queue {
 	sim_t timer_exp;
 	int timer_core;
 	int thread;			/* app thread owning this queue's sockets */
+	int kt_core;			/* threaded NAPI: where its kthread runs */
 	/* counters */
 	uint64_t pkts_in, drops, irqs, polls, polled;
 };
@@ -126,6 +133,10 @@ enum work {
 };
 
 #define MAX_POLL_LIST 64
+
+/* The task on a core's CPU (threaded NAPI: the app thread and the NAPI
+ * kthread compete for it; cpu.c, "scheduler"). */
+enum task { TASK_NONE, TASK_APP, TASK_KT };
 
 struct sim_core {
 	enum work cur;
@@ -149,8 +160,12 @@ struct sim_core {
 	/* pending kernel work */
 	uint64_t irq_pending;	/* bitmask of queues (<= 64 per core) */
 	uint64_t timer_pending;
-	int poll_list[MAX_POLL_LIST];
+	int poll_list[MAX_POLL_LIST];	/* softirq's list, or the NAPIs whose
+					 * kthreads are runnable here */
 	int npoll;
+	enum task task;		/* threaded NAPI: who holds the CPU ... */
+	sim_t task_since;	/* ... since when (slice protection) */
+	uint32_t resched_gen;
 	bool in_softirq;	/* inside a net_rx_action round */
 	int sirq_budget, sirq_restarts;
 	sim_t sirq_limit;
@@ -207,8 +222,8 @@ struct sim_stats {
 };
 
 struct sim {
-	const struct il_experiment *e;
-	const struct il_cost *c;
+	const struct experiment *e;
+	const struct cost *c;
 	struct il_rng rng;
 	struct evq q;
 	sim_t now, measure_from, end;
@@ -223,6 +238,8 @@ struct sim {
 	struct sim_core *cores;
 	struct sim_thread *th;
 	int nqueues, ncores, nthreads;
+	int nserver;			/* cores reported (ncores - the remote one) */
+	sim_t slice;			/* scheduler slice (threaded NAPI) */
 	struct il_hist *lat;
 	struct sim_stats st;
 	/* DIM profile table (usecs in ns, frames) */
@@ -236,12 +253,12 @@ struct sim {
 };
 
 /* sim.c */
-int sim_init(struct sim *s, const struct il_experiment *e);
+int sim_init(struct sim *s, const struct experiment *e);
 void sim_free(struct sim *s);
 void sim_run(struct sim *s);
 void sim_run_until(struct sim *s, sim_t t);
 /* Runs an experiment start to end and fills a result row. */
-int sim_experiment(const struct il_experiment *e, struct il_result *r,
+int sim_experiment(const struct experiment *e, struct il_result *r,
 		   uint64_t *events);
 
 /* fifo */
@@ -280,6 +297,8 @@ void cpu_start_spin(struct sim *s, int core, sim_t until);
 void cpu_account_flush(struct sim *s);
 void cpu_reset_counters(struct sim *s);
 void cpu_wake_thread(struct sim *s, int th);
+void cpu_kthread_wake(struct sim *s, int core);
+void cpu_resched(struct sim *s, int core, uint32_t gen);
 void cpu_end_spin(struct sim *s, int core);
 
 /* app.c / epoll.c */
@@ -305,7 +324,7 @@ void client_send_reply(struct sim *s, uint32_t req);
 sim_t cost_ns(const struct sim *s, double instr, double pen_cycles);
 double cost_spin_instr(const struct sim *s, sim_t ns);
 
-/* report.c */
-void report_fill(const struct sim *s, struct il_result *r);
+/* result.c */
+void sim_result_fill(const struct sim *s, struct il_result *r);
 
 #endif

@@ -54,4 +54,11 @@ struct epoll_params {
 #define IL_NETDEV_QUEUE_TYPE_TX		1
 #endif
 
+/* ethtool netlink attributes newer than Debian 12's <linux/ethtool_netlink.h>
+ * (6.1, where they are enum members, which #ifndef cannot see): our own IL_
+ * names, numbers checked against Linux 6.18's ethtool_netlink_generated.h. */
+#ifndef IL_ETHTOOL_A_RINGS_RX_PUSH
+#define IL_ETHTOOL_A_RINGS_RX_PUSH	14		/* Linux 6.3 */
+#endif
+
 #endif

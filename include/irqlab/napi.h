@@ -14,7 +14,6 @@
 #include <stdio.h>
 
 #include "irqlab/mode.h"
-#include "irqlab/nl.h"
 
 #define IL_NAPI_MAX 256
 
@@ -118,34 +117,5 @@ void il_napi_explain_none(const char *dev, char *buf, size_t len);
 /* One NAPI as a JSON object on one line (no newline), device name
  * resolved in this namespace: {"id": .., "dev": "..", ...}. */
 void il_napi_print_json(FILE *f, const struct il_napi *n);
-
-
-/* Wire level: one small function per netdev message, and the reply
- * parsers (the transport and nlctrl messages are in irqlab/nl.h). Public so
- * the unit tests can check bytes without a kernel. */
-struct nlmsghdr;
-enum il_nl_op {
-	IL_OP_FAMILY, IL_OP_POLICY, IL_OP_NAPI_GET, IL_OP_NAPI_DUMP,
-	IL_OP_QUEUE_DUMP, IL_OP_NAPI_SET,
-};
-
-struct nlmsghdr *il_nl_napi_get_req(void *buf, uint16_t family, uint32_t seq,
-				    uint32_t id);
-struct nlmsghdr *il_nl_napi_dump_req(void *buf, uint16_t family, uint32_t seq,
-				     int ifindex);
-struct nlmsghdr *il_nl_queue_dump_req(void *buf, uint16_t family, uint32_t seq,
-				      int ifindex);
-struct nlmsghdr *il_nl_napi_set_req(void *buf, uint16_t family, uint32_t seq,
-				    uint32_t id, unsigned what,
-				    const struct il_napi *val);
-
-/* Parsers: 0, or -EBADMSG on a malformed or truncated message. */
-int il_nl_parse_napi(const struct nlmsghdr *nlh, struct il_napi *n);
-int il_nl_parse_queue(const struct nlmsghdr *nlh, struct il_queue *q);
-
-/* The sentence a user reads for err from op (id/what/val may be 0/NULL). */
-void il_nl_strerror(int err, enum il_nl_op op, uint32_t id, unsigned what,
-		    const struct il_napi *val, const char *ext,
-		    char *buf, size_t len);
 
 #endif

@@ -5,7 +5,7 @@
  * functions know nothing about any family's attributes.
  *
  * IRQLAB_NL_DEBUG=1 in the environment prints every message sent and
- * received on a socket opened with il_nl_open (libmnl's dump format) to
+ * received on a socket opened with il_nl_open, decoded one line each, to
  * stderr; restore sockets, which may run in a signal handler, never print. */
 #ifndef IRQLAB_NL_H
 #define IRQLAB_NL_H
@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 struct nlmsghdr;
 struct mnl_socket;
@@ -20,11 +21,26 @@ struct mnl_socket;
 /* Dump replies are sized by the kernel up to 32 KiB per recv. */
 #define IL_NL_BUF 32768
 
+/* Names for the IRQLAB_NL_DEBUG dump: a family's commands and, per
+ * command, its attributes (attrs[type], NULL for unnamed). */
+struct il_nl_cmd_names {
+	uint8_t cmd;
+	const char *name;
+	const char *const *attrs;
+	unsigned nattrs;
+};
+struct il_nl_names {
+	const char *family;
+	const struct il_nl_cmd_names *cmds;
+	unsigned ncmds;
+};
+
 struct il_nl {
 	struct mnl_socket *sock;
 	uint32_t portid, seq;
 	uint16_t family;	/* family id, 0 = not resolved */
 	bool debug;		/* IRQLAB_NL_DEBUG: dump messages to stderr */
+	const struct il_nl_names *names;	/* the family's, for the dump */
 };
 
 struct il_nl_status {
@@ -47,6 +63,11 @@ void il_nl_close(struct il_nl *nl);
  * from signal handlers. */
 int il_nl_talk(struct il_nl *nl, struct nlmsghdr *nlh, il_nl_msg_fn fn,
 	       void *arg, struct il_nl_status *st, char *buf);
+
+/* The IRQLAB_NL_DEBUG dump of the messages in buf, one line each, to f
+ * (lib/nl_debug.c); nl gives the family's names. */
+void il_nl_debug_dump(FILE *f, const struct il_nl *nl, bool sent,
+		      const void *buf, size_t len);
 
 /* A family as nlctrl describes it. */
 struct il_nl_family {

@@ -43,15 +43,24 @@ void il_result_table_header(FILE *f);
 void il_result_table_row(FILE *f, const struct il_result *r);
 void il_result_csv_header(FILE *f);
 void il_result_csv_row(FILE *f, const struct il_result *r);
-/* Writes a JSON array of rows (schema: docs/result-schema.md). */
+/* The version of the row format, written as "schema" in every JSON row.
+ * Adding a field keeps it (readers ignore fields they do not know); a
+ * field that changes meaning or unit bumps it, and a reader refuses rows
+ * newer than it knows. */
+#define IL_RESULT_SCHEMA 1
+
+/* Writes a JSON array of rows, one per line (schema: docs/result-schema.md). */
 void il_result_json(FILE *f, const struct il_result *rows, int n);
 /* Reads such an array back (from bench, irqlab-sim or this writer): *rows is
  * malloc'd, *n its length. Missing fields stay unknown (NAN/""), unknown
- * fields are ignored. Returns 0, or -1 with "line N: why" in err. */
+ * fields are ignored, a row without "schema" is version 1. Returns 0, or -1
+ * with "line N, column C: why" (syntax, from jansson) or "row N: field:
+ * why" (a wrong type, a newer schema) in err. */
 int il_result_parse_json(const char *text, struct il_result **rows, int *n,
 			 char *err, size_t len);
 
-/* Writes s as a JSON string literal (quotes, escapes). */
+/* Writes s as a JSON string literal (quotes, escapes as jansson writes
+ * them; bytes that are not UTF-8 become '?'), for JSON printed by hand. */
 void il_json_str(FILE *f, const char *s);
 
 #endif

@@ -52,7 +52,7 @@ grep -q "no RESULTS.json given" "$T/err"; ok $? "  says what is missing"
 grep -q "cannot read /nonexistent.json" "$T/err"; ok $? "  names the file"
 printf '[\n {"mode": "base",\n  "qps": oops}\n]\n' > "$T/bad.json"
 "$B" report -o "$T/r0" "$T/bad.json" 2> "$T/err"; is $? 1 "report of broken JSON: exit 1"
-grep -q "bad.json: line 3: expected a number" "$T/err"; ok $? "  names file and line"
+grep -q "bad.json: line 3, column 13: invalid token" "$T/err"; ok $? "  names file and line"
 row() { # mode rep target qps p95 p99 idle
 	printf '{"mode": "%s", "kind": "open", "source": "measured", "server": "irqlab-kv", "rep": %s, "target_qps": %s, "qps": %s, "p50_us": 30, "p95_us": %s, "p99_us": %s, "cpu_idle": %s, "flagged": 0, "note": ""}' "$@"
 }

@@ -7,7 +7,7 @@ need_cmd perl
 CHK="perl $IRQLAB_SRC/bench/schema-check.pl $IRQLAB_SRC/docs/result-schema.md"
 T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
 
-row='"mode": "base", "kind": "closed", "source": "measured", "server": "irqlab-kv", "rep": 0, "target_qps": 0, "qps": 1000.5, "duration_s": 1, "requests": 1000, "errors": 0, "p50_us": 10, "p95_us": 20, "p99_us": 30, "cpu_user": 10, "cpu_sys": 20, "cpu_softirq": 5, "cpu_idle": 65, "irq_per_s": 100, "softirq_per_s": 50, "gen_irq_per_s": 1, "gen_softirq_per_s": 1, "cs_per_s": 5, "busy_polled": 0, "cycles": null, "instructions": null, "ipc": null, "cpq": null, "ipq": null, "gen_cpu": 50, "noise_cpu": 0.1, "flagged": 0'
+row='"schema": 1, "mode": "base", "kind": "closed", "source": "measured", "server": "irqlab-kv", "rep": 0, "target_qps": 0, "qps": 1000.5, "duration_s": 1, "requests": 1000, "errors": 0, "p50_us": 10, "p95_us": 20, "p99_us": 30, "cpu_user": 10, "cpu_sys": 20, "cpu_softirq": 5, "cpu_idle": 65, "irq_per_s": 100, "softirq_per_s": 50, "gen_irq_per_s": 1, "gen_softirq_per_s": 1, "cs_per_s": 5, "busy_polled": 0, "cycles": null, "instructions": null, "ipc": null, "cpq": null, "ipq": null, "gen_cpu": 50, "noise_cpu": 0.1, "flagged": 0'
 echo "[{$row, \"note\": \"\"}]" > "$T/good.json"
 $CHK "$T/good.json" >/dev/null; ok $? "a complete row validates"
 

@@ -16,10 +16,16 @@ for o in --config --mode --qps --time --seed --set --json --csv --out --calibrat
 	grep -q -- "$o" "$T/help"; ok $? "--help documents $o"
 done
 
+$SIM --help-config > "$T/keys"
+grep -q "\[napi\] threaded .*one of none,aligned,separate" "$T/keys"; ok $? "--help-config documents napi.threaded"
+$SIM --set napi.threaded=sideways 2>"$T/err"; is $? 2 "bad napi.threaded: exit 2"
+grep -q "napi.threaded: 'sideways' is not none, aligned or separate" "$T/err"
+ok $? "  message names the key and choices"
+
 $SIM --mode turbo 2>"$T/err"; is $? 2 "bad mode: exit 2"
 grep -q "mode.spec.*turbo.*base, defer" "$T/err"; ok $? "  message names the option and choices"
 $SIM --set machine.cores=0 2>"$T/err"; is $? 2 "cores 0: exit 2"
-grep -q "machine.cores: '0' invalid, allowed 1..256" "$T/err"; ok $? "  message names the key and range"
+grep -q "machine.cores: '0' is not an integer in 1-256" "$T/err"; ok $? "  message names the key and range"
 $SIM --config /nonexistent.conf 2>"$T/err"; is $? 2 "missing config: exit 2"
 grep -q "/nonexistent.conf" "$T/err"; ok $? "  message names the file"
 $SIM --mode base,irq_suspend_timeout=1ms 2>"$T/err"; is $? 2 "suspend without prefer_busy_poll: exit 2"
@@ -29,13 +35,12 @@ $SIM --calib-time 0 2>"$T/err"; is $? 2 "--calib-time 0 refused"
 n=0
 for f in "$IRQLAB_SRC"/sim/examples/*.conf; do
 	name=$(basename "$f" .conf)
-	case $name in
-	whatif-*) ;;
-	*)	$SIM --config "$f" --print-config > "$T/a" &&
-			$SIM --calib-config "$name" > "$T/b" && cmp -s "$T/a" "$T/b"
+	# an example named after a calibration setup must match it
+	if $SIM --calib-config "$name" > "$T/b" 2>/dev/null; then
+		$SIM --config "$f" --print-config > "$T/a" && cmp -s "$T/a" "$T/b"
 		ok $? "example $name matches its calibration setup"
-		n=$((n + 1)) ;;
-	esac
+		n=$((n + 1))
+	fi
 	$SIM --config "$f" --time $SHORT --warmup 0.001 --csv > "$T/out.csv"
 	ok $? "example $name runs"
 done
@@ -65,7 +70,7 @@ ok $? "three modes x two rates"
 is "$(tail -n +2 "$T/m.csv" | wc -l)" 6 "  six rows"
 is "$(cut -d, -f1 "$T/m.csv" | tail -n +2 | sort -u | tr '\n' ' ')" "base busywait suspend " "  labelled by mode"
 $SIM -q 100000,abc 2>"$T/err"; is $? 2 "bad rate in a list refused"
-grep -q "qps: 'abc' invalid" "$T/err"; ok $? "  message names it"
+grep -q "^irqlab-sim: --qps: 'abc' is not a number in 1-1e+09$" "$T/err"; ok $? "  message names it"
 
 # --out: the files and plots of irqlab bench, from a mode x rate sweep
 png_sig() { head -c 8 "$1" 2>/dev/null | od -An -tx1 | tr -d ' \n'; }

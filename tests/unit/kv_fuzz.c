@@ -42,7 +42,7 @@ static int feed(struct kv_conn *c, const uint8_t *p, size_t n)
 		c->rpos = 0;
 	}
 	buf_add(&c->in, p, n);
-	return proto_process(c);
+	return kv_proto_process(c);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -28,7 +28,7 @@ static int feed(struct kv_conn *c, const char *p, size_t n)
 		c->rpos = 0;
 	}
 	buf_add(&c->in, p, n);
-	return proto_process(c);
+	return kv_proto_process(c);
 }
 
 static char out[1 << 16];
@@ -204,7 +204,7 @@ static void test_out_bound(void)
 		buf_add(&c.in, "get big\r\n", 9);
 	want = 200 * (sizeof(big) + strlen("VALUE big 0 921600\r\n") + 2 + 5);
 	while (rounds < 1000) {
-		proto_process(&c);
+		kv_proto_process(&c);
 		if (c.out.len > maxout)
 			maxout = c.out.len;
 		sent += c.out.len;
@@ -226,7 +226,7 @@ static void test_out_bound(void)
 	for (int i = 0; i < 100; i++)
 		buf_adds(&c.in, " big");
 	buf_adds(&c.in, "\r\nget nope\r\n");
-	proto_process(&c);
+	kv_proto_process(&c);
 	ok(c.out.len < 200 && c.out.p &&
 	   !strncmp(c.out.p, "SERVER_ERROR out of memory writing get response\r\nEND\r\n", c.out.len),
 	   "a get over KV_GET_OUT_MAX: SERVER_ERROR, stream in sync");
@@ -278,6 +278,17 @@ static void test_cmd_set(void)
 }
 
 /* Splitting the same script at every byte must not change the replies. */
+/* ms's c flag returns the cas the item got (mg then reports the same). */
+static void test_ms_cas(void)
+{
+	unsigned long long set_cas = 0, get_cas = 1;
+	const char *r = run("ms mscas 2 c\r\nhi\r\nmg mscas c\r\n");
+
+	int n = sscanf(r, "HD c%llu\r\nHD c%llu\r\n", &set_cas, &get_cas);
+
+	ok(n == 2 && set_cas && set_cas == get_cas, "ms c returns the new cas (%llu, mg: %llu)", set_cas, get_cas);
+}
+
 static void test_split(void)
 {
 	const char *script =
@@ -372,6 +383,7 @@ int main(void)
 	th.now = 10;
 	test_errors();
 	test_replies();
+	test_ms_cas();
 	test_split();
 	test_out_bound();
 	test_cmd_set();

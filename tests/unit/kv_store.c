@@ -380,18 +380,6 @@ static void test_rebalance_threads(void)
 	store_free(s);
 }
 
-static void test_numbers(void)
-{
-	uint64_t v;
-	const char *good[] = { "0", "12", " 12", "+5", "18446744073709551615", "-0", "7 " };
-	const char *bad[] = { "", "x", "1x", "0x1", "-1", "18446744073709551616", " ", "+" };
-
-	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
-		ok(kv_strtoull(good[i], good[i] + strlen(good[i]), &v), "number '%s' accepted", good[i]);
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		ok(!kv_strtoull(bad[i], bad[i] + strlen(bad[i]), &v), "number '%s' refused", bad[i]);
-}
-
 int main(void)
 {
 	test_basic();
@@ -399,6 +387,5 @@ int main(void)
 	test_shards();
 	test_rebalance();
 	test_rebalance_threads();
-	test_numbers();
 	return tap_done();
 }

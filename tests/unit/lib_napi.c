@@ -12,6 +12,7 @@
 #include "irqlab/opt.h"
 #include "irqlab/compat.h"
 #include "irqlab/napi.h"
+#include "lib/napi_int.h"
 #include "tap.h"
 
 #define FAMILY 0x1d	/* any id: the kernel assigns it at boot */
@@ -324,6 +325,40 @@ static void test_run(void)
 	}
 }
 
+/* IRQLAB_NL_DEBUG: one decoded line per message, with names. */
+static void test_debug_dump(void)
+{
+	struct il_nl nl = { .names = &il_netdev_names };
+	struct il_napi v = { .defer_hard_irqs = 100, .gro_flush_timeout = 20000 };
+	char *out = NULL;
+	size_t olen = 0, len;
+	FILE *f = open_memstream(&out, &olen);
+	struct nlmsghdr *nlh;
+
+	nlh = il_nl_napi_set_req(buf, FAMILY, 7, 8193, IL_SET_DEFER | IL_SET_GRO, &v);
+	il_nl_debug_dump(f, &nl, true, nlh, nlh->nlmsg_len);
+	len = put_napi(buf, 5, 300);
+	len += put_done(buf + len, 5, 0);
+	il_nl_debug_dump(f, &nl, false, buf, len);
+	len = put_error(buf, 6, -ERANGE, "integer out of range");
+	il_nl_debug_dump(f, &nl, false, buf, len);
+	nlh = il_nl_family_req(buf, 9, "netdev");
+	il_nl_debug_dump(f, &nl, true, nlh, nlh->nlmsg_len);
+	fclose(f);
+	ok(strstr(out, "irqlab netlink -> seq 7 request,ack: netdev napi-set: id=8193 "
+		  "defer-hard-irqs=100 gro-flush-timeout=20000\n") != NULL,
+	   "request decoded with command and attribute names");
+	ok(strstr(out, "<- seq 5 multi: netdev napi-get: id=300 ifindex=2\n"
+		  "irqlab netlink <- seq 5 multi: done\n") != NULL, "reply and DONE decoded");
+	ok(strstr(out, "<- seq 6 capped,ack-tlvs: error -34 (Numerical result out of "
+		  "range) \"integer out of range\"\n") != NULL, "error with extended ack decoded");
+	ok(strstr(out, "-> seq 9 request,ack: nlctrl getfamily: family-name=\"netdev\"\n") != NULL,
+	   "nlctrl request decoded");
+	if (tap_failed)
+		tap_diag("%s", out);
+	free(out);
+}
+
 static void test_sentences(void)
 {
 	struct il_napi v = { .threaded = 2 };
@@ -460,6 +495,7 @@ int main(void)
 	test_parse_napi();
 	test_parse_queue();
 	test_run();
+	test_debug_dump();
 	test_sentences();
 	test_support();
 	test_explain();

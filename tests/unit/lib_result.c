@@ -43,6 +43,43 @@ static int count_char(const char *s, char c)
 	return n;
 }
 
+/* The reader: versions, types, line numbers, text that is not UTF-8. */
+static void reader_tests(void)
+{
+	struct il_result r, *rows = NULL;
+	char err[256] = "", *out;
+	int n = -1;
+
+	ok(il_result_parse_json("[{\"schema\": 2, \"mode\": \"a\"}]", &rows, &n,
+				err, sizeof(err)) == -1 &&
+	   strstr(err, "row 1: schema version 2 is newer"), "newer schema refused (%s)", err);
+	ok(il_result_parse_json("[{\"mode\": \"a\", \"rep\": 3, \"flagged\": true}]",
+				&rows, &n, err, sizeof(err)) == 0 && n == 1 &&
+	   rows[0].rep == 3 && rows[0].flagged == 1 && isnan(rows[0].p50_us),
+	   "row without schema read as version 1, true is 1, missing is NAN");
+	free(rows);
+	ok(il_result_parse_json("[{}, {\"mode\": 5}]", &rows, &n, err, sizeof(err)) == -1 &&
+	   strstr(err, "row 2: mode: a number where a string belongs"), "type error names row and field (%s)", err);
+	ok(il_result_parse_json("[{\"qps\": [1]}]", &rows, &n, err, sizeof(err)) == -1 &&
+	   strstr(err, "row 1: qps:"), "array for a number refused (%s)", err);
+	ok(il_result_parse_json("[\n{\"mode\": \"a\"},\n{\"mode\" \"b\"}]", &rows, &n,
+				err, sizeof(err)) == -1 && strncmp(err, "line 3, column", 14) == 0,
+	   "syntax error has jansson's line and column (%s)", err);
+
+	il_result_init(&r);
+	strcpy(r.mode, "caf\xc3\xa9");
+	strcpy(r.note, "bad \xff byte");
+	out = capture(il_result_json, &r, 1);
+	ok(il_result_parse_json(out, &rows, &n, err, sizeof(err)) == 0 && n == 1 &&
+	   !strcmp(rows[0].mode, "caf\xc3\xa9") && !strcmp(rows[0].note, "bad ? byte"),
+	   "UTF-8 kept, a byte that is not UTF-8 written as '?' (%s)", err);
+	free(rows);
+	n = il_result_parse_json("[{\"kind\": \"\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\"}]",
+				 &rows, &n, err, sizeof(err)) == 0 ? (int)strlen(rows[0].kind) : -1;
+	ok(n == 14, "a long string is cut at a character boundary (%d bytes)", n);
+	free(rows);
+}
+
 int main(void)
 {
 	struct il_result r[2];
@@ -75,7 +112,9 @@ int main(void)
 	ok(strstr(out, "\"ipc\": null") != NULL, "JSON writes unknown as null");
 	ok(strstr(out, "\"busy_polled\": 0,") != NULL, "JSON keeps a measured zero");
 	ok(strstr(out, "we\\\"ird,mode") != NULL, "JSON escapes quotes");
-	ok(strstr(out, "line\\u000abreak") != NULL, "JSON escapes control characters");
+	ok(strstr(out, "line\\nbreak") != NULL, "JSON escapes control characters");
+	ok(strncmp(out, "[\n  {\"schema\": 1, \"mode\": \"base\"", 29) == 0,
+	   "JSON rows carry their schema version first, one row per line");
 	ok(strstr(out, "nan") == NULL && strstr(out, "inf") == NULL, "JSON has no nan/inf");
 	ok(out[0] == '[' && strstr(out, "]\n") != NULL, "JSON is an array");
 
@@ -96,5 +135,6 @@ int main(void)
 	ok(strstr(out, "123.5k") != NULL, "table abbreviates QPS");
 	ok(strstr(out, "n/a") != NULL, "table prints unknown as n/a");
 	ok(strstr(out, "*") != NULL, "table marks a flagged row");
+	reader_tests();
 	return tap_done();
 }

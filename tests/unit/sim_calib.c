@@ -22,7 +22,7 @@ int main(void)
 	fclose(f);
 	is_int(bad, 0, "calibration: all figures within tolerance, order kept");
 
-	struct il_experiment e;
+	struct experiment e;
 	char err[256];
 	for (int i = 0; i < calib_nrows; i++)
 		ok(calib_experiment(i, &e, 0.01, err, sizeof(err)) == 0,

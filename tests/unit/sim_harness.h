@@ -6,13 +6,13 @@
 #include "../../sim/sim.h"
 #include "tap.h"
 
-static inline int harness_make(struct sim *s, struct il_experiment *e, const char *cfg)
+static inline int harness_make(struct sim *s, struct experiment *e, const char *cfg)
 {
 	char err[256];
 
-	il_exp_defaults(e);
-	if (il_exp_load_string(e, cfg, "test", err, sizeof(err)) ||
-	    il_exp_finish(e, err, sizeof(err))) {
+	experiment_defaults(e);
+	if (experiment_load_string(e, cfg, "test", err, sizeof(err)) ||
+	    experiment_finish(e, err, sizeof(err))) {
 		tap_diag("config: %s", err);
 		return -1;
 	}

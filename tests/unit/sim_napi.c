@@ -6,7 +6,7 @@
 static void defer(int n)
 {
 	struct sim s;
-	struct il_experiment e;
+	struct experiment e;
 	char cfg[512];
 
 	snprintf(cfg, sizeof(cfg), HARNESS_ONE_CORE "[nic]\nrx_usecs = 0\n"
@@ -33,7 +33,7 @@ static void defer(int n)
 static void no_defer(void)
 {
 	struct sim s;
-	struct il_experiment e;
+	struct experiment e;
 
 	if (harness_make(&s, &e, HARNESS_ONE_CORE "[nic]\nrx_usecs = 0\n[mode]\nspec = base\n"))
 		return;
@@ -47,7 +47,7 @@ static void no_defer(void)
 static void suspend(void)
 {
 	struct sim s;
-	struct il_experiment e;
+	struct experiment e;
 
 	if (harness_make(&s, &e, HARNESS_ONE_CORE "[nic]\nrx_usecs = 0\n[mode]\nspec = suspend\n"))
 		return;
@@ -90,7 +90,7 @@ static void suspend(void)
 static void busywait(void)
 {
 	struct sim s;
-	struct il_experiment e;
+	struct experiment e;
 
 	if (harness_make(&s, &e, HARNESS_ONE_CORE "[nic]\nrx_usecs = 0\n[mode]\nspec = busywait\n"))
 		return;

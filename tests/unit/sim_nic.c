@@ -5,7 +5,7 @@
 static void frames_first(void)
 {
 	struct sim s;
-	struct il_experiment e;
+	struct experiment e;
 
 	if (harness_make(&s, &e, HARNESS_ONE_CORE "[nic]\nrx_usecs = 100\nrx_frames = 4\n"))
 		return;
@@ -30,7 +30,7 @@ static void frames_first(void)
 static void usecs_first(void)
 {
 	struct sim s;
-	struct il_experiment e;
+	struct experiment e;
 
 	if (harness_make(&s, &e, HARNESS_ONE_CORE "[nic]\nrx_usecs = 10\nrx_frames = 64\n"))
 		return;
@@ -47,7 +47,7 @@ static void usecs_first(void)
 static void no_coalescing(void)
 {
 	struct sim s;
-	struct il_experiment e;
+	struct experiment e;
 
 	if (harness_make(&s, &e, HARNESS_ONE_CORE "[nic]\nrx_usecs = 0\nrx_frames = 0\n"))
 		return;
@@ -63,7 +63,7 @@ static void no_coalescing(void)
 static void ring_drops(void)
 {
 	struct sim s;
-	struct il_experiment e;
+	struct experiment e;
 
 	if (harness_make(&s, &e, HARNESS_ONE_CORE "[nic]\nrx_usecs = 0\nring_size = 4\n"))
 		return;
@@ -81,7 +81,7 @@ static void ring_drops(void)
 static void dim_moves(void)
 {
 	struct sim s;
-	struct il_experiment e;
+	struct experiment e;
 
 	/* saturating closed loop: DIM should climb to more moderation */
 	if (harness_make(&s, &e, "[nic]\ncoalesce = adaptive\n[workload]\nconns = 256\n"

@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "irqlab/opt.h"
-#include "irqlab/experiment.h"
+#include "experiment.h"
 
 enum ktype { K_INT, K_U64, K_TIME, K_DBL, K_STR, K_ENUM };
 
@@ -23,9 +23,8 @@ struct key {
 	const char *help;
 };
 
-#define OFF(f) offsetof(struct il_experiment, f)
-#define SZ(f) sizeof(((struct il_experiment *)0)->f)
-#define MAXT 4294967295.0
+#define OFF(f) offsetof(struct experiment, f)
+#define SZ(f) sizeof(((struct experiment *)0)->f)
 static const struct key keys[] = {
 	{ "experiment", "name", K_STR, OFF(name), SZ(name), 0, 0, NULL, "label" },
 	{ "experiment", "source", K_STR, OFF(source_note), SZ(source_note), 0, 0, NULL,
@@ -40,16 +39,22 @@ static const struct key keys[] = {
 	  "static coalescing delay (bare number = us)" },
 	{ "nic", "rx_frames", K_INT, OFF(rx_frames), 0, 0, 65535, NULL,
 	  "static coalescing frame count (0 = no frame limit)" },
-	{ "nic", "affinity", K_ENUM, OFF(affinity), 0, 0, 0, "aligned,packed",
-	  "IRQ of queue i on app core i, or on the other cores" },
+	{ "nic", "affinity", K_ENUM, OFF(affinity), 0, 0, 0, "aligned,packed,remote",
+	  "IRQ of queue i on app core i, on the other cores, or outside the server "
+	  "(veth: the sender's CPU; simulated, not reported)" },
 	{ "kernel", "napi_weight", K_INT, OFF(napi_weight), 0, 1, 65535, NULL, "packets per poll" },
 	{ "kernel", "netdev_budget", K_INT, OFF(netdev_budget), 0, 1, 1000000, NULL,
 	  "packets per net_rx_action round" },
 	{ "kernel", "netdev_budget_usecs", K_TIME, OFF(netdev_budget_usecs), 0, 1000, 1e9, NULL,
 	  "time per net_rx_action round (bare number = us)" },
-	{ "kernel", "threaded", K_INT, OFF(threaded), 0, 0, 1, NULL, "threaded NAPI" },
 	{ "kernel", "maxevents", K_INT, OFF(maxevents), 0, 1, 65536, NULL,
 	  "epoll_wait maxevents of the application" },
+	{ "kernel", "sched_slice", K_TIME, OFF(sched_slice_ns), 0, 0, 1e9, NULL,
+	  "scheduler slice a task runs before a woken task may preempt it "
+	  "(bare number = ns; 0 = EEVDF's 0.75 ms x (1 + log2(min(CPUs, 8))), CPUs incl. a remote IRQ core)" },
+	{ "napi", "threaded", K_ENUM, OFF(threaded), 0, 0, 0, "none,aligned,separate",
+	  "NAPI polls in softirq, or in a per-NAPI kthread on the app core of its "
+	  "queue (aligned) or on another core (separate)" },
 	{ "mode", "spec", K_STR, OFF(mode_spec), SZ(mode_spec), 0, 0, NULL,
 	  "mode preset[,knob=value...] as `irqlab bench --mode`" },
 	{ "workload", "load", K_ENUM, OFF(load), 0, 0, 0, "closed,open", "client loop" },
@@ -67,7 +72,7 @@ static const struct key keys[] = {
 	  "simulated time measured (bare number = s)" },
 	{ "run", "warmup", K_TIME, OFF(warmup_ns), 0, 0, 1e11, NULL,
 	  "simulated time before measuring (bare number = s)" },
-	{ "run", "seed", K_U64, OFF(seed), 0, 0, 1.8e19, NULL, "random seed" },
+	{ "run", "seed", K_U64, OFF(seed), 0, 0, 9.2e18, NULL, "random seed" },
 #define C(f, lo, hi, h) { "cost", #f, K_DBL, OFF(cost.f), 0, lo, hi, NULL, h }
 	C(ipc0, 0.05, 8, "IPC of unpolluted work"),
 	C(ipc_spin, 0.05, 8, "IPC of an empty polling loop"),
@@ -89,7 +94,7 @@ static const struct key keys[] = {
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 
-void il_exp_defaults(struct il_experiment *e)
+void experiment_defaults(struct experiment *e)
 {
 	memset(e, 0, sizeof(*e));
 	e->name[0] = '\0';	/* rows are then labelled by the mode preset */
@@ -97,17 +102,18 @@ void il_exp_defaults(struct il_experiment *e)
 	e->freq_ghz = 3.0;
 	e->queues = 8;
 	e->ring_size = 1024;
-	e->coalesce = IL_COAL_STATIC;
+	e->coalesce = COAL_STATIC;
 	e->rx_usecs = 1000;
 	e->rx_frames = 0;
-	e->affinity = IL_AFF_ALIGNED;
+	e->affinity = AFF_ALIGNED;
 	e->napi_weight = 64;
 	e->netdev_budget = 300;
 	e->netdev_budget_usecs = 2000000;
-	e->threaded = 0;
+	e->sched_slice_ns = 0;
+	e->threaded = NT_NONE;
 	e->maxevents = 1024;	/* libevent grows its epoll array when full */
 	snprintf(e->mode_spec, sizeof(e->mode_spec), "base");
-	e->load = IL_LOAD_CLOSED;
+	e->load = LOAD_CLOSED;
 	e->conns = 256;
 	e->depth = 1;
 	e->qps = 200000;
@@ -118,7 +124,7 @@ void il_exp_defaults(struct il_experiment *e)
 	e->warmup_ns = 20000000;
 	e->seed = 1;
 	/* Fitted on the thesis table; docs/sim.md gives the fit. */
-	e->cost = (struct il_cost){
+	e->cost = (struct cost){
 		.ipc0 = 0.901, .ipc_spin = 1.5, .sys_req = 11429, .epoll = 1500,
 		.rx_pkt = 5672, .poll = 600, .irq = 902, .softirq = 500,
 		.wake = 994, .cs = 2938, .timer = 458, .arm = 300,
@@ -143,6 +149,7 @@ static const struct key *find_key(const char *section, const char *name,
 	return hit;
 }
 
+/* For --help-config: what a key accepts. */
 static void range_str(const struct key *k, char *buf, size_t len)
 {
 	if (k->type == K_ENUM)
@@ -165,91 +172,83 @@ static uint64_t time_unit(const struct key *k)
 	return 1;
 }
 
-static int set_key(struct il_experiment *e, const struct key *k,
+/* A bare fraction ("0.5" for run.time) gets the key's unit as a suffix,
+ * as opt.h takes fractions only with one. */
+static const char *with_unit(const struct key *k, const char *val, char *buf,
+			     size_t len)
+{
+	uint64_t u = time_unit(k);
+	size_t n = strlen(val);
+
+	if (!strchr(val, '.') || !n || !isdigit((unsigned char)val[n - 1]))
+		return val;
+	snprintf(buf, len, "%s%s", val, u == 1000000000ULL ? "s" : u == 1000 ? "us" : "ns");
+	return buf;
+}
+
+/* K_ENUM: its comma-separated names -> il_opt_choice. */
+static int set_enum(const struct key *k, const char *opt, const char *val,
+		    int *out, char *err, size_t errlen)
+{
+	char buf[128], *save = NULL;
+	const char *names[16];
+	int n = 0;
+
+	snprintf(buf, sizeof(buf), "%s", k->enums);
+	for (char *t = strtok_r(buf, ",", &save); t && n < 16; t = strtok_r(NULL, ",", &save))
+		names[n++] = t;
+	int i = il_opt_choice(opt, val, names, n, err, errlen);
+	if (i < 0)
+		return -1;
+	*out = i;
+	return 0;
+}
+
+/* One key from its text, through opt.h; errors name "section.key" and what
+ * it accepts. */
+static int set_key(struct experiment *e, const struct key *k,
 		   const char *val, char *err, size_t errlen)
 {
-	char *p = (char *)e + k->off, *end, range[96];
+	char *p = (char *)e + k->off, opt[64], buf[64];
 	double d;
 
-	range_str(k, range, sizeof(range));
+	snprintf(opt, sizeof(opt), "%s.%s", k->section, k->name);
 	switch (k->type) {
 	case K_STR:
-		if (strlen(val) >= k->size)
-			goto bad;
+		if (strlen(val) >= k->size) {
+			snprintf(err, errlen, "%s: '%s' is longer than %zu characters",
+				 opt, val, k->size - 1);
+			return -1;
+		}
 		strcpy(p, val);
 		return 0;
-	case K_ENUM: {
-		const char *s = k->enums;
-		size_t n = strlen(val);
-
-		for (int idx = 0; s; idx++) {
-			if (!strncmp(s, val, n) && (s[n] == ',' || !s[n]) && n) {
-				*(int *)p = idx;
-				return 0;
-			}
-			s = strchr(s, ',');
-			s = s ? s + 1 : NULL;
-		}
-		goto bad;
-	}
-	case K_TIME: {
-		uint64_t ns;
-		char buf[64];
-
-		/* Fractional bare seconds ("0.5") are handy for run times. */
-		if (strchr(val, '.') && strlen(val) < sizeof(buf)) {
-			errno = 0;
-			d = strtod(val, &end);
-			if (errno || end == val)
-				goto bad;
-			snprintf(buf, sizeof(buf), "%s", end);
-			uint64_t unit = time_unit(k);
-			if (!strcmp(buf, "ns")) unit = 1;
-			else if (!strcmp(buf, "us")) unit = 1000;
-			else if (!strcmp(buf, "ms")) unit = 1000000;
-			else if (!strcmp(buf, "s")) unit = 1000000000;
-			else if (*buf) goto bad;
-			d *= (double)unit;
-			if (d < k->min || d > k->max)
-				goto bad;
-			*(uint64_t *)p = (uint64_t)llround(d);
-			return 0;
-		}
-		if (il_parse_time_ns(val, time_unit(k), &ns) ||
-		    (double)ns < k->min || (double)ns > k->max)
-			goto bad;
-		*(uint64_t *)p = ns;
-		return 0;
-	}
+	case K_ENUM:
+		return set_enum(k, opt, val, (int *)p, err, errlen);
+	case K_TIME:
+		return il_opt_time(opt, with_unit(k, val, buf, sizeof(buf)), time_unit(k),
+				   (uint64_t)k->min, (uint64_t)k->max, (uint64_t *)p, err,
+				   errlen);
 	case K_INT:
-	case K_U64:
-	case K_DBL:
-		errno = 0;
-		d = strtod(val, &end);
-		if (errno || end == val || *end || !isfinite(d) || d < k->min ||
-		    d > k->max)
-			goto bad;
-		if (k->type == K_INT) {
-			if (d != floor(d))
-				goto bad;
-			*(int *)p = (int)d;
-		} else if (k->type == K_U64) {
-			unsigned long long u = strtoull(val, &end, 10);
-			if (*end)
-				goto bad;
-			*(uint64_t *)p = u;
-		} else {
-			*(double *)p = d;
-		}
+		if (il_opt_num(opt, val, k->min, k->max, 1, &d, err, errlen))
+			return -1;
+		*(int *)p = (int)d;
+		return 0;
+	case K_U64: {
+		long long v;
+
+		if (il_opt_int(opt, val, (long long)k->min, (long long)k->max, &v, err,
+			       errlen))
+			return -1;
+		*(uint64_t *)p = (uint64_t)v;
 		return 0;
 	}
-bad:
-	snprintf(err, errlen, "%s.%s: '%s' invalid, allowed %s", k->section,
-		 k->name, val, range);
+	case K_DBL:
+		return il_opt_num(opt, val, k->min, k->max, 0, (double *)p, err, errlen);
+	}
 	return -1;
 }
 
-int il_exp_set(struct il_experiment *e, const char *key, const char *val,
+int experiment_set(struct experiment *e, const char *key, const char *val,
 	       char *err, size_t errlen)
 {
 	char sect[32] = "", name[64];
@@ -273,7 +272,7 @@ int il_exp_set(struct il_experiment *e, const char *key, const char *val,
 		size_t n = strlen(e->mode_spec);
 		struct il_mode m;
 
-		/* Check the knob alone; cross-knob rules wait for il_exp_finish. */
+		/* Check the knob alone; cross-knob rules wait for experiment_finish. */
 		il_mode_preset("base", &m);
 		if (il_mode_set(&m, name, val, err, errlen))
 			return -1;
@@ -305,7 +304,7 @@ static char *trim(char *s)
 	return s;
 }
 
-int il_exp_load_string(struct il_experiment *e, const char *text,
+int experiment_load_string(struct experiment *e, const char *text,
 		       const char *what, char *err, size_t errlen)
 {
 	char sect[32] = "", line[512], full[128], msg[256];
@@ -348,7 +347,7 @@ int il_exp_load_string(struct il_experiment *e, const char *text,
 		*eq = '\0';
 		char *k = trim(s), *v = trim(eq + 1);
 		snprintf(full, sizeof(full), "%s.%s", sect, k);
-		if (il_exp_set(e, full, v, msg, sizeof(msg))) {
+		if (experiment_set(e, full, v, msg, sizeof(msg))) {
 			snprintf(err, errlen, "%s:%d: %s", what, lineno, msg);
 			return -1;
 		}
@@ -356,7 +355,7 @@ int il_exp_load_string(struct il_experiment *e, const char *text,
 	return 0;
 }
 
-int il_exp_load(struct il_experiment *e, const char *path, char *err,
+int experiment_load(struct experiment *e, const char *path, char *err,
 		size_t errlen)
 {
 	FILE *f = fopen(path, "r");
@@ -383,12 +382,12 @@ int il_exp_load(struct il_experiment *e, const char *path, char *err,
 	}
 	buf[n] = '\0';
 	fclose(f);
-	rc = il_exp_load_string(e, buf, path, err, errlen);
+	rc = experiment_load_string(e, buf, path, err, errlen);
 	free(buf);
 	return rc;
 }
 
-int il_exp_finish(struct il_experiment *e, char *err, size_t errlen)
+int experiment_finish(struct experiment *e, char *err, size_t errlen)
 {
 	char msg[200];
 
@@ -409,7 +408,7 @@ int il_exp_finish(struct il_experiment *e, char *err, size_t errlen)
 			 e->service_spec);
 		return -1;
 	}
-	if (e->load == IL_LOAD_OPEN) {
+	if (e->load == LOAD_OPEN) {
 		double m = il_dist_mean(&e->ia);
 		if (!(m > 0) || !isfinite(m)) {
 			snprintf(err, errlen, "workload.ia: '%s' needs a finite mean",
@@ -424,7 +423,13 @@ int il_exp_finish(struct il_experiment *e, char *err, size_t errlen)
 			 e->queues, e->cores);
 		return -1;
 	}
-	if (e->affinity == IL_AFF_PACKED && e->cores <= e->queues) {
+	if (e->threaded == NT_SEPARATE && e->cores == 1 &&
+	    e->affinity != AFF_REMOTE) {
+		snprintf(err, errlen, "napi.threaded: separate needs a core other than "
+			 "the app's (machine.cores > 1 or nic.affinity = remote)");
+		return -1;
+	}
+	if (e->affinity == AFF_PACKED && e->cores <= e->queues) {
 		snprintf(err, errlen, "nic.affinity: packed needs more cores (%d) than "
 			 "queues (%d): the IRQs go to the cores without app threads",
 			 e->cores, e->queues);
@@ -433,7 +438,7 @@ int il_exp_finish(struct il_experiment *e, char *err, size_t errlen)
 	return 0;
 }
 
-void il_exp_write(FILE *f, const struct il_experiment *e)
+void experiment_write(FILE *f, const struct experiment *e)
 {
 	const char *sect = "";
 
@@ -464,7 +469,7 @@ void il_exp_write(FILE *f, const struct il_experiment *e)
 	}
 }
 
-void il_exp_keys_help(FILE *f)
+void experiment_keys_help(FILE *f)
 {
 	char range[96];
 

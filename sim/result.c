@@ -6,9 +6,9 @@
 
 #include "sim.h"
 
-void report_fill(const struct sim *s, struct il_result *r)
+void sim_result_fill(const struct sim *s, struct il_result *r)
 {
-	const struct il_experiment *e = s->e;
+	const struct experiment *e = s->e;
 	double secs = (double)(s->end - s->measure_from) / 1e9;
 	double acct[NCAT] = { 0 }, total = 0, cycles = 0, instr = 0;
 	double irqs = 0, sirqs = 0, cs = 0;
@@ -16,12 +16,13 @@ void report_fill(const struct sim *s, struct il_result *r)
 	il_result_init(r);
 	snprintf(r->mode, sizeof(r->mode), "%.31s", e->name[0] ? e->name : e->mode.name);
 	snprintf(r->kind, sizeof(r->kind), "%s",
-		 e->load == IL_LOAD_OPEN ? "open" : "closed");
+		 e->load == LOAD_OPEN ? "open" : "closed");
 	snprintf(r->source, sizeof(r->source), "simulated");
 	snprintf(r->server, sizeof(r->server), "sim");
 	r->rep = 0;
-	r->target_qps = e->load == IL_LOAD_OPEN ? e->qps : 0;
-	for (int i = 0; i < s->ncores; i++) {
+	r->target_qps = e->load == LOAD_OPEN ? e->qps : 0;
+	/* the server's cores; not the remote one (a veth sender's CPU) */
+	for (int i = 0; i < s->nserver; i++) {
 		const struct sim_core *c = &s->cores[i];
 		for (int k = 0; k < NCAT; k++)
 			acct[k] += (double)c->acct[k];
@@ -61,7 +62,7 @@ void report_fill(const struct sim *s, struct il_result *r)
 	}
 	r->gen_cpu = NAN;
 	r->noise_cpu = NAN;
-	bool behind = e->load == IL_LOAD_OPEN && r->qps < 0.95 * e->qps;
+	bool behind = e->load == LOAD_OPEN && r->qps < 0.95 * e->qps;
 	r->flagged = s->saturated || behind || s->st.dropped;
 	if (s->saturated)
 		snprintf(r->note, sizeof(r->note), "open loop fell behind (backlog cap)");

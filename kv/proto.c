@@ -1,0 +1,159 @@
+/* The protocols' entry: input framing and one command table for the text
+ * and meta protocols (memcached 1.6's doc/protocol.txt), answering byte for
+ * byte like memcached 1.6.18 for the same requests: the same token count
+ * rules, the same error strings, the same consumption of data blocks after
+ * an error, and noreply silencing everything a command would say. */
+#include "proto.h"
+
+#include <string.h>
+
+#include "stats.h"
+
+/* Table flags. */
+#define NOREPLY 1	/* a last token "noreply" silences the replies */
+
+struct kv_cmd {
+	const char *name;
+	int min, max;	/* token counts accepted, the command's own included */
+	int flags;
+	kv_cmd_fn *fn;
+	int arg;
+};
+
+/* Token counts outside min..max answer "ERROR", as memcached does; get and
+ * gat read their keys from the line itself (any number of them), so their
+ * max is KV_TOK_MAX, the count that means "more than were kept". The most
+ * frequent commands come first: the table is searched in order. */
+static const struct kv_cmd commands[] = {
+	{ "get", 2, KV_TOK_MAX, 0, kv_cmd_get, 0 },
+	{ "mg", 2, KV_TOK_MAX - 1, 0, kv_meta_get, 0 },
+	{ "set", 5, 6, NOREPLY, kv_cmd_store, ST_SET },
+	{ "ms", 2, KV_TOK_MAX - 1, 0, kv_meta_set, 0 },
+	{ "gets", 2, KV_TOK_MAX, 0, kv_cmd_get, 1 },
+	{ "delete", 2, 4, NOREPLY, kv_cmd_delete, 0 },
+	{ "md", 2, KV_TOK_MAX - 1, 0, kv_meta_delete, 0 },
+	{ "incr", 3, 4, NOREPLY, kv_cmd_arith, 1 },
+	{ "decr", 3, 4, NOREPLY, kv_cmd_arith, 0 },
+	{ "ma", 2, KV_TOK_MAX - 1, 0, kv_meta_arith, 0 },
+	{ "mn", 1, KV_TOK_MAX, 0, kv_meta_noop, 0 },
+	{ "add", 5, 6, NOREPLY, kv_cmd_store, ST_ADD },
+	{ "replace", 5, 6, NOREPLY, kv_cmd_store, ST_REPLACE },
+	{ "append", 5, 6, NOREPLY, kv_cmd_store, ST_APPEND },
+	{ "prepend", 5, 6, NOREPLY, kv_cmd_store, ST_PREPEND },
+	{ "cas", 6, 7, NOREPLY, kv_cmd_store, ST_CAS },
+	{ "touch", 3, 4, NOREPLY, kv_cmd_touch, 0 },
+	{ "gat", 2, KV_TOK_MAX, 0, kv_cmd_gat, 0 },
+	{ "gats", 2, KV_TOK_MAX, 0, kv_cmd_gat, 1 },
+	{ "me", 2, KV_TOK_MAX - 1, 0, kv_meta_debug, 0 },
+	{ "flush_all", 1, 3, NOREPLY, kv_cmd_flush, 0 },
+	{ "verbosity", 2, 3, NOREPLY, kv_cmd_verbosity, 0 },
+	{ "version", 1, KV_TOK_MAX - 1, 0, kv_cmd_version, 0 },
+	{ "quit", 1, KV_TOK_MAX - 1, 0, kv_cmd_quit, 0 },
+	{ "stats", 1, KV_TOK_MAX - 1, 0, kv_cmd_stats, 0 },
+	{ "shutdown", 1, KV_TOK_MAX - 1, 0, kv_cmd_shutdown, 0 },
+};
+
+static const struct kv_cmd *lookup(const struct kv_tok *name)
+{
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (commands[i].name[0] == name->p[0] && kv_tok_is(name, commands[i].name))
+			return &commands[i];
+	return NULL;
+}
+
+void kv_proto_need(struct kv_conn *c, size_t need)
+{
+	c->need = need;
+}
+
+/* One command line (without "\r\n"); data/avail: what follows the line. */
+static long dispatch(struct kv_conn *c, const char *line, size_t len,
+		     const char *data, size_t avail)
+{
+	struct kv_req r;
+	const struct kv_cmd *cmd;
+	size_t mark = c->out.len;
+	long n;
+
+	r.nt = kv_tokenize(line, len, r.t, KV_TOK_MAX - 1);
+	if (r.nt < 1) {
+		buf_adds(&c->out, "ERROR\r\n");
+		return 0;
+	}
+	/* every two-letter m command counts, known or not */
+	if (r.t[0].n == 2 && r.t[0].p[0] == 'm')
+		KV_INC(c->t, cmd_meta);
+	cmd = lookup(&r.t[0]);
+	if (!cmd || r.nt < cmd->min || r.nt > cmd->max) {
+		buf_adds(&c->out, "ERROR\r\n");
+		return 0;
+	}
+	r.end = line + len;
+	r.data = data;
+	r.avail = avail;
+	/* nt == KV_TOK_MAX: t[nt - 1] was not kept */
+	r.noreply = r.nt < KV_TOK_MAX && kv_tok_is(&r.t[r.nt - 1], "noreply");
+	n = cmd->fn(c, &r, cmd->arg);
+	if ((cmd->flags & NOREPLY) && r.noreply && n != NEED_MORE)
+		c->out.len = mark;
+	return n;
+}
+
+/* Memcached closes a connection whose line has no "\n" after 2048 bytes,
+ * except for long multi-gets, which it keeps reading. */
+static bool line_too_long(const char *p, size_t n)
+{
+	size_t sp = 0;
+
+	if (n <= KV_LINE_MAX)
+		return false;
+	while (sp < n && p[sp] == ' ')
+		sp++;
+	if (sp > 100 || n > KV_GET_LINE_MAX)
+		return true;
+	return !((n - sp >= 4 && !memcmp(p + sp, "get ", 4)) ||
+		 (n - sp >= 5 && !memcmp(p + sp, "gets ", 5)));
+}
+
+int kv_proto_process(struct kv_conn *c)
+{
+	struct buf *in = &c->in;
+
+	c->need = 0;
+	c->paused = false;
+	while (c->rpos < in->len) {
+		const char *s = in->p + c->rpos, *nl, *e;
+		size_t avail = in->len - c->rpos;
+		long r;
+
+		if (c->out.len - c->wpos > KV_OUT_HIGH) {
+			c->paused = true;
+			return PROTO_OK;
+		}
+		if (c->swallow) {	/* a refused command's data block */
+			size_t n = avail < c->swallow ? avail : (size_t)c->swallow;
+
+			c->swallow -= n;
+			c->rpos += n;
+			continue;
+		}
+		nl = memchr(s, '\n', avail);
+		if (!nl) {
+			if (!line_too_long(s, avail))
+				return PROTO_OK;
+			/* memcached drops the replies it had not sent yet */
+			c->out.len = c->wpos;
+			return PROTO_CLOSE;
+		}
+		e = nl > s && nl[-1] == '\r' ? nl - 1 : nl;
+		r = dispatch(c, s, (size_t)(e - s), nl + 1, avail - (size_t)(nl + 1 - s));
+		if (r == NEED_MORE) {
+			c->need += (size_t)(nl + 1 - s);
+			return PROTO_OK;
+		}
+		if (r == CLOSE_CONN)
+			return PROTO_CLOSE;
+		c->rpos += (size_t)(nl + 1 - s) + (size_t)r;
+	}
+	return PROTO_OK;
+}

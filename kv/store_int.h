@@ -1,0 +1,216 @@
+/* The store's insides, shared by its files (not an interface: use
+ * store.h). memcached's layout, one job per file:
+ *   assoc.c  the hash table (one per shard)
+ *   items.c  items in table and LRU: link, unlink, find, evict, allocate
+ *   slabs.c  memory: size classes, 64 KiB pages, moving pages between
+ *            classes
+ *   store.c  the operations of store.h, each taking the locks it needs
+ *
+ * Locks, and how a function's name says which it expects held:
+ *   do_...   the caller holds the shard lock of the item or key involved
+ *            (memcached's convention); chunks are only allocated or freed
+ *            under some shard lock, which is what lets the page mover see
+ *            every chunk of a page hold still
+ *   all_...  the caller holds every shard lock (store_lock_all: the slow
+ *            path that moves pages between classes)
+ *   ..._locked  the caller holds the size class's leaf lock
+ * Order: shard locks in index order (others only by trylock while holding
+ * one), then a class lock, then the page-list lock. The memory count, the
+ * cas counter and slabs_moved are atomics. */
+#ifndef KV_STORE_INT_H
+#define KV_STORE_INT_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stddef.h>
+
+#include "store.h"
+
+#define PAGE_SIZE	(64 * 1024)
+#define CHUNK_MAX	(PAGE_SIZE / 4)
+#define NCLS_MAX	128
+#define CLS_LARGE	0	/* class 0: individually allocated */
+#define BALANCE_EVERY	64	/* evictions in a class between page-balance checks */
+
+enum { IT_FETCHED = 1, IT_WON = 2, IT_STALE = 4 };
+
+struct item {
+	struct item *next, *prev;	/* LRU, head = most recent */
+	struct item *hnext;		/* hash chain */
+	uint64_t cas;
+	uint32_t exptime;
+	uint32_t atime;
+	uint32_t flags;
+	uint32_t nbytes;		/* value without "\r\n" */
+	uint8_t nkey;
+	uint8_t cls;
+	uint8_t iflags;
+	char data[];			/* key, value, "\r\n" */
+};
+
+#define HDR offsetof(struct item, data)
+
+/* Size classes are shared by all shards (a leaf lock each, taken inside a
+ * shard lock, never the other way round), so pages are not stranded in one
+ * shard: with per-shard classes, 16 shards x 60 classes of 64 KiB pages
+ * would not even fit in a small memory limit. */
+struct slab {
+	pthread_mutex_t lock;
+	uint32_t size;
+	void *free;			/* free chunks, linked through item.next */
+	char *cur;			/* carving position in the newest page */
+	uint32_t left;			/* chunks left to carve */
+	uint32_t pages;
+	uint32_t balance_in;		/* evictions until the next balance check */
+} __attribute__((aligned(64)));
+
+/* Every slab page and the class that owns it, so a page can be emptied and
+ * handed to another class (or freed for a large item). */
+struct page {
+	char *mem;
+	int cls;
+};
+
+struct lru {
+	struct item *head, *tail;	/* head = most recent */
+	uint64_t count;
+};
+
+struct shard {
+	pthread_mutex_t lock;
+	struct item **tab;
+	uint64_t mask;
+	uint64_t count;
+	uint32_t flush_when;		/* delayed flush_all, 0 = none */
+	struct lru lru[NCLS_MAX];	/* per class: eviction stays in class */
+	struct store_stats st;
+} __attribute__((aligned(64)));
+
+struct store {
+	int nshards, shift;
+	int ncls;
+	size_t mem_limit, item_max;
+	_Atomic size_t mem_used;
+	_Atomic uint64_t cas;
+	struct shard *sh;
+	struct slab slab[NCLS_MAX];
+	pthread_mutex_t pages_lock;	/* the page list */
+	struct page *pages;
+	size_t npages, cappages;
+	_Atomic uint64_t slabs_moved;	/* pages given to another class */
+	struct item *pin;		/* the slow path must not free it */
+	uint8_t small_cls[512 / 8 + 1];	/* total/8 -> class, totals <= 512 */
+};
+
+/* Bytes an item takes: header, key, value, "\r\n", 8-byte aligned. */
+static inline size_t item_total(size_t nkey, size_t nbytes)
+{
+	return (HDR + nkey + nbytes + 2 + 7) & ~(size_t)7;
+}
+
+static inline struct shard *assoc_shard(struct store *s, uint64_t h)
+{
+	return s->nshards == 1 ? &s->sh[0] : &s->sh[h >> s->shift];
+}
+
+static inline void do_lru_unlink(struct lru *c, struct item *it)
+{
+	if (it->prev)
+		it->prev->next = it->next;
+	else
+		c->head = it->next;
+	if (it->next)
+		it->next->prev = it->prev;
+	else
+		c->tail = it->prev;
+	it->next = it->prev = NULL;
+	c->count--;
+}
+
+static inline void do_lru_push(struct lru *c, struct item *it)
+{
+	c->count++;
+	it->prev = NULL;
+	it->next = c->head;
+	if (c->head)
+		c->head->prev = it;
+	else
+		c->tail = it;
+	c->head = it;
+}
+
+static inline bool do_item_dead(const struct shard *sh, const struct item *it, uint32_t now)
+{
+	if (it->exptime && it->exptime <= now)
+		return true;
+	return sh->flush_when && sh->flush_when <= now && it->atime <= sh->flush_when;
+}
+
+static inline void do_item_bump(struct shard *sh, struct item *it, uint32_t now)
+{
+	struct lru *c = &sh->lru[it->cls];
+
+	it->atime = now;
+	if (c->head != it) {
+		do_lru_unlink(c, it);
+		do_lru_push(c, it);
+	}
+}
+
+/* ---- assoc.c: the hash table ---- */
+
+uint64_t assoc_hash(const char *key, size_t nkey);
+/* Where key is in sh's table, or the empty link to append it at. */
+struct item **do_assoc_slot(struct shard *sh, uint64_t h, const char *key,
+			    size_t nkey);
+/* Doubles the buckets (on failure, chains just get longer). */
+void do_assoc_grow(struct shard *sh);
+
+/* ---- items.c: items in table and LRU ---- */
+
+/* The item of key (a dead one is reclaimed first), as its table link. */
+struct item **do_item_find(struct store *s, struct shard *sh, uint64_t h,
+			   const char *key, size_t nkey, uint32_t now);
+/* Links a fresh item where *pp points, replacing what is there. */
+void do_item_link(struct store *s, struct shard *sh, struct item **pp,
+		  struct item *it);
+/* Unlinks *pp from table and LRU and frees it. */
+void do_item_unlink(struct store *s, struct shard *sh, struct item **pp);
+/* Frees a linked item to make room, counted as reclaimed or evicted. */
+void do_item_evict(struct store *s, struct shard *sh, struct item *it,
+		   uint32_t now);
+void do_item_meta(const struct item *it, struct st_meta *m);
+/* A chunk for an item of `total` bytes; see items.c. */
+struct item *do_item_alloc(struct store *s, struct shard *sh,
+			   struct item *pin, size_t total, uint32_t now,
+			   bool all, bool *room);
+/* Evicts the LRU tail of class c: this shard's, another not busy shard's,
+ * or (all_) the oldest over every shard. False: the class is empty. */
+bool do_lru_evict_tail(struct store *s, struct shard *sh, int c, uint32_t now);
+bool do_evict_other(struct store *s, struct shard *mine, int c, uint32_t now);
+bool all_evict_oldest(struct store *s, int c, uint32_t now);
+uint64_t store_next_cas(struct store *s);
+
+/* ---- slabs.c: size classes and pages ---- */
+
+void slabs_init(struct store *s);
+void slabs_free(struct store *s);
+int slab_class_of(const struct store *s, size_t total);
+void do_chunk_free(struct store *s, struct item *it);
+/* The fast path, under the caller's shard lock; NULL with *room set when
+ * only the slow path can find the memory. */
+struct item *do_chunk_alloc(struct store *s, struct shard *sh, size_t total,
+			    uint32_t now, bool *room);
+/* The slow path: memory for a slab item / a large item, moving pages
+ * between classes or evicting across shards as needed. */
+struct item *all_room_slab(struct store *s, int ci, uint32_t now);
+struct item *all_room_large(struct store *s, size_t total, uint32_t now);
+/* The oldest LRU tail of class c over all shards (NULL: no items). */
+struct item *all_oldest_tail(struct store *s, int c, struct shard **where);
+
+/* ---- store.c ---- */
+
+void store_lock_all(struct store *s);
+void store_unlock_all(struct store *s);
+
+#endif

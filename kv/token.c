@@ -1,0 +1,102 @@
+/* memcached's lexical rules (see token.h). */
+#include "token.h"
+
+#include <string.h>
+
+int kv_tokenize(const char *line, size_t len, struct kv_tok *t, int max)
+{
+	const char *p = line, *end = line + len;
+	int n = 0;
+
+	while (p < end) {
+		const char *s;
+
+		while (p < end && *p == ' ')
+			p++;
+		if (p == end)
+			break;
+		if (n == max)
+			return max + 1;
+		for (s = p; p < end && *p != ' '; p++)
+			;
+		t[n].p = s;
+		t[n].n = (size_t)(p - s);
+		n++;
+	}
+	return n;
+}
+
+bool kv_tok_is(const struct kv_tok *t, const char *s)
+{
+	size_t n = strlen(s);
+
+	return t->n == n && !memcmp(t->p, s, n);
+}
+
+static bool is_space(char c)
+{
+	return c == ' ' || (c >= '\t' && c <= '\r');
+}
+
+bool kv_strtoull(const char *p, const char *end, uint64_t *out)
+{
+	uint64_t v = 0;
+	bool neg = false;
+	const char *d;
+
+	while (p < end && is_space(*p))
+		p++;
+	if (p < end && (*p == '+' || *p == '-'))
+		neg = *p++ == '-';
+	for (d = p; p < end && *p >= '0' && *p <= '9'; p++) {
+		uint64_t n = v * 10 + (uint64_t)(*p - '0');
+
+		if (v > UINT64_MAX / 10 || n < v * 10)
+			return false;
+		v = n;
+	}
+	if (p == d)
+		return false;
+	if (p < end && !is_space(*p))
+		return false;
+	if (neg) {
+		/* strtoull negates; memcached then refuses anything that
+		 * became "negative" as a signed number */
+		v = (uint64_t)0 - v;
+		if ((int64_t)v < 0)
+			return false;
+	}
+	*out = v;
+	return true;
+}
+
+bool kv_tok_u64(const struct kv_tok *t, uint64_t *v)
+{
+	return kv_strtoull(t->p, t->p + t->n, v);
+}
+
+/* memcached's safe_strtol into an int32: sign, digits, nothing after. */
+bool kv_tok_i32(const struct kv_tok *t, int32_t *v)
+{
+	const char *p = t->p, *end = t->p + t->n, *d;
+	bool neg = false;
+	int64_t x = 0;
+
+	while (p < end && is_space(*p))
+		p++;
+	if (p < end && (*p == '+' || *p == '-'))
+		neg = *p++ == '-';
+	for (d = p; p < end && *p >= '0' && *p <= '9'; p++) {
+		x = x * 10 + (*p - '0');
+		if (x > (int64_t)1 << 32)
+			return false;
+	}
+	if (p == d || p != end)
+		return false;
+	if (neg)
+		x = -x;
+	if (x > INT32_MAX || x < INT32_MIN)
+		return false;
+	*v = (int32_t)x;
+	return true;
+}
