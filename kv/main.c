@@ -13,6 +13,7 @@
 
 #include "irqlab/loop.h"
 #include "irqlab/napi.h"
+#include "irqlab/signals.h"
 #include "clock.h"
 #include "conn.h"
 #include "kv.h"
@@ -58,9 +59,10 @@ static int bound_port(int fd)
 	return ntohs(((struct sockaddr_in *)&ss)->sin_port);
 }
 
-static void on_signal(int sig)
+static void on_signal(int sig, void *arg)
 {
 	(void)sig;
+	(void)arg;
 	il_group_stop(&group);
 }
 
@@ -148,7 +150,6 @@ static int setup_server(void)
 
 int main(int argc, char **argv)
 {
-	struct sigaction sa = { .sa_handler = on_signal };
 	char err[256], mode_txt[256];
 	int lfd, rc;
 
@@ -178,9 +179,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "irqlab-kv: epoll_ctl: %s\n", strerror(errno));
 		return 1;
 	}
-	/* ours replace napi.h's handlers: stop the loops, then restore below */
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	/* stop the loops; the NAPI settings are restored below (SIGHUP: the
+	 * library restores, then the process dies of it) */
+	il_signals_on_stop(SIGINT, on_signal, NULL);
+	il_signals_on_stop(SIGTERM, on_signal, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	il_mode_format(&kv_set.mode, mode_txt, sizeof(mode_txt));
 	fprintf(stderr, "irqlab-kv: listening on %s port %d, %d thread(s), mode %s\n",

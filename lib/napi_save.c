@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "irqlab/signals.h"
 #include "napi_int.h"
 
 /* Old values, one entry per NAPI id, written completely before count grows
@@ -164,38 +165,19 @@ static void restore_at_exit(void)
 	il_napi_restore_all();
 }
 
-static void restore_on_signal(int sig)
+static void restore_on_signal(int sig, void *arg)
 {
-	int e = errno;
-
+	(void)sig;
+	(void)arg;
 	il_napi_restore_all();
-	/* Die of the same signal, so the parent sees what happened. */
-	signal(sig, SIG_DFL);
-	raise(sig);
-	errno = e;
 }
 
 void il_napi_restore_on_exit(void)
 {
-	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
 	static int installed;
-	struct sigaction sa;
 
 	if (installed++)
 		return;
 	atexit(restore_at_exit);
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = restore_on_signal;
-	sigemptyset(&sa.sa_mask);
-	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
-		sigaddset(&sa.sa_mask, sigs[i]);
-	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
-		struct sigaction old;
-
-		/* Respect a caller that ignores the signal (nohup). */
-		if (sigaction(sigs[i], NULL, &old) == 0 &&
-		    old.sa_handler == SIG_IGN)
-			continue;
-		sigaction(sigs[i], &sa, NULL);
-	}
+	il_signals_on_restore(restore_on_signal, NULL);
 }
