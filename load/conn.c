@@ -98,6 +98,10 @@ int lconn_timestamps(struct lconn *c, enum il_load_tstamp how, char *err, size_t
 	c->tstamp = how;
 	if (how == IL_TSTAMP_OFF)
 		return 0;
+	if (CMSG_SPACE(sizeof(struct scm_timestamping)) > sizeof(c->ctrl.buf)) {
+		snprintf(err, errlen, "control buffer too small for struct scm_timestamping");
+		return -1;
+	}
 	if (setsockopt(c->fd, SOL_SOCKET, SO_TIMESTAMPING, &flags, sizeof(flags)) < 0) {
 		snprintf(err, errlen, "SO_TIMESTAMPING: %s", strerror(errno));
 		return -1;

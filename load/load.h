@@ -105,8 +105,8 @@ struct lconn {
 	struct msghdr msg;
 	struct iovec iov;
 	union {
-		char buf[CMSG_SPACE(sizeof(struct scm_timestamping))];
-		struct cmsghdr align;
+		char buf[64];	/* >= CMSG_SPACE(scm_timestamping): checked in conn.c */
+		size_t align;	/* cmsghdr alignment */
 	} ctrl;
 	uint64_t kts;
 	int tstamp;			/* enum il_load_tstamp asked of the kernel */

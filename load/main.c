@@ -13,13 +13,15 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "irqlab/signals.h"
 #include "load.h"
 
 static pthread_barrier_t barrier;
 
-static void on_signal(int sig)
+static void on_stop(int sig, void *arg)
 {
 	(void)sig;
+	(void)arg;
 	load_stop = 1;
 }
 static atomic_int g_abort, g_finished;
@@ -206,14 +208,10 @@ int main(int argc, char **argv)
 
 	signal(SIGPIPE, SIG_IGN);
 	setup(&o, &env, &w, argc, argv);
-	{
-		struct sigaction sa = { .sa_handler = on_signal };
-
-		/* Ctrl-C ends the window early and still reports; a thread
-		 * notices at its next wake-up (a reply, a send, the window end). */
-		sigaction(SIGINT, &sa, NULL);
-		sigaction(SIGTERM, &sa, NULL);
-	}
+	/* Ctrl-C ends the window early and still reports; a thread notices
+	 * at its next wake-up (a reply, a send, the window end). */
+	il_signals_on_stop(SIGINT, on_stop, NULL);
+	il_signals_on_stop(SIGTERM, on_stop, NULL);
 	if (workload_init(&w, err, sizeof(err)) < 0) {
 		fprintf(stderr, "irqlab-load: %s\n", err);
 		return 1;
