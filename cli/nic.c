@@ -83,7 +83,7 @@ static void print_kind(const struct il_nic_state *s, enum il_et_kind k)
 	printf("%s\n", v->have ? "" : " (nothing reported)");
 }
 
-static void print_state(const struct il_nic_state *s)
+void nic_print_state(const struct il_nic_state *s)
 {
 	printf("%s\n", s->dev);
 	for (int k = 0; k < IL_ET_KINDS; k++)
@@ -137,7 +137,7 @@ static int cmd_show(int argc, char **argv)
 		il_nic_print_json(stdout, s);
 		putchar('\n');
 	} else {
-		print_state(s);
+		nic_print_state(s);
 	}
 	free(s);
 	return rc ? 1 : 0;

@@ -12,6 +12,7 @@
 #include "cli.h"
 #include "irqlab/opt.h"
 #include "irqlab/napi.h"
+#include "irqlab/nic.h"
 #include "irqlab/result.h"
 
 struct probe {
@@ -25,6 +26,10 @@ struct probe {
 	struct il_queue q[IL_NAPI_MAX];
 	int nq;				/* -errno if queue-get failed */
 	long long busy_poll_rx;		/* -1 if unreadable */
+	struct il_nic_support nic;	/* ethtool family */
+	struct il_nic_state *nic_state;	/* DEV's coalescing, channels, ...;
+					 * NULL when unreadable (nic_err) */
+	char nic_err[256];
 };
 
 static int usage(FILE *f)
@@ -131,6 +136,12 @@ static void gather(struct probe *p)
 		p->dev_missing = true;
 	p->nnapi = -1;
 	p->nq = -1;
+	il_nic_probe(&p->nic);
+	if (p->dev && !p->dev_missing && (p->nic_state = malloc(sizeof(*p->nic_state))) &&
+	    il_nic_read(p->dev, p->nic_state, p->nic_err, sizeof(p->nic_err))) {
+		free(p->nic_state);
+		p->nic_state = NULL;
+	}
 	if (p->dev_missing || !p->s.napi_get)
 		return;
 	p->nnapi = il_napi_list(p->dev, p->napi, IL_NAPI_MAX, p->napi_err,
@@ -165,6 +176,9 @@ static void print_support(const struct probe *p)
 	       yes(s->threaded_attr));
 	printf("  %s  napi-set threaded=2: busy-polling kthread  (Linux 6.19+)\n",
 	       yes(s->threaded_busy_poll));
+	printf("  %s  ethtool netlink: coalescing, channels, rings (Linux 5.7+)\n",
+	       yes(p->nic.kind[IL_ET_COALESCE] && p->nic.kind[IL_ET_CHANNELS] &&
+		   p->nic.kind[IL_ET_RINGS]));
 	if (s->family_err && !s->netdev_family)
 		printf("  (netdev family lookup failed: %s)\n",
 		       strerror(-s->family_err));
@@ -364,6 +378,13 @@ static void print_text(const struct probe *p)
 	print_support(p);
 	print_napis(p);
 	print_queues(p);
+	if (p->nic_state) {
+		printf("NIC settings (irqlab nic show)\n");
+		nic_print_state(p->nic_state);
+		printf("\n");
+	} else if (p->dev && !p->dev_missing) {
+		printf("NIC settings: %s\n\n", p->nic_err);
+	}
 	if (p->busy_poll_rx >= 0)
 		printf("busy polling so far in this namespace: TcpExt "
 		       "BusyPollRxPackets = %lld\n\n", p->busy_poll_rx);
@@ -411,6 +432,13 @@ static void print_json(const struct probe *p)
 		       p->q[i].napi_id);
 	}
 	printf("%s],\n", p->nq > 0 ? "\n  " : "");
+	printf("  \"ethtool_netlink\": %s,\n  \"nic\": ",
+	       p->nic.family ? "true" : "false");
+	if (p->nic_state)
+		il_nic_print_json(stdout, p->nic_state);
+	else
+		printf("null");
+	printf(",\n");
 	printf("  \"busy_poll_rx_packets\": %lld\n}\n", p->busy_poll_rx);
 }
 
@@ -449,6 +477,7 @@ int cmd_probe(int argc, char **argv)
 	 * information, however little the kernel supports. */
 	if (p->dev_missing)
 		rc = 1;
+	free(p->nic_state);
 	free(p);
 	return rc;
 }

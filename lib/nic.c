@@ -202,6 +202,7 @@ void il_nic_probe(struct il_nic_support *s)
 		return;
 	}
 	pthread_mutex_lock(&nl_lock);
+	main_nl.names = il_et_names();
 	rc = il_nl_family_lookup(&main_nl, ETHTOOL_GENL_NAME, &fi, &st, buf);
 	pthread_mutex_unlock(&nl_lock);
 	free(buf);
@@ -250,6 +251,7 @@ static int et_talk(enum il_et_kind k, bool set, int ifindex,
 	if (!buf)
 		return -ENOMEM;
 	pthread_mutex_lock(&nl_lock);
+	main_nl.names = il_et_names();
 	rc = main_nl.family ? il_nl_open(&main_nl) :
 	     il_nl_family_lookup(&main_nl, ETHTOOL_GENL_NAME, &fi, st, buf);
 	if (rc) {

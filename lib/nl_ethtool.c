@@ -8,6 +8,7 @@
  * attributes, so one table row per kind says which is which. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -138,6 +139,41 @@ const char *il_et_kind_name(enum il_et_kind kind)
 const char *il_et_kind_flag(enum il_et_kind kind)
 {
 	return kind < IL_ET_KINDS ? kinds[kind].flag : "";
+}
+
+/* Names for the IRQLAB_NL_DEBUG dump, from the field table. A set request
+ * and a get reply share a command number (coalesce-set and its get reply
+ * are both 20) and their attributes, so one entry names both. */
+static const char *attr_names[IL_ET_KINDS][IL_ET_ATTRS];
+static struct il_nl_cmd_names cmd_names[2 * IL_ET_KINDS];
+static struct il_nl_names et_names = { "ethtool", cmd_names, 2 * IL_ET_KINDS };
+
+static void names_once(void)
+{
+	static const char *const cmd[IL_ET_KINDS][2] = {
+		{ "coalesce-get", "coalesce-set/get-reply" },
+		{ "channels-get", "channels-set/get-reply" },
+		{ "rings-get", "rings-set/get-reply" },
+	};
+
+	for (int i = 0; i < il_nic_nfields; i++)
+		attr_names[il_nic_fields[i].kind][il_nic_fields[i].attr] =
+			il_nic_fields[i].name;
+	for (int k = 0; k < IL_ET_KINDS; k++) {
+		attr_names[k][1] = "header";
+		for (int j = 0; j < 2; j++)
+			cmd_names[2 * k + j] = (struct il_nl_cmd_names){
+				j ? kinds[k].set : kinds[k].get, cmd[k][j],
+				attr_names[k], IL_ET_ATTRS };
+	}
+}
+
+const struct il_nl_names *il_et_names(void)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+	pthread_once(&once, names_once);
+	return &et_names;
 }
 
 /* The request header every ethtool message starts with: the device by

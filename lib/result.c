@@ -29,6 +29,10 @@ static const struct field {
 	N(cs_per_s), N(busy_polled),
 	N(cycles), N(instructions), N(ipc), N(cpq), N(ipq),
 	N(gen_cpu), N(noise_cpu), I(flagged), S(note),
+	N(vm_exits_per_s), N(vm_exits_extint_per_s), N(vm_exits_eoi_per_s),
+	N(vm_exits_hlt_per_s), N(vm_exits_io_per_s), N(vm_exits_timer_per_s),
+	N(vm_exits_ipi_per_s), N(time_in_guest_pct), N(injected_irq_per_s),
+	N(host_net_cpu),
 #undef S
 #undef I
 #undef N
@@ -100,6 +104,30 @@ void il_result_table_row(FILE *f, const struct il_result *r)
 	cell_k(f, 7, r->cs_per_s);
 	cell_k(f, 7, r->busy_polled);
 	fprintf(f, " %1s\n", r->flagged ? "*" : "");
+	if (!isfinite(r->vm_exits_per_s))
+		return;
+	/* a VM row: its exits, time in guest and host work on a second line */
+	fprintf(f, "%-16s exits/s", "  vm");
+	cell_k(f, 6, r->vm_exits_per_s);
+	fprintf(f, " (extint");
+	cell_k(f, 1, r->vm_exits_extint_per_s);
+	fprintf(f, ", eoi");
+	cell_k(f, 1, r->vm_exits_eoi_per_s);
+	fprintf(f, ", hlt");
+	cell_k(f, 1, r->vm_exits_hlt_per_s);
+	fprintf(f, ", io");
+	cell_k(f, 1, r->vm_exits_io_per_s);
+	fprintf(f, ", timer");
+	cell_k(f, 1, r->vm_exits_timer_per_s);
+	fprintf(f, ", ipi");
+	cell_k(f, 1, r->vm_exits_ipi_per_s);
+	fprintf(f, "), in guest");
+	cell(f, 1, 1, r->time_in_guest_pct);
+	fprintf(f, "%%, injected/s");
+	cell_k(f, 1, r->injected_irq_per_s);
+	fprintf(f, ", host net CPU");
+	cell(f, 1, 1, r->host_net_cpu);
+	fprintf(f, "%%\n");
 }
 
 void il_result_csv_header(FILE *f)

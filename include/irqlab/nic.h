@@ -220,6 +220,8 @@ struct nlmsghdr *il_et_rings_get_req(void *buf, uint16_t family,
 struct nlmsghdr *il_et_rings_set_req(void *buf, uint16_t family,
 				     uint32_t seq, int ifindex,
 				     const struct il_et *val);
+/* The family's command and attribute names for the IRQLAB_NL_DEBUG dump. */
+const struct il_nl_names *il_et_names(void);
 /* The request of kind k (get or set), for callers that hold a kind. */
 struct nlmsghdr *il_et_req(void *buf, uint16_t family, uint32_t seq,
 			   enum il_et_kind k, bool set, int ifindex,

@@ -32,6 +32,14 @@ struct il_result {
 	double gen_irq_per_s, gen_softirq_per_s; /* same counters, generator CPU */
 	double cycles, instructions;		/* server CPU, whole run */
 	char note[64];		/* why flagged, free text, "" if none */
+	/* Virtual machines (irqlab-sim with a [vm] setup); NAN otherwise. */
+	double vm_exits_per_s;			/* all reasons, app vCPUs */
+	double vm_exits_extint_per_s, vm_exits_eoi_per_s, vm_exits_hlt_per_s;
+	double vm_exits_io_per_s, vm_exits_timer_per_s, vm_exits_ipi_per_s;
+	double time_in_guest_pct;		/* app vCPUs' time in guest mode */
+	double injected_irq_per_s;		/* virtual interrupts delivered */
+	double host_net_cpu;			/* host NIC IRQ/softirq + vhost,
+						 * percent of one core */
 };
 
 void il_result_init(struct il_result *r);	/* numbers NAN, strings "" */
