@@ -24,6 +24,7 @@
 #include "irqlab/napi.h"
 #include "irqlab/nic.h"
 #include "irqlab/result.h"
+#include "irqlab/signals.h"
 
 /* --- files under a movable root ------------------------------------------ */
 
@@ -974,38 +975,21 @@ static void restore_at_exit(void)
 	il_nic_restore_all();
 }
 
-static void restore_on_signal(int sig)
+static void restore_on_signal(int sig, void *arg)
 {
-	int e = errno;
-
+	(void)sig;
+	(void)arg;
 	il_nic_restore_all();
-	/* Die of the same signal, so the parent sees what happened. */
-	signal(sig, SIG_DFL);
-	raise(sig);
-	errno = e;
 }
 
+/* The library's one signal owner runs the restore and then lets the
+ * process die of the signal. */
 void il_nic_restore_on_exit(void)
 {
-	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
 	static int installed;
-	struct sigaction sa;
 
 	if (installed++)
 		return;
 	atexit(restore_at_exit);
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = restore_on_signal;
-	sigemptyset(&sa.sa_mask);
-	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
-		sigaddset(&sa.sa_mask, sigs[i]);
-	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
-		struct sigaction old;
-
-		/* Respect a caller that ignores the signal (nohup). */
-		if (sigaction(sigs[i], NULL, &old) == 0 &&
-		    old.sa_handler == SIG_IGN)
-			continue;
-		sigaction(sigs[i], &sa, NULL);
-	}
+	il_signals_on_restore(restore_on_signal, NULL);
 }

@@ -181,7 +181,8 @@ void il_nic_print_json(FILE *f, const struct il_nic_state *s);
 int il_nic_restore_all(void);
 /* Forgets the records: the settings stay after exit (`set` without --hold). */
 void il_nic_keep_all(void);
-/* atexit + SIGINT/SIGTERM/SIGHUP handlers that restore, then re-raise. */
+/* Restores at exit and on SIGINT/SIGTERM/SIGHUP through the library's
+ * signal owner (irqlab/signals.h), which then lets the process die of it. */
 void il_nic_restore_on_exit(void);
 int il_nic_saved_count(void);
 /* The i-th record (oldest first): an ethtool kind of one device (old.have:
