@@ -29,7 +29,7 @@ struct kv_thread {
 	struct il_loop *loop;
 	struct kv_conn *conns;	/* open connections, for shutdown */
 	struct store *store;
-	uint32_t now;		/* server clock (clock.h), per loop iteration */
+	uint32_t now;		/* server clock (clock.h), set by the loop timer */
 	struct kv_stats st;	/* written by this thread only (stats.h) */
 	struct kv_stats base;	/* st at the last "stats reset" (stats.c) */
 };

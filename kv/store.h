@@ -2,7 +2,7 @@
  * allocation with fine size classes, an LRU per size class, and a memory
  * limit honoured by evicting from the LRU tail.
  *
- * Times are the server's relative seconds (see kv.h: kv_realtime); 0 means
+ * Times are the server's relative seconds (see clock.h: kv_realtime); 0 means
  * "never expires". Values are copied out under the shard lock, so a reply
  * never points into memory another thread may reuse. */
 #ifndef KV_STORE_H
