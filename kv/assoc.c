@@ -23,17 +23,6 @@ uint64_t assoc_hash(const char *k, size_t n)
 	return h ^ (h >> 32);
 }
 
-struct item **do_assoc_slot(struct shard *sh, uint64_t h, const char *key,
-			    size_t nkey)
-{
-	struct item **pp = &sh->tab[h & sh->mask];
-
-	for (; *pp; pp = &(*pp)->hnext)
-		if ((*pp)->nkey == nkey && !memcmp((*pp)->data, key, nkey))
-			return pp;
-	return pp;
-}
-
 void do_assoc_grow(struct shard *sh)
 {
 	uint64_t nmask = sh->mask * 2 + 1;

@@ -62,17 +62,11 @@ static void do_count_removal(struct shard *sh, const struct item *it, uint32_t n
 	}
 }
 
-struct item **do_item_find(struct store *s, struct shard *sh, uint64_t h,
-			   const char *key, size_t nkey, uint32_t now)
+void do_item_reclaim(struct store *s, struct shard *sh, struct item **pp,
+		     uint32_t now)
 {
-	struct item **pp = do_assoc_slot(sh, h, key, nkey);
-
-	if (*pp && do_item_dead(sh, *pp, now)) {
-		do_count_removal(sh, *pp, now);
-		do_item_unlink(s, sh, pp);
-		return do_assoc_slot(sh, h, key, nkey);
-	}
-	return pp;
+	do_count_removal(sh, *pp, now);
+	do_item_unlink(s, sh, pp);
 }
 
 void do_item_evict(struct store *s, struct shard *sh, struct item *it,

@@ -9,6 +9,7 @@
 #include "irqlab/loop.h"
 #include "stats.h"
 #include "store.h"
+#include "token.h"
 
 #define KV_VERSION "1.6.18"	/* the memcached release we answer like */
 #define KV_LINE_MAX 2048	/* longest command line without "\n" */
@@ -30,6 +31,7 @@ struct kv_thread {
 	struct kv_conn *conns;	/* open connections, for shutdown */
 	struct store *store;
 	uint32_t now;		/* server clock (clock.h), set by the loop timer */
+	struct kv_req req;	/* the command being run (proto.c) */
 	struct kv_stats st;	/* written by this thread only (stats.h) */
 	struct kv_stats base;	/* st at the last "stats reset" (stats.c) */
 };

@@ -14,6 +14,7 @@
 
 struct kv_cmd {
 	const char *name;
+	size_t len;	/* strlen(name) */
 	int min, max;	/* token counts accepted, the command's own included */
 	int flags;
 	kv_cmd_fn *fn;
@@ -24,40 +25,50 @@ struct kv_cmd {
  * gat read their keys from the line itself (any number of them), so their
  * max is KV_TOK_MAX, the count that means "more than were kept". The most
  * frequent commands come first: the table is searched in order. */
+#define CMD(name, ...) { name, sizeof(name) - 1, __VA_ARGS__ }
 static const struct kv_cmd commands[] = {
-	{ "get", 2, KV_TOK_MAX, 0, kv_cmd_get, 0 },
-	{ "mg", 2, KV_TOK_MAX - 1, 0, kv_meta_get, 0 },
-	{ "set", 5, 6, NOREPLY, kv_cmd_store, ST_SET },
-	{ "ms", 2, KV_TOK_MAX - 1, 0, kv_meta_set, 0 },
-	{ "gets", 2, KV_TOK_MAX, 0, kv_cmd_get, 1 },
-	{ "delete", 2, 4, NOREPLY, kv_cmd_delete, 0 },
-	{ "md", 2, KV_TOK_MAX - 1, 0, kv_meta_delete, 0 },
-	{ "incr", 3, 4, NOREPLY, kv_cmd_arith, 1 },
-	{ "decr", 3, 4, NOREPLY, kv_cmd_arith, 0 },
-	{ "ma", 2, KV_TOK_MAX - 1, 0, kv_meta_arith, 0 },
-	{ "mn", 1, KV_TOK_MAX, 0, kv_meta_noop, 0 },
-	{ "add", 5, 6, NOREPLY, kv_cmd_store, ST_ADD },
-	{ "replace", 5, 6, NOREPLY, kv_cmd_store, ST_REPLACE },
-	{ "append", 5, 6, NOREPLY, kv_cmd_store, ST_APPEND },
-	{ "prepend", 5, 6, NOREPLY, kv_cmd_store, ST_PREPEND },
-	{ "cas", 6, 7, NOREPLY, kv_cmd_store, ST_CAS },
-	{ "touch", 3, 4, NOREPLY, kv_cmd_touch, 0 },
-	{ "gat", 2, KV_TOK_MAX, 0, kv_cmd_gat, 0 },
-	{ "gats", 2, KV_TOK_MAX, 0, kv_cmd_gat, 1 },
-	{ "me", 2, KV_TOK_MAX - 1, 0, kv_meta_debug, 0 },
-	{ "flush_all", 1, 3, NOREPLY, kv_cmd_flush, 0 },
-	{ "verbosity", 2, 3, NOREPLY, kv_cmd_verbosity, 0 },
-	{ "version", 1, KV_TOK_MAX - 1, 0, kv_cmd_version, 0 },
-	{ "quit", 1, KV_TOK_MAX - 1, 0, kv_cmd_quit, 0 },
-	{ "stats", 1, KV_TOK_MAX - 1, 0, kv_cmd_stats, 0 },
-	{ "shutdown", 1, KV_TOK_MAX - 1, 0, kv_cmd_shutdown, 0 },
+	CMD("get", 2, KV_TOK_MAX, 0, kv_cmd_get, 0),
+	CMD("mg", 2, KV_TOK_MAX - 1, 0, kv_meta_get, 0),
+	CMD("set", 5, 6, NOREPLY, kv_cmd_store, ST_SET),
+	CMD("ms", 2, KV_TOK_MAX - 1, 0, kv_meta_set, 0),
+	CMD("gets", 2, KV_TOK_MAX, 0, kv_cmd_get, 1),
+	CMD("delete", 2, 4, NOREPLY, kv_cmd_delete, 0),
+	CMD("md", 2, KV_TOK_MAX - 1, 0, kv_meta_delete, 0),
+	CMD("incr", 3, 4, NOREPLY, kv_cmd_arith, 1),
+	CMD("decr", 3, 4, NOREPLY, kv_cmd_arith, 0),
+	CMD("ma", 2, KV_TOK_MAX - 1, 0, kv_meta_arith, 0),
+	CMD("mn", 1, KV_TOK_MAX, 0, kv_meta_noop, 0),
+	CMD("add", 5, 6, NOREPLY, kv_cmd_store, ST_ADD),
+	CMD("replace", 5, 6, NOREPLY, kv_cmd_store, ST_REPLACE),
+	CMD("append", 5, 6, NOREPLY, kv_cmd_store, ST_APPEND),
+	CMD("prepend", 5, 6, NOREPLY, kv_cmd_store, ST_PREPEND),
+	CMD("cas", 6, 7, NOREPLY, kv_cmd_store, ST_CAS),
+	CMD("touch", 3, 4, NOREPLY, kv_cmd_touch, 0),
+	CMD("gat", 2, KV_TOK_MAX, 0, kv_cmd_gat, 0),
+	CMD("gats", 2, KV_TOK_MAX, 0, kv_cmd_gat, 1),
+	CMD("me", 2, KV_TOK_MAX - 1, 0, kv_meta_debug, 0),
+	CMD("flush_all", 1, 3, NOREPLY, kv_cmd_flush, 0),
+	CMD("verbosity", 2, 3, NOREPLY, kv_cmd_verbosity, 0),
+	CMD("version", 1, KV_TOK_MAX - 1, 0, kv_cmd_version, 0),
+	CMD("quit", 1, KV_TOK_MAX - 1, 0, kv_cmd_quit, 0),
+	CMD("stats", 1, KV_TOK_MAX - 1, 0, kv_cmd_stats, 0),
+	CMD("shutdown", 1, KV_TOK_MAX - 1, 0, kv_cmd_shutdown, 0),
 };
 
 static const struct kv_cmd *lookup(const struct kv_tok *name)
 {
-	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		if (commands[i].name[0] == name->p[0] && kv_tok_is(name, commands[i].name))
-			return &commands[i];
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		const struct kv_cmd *c = &commands[i];
+		size_t k = 0;
+
+		/* names are short: a byte loop beats a memcmp call here */
+		if (c->len != name->n)
+			continue;
+		while (k < c->len && c->name[k] == name->p[k])
+			k++;
+		if (k == c->len)
+			return c;
+	}
 	return NULL;
 }
 
@@ -66,35 +77,41 @@ void kv_proto_need(struct kv_conn *c, size_t need)
 	c->need = need;
 }
 
-/* One command line (without "\r\n"); data/avail: what follows the line. */
+/* One command line (without "\r\n"); data/avail: what follows the line.
+ * The request lives in the thread, not on this stack, so that most
+ * commands are tail calls (this runs for every request). */
 static long dispatch(struct kv_conn *c, const char *line, size_t len,
 		     const char *data, size_t avail)
 {
-	struct kv_req r;
+	struct kv_req *r = &c->t->req;
 	const struct kv_cmd *cmd;
-	size_t mark = c->out.len;
+	size_t mark;
 	long n;
 
-	r.nt = kv_tokenize(line, len, r.t, KV_TOK_MAX - 1);
-	if (r.nt < 1) {
+	r->nt = kv_tokenize(line, len, r->t, KV_TOK_MAX - 1);
+	if (r->nt < 1) {
 		buf_adds(&c->out, "ERROR\r\n");
 		return 0;
 	}
 	/* every two-letter m command counts, known or not */
-	if (r.t[0].n == 2 && r.t[0].p[0] == 'm')
+	if (r->t[0].n == 2 && r->t[0].p[0] == 'm')
 		KV_INC(c->t, cmd_meta);
-	cmd = lookup(&r.t[0]);
-	if (!cmd || r.nt < cmd->min || r.nt > cmd->max) {
+	cmd = lookup(&r->t[0]);
+	if (!cmd || r->nt < cmd->min || r->nt > cmd->max) {
 		buf_adds(&c->out, "ERROR\r\n");
 		return 0;
 	}
-	r.end = line + len;
-	r.data = data;
-	r.avail = avail;
+	r->end = line + len;
+	r->data = data;
+	r->avail = avail;
 	/* nt == KV_TOK_MAX: t[nt - 1] was not kept */
-	r.noreply = r.nt < KV_TOK_MAX && kv_tok_is(&r.t[r.nt - 1], "noreply");
-	n = cmd->fn(c, &r, cmd->arg);
-	if ((cmd->flags & NOREPLY) && r.noreply && n != NEED_MORE)
+	r->noreply = (cmd->flags & NOREPLY) && r->nt < KV_TOK_MAX &&
+		     kv_tok_is(&r->t[r->nt - 1], "noreply");
+	if (!r->noreply)
+		return cmd->fn(c, r, cmd->arg);
+	mark = c->out.len;
+	n = cmd->fn(c, r, cmd->arg);
+	if (n != NEED_MORE)
 		c->out.len = mark;
 	return n;
 }

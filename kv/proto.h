@@ -25,16 +25,6 @@ int kv_proto_process(struct kv_conn *c);
 
 /* ---- between proto.c and the command files ---- */
 
-/* One command line, tokenized, and what follows it in the input. */
-struct kv_req {
-	struct kv_tok t[KV_TOK_MAX];
-	int nt;			/* KV_TOK_MAX: more tokens than t holds */
-	const char *end;	/* end of the line (before "\r\n") */
-	const char *data;	/* the bytes after the line's "\n" */
-	size_t avail;		/* how many of them have arrived */
-	bool noreply;		/* last token is "noreply" */
-};
-
 /* A command: returns how many bytes after the line it consumed (its data
  * block), or NEED_MORE (the data block is not all here: proto_need was
  * called) or CLOSE_CONN. arg is the table entry's (e.g. the store op). */

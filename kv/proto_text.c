@@ -60,8 +60,8 @@ static bool value_reply(struct kv_conn *c, const char *key, size_t nkey,
 
 /* The keys from p to end of get/gets/gat/gats: scanned from the line
  * itself, so a multi-get is not limited to KV_TOK_MAX tokens. */
-static long get_keys(struct kv_conn *c, const char *p, const char *end,
-		     bool with_cas, const uint32_t *touch)
+static inline long get_keys(struct kv_conn *c, const char *p, const char *end,
+			    bool with_cas, const uint32_t *touch)
 {
 	size_t start = c->out.len;
 

@@ -23,6 +23,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stddef.h>
+#include <string.h>
 
 #include "store.h"
 
@@ -146,6 +147,18 @@ static inline bool do_item_dead(const struct shard *sh, const struct item *it, u
 	return sh->flush_when && sh->flush_when <= now && it->atime <= sh->flush_when;
 }
 
+/* Where key is in sh's table, or the empty link to append it at. */
+static inline struct item **do_assoc_slot(struct shard *sh, uint64_t h,
+					  const char *key, size_t nkey)
+{
+	struct item **pp = &sh->tab[h & sh->mask];
+
+	for (; *pp; pp = &(*pp)->hnext)
+		if ((*pp)->nkey == nkey && !memcmp((*pp)->data, key, nkey))
+			return pp;
+	return pp;
+}
+
 static inline void do_item_bump(struct shard *sh, struct item *it, uint32_t now)
 {
 	struct lru *c = &sh->lru[it->cls];
@@ -160,17 +173,15 @@ static inline void do_item_bump(struct shard *sh, struct item *it, uint32_t now)
 /* ---- assoc.c: the hash table ---- */
 
 uint64_t assoc_hash(const char *key, size_t nkey);
-/* Where key is in sh's table, or the empty link to append it at. */
-struct item **do_assoc_slot(struct shard *sh, uint64_t h, const char *key,
-			    size_t nkey);
+/* (do_assoc_slot, above, is inline: every operation calls it) */
 /* Doubles the buckets (on failure, chains just get longer). */
 void do_assoc_grow(struct shard *sh);
 
 /* ---- items.c: items in table and LRU ---- */
 
-/* The item of key (a dead one is reclaimed first), as its table link. */
-struct item **do_item_find(struct store *s, struct shard *sh, uint64_t h,
-			   const char *key, size_t nkey, uint32_t now);
+/* Unlinks the dead item at *pp, counted as reclaimed. */
+void do_item_reclaim(struct store *s, struct shard *sh, struct item **pp,
+		     uint32_t now);
 /* Links a fresh item where *pp points, replacing what is there. */
 void do_item_link(struct store *s, struct shard *sh, struct item **pp,
 		  struct item *it);
@@ -190,6 +201,21 @@ bool do_lru_evict_tail(struct store *s, struct shard *sh, int c, uint32_t now);
 bool do_evict_other(struct store *s, struct shard *mine, int c, uint32_t now);
 bool all_evict_oldest(struct store *s, int c, uint32_t now);
 uint64_t store_next_cas(struct store *s);
+
+/* The item of key (a dead one is reclaimed first), as its table link;
+ * inline: every operation starts with it. */
+static inline struct item **do_item_find(struct store *s, struct shard *sh,
+					 uint64_t h, const char *key, size_t nkey,
+					 uint32_t now)
+{
+	struct item **pp = do_assoc_slot(sh, h, key, nkey);
+
+	if (*pp && do_item_dead(sh, *pp, now)) {
+		do_item_reclaim(s, sh, pp, now);
+		return do_assoc_slot(sh, h, key, nkey);
+	}
+	return pp;
+}
 
 /* ---- slabs.c: size classes and pages ---- */
 

@@ -3,36 +3,6 @@
 
 #include <string.h>
 
-int kv_tokenize(const char *line, size_t len, struct kv_tok *t, int max)
-{
-	const char *p = line, *end = line + len;
-	int n = 0;
-
-	while (p < end) {
-		const char *s;
-
-		while (p < end && *p == ' ')
-			p++;
-		if (p == end)
-			break;
-		if (n == max)
-			return max + 1;
-		for (s = p; p < end && *p != ' '; p++)
-			;
-		t[n].p = s;
-		t[n].n = (size_t)(p - s);
-		n++;
-	}
-	return n;
-}
-
-bool kv_tok_is(const struct kv_tok *t, const char *s)
-{
-	size_t n = strlen(s);
-
-	return t->n == n && !memcmp(t->p, s, n);
-}
-
 static bool is_space(char c)
 {
 	return c == ' ' || (c >= '\t' && c <= '\r');
