@@ -103,8 +103,8 @@ static int find_rec(int type, int ifindex, const char *path)
 
 /* Records the old values of the fields in want that are not recorded yet;
  * *added says which, so a refused set can take them back. */
-static int rec_et(enum il_et_kind k, int ifindex, const char *dev,
-		  const struct il_et *cur, uint32_t want, uint32_t *added)
+static int rec_et_unlocked(enum il_et_kind k, int ifindex, const char *dev,
+			   const struct il_et *cur, uint32_t want, uint32_t *added)
 {
 	int i = find_rec((int)k, ifindex, NULL);
 	struct il_nic_rec *r;
@@ -132,7 +132,7 @@ static int rec_et(enum il_et_kind k, int ifindex, const char *dev,
 	return 0;
 }
 
-static void unrec_et(enum il_et_kind k, int ifindex, uint32_t added)
+static void unrec_et_unlocked(enum il_et_kind k, int ifindex, uint32_t added)
 {
 	int i = find_rec((int)k, ifindex, NULL);
 
@@ -145,7 +145,7 @@ static void unrec_et(enum il_et_kind k, int ifindex, uint32_t added)
 }
 
 /* Records a file's current content once; -errno when it cannot be read. */
-static int rec_file(const char *path, const char *content)
+static int rec_file_unlocked(const char *path, const char *content)
 {
 	struct il_nic_rec *r;
 
@@ -163,6 +163,37 @@ static int rec_file(const char *path, const char *content)
 	snprintf(r->content, sizeof(r->content), "%s", content);
 	nrec = nrec + 1;
 	return 0;
+}
+
+/* Setters may run on several threads (the signal handler only reads). */
+static pthread_mutex_t rec_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static int rec_et(enum il_et_kind k, int ifindex, const char *dev,
+		  const struct il_et *cur, uint32_t want, uint32_t *added)
+{
+	int rc;
+
+	pthread_mutex_lock(&rec_lock);
+	rc = rec_et_unlocked(k, ifindex, dev, cur, want, added);
+	pthread_mutex_unlock(&rec_lock);
+	return rc;
+}
+
+static void unrec_et(enum il_et_kind k, int ifindex, uint32_t added)
+{
+	pthread_mutex_lock(&rec_lock);
+	unrec_et_unlocked(k, ifindex, added);
+	pthread_mutex_unlock(&rec_lock);
+}
+
+static int rec_file(const char *path, const char *content)
+{
+	int rc;
+
+	pthread_mutex_lock(&rec_lock);
+	rc = rec_file_unlocked(path, content);
+	pthread_mutex_unlock(&rec_lock);
+	return rc;
 }
 
 /* --- netlink ------------------------------------------------------------- */
