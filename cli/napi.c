@@ -496,7 +496,8 @@ static int cmd_set(int argc, char **argv)
 	}
 	/* SIGINT/SIGTERM: with --hold they end the hold (sigwait); without,
 	 * they wait until the change is either complete or rolled back. The
-	 * library's handler covers SIGHUP and exit paths. */
+	 * restore guard, started by the first change, covers SIGHUP, exit
+	 * paths and SIGKILL. */
 	if (hold) {
 		/* A shell starts background jobs with SIGINT ignored, and an
 		 * ignored signal never reaches sigwait: --hold asks for it. */
@@ -507,7 +508,6 @@ static int cmd_set(int argc, char **argv)
 	sigaddset(&block, SIGINT);
 	sigaddset(&block, SIGTERM);
 	sigprocmask(SIG_BLOCK, &block, NULL);
-	il_napi_restore_on_exit();
 	if (dev && w.mode_only ? apply_mode(dev, &w.mode) : apply(targets, n, &w)) {
 		if (il_napi_saved_count())
 			printf("rolling back the NAPIs already changed\n");

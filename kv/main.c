@@ -92,7 +92,6 @@ static int setup_dev(void)
 	char err[256];
 	int n;
 
-	il_napi_restore_on_exit();
 	/* every mode, base included: base means no deferral (all zeros), and
 	 * a comparison is only valid with the device really in that state */
 	n = il_napi_apply_mode(kv_set.dev, &kv_set.mode, err, sizeof(err));

@@ -1,5 +1,7 @@
 /* NAPI and queue configuration over the generic netlink family "netdev"
- * (libmnl), with save-and-restore of everything this process changes.
+ * (libmnl). Every change is recorded with the restore guard
+ * (irqlab/guard.h) before it is applied, so it is undone however the
+ * process ends: exit, error, any signal, SIGKILL.
  *
  * Errors come back as -errno with a sentence in err:
  *   -EPERM  "needs CAP_NET_ADMIN"
@@ -64,8 +66,9 @@ int il_napi_get(uint32_t id, struct il_napi *out, char *err, size_t errlen);
 int il_queue_napi_ids(const char *dev, uint32_t *rxq_napi, int max,
 		      char *err, size_t errlen);
 
-/* Sets NAPI knobs. Fields not flagged in what are left alone. Records the old
- * values first (once per NAPI id) so il_napi_restore_all() puts them back. */
+/* Sets NAPI knobs. Fields not flagged in what are left alone. Reads the old
+ * values and hands them to the restore guard first (starting it on first
+ * use), so they come back at exit or with il_napi_restore_all(). */
 enum { IL_SET_DEFER = 1, IL_SET_GRO = 2, IL_SET_SUSPEND = 4, IL_SET_THREADED = 8 };
 int il_napi_set(uint32_t id, unsigned what, const struct il_napi *val,
 		char *err, size_t errlen);
@@ -75,12 +78,9 @@ int il_napi_set(uint32_t id, unsigned what, const struct il_napi *val,
 int il_napi_apply_mode(const char *dev, const struct il_mode *m,
 		       char *err, size_t errlen);
 
-/* Restores every saved NAPI setting (idempotent). */
+/* Restores every saved NAPI setting now, through the guard (idempotent;
+ * async-signal-safe). 0 or the first -errno. */
 int il_napi_restore_all(void);
-
-/* Installs atexit + SIGINT/SIGTERM/SIGHUP handlers that restore the saved
- * settings, then re-raise the signal with its default action. */
-void il_napi_restore_on_exit(void);
 
 /* --- added by the netlink helper ------------------------------------- */
 

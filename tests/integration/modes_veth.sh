@@ -235,7 +235,7 @@ if [ -f "$SHIM" ] && command -v memcached >/dev/null 2>&1; then
 	for m in base defer napibusy busywait suspend; do
 		PORT=$((PORT + 1))
 		# memcached drops root (-u nobody) after the shim applied the
-		# settings: the shim's restorer child still puts them back.
+		# settings: the restore guard, forked before, still puts them back.
 		run_mode memcached $m TERM env IRQLAB_MODE=$m IRQLAB_DEV="$DEV_SRV" \
 			LD_PRELOAD="$SHIM" memcached -u nobody -t 1 -U 0 -l "$SRV_IP" -p $PORT
 	done
@@ -247,7 +247,7 @@ if [ -f "$SHIM" ] && command -v memcached >/dev/null 2>&1; then
 			LD_PRELOAD="$SHIM" memcached -u nobody -t 1 -U 0 -l "$SRV_IP" -p $PORT; then
 			is "$(settings)" "$(expected suspend)" "memcached suspend: applied before SIG$sig"
 			stop $sig
-			# SIGKILL: the restorer notices asynchronously; give it a moment.
+			# SIGKILL: the guard notices asynchronously; give it a moment.
 			_i=0
 			while [ "$(settings)" != "$ORIG" ] && [ $_i -lt 40 ]; do
 				sleep 0.05; _i=$((_i + 1))
@@ -274,7 +274,7 @@ if [ -f "$SHIM" ] && command -v memcached >/dev/null 2>&1; then
 		ok 1 "memcached via an exec'ing wrapper: server starts"
 		stop KILL
 	fi
-	# Someone changes the settings while the server runs: the restorer
+	# Someone changes the settings while the server runs: the guard
 	# leaves their values alone rather than putting back stale ones.
 	PORT=$((PORT + 1))
 	if start mc-changed env IRQLAB_MODE=suspend IRQLAB_DEV="$DEV_SRV" IRQLAB_VERBOSE=1 \
@@ -283,7 +283,7 @@ if [ -f "$SHIM" ] && command -v memcached >/dev/null 2>&1; then
 		stop TERM
 		is "$(settings)" "5/20000/20000000" "memcached suspend: a change made by someone else during the run is kept"
 		grep -q "was changed by someone else; left as is" "$TMP/mc-changed.err"
-		ok $? "memcached suspend: the restorer says so"
+		ok $? "memcached suspend: the guard says so"
 		srv "$IRQLAB" napi set --dev "$DEV_SRV" --defer-hard-irqs 7 --gro-flush-timeout 3us \
 			--irq-suspend-timeout 1ms >/dev/null
 	else

@@ -32,7 +32,10 @@ is "$orig" "3/7000/0/0" "starting values set"
 # hold SIGNAL: runs set --hold, waits until it holds, signals it.
 hold() {
 	# Not through srv(): a backgrounded function is a subshell, and the
-	# signal must reach irqlab itself (ip netns exec execs it).
+	# signal must reach irqlab itself (ip netns exec execs it). OUT is
+	# emptied here, not by the background redirection, which may come
+	# after the first look for "holding" and leave the last run's there.
+	: >"$OUT"
 	ip netns exec "$NS_SRV" "$IRQLAB" napi set --dev "$DEV_SRV" --mode suspend \
 		--threaded $threaded --hold >"$OUT" 2>&1 &
 	_pid=$!
@@ -92,6 +95,7 @@ if srv ip link add "${MQ}a" numrxqueues 2 numtxqueues 2 type veth peer name "${M
 	}
 	before=$(all)
 	is "$(echo $before | wc -w)" 2 "two-queue veth has two NAPIs"
+	: >"$OUT"
 	ip netns exec "$NS_SRV" "$IRQLAB" napi set --dev "${MQ}a" --mode defer --hold >"$OUT" 2>&1 &
 	_pid=$!
 	_i=0
