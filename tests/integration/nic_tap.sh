@@ -67,7 +67,10 @@ ok $? "bad value error names the option"
 # hold SIGNAL: --coalesce off (rx-frames 1 on tap) held, then signalled.
 hold() {
 	# Not through in_ns: a backgrounded function is a subshell, and the
-	# signal must reach irqlab itself (ip netns exec execs it).
+	# signal must reach irqlab itself (ip netns exec execs it). Empty the
+	# output first: the background job's own redirection may come after
+	# the wait below has read the last run's 'holding' line.
+	: >"$OUT"
 	ip netns exec "$NS" "$IRQLAB" nic set --dev "$TAP" --coalesce off --hold \
 		>"$OUT" 2>&1 &
 	_pid=$!

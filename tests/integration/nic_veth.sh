@@ -49,6 +49,8 @@ ok $? "combined channels on veth refused in words"
 
 # Start RPS from a non-default value so "restored" cannot mean "reset".
 [ $rps_on = 1 ] && in_ns sh -c "echo 1 > /sys/class/net/$VA/queues/rx-0/rps_cpus"
+# (The output is emptied first, so an old 'holding' line cannot end the wait.)
+: >"$OUT"
 ip netns exec "$NS" "$IRQLAB" nic set --dev "$VA" --queues 2 --rps off --hold \
 	>"$OUT" 2>&1 &
 pid=$!
@@ -76,6 +78,8 @@ fi
 
 # SIGKILL: the guard runs "ethtool -L VA rx 1 tx 1" and writes rps_cpus
 # back, newest first.
+# (The output is emptied first, so an old 'holding' line cannot end the wait.)
+: >"$OUT"
 ip netns exec "$NS" "$IRQLAB" nic set --dev "$VA" --queues 2 --rps off --hold \
 	>"$OUT" 2>&1 &
 pid=$!
