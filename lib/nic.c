@@ -849,6 +849,28 @@ int il_nic_rps_set(const char *dev, int rxq, const char *mask,
 	return rc;
 }
 
+int il_nic_irqbalance_pid(void)
+{
+	char path[600], comm[32];
+	struct dirent *d;
+	DIR *dir;
+	int pid = 0;
+
+	snprintf(path, sizeof(path), "%s/proc", root);
+	if (!(dir = opendir(path)))
+		return 0;
+	while (!pid && (d = readdir(dir))) {
+		if (!isdigit((unsigned char)d->d_name[0]))
+			continue;
+		snprintf(path, sizeof(path), "%s/proc/%s/comm", root, d->d_name);
+		if (read_small(path, comm, sizeof(comm)) == 0 &&
+		    strcmp(comm, "irqbalance") == 0)
+			pid = atoi(d->d_name);
+	}
+	closedir(dir);
+	return pid;
+}
+
 /* --- a whole case -------------------------------------------------------- */
 
 /* The preset's values on this device, then the fields given by hand. */

@@ -138,6 +138,10 @@ int il_nic_irq_pin(int irq, const char *cpulist, char *err, size_t errlen);
 int il_nic_rps_set(const char *dev, int rxq, const char *mask,
 		   char *err, size_t errlen);
 
+/* The pid of a running irqbalance, 0 if none: it rewrites IRQ affinity
+ * behind our back, so a case that pins IRQs needs it stopped first. */
+int il_nic_irqbalance_pid(void);
+
 /* Prefix for every /proc and /sys path ("" = the real ones): the unit
  * tests point it at a fake tree in a temp dir. */
 void il_nic_set_root(const char *root);

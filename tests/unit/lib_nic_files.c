@@ -215,6 +215,9 @@ int main(void)
 	test_writes();
 	test_case();
 	test_guard();
+	is_int(il_nic_irqbalance_pid(), 0, "no irqbalance in the fake /proc");
+	put("proc/4242/comm", "irqbalance\n");
+	is_int(il_nic_irqbalance_pid(), 4242, "irqbalance found by its comm");
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
 	if (system(cmd) != 0)
 		tap_diag("could not remove %s", root);
