@@ -33,13 +33,12 @@ struct il_napi {
 
 /* What the running kernel supports, for `irqlab probe` and for skips. */
 struct il_napi_support {
-	bool netdev_family;		/* Linux 6.5+ */
-	bool napi_get;			/* 6.9+ */
+	bool netdev_family;		/* Linux 6.3+ */
+	bool napi_get;			/* 6.8+ */
 	bool napi_set;			/* 6.13+ (defer, gro) */
 	bool irq_suspend;		/* 6.13+ */
-	bool threaded_attr;		/* 6.13+ napi threaded attribute */
+	bool threaded_attr;		/* 6.17+ per-NAPI threaded attribute */
 	bool epoll_params;		/* EPIOCSPARAMS, 6.9+ */
-	/* added by the netlink helper */
 	bool queue_get;			/* 6.8+ */
 	bool threaded_busy_poll;	/* threaded=2 accepted, 6.19+ */
 	bool policy_known;		/* napi-set policy was readable; else
@@ -60,7 +59,7 @@ int il_napi_get(uint32_t id, struct il_napi *out, char *err, size_t errlen);
 
 /* Maps rx queue index -> NAPI id for dev via queue-get; rxq_napi[i] = 0 when a
  * queue has no NAPI. Returns the number of rx queues or -errno.
- * (netlink helper:) dev should be given: queue indexes of different devices
+ * dev should be given: queue indexes of different devices
  * collide. A driver that links no queue to a NAPI (veth) but has exactly one
  * NAPI gets that NAPI for every rx queue. */
 int il_queue_napi_ids(const char *dev, uint32_t *rxq_napi, int max,
@@ -81,8 +80,6 @@ int il_napi_apply_mode(const char *dev, const struct il_mode *m,
 /* Restores every saved NAPI setting now, through the guard (idempotent;
  * async-signal-safe). 0 or the first -errno. */
 int il_napi_restore_all(void);
-
-/* --- added by the netlink helper ------------------------------------- */
 
 /* One rx or tx queue from queue-get. */
 struct il_queue {

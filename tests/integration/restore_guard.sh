@@ -28,11 +28,6 @@ cleanup() {
 }
 trap cleanup EXIT
 srv() { ip netns exec "$NS_SRV" "$@"; }
-field() {
-	srv "$IRQLAB" napi list --dev "$DEV_SRV" --json |
-		sed -n "s/.*\"$1\": \([0-9-]*\).*/\1/p" | head -n 1
-}
-settings() { echo "$(field defer_hard_irqs)/$(field gro_flush_timeout_ns)/$(field irq_suspend_timeout_ns)"; }
 srv "$IRQLAB" probe --json | grep -q '"napi_set": true' ||
 	skip_all "kernel lacks napi-set (needs Linux 6.13)"
 SUSPEND=100/20000/20000000
@@ -40,7 +35,7 @@ SUSPEND=100/20000/20000000
 # Values no mode uses, so "restored" cannot mean "reset to 0".
 srv "$IRQLAB" napi set --dev "$DEV_SRV" --defer-hard-irqs 3 --gro-flush-timeout 7us \
 	--irq-suspend-timeout 1ms >/dev/null
-ORIG=$(settings)
+ORIG=$(napi_settings)
 is "$ORIG" "3/7000/1000000" "distinctive starting values set"
 
 # until N CMD...: polls CMD every 50 ms, at most N times.
@@ -49,8 +44,8 @@ until_ok() {
 	while [ "$_n" -gt 0 ]; do "$@" && return 0; sleep 0.05; _n=$((_n - 1)); done
 	return 1
 }
-applied() { [ "$(settings)" = "$SUSPEND" ]; }
-restored() { [ "$(settings)" = "$ORIG" ]; }
+applied() { [ "$(napi_settings)" = "$SUSPEND" ]; }
+restored() { [ "$(napi_settings)" = "$ORIG" ]; }
 
 # end SIG: STOP-KILL or a signal name; waits until the process is gone.
 end() {
@@ -72,14 +67,14 @@ guarded() {
 	ip netns exec "$NS_SRV" "$@" >"$T/out" 2>"$T/err" &
 	PID=$!
 	if ! until_ok 100 applied; then
-		ok 1 "$_name: applies suspend ($(settings)): $(head -c 300 "$T/err")"
+		ok 1 "$_name: applies suspend ($(napi_settings)): $(head -c 300 "$T/err")"
 		kill -KILL "$PID"; wait "$PID" 2>/dev/null; PID=
 		until_ok 100 restored
 		return
 	fi
 	end "$_sig"
 	until_ok 100 restored
-	is "$(settings)" "$ORIG" "$_name: every NAPI value back after $_sig"
+	is "$(napi_settings)" "$ORIG" "$_name: every NAPI value back after $_sig"
 }
 
 SIGS="TERM INT HUP KILL STOP-KILL"
@@ -115,7 +110,7 @@ if [ -f "$SHIM" ] && command -v memcached >/dev/null 2>&1; then
 	ok $? "memcached under the shim: survives SIGHUP with the settings still applied"
 	end TERM
 	until_ok 100 restored
-	is "$(settings)" "$ORIG" "memcached under the shim: every NAPI value back after SIGHUP, then SIGTERM"
+	is "$(napi_settings)" "$ORIG" "memcached under the shim: every NAPI value back after SIGHUP, then SIGTERM"
 else
 	for i in 1 2 3 4 5 6; do skip "needs memcached and $SHIM"; done
 fi
