@@ -61,9 +61,11 @@ void napi_timer_start(struct sim *s, int q, sim_t timeout, int core)
 	struct sim_queue *n = &s->nq[q];
 
 	s->cores[core].sys_extra += s->c->arm;
-	/* a guest programs its TSC deadline: an MSR write that exits, except
-	 * with DID (the timer is the guest's own) */
-	if (s->vm && s->e->vm.delivery != DELIV_DID)
+	/* a guest reprograms its TSC deadline (an MSR write that exits,
+	 * except with DID: the timer is the guest's own) only when this timer
+	 * expires before the CPU's next event, taken as the next 1 ms tick */
+	if (s->vm && s->e->vm.delivery != DELIV_DID &&
+	    s->now + timeout < (s->now / 1000000 + 1) * 1000000)
 		vm_sync_exit(s, core, EXIT_TIMER);
 	n->timer_armed = true;
 	n->timer_gen++;

@@ -72,6 +72,26 @@ is "$(cut -d, -f1 "$T/m.csv" | tail -n +2 | sort -u | tr '\n' ' ')" "base busywa
 $SIM -q 100000,abc 2>"$T/err"; is $? 2 "bad rate in a list refused"
 grep -q "^irqlab-sim: --qps: 'abc' is not a number in 1-1e+09$" "$T/err"; ok $? "  message names it"
 
+# a VM: its figures in the table, CSV, JSON (schema) and report.md
+VM="--config $IRQLAB_SRC/sim/examples/vm-virtio-aligned.conf --time $SHORT --warmup 0.002"
+$SIM $VM > "$T/vm.table"; ok $? "a VirtIO guest runs"
+grep -q "^  vm  *exits/s .*in guest .*host net CPU" "$T/vm.table"; ok $? "  table: a VM line under the row"
+$SIM $VM --csv > "$T/vm.csv"
+head -1 "$T/vm.csv" | grep -q "vm_exits_per_s.*time_in_guest_pct.*injected_irq_per_s.*host_net_cpu"
+ok $? "  CSV: the VM columns"
+$SIM $VM --json > "$T/vm.json"
+grep -q '"time_in_guest_pct": [0-9]' "$T/vm.json"; ok $? "  JSON: time in guest"
+if command -v perl >/dev/null && [ -f "$IRQLAB_SRC/bench/schema-check.pl" ]; then
+	perl "$IRQLAB_SRC/bench/schema-check.pl" "$IRQLAB_SRC/docs/result-schema.md" \
+		"$T/vm.json" >/dev/null
+	ok $? "  JSON valid against docs/result-schema.md"
+else
+	skip "bench/schema-check.pl or perl missing"
+fi
+$SIM $VM -q 100000 --out "$T/vmo" > /dev/null 2>&1
+grep -q "^| virtio-nocoal | 100000 | [0-9]" "$T/vmo/report.md"; ok $? "  report.md: the VM table"
+grep -q '"vm_exits_per_s": null' "$T/r.json"; ok $? "bare metal: VM fields null"
+
 # --out: the files and plots of irqlab bench, from a mode x rate sweep
 png_sig() { head -c 8 "$1" 2>/dev/null | od -An -tx1 | tr -d ' \n'; }
 $SIM -m base -m suspend -q 100000,200000,400000 --time $SHORT --warmup 0.001 \
