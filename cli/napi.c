@@ -348,6 +348,64 @@ static bool kernel_has_suspend(void)
 	return s.napi_set && s.irq_suspend;
 }
 
+/* The numeric knobs of `napi set`, by option letter. */
+static const struct knob {
+	int c;
+	const char *name;
+	unsigned bit;		/* IL_SET_* */
+	bool time;
+	uint64_t max;
+	const char *range;
+} knobs[] = {
+	{ 'D', "defer-hard-irqs", IL_SET_DEFER, false, INT32_MAX, "0..2147483647" },
+	{ 'g', "gro-flush-timeout", IL_SET_GRO, true, UINT32_MAX,
+	  "0..4294967295ns (ns, us, ms, s)" },
+	{ 's', "irq-suspend-timeout", IL_SET_SUSPEND, true, UINT32_MAX,
+	  "0..4294967295ns (ns, us, ms, s)" },
+	{ 't', "threaded", IL_SET_THREADED, false, 2,
+	  "0..2 (0 softirq, 1 kthread, 2 busy-poll kthread)" },
+};
+
+/* Parses knob option c into val and marks it given in *explicit. */
+static int set_knob(int c, const char *arg, struct il_napi *val,
+		    unsigned *explicit)
+{
+	const struct knob *k = knobs;
+	uint64_t v;
+
+	while (k->c != c)
+		k++;
+	if (opt_value(k->name, arg, k->time, k->max, k->range, &v))
+		return -1;
+	switch (k->bit) {
+	case IL_SET_DEFER: val->defer_hard_irqs = (uint32_t)v; break;
+	case IL_SET_GRO: val->gro_flush_timeout = v; break;
+	case IL_SET_SUSPEND: val->irq_suspend_timeout = v; break;
+	case IL_SET_THREADED: val->threaded = (int)v; break;
+	}
+	*explicit |= k->bit;
+	return 0;
+}
+
+/* --mode: its NAPI values, except those given explicitly, which win. */
+static void merge_mode(struct want *w, const struct il_mode *m,
+		       unsigned explicit)
+{
+	w->mode = *m;
+	w->mode_only = !explicit;
+	if (!(explicit & IL_SET_DEFER))
+		w->val.defer_hard_irqs = m->defer_hard_irqs;
+	if (!(explicit & IL_SET_GRO))
+		w->val.gro_flush_timeout = m->gro_flush_timeout;
+	if (!(explicit & IL_SET_SUSPEND))
+		w->val.irq_suspend_timeout = m->irq_suspend_timeout;
+	w->what = IL_SET_DEFER | IL_SET_GRO;
+	/* A mode without suspend still turns an old suspend off, where the
+	 * kernel has the knob at all. */
+	if (m->irq_suspend_timeout || kernel_has_suspend())
+		w->what |= IL_SET_SUSPEND;
+}
+
 static int parse_set(int argc, char **argv, struct want *w, const char **dev,
 		     int64_t *id, int *hold)
 {
@@ -387,35 +445,9 @@ static int parse_set(int argc, char **argv, struct want *w, const char **dev,
 			}
 			*id = (int64_t)v;
 			break;
-		case 'D':
-			if (opt_value("defer-hard-irqs", optarg, false, INT32_MAX,
-				      "0..2147483647", &v))
+		case 'D': case 'g': case 's': case 't':
+			if (set_knob(c, optarg, &w->val, &explicit))
 				return -1;
-			w->val.defer_hard_irqs = (uint32_t)v;
-			explicit |= IL_SET_DEFER;
-			break;
-		case 'g':
-			if (opt_value("gro-flush-timeout", optarg, true, UINT32_MAX,
-				      "0..4294967295ns (ns, us, ms, s)", &v))
-				return -1;
-			w->val.gro_flush_timeout = v;
-			explicit |= IL_SET_GRO;
-			break;
-		case 's':
-			if (opt_value("irq-suspend-timeout", optarg, true,
-				      UINT32_MAX, "0..4294967295ns (ns, us, ms, s)",
-				      &v))
-				return -1;
-			w->val.irq_suspend_timeout = v;
-			explicit |= IL_SET_SUSPEND;
-			break;
-		case 't':
-			if (opt_value("threaded", optarg, false, 2,
-				      "0..2 (0 softirq, 1 kthread, 2 busy-poll "
-				      "kthread)", &v))
-				return -1;
-			w->val.threaded = (int)v;
-			explicit |= IL_SET_THREADED;
 			break;
 		case 'm':
 			if (il_mode_parse(optarg, &m, err, sizeof(err))) {
@@ -437,22 +469,8 @@ static int parse_set(int argc, char **argv, struct want *w, const char **dev,
 		fprintf(stderr, "irqlab napi set: unexpected '%s'\n", argv[optind]);
 		return -1;
 	}
-	if (have_mode) {
-		w->mode = m;
-		w->mode_only = !explicit;
-		/* Options given explicitly win over the mode's values. */
-		if (!(explicit & IL_SET_DEFER))
-			w->val.defer_hard_irqs = m.defer_hard_irqs;
-		if (!(explicit & IL_SET_GRO))
-			w->val.gro_flush_timeout = m.gro_flush_timeout;
-		if (!(explicit & IL_SET_SUSPEND))
-			w->val.irq_suspend_timeout = m.irq_suspend_timeout;
-		w->what = IL_SET_DEFER | IL_SET_GRO;
-		/* A mode without suspend still turns an old suspend off,
-		 * where the kernel has the knob at all. */
-		if (m.irq_suspend_timeout || kernel_has_suspend())
-			w->what |= IL_SET_SUSPEND;
-	}
+	if (have_mode)
+		merge_mode(w, &m, explicit);
 	w->what |= explicit;
 	if ((*dev != NULL) == (*id != 0)) {
 		fprintf(stderr, "irqlab napi set: give exactly one of --dev DEV "
@@ -496,7 +514,8 @@ static int cmd_set(int argc, char **argv)
 	}
 	/* SIGINT/SIGTERM: with --hold they end the hold (sigwait); without,
 	 * they wait until the change is either complete or rolled back. The
-	 * library's handler covers SIGHUP and exit paths. */
+	 * restore guard, started by the first change, covers SIGHUP, exit
+	 * paths and SIGKILL. */
 	if (hold) {
 		/* A shell starts background jobs with SIGINT ignored, and an
 		 * ignored signal never reaches sigwait: --hold asks for it. */
@@ -507,7 +526,6 @@ static int cmd_set(int argc, char **argv)
 	sigaddset(&block, SIGINT);
 	sigaddset(&block, SIGTERM);
 	sigprocmask(SIG_BLOCK, &block, NULL);
-	il_napi_restore_on_exit();
 	if (dev && w.mode_only ? apply_mode(dev, &w.mode) : apply(targets, n, &w)) {
 		if (il_napi_saved_count())
 			printf("rolling back the NAPIs already changed\n");

@@ -393,6 +393,10 @@ static int cmd_set(int argc, char **argv)
 		return 1;
 	}
 	print_changes("set");
+	if (w->c.n_irq_cpus > 0 && (rc = il_nic_irqbalance_pid()) > 0)
+		fprintf(stderr, "irqlab nic set: warning: irqbalance (pid %d) is "
+			"running and will move these IRQs again; stop it for the "
+			"experiment (systemctl stop irqbalance)\n", rc);
 	if (w->hold) {
 		rc = hold_and_restore(w->dev);
 		free(w);

@@ -124,7 +124,6 @@ static void on_io(struct il_loop *l, struct il_io *io, uint32_t events)
 	struct kv_conn *c = (struct kv_conn *)io;
 	int r;
 
-	c->t->now = kv_clock();
 	if (events & EPOLLOUT) {
 		if (flush_out(l, c) < 0 || (c->closing && c->wpos == c->out.len))
 			goto close;
@@ -155,7 +154,7 @@ close:
 
 void kv_conn_open(struct il_loop *l, int fd, uint32_t napi_id)
 {
-	struct kv_thread *t = l->user;
+	struct kv_thread *t = il_loop_data(l);
 	struct kv_conn *c;
 	int n = __atomic_add_fetch(&kv_curr_conns, 1, __ATOMIC_RELAXED);
 
@@ -169,7 +168,7 @@ void kv_conn_open(struct il_loop *l, int fd, uint32_t napi_id)
 	}
 	if (kv_verbosity() > 1)
 		fprintf(stderr, "irqlab-kv: connection fd %d NAPI %u on thread %d\n",
-			fd, napi_id, l->idx);
+			fd, napi_id, il_loop_index(l));
 	c->io.fd = fd;
 	c->io.fn = on_io;
 	c->t = t;

@@ -19,7 +19,7 @@
 #include "kv.h"
 #include "settings.h"
 
-static struct il_group group;
+static struct il_group *group;
 
 /* A listening socket on the --listen address (checked by settings.c) and
  * --port; -1 with the reason on stderr. */
@@ -59,11 +59,10 @@ static int bound_port(int fd)
 	return ntohs(((struct sockaddr_in *)&ss)->sin_port);
 }
 
-static void on_signal(int sig, void *arg)
+static void on_signal(int sig, void *g)
 {
 	(void)sig;
-	(void)arg;
-	il_group_stop(&group);
+	il_group_stop(g);
 }
 
 static void raise_fd_limit(int conns)
@@ -92,7 +91,6 @@ static int setup_dev(void)
 	char err[256];
 	int n;
 
-	il_napi_restore_on_exit();
 	/* every mode, base included: base means no deferral (all zeros), and
 	 * a comparison is only valid with the device really in that state */
 	n = il_napi_apply_mode(kv_set.dev, &kv_set.mode, err, sizeof(err));
@@ -107,7 +105,7 @@ static int setup_dev(void)
 			kv_set.dev, err);
 		return 0;
 	}
-	il_group_steer_queues(&group, rxq, n);
+	il_group_steer_queues(group, rxq, n);
 	if (kv_verbosity())
 		for (int q = 0; q < n; q++)
 			fprintf(stderr, "irqlab-kv: %s rx queue %d: NAPI %u -> thread %d\n",
@@ -133,15 +131,16 @@ static int setup_server(void)
 		fprintf(stderr, "irqlab-kv: out of memory\n");
 		return -1;
 	}
-	if (il_group_init(&group, kv_set.ncpus ? kv_set.cpus : NULL, kv_set.threads,
-			  &kv_set.mode, err, sizeof(err))) {
+	group = il_group_new(kv_set.ncpus ? kv_set.cpus : NULL, kv_set.threads,
+			     &kv_set.mode, err, sizeof(err));
+	if (!group) {
 		fprintf(stderr, "irqlab-kv: %s\n", err);
 		store_free(s);
 		return -1;
 	}
-	if (kv_threads_init(&group, s)) {
+	if (kv_threads_init(group, s)) {
 		fprintf(stderr, "irqlab-kv: out of memory\n");
-		il_group_free(&group);
+		il_group_free(group);
 		store_free(s);
 		return -1;
 	}
@@ -175,27 +174,27 @@ int main(int argc, char **argv)
 	lfd = listen_on(kv_set.listen, kv_set.port);
 	if (lfd < 0)
 		return 1;
-	if (il_group_listen(&group, lfd, kv_conn_open)) {
+	if (il_group_listen(group, lfd, kv_conn_open)) {
 		fprintf(stderr, "irqlab-kv: epoll_ctl: %s\n", strerror(errno));
 		return 1;
 	}
 	/* stop the loops; the NAPI settings are restored below (SIGHUP: the
 	 * library restores, then the process dies of it) */
-	il_signals_on_stop(SIGINT, on_signal, NULL);
-	il_signals_on_stop(SIGTERM, on_signal, NULL);
+	il_signals_on_stop(SIGINT, on_signal, group);
+	il_signals_on_stop(SIGTERM, on_signal, group);
 	signal(SIGPIPE, SIG_IGN);
 	il_mode_format(&kv_set.mode, mode_txt, sizeof(mode_txt));
 	fprintf(stderr, "irqlab-kv: listening on %s port %d, %d thread(s), mode %s\n",
 		kv_set.listen[0] ? kv_set.listen : "0.0.0.0", bound_port(lfd),
 		kv_set.threads, mode_txt);
-	rc = il_group_run(&group);
+	rc = il_group_run(group);
 	if (rc)
-		fprintf(stderr, "irqlab-kv: cannot start the worker threads\n");
+		fprintf(stderr, "irqlab-kv: worker threads: %s\n", strerror(errno));
 	kv_threads_free();
 	if (kv_set.dev[0])
 		il_napi_restore_all();
 	close(lfd);
-	il_group_free(&group);
+	il_group_free(group);
 	store_free(kv_store);
 	return rc ? 1 : 0;
 }

@@ -152,27 +152,30 @@ void kv_stats_general(struct buf *o)
 /* One thread's loop and connection counters. */
 static void stat_thread(struct buf *o, int i)
 {
-	const struct il_loop *l = &kv_group->loops[i];
+	const struct il_loop *l = il_group_loop(kv_group, i);
+	struct il_loop_stats ls;
+	struct kv_stats t;
+	char name[64];
+
+	il_loop_stats(l, &ls);
 	const struct {
 		const char *n;
 		uint64_t v;
 	} f[] = {
-		{ "conns", (uint64_t)l->st.conns },
-		{ "conns_total", l->st.conns_total },
-		{ "handoffs", l->st.handoffs },
-		{ "epoll_waits", l->st.waits },
-		{ "epoll_events", l->st.events },
-		{ "epoll_zero_spins", l->st.spins },
-		{ "napi_id", l->napi_seen },
+		{ "conns", (uint64_t)ls.conns },
+		{ "conns_total", ls.conns_total },
+		{ "handoffs", ls.handoffs },
+		{ "epoll_waits", ls.waits },
+		{ "epoll_events", ls.events },
+		{ "epoll_zero_spins", ls.spins },
+		{ "napi_id", ls.napi_id },
 	};
-	struct kv_stats t;
-	char name[64];
 
 	snprintf(name, sizeof(name), "irqlab_thread%d_cpu", i);
-	if (l->cpu < 0)
+	if (il_loop_cpu(l) < 0)
 		stat_s(o, name, "any");
 	else
-		stat_u(o, name, (uint64_t)l->cpu);
+		stat_u(o, name, (uint64_t)il_loop_cpu(l));
 	for (size_t k = 0; k < sizeof(f) / sizeof(f[0]); k++) {
 		snprintf(name, sizeof(name), "irqlab_thread%d_%s", i, f[k].n);
 		stat_u(o, name, f[k].v);
@@ -185,20 +188,22 @@ static void stat_thread(struct buf *o, int i)
 /* irqlab's own counters, also at the end of "stats". */
 void kv_stats_irqlab(struct buf *o)
 {
+	struct il_group_stats gs;
 	struct kv_stats t;
 	char v[256];
 
 	if (kv_group) {
-		il_mode_format(&kv_group->mode, v, sizeof(v));
+		il_group_stats(kv_group, &gs);
+		il_mode_format(il_group_mode(kv_group), v, sizeof(v));
 		stat_s(o, "irqlab_mode", v);
 		stat_u(o, "irqlab_napis_configured", (uint64_t)kv_set.napis_configured);
-		stat_u(o, "irqlab_accepted", kv_group->accepted);
-		stat_u(o, "irqlab_steer_by_napi", kv_group->steer.by_napi);
-		stat_u(o, "irqlab_steer_first_come", kv_group->steer.first_come);
-		stat_u(o, "irqlab_steer_round_robin", kv_group->steer.round_robin);
+		stat_u(o, "irqlab_accepted", gs.accepted);
+		stat_u(o, "irqlab_steer_by_napi", gs.by_napi);
+		stat_u(o, "irqlab_steer_first_come", gs.first_come);
+		stat_u(o, "irqlab_steer_round_robin", gs.round_robin);
 		kv_stats_sum(&t);
 		stat_rows(o, &t, KV_S_IRQLAB, "irqlab_");
-		for (int i = 0; i < kv_group->n; i++)
+		for (int i = 0; i < il_group_size(kv_group); i++)
 			stat_thread(o, i);
 	}
 	buf_adds(o, "END\r\n");

@@ -1,7 +1,11 @@
 /* The worker threads: one kv_thread per event loop, and the objects all of
- * them share (the store, the loop group, the connection count). */
+ * them share (the store, the loop group, the connection count). Each
+ * thread's loop timer fires at every whole second of the server clock and
+ * refreshes the thread's copy of it (kv_thread.now), so requests read a
+ * field instead of the clock. */
 #include <stdlib.h>
 
+#include "irqlab/clock.h"
 #include "clock.h"
 #include "conn.h"
 #include "kv.h"
@@ -12,19 +16,34 @@ struct kv_thread *kv_threads;
 int kv_nthreads;
 int kv_curr_conns;
 
+/* The loop's timer: the server clock's next second has come. */
+static uint64_t tick(struct il_loop *l, uint64_t now_ns)
+{
+	struct kv_thread *t = il_loop_data(l);
+
+	t->now = kv_clock_at(now_ns);
+	return kv_clock_next(now_ns);
+}
+
 int kv_threads_init(struct il_group *g, struct store *s)
 {
-	kv_threads = calloc((size_t)g->n, sizeof(*kv_threads));
+	int n = il_group_size(g);
+	uint64_t now = il_now_coarse_ns();
+
+	kv_threads = calloc((size_t)n, sizeof(*kv_threads));
 	if (!kv_threads)
 		return -1;
 	kv_group = g;
 	kv_store = s;
-	kv_nthreads = g->n;
-	for (int i = 0; i < g->n; i++) {
-		kv_threads[i].loop = &g->loops[i];
+	kv_nthreads = n;
+	for (int i = 0; i < n; i++) {
+		struct il_loop *l = il_group_loop(g, i);
+
+		kv_threads[i].loop = l;
 		kv_threads[i].store = s;
-		kv_threads[i].now = kv_clock();
-		g->loops[i].user = &kv_threads[i];
+		kv_threads[i].now = kv_clock_at(now);
+		il_loop_set_data(l, &kv_threads[i]);
+		il_loop_set_timer(l, kv_clock_next(now), tick);
 	}
 	return 0;
 }

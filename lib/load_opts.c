@@ -40,6 +40,7 @@ struct optdef {
 #define F(f) offsetof(struct il_load_opts, f)
 static const char *const protocols[] = { "text", "meta" };
 static const char *const engines[] = { "auto", "epoll", "uring" };
+static const char *const tstamps[] = { "off", "sw", "hw" };
 
 static const struct optdef defs[] = {
 	{ "server", 's', K_SERVER, F(servers), 0, 0, 0, NULL, 0, "HOST[:PORT]",
@@ -94,6 +95,19 @@ static const struct optdef defs[] = {
 	  "I/O engine: uring (io_uring: one system call per\n"
 	  "wake-up), epoll, or auto = uring where the kernel\n"
 	  "allows it, else epoll (default auto)" },
+	{ "timestamps", 0, K_CHOICE, F(timestamps), 0, 0, 0, tstamps, 3, "T",
+	  "who stamps a reply's arrival for the latency: sw = the\n"
+	  "kernel (default), hw = the NIC (where it can), off =\n"
+	  "user space only; user-space latencies are always shown" },
+	{ "batch", 0, K_UINT, F(batch), 0, 1, 4096, NULL, 0, "N",
+	  "io_uring: wake up once per N replies (or --batch-us,\n"
+	  "or a send time); needs kernel stamps, 1..4096 (default 1)" },
+	{ "batch-us", 0, K_NUM, F(batch_us), 0, 1, 1e6, NULL, 0, "US",
+	  "longest wait for a batch of replies, 1..1000000 (default 200)" },
+	{ "wake-delay-us", 0, K_NUM, F(wake_delay_us), 0, 0, 1e6, NULL, 0, "US",
+	  "testing: stay away US after every wake-up before\n"
+	  "handling replies (user-space stamps grow, kernel ones\n"
+	  "must not), 0..1000000 (default 0)" },
 	{ "seed", 0, K_U64, F(seed), 0, 0, 1e18, NULL, 0, "N",
 	  "random seed (default 1)" },
 	{ "json", 0, K_FLAG, F(json), 0, 0, 0, NULL, 0, NULL,
@@ -108,7 +122,8 @@ void il_load_opts_default(struct il_load_opts *o)
 {
 	*o = (struct il_load_opts){ .threads = 1, .conns = 1, .depth = 1, .records = 1000000,
 				    .update = 0.03, .time = 5, .timeout = 2, .late_us = 100,
-				    .seed = 1, .preload_depth = 64 };
+				    .seed = 1, .preload_depth = 64, .timestamps = IL_TSTAMP_SW,
+				    .batch = 1, .batch_us = 200 };
 	strcpy(o->ia_spec, "exponential");
 	strcpy(o->key_spec, "30");
 	strcpy(o->value_spec, "200");
@@ -252,6 +267,11 @@ static int check_all(const struct il_load_opts *o, char *err, size_t len)
 	}
 	if (o->loadonly && o->noload) {
 		snprintf(err, len, "--loadonly: cannot be combined with --noload");
+		return -1;
+	}
+	if (o->batch > 1 && o->timestamps == IL_TSTAMP_OFF) {
+		snprintf(err, len, "--batch: needs kernel receive stamps (not --timestamps off): "
+			 "replies handled late would be stamped late");
 		return -1;
 	}
 	if (o->records < (uint64_t)o->nservers) {

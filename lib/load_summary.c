@@ -36,6 +36,7 @@ void il_load_summary_init(struct il_load_summary *s)
 		for (int k = 0; k < IL_NLATS; k++)
 			stat_init(&s->lat[op][k]);
 	stat_init(&s->schedule.send_lag);
+	stat_init(&s->timestamps.rx_delay);
 }
 
 void il_load_summary_free(struct il_load_summary *s)
@@ -69,6 +70,9 @@ void il_load_summary_config(struct il_load_summary *s, const struct il_load_opts
 	snprintf(c->popularity, sizeof(c->popularity), "%s", o->pop_spec);
 	snprintf(c->protocol, sizeof(c->protocol), "%s", o->meta ? "meta" : "text");
 	snprintf(c->engine, sizeof(c->engine), "%s", engine == IL_ENGINE_URING ? "uring" : "epoll");
+	snprintf(c->timestamps, sizeof(c->timestamps), "%s",
+		 o->timestamps == IL_TSTAMP_HW ? "hw" : o->timestamps == IL_TSTAMP_SW ? "sw" : "off");
+	c->batch = o->batch;
 	c->records = o->records;
 	c->update = o->update;
 	c->time_s = o->time;
@@ -178,6 +182,8 @@ static json_t *jconfig(const struct il_load_config *c)
 	put(o, "warmup_s", real(c->warmup_s, 6));
 	put(o, "seed", juint(c->seed));
 	put(o, "engine", json_string(c->engine));
+	put(o, "timestamps", json_string(c->timestamps));
+	put(o, "batch", juint(c->batch));
 	return o;
 }
 
@@ -311,6 +317,11 @@ static json_t *document(const struct il_load_summary *s)
 	put(sched, "late_sends", juint(s->schedule.late_sends));
 	put(sched, "send_lag_us", jstat(&s->schedule.send_lag));
 	put(d, "schedule", sched);
+	put(d, "timestamps", json_pack("{s:o, s:o, s:o, s:o}", "stamped",
+				       juint(s->timestamps.stamped), "unstamped",
+				       juint(s->timestamps.unstamped), "clock_step_us",
+				       real(s->timestamps.clock_step_us, 3), "rx_delay_us",
+				       jstat(&s->timestamps.rx_delay)));
 	put(d, "generator", jgenerator(s));
 	for (int i = 0; i < s->nwarnings; i++)
 		json_array_append_new(w, json_string(s->warnings[i]));
@@ -524,6 +535,11 @@ static void rconfig(struct rd *r, json_t *d, struct il_load_config *c)
 	rnum(r, o, path, "warmup_s", &c->warmup_s);
 	ru64(r, o, path, "seed", &c->seed);
 	rstr(r, o, path, "engine", c->engine, sizeof(c->engine));
+	if (json_object_get(o, "timestamps"))	/* schema 2 */
+		rstr(r, o, path, "timestamps", c->timestamps, sizeof(c->timestamps));
+	c->batch = 1;
+	if (json_object_get(o, "batch"))
+		runs(r, o, path, "batch", &c->batch);
 }
 
 static void rhist(struct rd *r, json_t *o, const char *path, struct il_hist **out)
@@ -640,6 +656,20 @@ static void rlatency(struct rd *r, json_t *d, struct il_load_summary *s)
 		rstat(r, v, p1, &s->schedule.send_lag);
 }
 
+static void rtimestamps(struct rd *r, json_t *d, struct il_load_summary *s)
+{
+	char p[160], p1[200];
+	json_t *o = get(r, d, "", "timestamps", 1, p, sizeof(p)), *v;
+
+	if (!o)		/* schema 1 */
+		return;
+	ru64(r, o, p, "stamped", &s->timestamps.stamped);
+	ru64(r, o, p, "unstamped", &s->timestamps.unstamped);
+	rnum(r, o, p, "clock_step_us", &s->timestamps.clock_step_us);
+	if ((v = get(r, o, p, "rx_delay_us", 0, p1, sizeof(p1))))
+		rstat(r, v, p1, &s->timestamps.rx_delay);
+}
+
 static void rgenerator(struct rd *r, json_t *d, struct il_load_summary *s)
 {
 	char p[160];
@@ -731,6 +761,7 @@ int il_load_summary_read(const char *text, struct il_load_summary *s, char *err,
 	rnum(&r, d, "", "achieved_ratio", &s->achieved_ratio);
 	rcounters(&r, d, s);
 	rlatency(&r, d, s);
+	rtimestamps(&r, d, s);
 	rgenerator(&r, d, s);
 	rwarnings(&r, d, s);
 	rchecks(&r, d, s);

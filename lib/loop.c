@@ -1,18 +1,26 @@
 /* Per-thread epoll loops (see loop.h). Loop 0 also accepts; a connection is
  * handed to its owner through a mutex-protected queue and an eventfd, which
- * costs a lock per connection, never per request. */
+ * costs a lock per connection, never per request.
+ *
+ * Statistics are written only by the loop's own thread (relaxed atomic
+ * stores, as cheap as plain ones) and read by any thread through
+ * il_loop_stats/il_group_stats (relaxed atomic loads), so a "stats" request
+ * on another thread never races with the loop counting. */
 #define _GNU_SOURCE
 #include "irqlab/loop.h"
+#include "irqlab/clock.h"
 #include "irqlab/compat.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -32,6 +40,41 @@ const char *il_epoll_strerror(int e)
 		return strerror(-e);
 	}
 }
+
+/* Counting by the one thread that writes x. */
+#define COUNT(x, n) __atomic_store_n(&(x), (x) + (n), __ATOMIC_RELAXED)
+#define LOAD(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
+
+struct il_loop {
+	struct il_group *grp;
+	int idx;
+	int cpu;		/* -1: not pinned */
+	int epfd;
+	int wake_fd;		/* eventfd: handoffs and stop */
+	struct il_io wake_io;
+	pthread_t tid;
+	pthread_mutex_t lock;	/* protects the handoff queue only */
+	int *pend_fd;
+	uint32_t *pend_napi;
+	int npend, cap;
+	uint64_t now_ns;	/* read once after each wait */
+	uint64_t timer_at;	/* deadline of timer_fn */
+	il_timer_fn *timer_fn;
+	il_hook_fn *before_wait;
+	struct il_loop_stats st;
+	void *data;		/* the application's per-thread state */
+};
+
+struct il_group {
+	int n;
+	struct il_loop loops[IL_LOOP_MAX];
+	struct il_mode mode;
+	struct il_steer steer;	/* loop 0's thread only */
+	struct il_io listen_io;
+	il_conn_fn *on_conn;
+	int stop;		/* atomic: set from a signal handler too */
+	struct il_group_stats st;	/* written by loop 0's thread */
+};
 
 int il_loop_add(struct il_loop *l, struct il_io *io, uint32_t events)
 {
@@ -54,16 +97,88 @@ void il_loop_del(struct il_loop *l, struct il_io *io)
 
 void il_loop_conn_closed(struct il_loop *l)
 {
-	l->st.conns--;
+	COUNT(l->st.conns, -1);
+}
+
+int il_loop_index(const struct il_loop *l)
+{
+	return l->idx;
+}
+
+int il_loop_cpu(const struct il_loop *l)
+{
+	return l->cpu;
+}
+
+void il_loop_set_data(struct il_loop *l, void *data)
+{
+	l->data = data;
+}
+
+void *il_loop_data(const struct il_loop *l)
+{
+	return l->data;
+}
+
+void il_loop_set_timer(struct il_loop *l, uint64_t when_ns, il_timer_fn *fn)
+{
+	l->timer_at = when_ns;
+	l->timer_fn = fn;
+}
+
+void il_loop_set_before_wait(struct il_loop *l, il_hook_fn *fn)
+{
+	l->before_wait = fn;
+}
+
+uint64_t il_loop_now_ns(const struct il_loop *l)
+{
+	return l->now_ns;
+}
+
+void il_loop_stats(const struct il_loop *l, struct il_loop_stats *out)
+{
+	out->waits = LOAD(l->st.waits);
+	out->events = LOAD(l->st.events);
+	out->spins = LOAD(l->st.spins);
+	out->timer_runs = LOAD(l->st.timer_runs);
+	out->conns_total = LOAD(l->st.conns_total);
+	out->handoffs = LOAD(l->st.handoffs);
+	out->conns = LOAD(l->st.conns);
+	out->napi_id = LOAD(l->st.napi_id);
+}
+
+void il_group_stats(const struct il_group *g, struct il_group_stats *out)
+{
+	out->accepted = LOAD(g->st.accepted);
+	out->accept_errors = LOAD(g->st.accept_errors);
+	out->by_napi = LOAD(g->st.by_napi);
+	out->first_come = LOAD(g->st.first_come);
+	out->round_robin = LOAD(g->st.round_robin);
+}
+
+int il_group_size(const struct il_group *g)
+{
+	return g->n;
+}
+
+struct il_loop *il_group_loop(struct il_group *g, int i)
+{
+	return &g->loops[i];
+}
+
+const struct il_mode *il_group_mode(const struct il_group *g)
+{
+	return &g->mode;
 }
 
 static void own(struct il_loop *l, int fd, uint32_t napi, int handed)
 {
-	l->st.conns++;
-	l->st.conns_total++;
-	l->st.handoffs += handed;
+	COUNT(l->st.conns, 1);
+	COUNT(l->st.conns_total, 1);
+	COUNT(l->st.handoffs, handed);
 	if (napi)
-		l->napi_seen = napi;
+		__atomic_store_n(&l->st.napi_id, napi, __ATOMIC_RELAXED);
 	l->grp->on_conn(l, fd, napi);
 }
 
@@ -125,6 +240,15 @@ static int hand_off(struct il_loop *to, int fd, uint32_t napi)
 	return 0;
 }
 
+/* The steering counters, published for il_group_stats (il_steer itself is
+ * plain data of the accepting thread). */
+static void publish_steer(struct il_group *g)
+{
+	__atomic_store_n(&g->st.by_napi, g->steer.by_napi, __ATOMIC_RELAXED);
+	__atomic_store_n(&g->st.first_come, g->steer.first_come, __ATOMIC_RELAXED);
+	__atomic_store_n(&g->st.round_robin, g->steer.round_robin, __ATOMIC_RELAXED);
+}
+
 static void on_accept(struct il_loop *l, struct il_io *io, uint32_t events)
 {
 	struct il_group *g = l->grp;
@@ -138,19 +262,46 @@ static void on_accept(struct il_loop *l, struct il_io *io, uint32_t events)
 		fd = accept4(io->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0) {
 			if (errno != EAGAIN && errno != EINTR)
-				g->accept_errors++;
+				COUNT(g->st.accept_errors, 1);
 			return;
 		}
-		g->accepted++;
+		COUNT(g->st.accepted, 1);
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		/* AF_UNIX and old kernels: no id, treated like loopback */
 		if (getsockopt(fd, SOL_SOCKET, SO_INCOMING_NAPI_ID, &napi, &len))
 			napi = 0;
 		t = il_steer_pick(&g->steer, napi);
+		publish_steer(g);
 		if (t == l->idx)
 			own(l, fd, napi, 0);
 		else if (hand_off(&g->loops[t], fd, napi))
 			close(fd);
+	}
+}
+
+/* How long the next wait may block: until the timer is due, at most 1 s
+ * (the stop flag is also checked after every wake-up from il_group_stop). */
+static int wait_ms(const struct il_loop *l)
+{
+	uint64_t ms;
+
+	if (!l->timer_fn)
+		return 1000;
+	if (l->timer_at <= l->now_ns)
+		return 0;
+	ms = (l->timer_at - l->now_ns + 999999) / 1000000;
+	return ms > 1000 ? 1000 : (int)ms;
+}
+
+/* After a wait: the loop's time, and the timer when it is due. */
+static void tick(struct il_loop *l)
+{
+	l->now_ns = il_now_coarse_ns();
+	if (l->timer_fn && l->now_ns >= l->timer_at) {
+		COUNT(l->st.timer_runs, 1);
+		l->timer_at = l->timer_fn(l, l->now_ns);
+		if (!l->timer_at)
+			l->timer_fn = NULL;
 	}
 }
 
@@ -167,16 +318,21 @@ static void *run(void *arg)
 		CPU_SET(l->cpu, &set);
 		pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
 	}
+	l->now_ns = il_now_coarse_ns();
 	while (!__atomic_load_n(&g->stop, __ATOMIC_ACQUIRE)) {
-		int n = il_mode_wait(l->epfd, ev, MAX_EVENTS, 1000, &g->mode);
+		int n;
 
-		l->st.waits++;
+		if (l->before_wait)
+			l->before_wait(l);
+		n = il_mode_wait(l->epfd, ev, MAX_EVENTS, wait_ms(l), &g->mode);
+		COUNT(l->st.waits, 1);
+		tick(l);
 		if (n <= 0) {
-			/* in blocking modes 0 is the 1 s timeout, not a spin */
-			l->st.spins += n == 0 && g->mode.wait == IL_WAIT_SPIN;
+			/* in blocking modes 0 is the timeout, not a spin */
+			COUNT(l->st.spins, n == 0 && g->mode.wait == IL_WAIT_SPIN);
 			continue;
 		}
-		l->st.events += n;
+		COUNT(l->st.events, (uint64_t)n);
 		for (int i = 0; i < n; i++) {
 			struct il_io *io = ev[i].data.ptr;
 
@@ -186,45 +342,61 @@ static void *run(void *arg)
 	return NULL;
 }
 
-int il_group_init(struct il_group *g, const int *cpus, int n,
-		  const struct il_mode *m, char *err, size_t errlen)
+static int loop_init(struct il_group *g, int i, const int *cpus, char *err,
+		     size_t errlen)
 {
-	memset(g, 0, sizeof(*g));
-	if (n < 1 || n > IL_LOOP_MAX) {
-		snprintf(err, errlen, "threads: %d out of range 1-%d", n, IL_LOOP_MAX);
+	struct il_loop *l = &g->loops[i];
+	int rc;
+
+	l->grp = g;
+	l->idx = i;
+	l->cpu = cpus ? cpus[i] : -1;
+	l->epfd = l->wake_fd = -1;
+	pthread_mutex_init(&l->lock, NULL);
+	l->epfd = epoll_create1(EPOLL_CLOEXEC);
+	l->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (l->epfd < 0 || l->wake_fd < 0) {
+		snprintf(err, errlen, "epoll/eventfd: %s", strerror(errno));
 		return -1;
 	}
-	g->n = n;
+	rc = il_mode_apply_epoll(l->epfd, &g->mode);
+	if (rc) {
+		snprintf(err, errlen, "--mode %s: %s", g->mode.name, il_epoll_strerror(rc));
+		return -1;
+	}
+	l->wake_io.fd = l->wake_fd;
+	l->wake_io.fn = on_wake;
+	if (il_loop_add(l, &l->wake_io, EPOLLIN)) {
+		snprintf(err, errlen, "epoll_ctl: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+struct il_group *il_group_new(const int *cpus, int n, const struct il_mode *m,
+			      char *err, size_t errlen)
+{
+	struct il_group *g;
+
+	if (n < 1 || n > IL_LOOP_MAX) {
+		snprintf(err, errlen, "threads: %d out of range 1-%d", n, IL_LOOP_MAX);
+		return NULL;
+	}
+	g = calloc(1, sizeof(*g));
+	if (!g) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
 	g->mode = *m;
 	il_steer_init(&g->steer, n);
 	for (int i = 0; i < n; i++) {
-		struct il_loop *l = &g->loops[i];
-		int rc;
-
-		l->grp = g;
-		l->idx = i;
-		l->cpu = cpus ? cpus[i] : -1;
-		pthread_mutex_init(&l->lock, NULL);
-		l->epfd = epoll_create1(EPOLL_CLOEXEC);
-		l->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-		if (l->epfd < 0 || l->wake_fd < 0) {
-			snprintf(err, errlen, "epoll/eventfd: %s", strerror(errno));
-			return -1;
-		}
-		rc = il_mode_apply_epoll(l->epfd, m);
-		if (rc) {
-			snprintf(err, errlen, "--mode %s: %s", m->name,
-				 il_epoll_strerror(rc));
-			return -1;
-		}
-		l->wake_io.fd = l->wake_fd;
-		l->wake_io.fn = on_wake;
-		if (il_loop_add(l, &l->wake_io, EPOLLIN)) {
-			snprintf(err, errlen, "epoll_ctl: %s", strerror(errno));
-			return -1;
+		g->n = i + 1;	/* what il_group_free has to undo */
+		if (loop_init(g, i, cpus, err, errlen)) {
+			il_group_free(g);
+			return NULL;
 		}
 	}
-	return 0;
+	return g;
 }
 
 void il_group_steer_queues(struct il_group *g, const uint32_t *rxq_napi, int nq)
@@ -242,18 +414,24 @@ int il_group_listen(struct il_group *g, int lfd, il_conn_fn *on_conn)
 
 int il_group_run(struct il_group *g)
 {
-	int rc = 0;
+	int rc = 0, e;
 
-	for (int i = 1; i < g->n; i++)
-		if (pthread_create(&g->loops[i].tid, NULL, run, &g->loops[i])) {
+	for (int i = 1; i < g->n; i++) {
+		e = pthread_create(&g->loops[i].tid, NULL, run, &g->loops[i]);
+		if (e) {
 			__atomic_store_n(&g->stop, 1, __ATOMIC_RELEASE);
 			for (int j = 1; j < i; j++)
 				pthread_join(g->loops[j].tid, NULL);
+			errno = e;
 			return -1;
 		}
+	}
 	run(&g->loops[0]);
 	for (int i = 1; i < g->n; i++)
-		rc |= pthread_join(g->loops[i].tid, NULL);
+		if ((e = pthread_join(g->loops[i].tid, NULL)))
+			rc = e;
+	if (rc)
+		errno = rc;
 	return rc ? -1 : 0;
 }
 
@@ -269,6 +447,8 @@ void il_group_stop(struct il_group *g)
 
 void il_group_free(struct il_group *g)
 {
+	if (!g)
+		return;
 	for (int i = 0; i < g->n; i++) {
 		struct il_loop *l = &g->loops[i];
 
@@ -276,8 +456,11 @@ void il_group_free(struct il_group *g)
 			close(l->pend_fd[j]);
 		free(l->pend_fd);
 		free(l->pend_napi);
-		close(l->epfd);
-		close(l->wake_fd);
+		if (l->epfd >= 0)
+			close(l->epfd);
+		if (l->wake_fd >= 0)
+			close(l->wake_fd);
 		pthread_mutex_destroy(&l->lock);
 	}
+	free(g);
 }

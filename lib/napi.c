@@ -17,6 +17,7 @@
 
 #include "irqlab/compat.h"
 #include "irqlab/result.h"
+#include "irqlab/guard.h"
 #include "napi_int.h"
 
 #define NL_BUF IL_NL_BUF
@@ -283,8 +284,9 @@ int il_napi_set(uint32_t id, unsigned what, const struct il_napi *val,
 				 IL_NAPI_MAX);
 		return rc;
 	}
-	if ((rc = il_napi_save_prepare(main_nl.family))) {
-		il_napi_err(err, errlen, rc, IL_OP_NAPI_SET, id, what, val, NULL);
+	/* The guard has the old values before the kernel gets the new. */
+	if ((rc = il_guard_napi(&cur, what, val, err, errlen))) {
+		il_napi_unsave(id, added);
 		return rc;
 	}
 	rc = main_talk(build_napi_set, &a, NULL, NULL, &st);

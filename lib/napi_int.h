@@ -57,7 +57,5 @@ const struct il_napi_support *il_napi_support_once(void);
  * -ENOSPC past IL_NAPI_MAX NAPIs. */
 int il_napi_save(const struct il_napi *cur, unsigned what, unsigned *added);
 void il_napi_unsave(uint32_t id, unsigned added);
-/* Opens the restore path's own socket before the first change. */
-int il_napi_save_prepare(uint16_t family);
 
 #endif

@@ -1,28 +1,25 @@
-/* The old values of every NAPI setting this process changed, and putting
- * them back. */
+/* The old values of every NAPI setting this process changed: the guard
+ * (guard.c) holds them and puts them back, whatever ends the process; this
+ * file keeps a copy per NAPI for the programs to show (il_napi_saved), and
+ * is the guard's NAPI side: napi-get and napi-set on the guard's socket. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <pthread.h>
-#include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "irqlab/signals.h"
+#include "irqlab/compat.h"
+#include "guard_int.h"
 #include "napi_int.h"
 
-/* Old values, one entry per NAPI id, written completely before count grows
- * so the signal handler never reads a half-made entry. */
+/* One entry per NAPI id, with the first old value of each field. */
 struct saved {
 	struct il_napi old;
 	unsigned what;
 };
 static struct saved saved[IL_NAPI_MAX];
-static volatile sig_atomic_t nsaved;
-static volatile sig_atomic_t restoring;
-static char restore_buf[IL_NL_BUF];
-/* Its own socket, so a signal arriving in the middle of a transaction on
- * the main one cannot read that transaction's replies. */
-static struct il_nl restore_nl;
+static int nsaved;
 
 static int find_saved(uint32_t id)
 {
@@ -74,75 +71,23 @@ void il_napi_unsave(uint32_t id, unsigned added)
 	saved[i].what &= ~added;
 	if (saved[i].what)
 		return;
-	/* Drop the entry; the last one moves into its place, complete
-	 * before the count shrinks. */
+	/* Drop the entry; the last one moves into its place. */
 	if (i != nsaved - 1)
 		saved[i] = saved[nsaved - 1];
 	nsaved = nsaved - 1;
 }
 
-/* The restore socket exists before the first change, so a signal handler
- * never has to open one. */
-int il_napi_save_prepare(uint16_t family)
-{
-	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-	int rc = 0;
-
-	pthread_mutex_lock(&lock);
-	if (!restore_nl.sock) {
-		rc = il_nl_open(&restore_nl);
-		restore_nl.family = family;
-		/* It may talk from a signal handler: no stdio dumps. */
-		restore_nl.debug = false;
-	}
-	pthread_mutex_unlock(&lock);
-	return rc;
-}
-
-/* Puts one saved entry back. Async-signal-safe: a prepared socket, a
- * static buffer, no stdio, no allocation. */
-static int restore_one(const struct saved *s)
-{
-	struct il_nl_status st;
-	struct nlmsghdr *nlh;
-
-	nlh = il_nl_napi_set_req(restore_buf, restore_nl.family,
-				 ++restore_nl.seq, s->old.id, s->what, &s->old);
-	return il_nl_talk(&restore_nl, nlh, NULL, NULL, &st, restore_buf);
-}
-
 int il_napi_restore_all(void)
 {
-	sigset_t block, old;
-	int first = 0;
+	int rc = il_guard_restore(IL_GUARD_NAPI, NULL, 0);
 
-	/* Idempotent, and a signal during an atexit restore waits until it
-	 * is done instead of killing the process half way. */
-	if (restoring || !nsaved || !restore_nl.sock)
-		return 0;
-	sigemptyset(&block);
-	sigaddset(&block, SIGINT);
-	sigaddset(&block, SIGTERM);
-	sigaddset(&block, SIGHUP);
-	pthread_sigmask(SIG_BLOCK, &block, &old);
-	restoring = 1;
-	/* Newest first, so a NAPI changed twice ends at its first value. */
-	for (int i = nsaved - 1; i >= 0; i--) {
-		int rc = restore_one(&saved[i]);
-
-		/* A NAPI that vanished (link or GRO toggled) took its
-		 * settings with it: nothing to restore there. */
-		if (rc < 0 && rc != -ENOENT && !first)
-			first = rc;
-	}
 	nsaved = 0;
-	restoring = 0;
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	return first;
+	return rc < 0 ? rc : 0;
 }
 
 void il_napi_keep_all(void)
 {
+	il_guard_keep(IL_GUARD_NAPI);
 	nsaved = 0;
 }
 
@@ -160,24 +105,77 @@ int il_napi_saved(int i, struct il_napi *old, unsigned *what)
 	return 0;
 }
 
-static void restore_at_exit(void)
+/* --- the guard's side ---------------------------------------------------- */
+
+static int get_msg(const struct nlmsghdr *nlh, void *arg)
 {
-	il_napi_restore_all();
+	return il_nl_parse_napi(nlh, arg);
 }
 
-static void restore_on_signal(int sig, void *arg)
+/* napi-get (set NULL) or napi-set on the guard's own socket. */
+static int talk(struct il_nl *nl, uint32_t id, unsigned what,
+		const struct il_napi *set, struct il_napi *got,
+		struct il_nl_status *st)
 {
-	(void)sig;
-	(void)arg;
-	il_napi_restore_all();
+	static char buf[IL_NL_BUF];	/* the guard is single-threaded */
+	struct il_nl_family fi;
+	int rc;
+
+	st->ext[0] = '\0';
+	if (!nl->family &&
+	    (rc = il_nl_family_lookup(nl, IL_NETDEV_FAMILY_NAME, &fi, st, buf)))
+		return rc;
+	if (set)
+		return il_nl_talk(nl, il_nl_napi_set_req(buf, nl->family, ++nl->seq,
+							 id, what, set),
+				  NULL, NULL, st, buf);
+	got->id = 0;
+	rc = il_nl_talk(nl, il_nl_napi_get_req(buf, nl->family, ++nl->seq, id),
+			get_msg, got, st, buf);
+	return rc == 0 && got->id != id ? -EBADMSG : rc;
 }
 
-void il_napi_restore_on_exit(void)
+/* Whether n has v's values in the fields of what. */
+static int same(const struct il_napi *n, const struct il_napi *v, unsigned what)
 {
-	static int installed;
+	return (!(what & IL_SET_DEFER) || n->defer_hard_irqs == v->defer_hard_irqs) &&
+	       (!(what & IL_SET_GRO) || n->gro_flush_timeout == v->gro_flush_timeout) &&
+	       (!(what & IL_SET_SUSPEND) ||
+		n->irq_suspend_timeout == v->irq_suspend_timeout) &&
+	       (!(what & IL_SET_THREADED) || n->threaded == v->threaded);
+}
 
-	if (installed++)
-		return;
-	atexit(restore_at_exit);
-	il_signals_on_restore(restore_on_signal, NULL);
+/* Puts a NAPI's old values back while it still has what was set. Someone
+ * who changed it since (a user, the next server) wins: restoring stale
+ * values over theirs would be worse. */
+int il_napi_guard_apply(const struct il_guard_rec *r, struct il_nl *nl,
+			char *msg, size_t len)
+{
+	uint32_t id = r->old.id;
+	struct il_nl_status st;
+	struct il_napi now;
+	int rc = talk(nl, id, 0, NULL, &now, &st);
+
+	if (rc == -ENOENT)	/* gone (link, GRO toggled): nothing to do */
+		return 0;
+	if (rc == 0 && same(&now, &r->old, r->what))
+		return 0;	/* never applied (refused), or already back */
+	if (rc == 0 && !same(&now, &r->set, r->what)) {
+		snprintf(msg, len, "NAPI %u was changed by someone else; left "
+			 "as is", id);
+		return 0;
+	}
+	if (rc == 0)
+		rc = talk(nl, id, r->what, &r->old, NULL, &st);
+	if (rc == -ENOENT)
+		return 0;
+	if (rc < 0) {
+		char why[256];
+
+		il_nl_strerror(rc, IL_OP_NAPI_SET, id, r->what, &r->old, st.ext,
+			       why, sizeof(why));
+		snprintf(msg, len, "restoring NAPI %u: %s", id, why);
+		return rc;
+	}
+	return 1;
 }

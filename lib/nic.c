@@ -21,9 +21,11 @@
 #include <linux/ethtool_netlink.h>
 
 #include "irqlab/compat.h"
+#include "irqlab/guard.h"
 #include "irqlab/napi.h"
 #include "irqlab/nic.h"
 #include "irqlab/result.h"
+#include "irqlab/signals.h"
 
 /* --- files under a movable root ------------------------------------------ */
 
@@ -102,8 +104,8 @@ static int find_rec(int type, int ifindex, const char *path)
 
 /* Records the old values of the fields in want that are not recorded yet;
  * *added says which, so a refused set can take them back. */
-static int rec_et(enum il_et_kind k, int ifindex, const char *dev,
-		  const struct il_et *cur, uint32_t want, uint32_t *added)
+static int rec_et_unlocked(enum il_et_kind k, int ifindex, const char *dev,
+			   const struct il_et *cur, uint32_t want, uint32_t *added)
 {
 	int i = find_rec((int)k, ifindex, NULL);
 	struct il_nic_rec *r;
@@ -131,7 +133,7 @@ static int rec_et(enum il_et_kind k, int ifindex, const char *dev,
 	return 0;
 }
 
-static void unrec_et(enum il_et_kind k, int ifindex, uint32_t added)
+static void unrec_et_unlocked(enum il_et_kind k, int ifindex, uint32_t added)
 {
 	int i = find_rec((int)k, ifindex, NULL);
 
@@ -144,7 +146,7 @@ static void unrec_et(enum il_et_kind k, int ifindex, uint32_t added)
 }
 
 /* Records a file's current content once; -errno when it cannot be read. */
-static int rec_file(const char *path, const char *content)
+static int rec_file_unlocked(const char *path, const char *content)
 {
 	struct il_nic_rec *r;
 
@@ -162,6 +164,52 @@ static int rec_file(const char *path, const char *content)
 	snprintf(r->content, sizeof(r->content), "%s", content);
 	nrec = nrec + 1;
 	return 0;
+}
+
+/* Setters may run on several threads (the signal handler only reads). */
+static pthread_mutex_t rec_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static int rec_et(enum il_et_kind k, int ifindex, const char *dev,
+		  const struct il_et *cur, uint32_t want, uint32_t *added)
+{
+	int rc;
+
+	pthread_mutex_lock(&rec_lock);
+	rc = rec_et_unlocked(k, ifindex, dev, cur, want, added);
+	pthread_mutex_unlock(&rec_lock);
+	return rc;
+}
+
+static void unrec_et(enum il_et_kind k, int ifindex, uint32_t added)
+{
+	pthread_mutex_lock(&rec_lock);
+	unrec_et_unlocked(k, ifindex, added);
+	pthread_mutex_unlock(&rec_lock);
+}
+
+static int rec_file(const char *path, const char *content)
+{
+	int rc;
+
+	pthread_mutex_lock(&rec_lock);
+	rc = rec_file_unlocked(path, content);
+	pthread_mutex_unlock(&rec_lock);
+	return rc;
+}
+
+/* Records path's current content here (il_nic_restore_all) and with the
+ * guard (after SIGKILL too), before anything writes it. */
+static int keep_file(const char *path, const char *old, char *err,
+		     size_t errlen)
+{
+	int rc = rec_file(path, old);
+
+	if (rc) {
+		snprintf(err, errlen, "cannot record %s: %s", path, strerror(-rc));
+		return rc;
+	}
+	rc = il_guard_file(path, err, errlen);
+	return rc < 0 ? rc : 0;
 }
 
 /* --- netlink ------------------------------------------------------------- */
@@ -341,6 +389,75 @@ static int restore_ready(void)
 	return rc;
 }
 
+/* The ethtool command that puts the fields in old->have back on dev:
+ * "ethtool -C tp0 rx-frames 0". words holds the numbers. Returns argc. */
+#define UNDO_ARGS (3 + 2 * IL_ET_ATTRS + 1)
+static int undo_argv(enum il_et_kind k, const char *dev, const struct il_et *old,
+		     const char *argv[UNDO_ARGS], char words[IL_ET_ATTRS][12])
+{
+	int n = 0;
+
+	argv[n++] = "ethtool";
+	argv[n++] = il_et_kind_flag(k);
+	argv[n++] = dev;
+	for (int a = 0; a < IL_ET_ATTRS; a++) {
+		const struct il_nic_field *f = il_nic_field_of(k, a);
+
+		if (!(old->have & (1u << a)) || !f)
+			continue;
+		argv[n++] = f->name;
+		if (f->flags & IL_NF_BOOL)
+			argv[n++] = old->v[a] ? "on" : "off";
+		else {
+			snprintf(words[a], sizeof(words[a]), "%" PRIu32, old->v[a]);
+			argv[n++] = words[a];
+		}
+	}
+	argv[n] = NULL;
+	return n;
+}
+
+/* Whether prog is an executable in PATH. */
+static bool in_path(const char *prog)
+{
+	const char *p = getenv("PATH");
+	char dir[4096];
+
+	for (p = p ? p : "/usr/sbin:/usr/bin:/sbin:/bin"; *p; ) {
+		size_t n = strcspn(p, ":");
+
+		snprintf(dir, sizeof(dir), "%.*s/%s", (int)n, p, prog);
+		if (n && access(dir, X_OK) == 0)
+			return true;
+		p += n + (p[n] == ':');
+	}
+	return false;
+}
+
+/* Hands the guard the command that undoes this change if irqlab dies
+ * without restoring (SIGKILL): it runs ethtool with the old values. */
+static int guard_et(enum il_et_kind k, const char *dev, const struct il_et *cur,
+		    uint32_t fields, char *err, size_t errlen)
+{
+	char words[IL_ET_ATTRS][12];
+	const char *argv[UNDO_ARGS];
+	struct il_et old = *cur;
+	int rc;
+
+	if (!fields)
+		return 0;
+	if (!in_path("ethtool")) {
+		snprintf(err, errlen, "needs ethtool in PATH: the restore guard "
+			 "undoes %s settings with it if irqlab is killed (apt-get "
+			 "install ethtool)", il_et_kind_name(k));
+		return -ENOENT;
+	}
+	old.have = fields;
+	undo_argv(k, dev, &old, argv, words);
+	rc = il_guard_run(argv, err, errlen);
+	return rc < 0 ? rc : 0;
+}
+
 /* Records rps_cpus of every rx queue before the queue count changes. */
 static int rec_all_rps(const char *dev, char *err, size_t errlen);
 
@@ -370,6 +487,10 @@ int il_nic_set(const char *dev, enum il_et_kind kind, const struct il_et *val,
 	if ((rc = rec_et(kind, ifindex, dev, &cur, val->have, &added))) {
 		snprintf(err, errlen, "%s: more than %d changes, cannot record "
 			 "more old values", dev, REC_MAX);
+		return rc;
+	}
+	if ((rc = guard_et(kind, dev, &cur, added, err, errlen))) {
+		unrec_et(kind, ifindex, added);
 		return rc;
 	}
 	rc = et_talk(kind, true, ifindex, val, NULL, &st, req, err, errlen);
@@ -654,34 +775,41 @@ static int rec_all_rps(const char *dev, char *err, size_t errlen)
 		/* No RPS in this kernel (CONFIG_RPS off): nothing to keep. */
 		if (read_small(path, old, sizeof(old)))
 			continue;
-		if ((rc = rec_file(path, old)))
-			snprintf(err, errlen, "%s: cannot record %s: %s", dev,
-				 path, strerror(-rc));
+		rc = keep_file(path, old, err, errlen);
 	}
 	free(q);
 	return n < 0 ? n : rc;
 }
 
-/* Reads, records, writes; the sentence for a failure is the caller's. */
-static int change_file(const char *path, const char *val)
+/* Reads, records, writes. A read or write failure is -errno for the
+ * caller's sentence; a record failure has its sentence in err already and
+ * *said set. */
+static int change_file(const char *path, const char *val, char *err,
+		       size_t errlen, bool *said)
 {
 	char old[200];
 	int rc;
 
+	*said = false;
 	if ((rc = read_small(path, old, sizeof(old))))
 		return rc;
-	if ((rc = rec_file(path, old)))
+	if ((rc = keep_file(path, old, err, errlen))) {
+		*said = true;
 		return rc;
+	}
 	return write_small(path, val);
 }
 
 int il_nic_irq_pin(int irq, const char *cpulist, char *err, size_t errlen)
 {
 	char path[300];
+	bool said;
 	int rc;
 
 	irq_path(path, sizeof(path), irq);
-	rc = change_file(path, cpulist);
+	rc = change_file(path, cpulist, err, errlen, &said);
+	if (said)
+		return rc;
 	if (rc == -EIO)
 		snprintf(err, errlen, "IRQ %d is managed by the kernel: its "
 			 "affinity is fixed (writing %s: %s); choose the queues "
@@ -704,10 +832,13 @@ int il_nic_rps_set(const char *dev, int rxq, const char *mask,
 		   char *err, size_t errlen)
 {
 	char path[300];
+	bool said;
 	int rc;
 
 	rps_path(path, sizeof(path), dev, rxq);
-	rc = change_file(path, mask);
+	rc = change_file(path, mask, err, errlen, &said);
+	if (said)
+		return rc;
 	if (rc == -ENOENT)
 		snprintf(err, errlen, "%s rx queue %d has no RPS setting (%s "
 			 "missing: no such queue, or a kernel without RPS)", dev,
@@ -716,6 +847,28 @@ int il_nic_rps_set(const char *dev, int rxq, const char *mask,
 		snprintf(err, errlen, "%s rx-%d RPS: %s: %s", dev, rxq, path,
 			 strerror(-rc));
 	return rc;
+}
+
+int il_nic_irqbalance_pid(void)
+{
+	char path[600], comm[32];
+	struct dirent *d;
+	DIR *dir;
+	int pid = 0;
+
+	snprintf(path, sizeof(path), "%s/proc", root);
+	if (!(dir = opendir(path)))
+		return 0;
+	while (!pid && (d = readdir(dir))) {
+		if (!isdigit((unsigned char)d->d_name[0]))
+			continue;
+		snprintf(path, sizeof(path), "%s/proc/%s/comm", root, d->d_name);
+		if (read_small(path, comm, sizeof(comm)) == 0 &&
+		    strcmp(comm, "irqbalance") == 0)
+			pid = atoi(d->d_name);
+	}
+	closedir(dir);
+	return pid;
 }
 
 /* --- a whole case -------------------------------------------------------- */
@@ -924,6 +1077,9 @@ int il_nic_restore_all(void)
 void il_nic_keep_all(void)
 {
 	nrec = 0;
+	/* The guard's file and command records are all this process's
+	 * (the CLI's permanent set is the only caller). */
+	il_guard_keep(IL_GUARD_FILE | IL_GUARD_RUN);
 }
 
 int il_nic_saved_count(void)
@@ -941,8 +1097,11 @@ int il_nic_saved(int i, struct il_nic_rec *out)
 
 int il_nic_saved_undo(int i, char *buf, size_t len)
 {
+	char words[IL_ET_ATTRS][12];
+	const char *argv[UNDO_ARGS];
 	const struct il_nic_rec *r;
-	size_t off;
+	size_t off = 0;
+	int argc;
 
 	if (i < 0 || i >= nrec)
 		return -1;
@@ -951,21 +1110,11 @@ int il_nic_saved_undo(int i, char *buf, size_t len)
 		snprintf(buf, len, "echo %s > %s", r->content, r->path);
 		return 0;
 	}
-	off = (size_t)snprintf(buf, len, "ethtool %s %s",
-			       il_et_kind_flag((enum il_et_kind)r->type), r->dev);
-	for (int a = 0; a < IL_ET_ATTRS && off < len; a++) {
-		const struct il_nic_field *f =
-			il_nic_field_of((enum il_et_kind)r->type, a);
-
-		if (!(r->old.have & (1u << a)) || !f)
-			continue;
-		if (f->flags & IL_NF_BOOL)
-			off += (size_t)snprintf(buf + off, len - off, " %s %s",
-						f->name, r->old.v[a] ? "on" : "off");
-		else
-			off += (size_t)snprintf(buf + off, len - off, " %s %" PRIu32,
-						f->name, r->old.v[a]);
-	}
+	argc = undo_argv((enum il_et_kind)r->type, r->dev, &r->old, argv, words);
+	buf[0] = '\0';
+	for (int a = 0; a < argc && off < len; a++)
+		off += (size_t)snprintf(buf + off, len - off, "%s%s", a ? " " : "",
+					argv[a]);
 	return 0;
 }
 
@@ -974,38 +1123,21 @@ static void restore_at_exit(void)
 	il_nic_restore_all();
 }
 
-static void restore_on_signal(int sig)
+static void restore_on_signal(int sig, void *arg)
 {
-	int e = errno;
-
+	(void)sig;
+	(void)arg;
 	il_nic_restore_all();
-	/* Die of the same signal, so the parent sees what happened. */
-	signal(sig, SIG_DFL);
-	raise(sig);
-	errno = e;
 }
 
+/* The library's one signal owner runs the restore and then lets the
+ * process die of the signal. */
 void il_nic_restore_on_exit(void)
 {
-	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
 	static int installed;
-	struct sigaction sa;
 
 	if (installed++)
 		return;
 	atexit(restore_at_exit);
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = restore_on_signal;
-	sigemptyset(&sa.sa_mask);
-	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
-		sigaddset(&sa.sa_mask, sigs[i]);
-	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
-		struct sigaction old;
-
-		/* Respect a caller that ignores the signal (nohup). */
-		if (sigaction(sigs[i], NULL, &old) == 0 &&
-		    old.sa_handler == SIG_IGN)
-			continue;
-		sigaction(sigs[i], &sa, NULL);
-	}
+	il_signals_on_restore(restore_on_signal, NULL);
 }

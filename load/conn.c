@@ -8,6 +8,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/net_tstamp.h>
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <stdlib.h>
@@ -85,6 +86,63 @@ int lconn_connect(struct lconn *c, const struct sockaddr_storage *sa,
 		}
 	}
 	c->fd = fd;
+	return 0;
+}
+
+int lconn_timestamps(struct lconn *c, enum il_load_tstamp how, char *err, size_t errlen)
+{
+	int flags = how == IL_TSTAMP_HW ?
+		SOF_TIMESTAMPING_RX_HARDWARE | SOF_TIMESTAMPING_RAW_HARDWARE :
+		SOF_TIMESTAMPING_RX_SOFTWARE | SOF_TIMESTAMPING_SOFTWARE;
+
+	c->tstamp = how;
+	if (how == IL_TSTAMP_OFF)
+		return 0;
+	if (CMSG_SPACE(sizeof(struct scm_timestamping)) > sizeof(c->ctrl.buf)) {
+		snprintf(err, errlen, "control buffer too small for struct scm_timestamping");
+		return -1;
+	}
+	if (setsockopt(c->fd, SOL_SOCKET, SO_TIMESTAMPING, &flags, sizeof(flags)) < 0) {
+		snprintf(err, errlen, "SO_TIMESTAMPING: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+struct msghdr *lconn_msg(struct lconn *c, char *p, size_t room)
+{
+	c->iov = (struct iovec){ p, room };
+	/* Cleared: io_uring may not write back msg_controllen, so the walk
+	 * over the control messages stops at the first empty header. */
+	memset(&c->ctrl, 0, sizeof(c->ctrl));
+	c->msg = (struct msghdr){ .msg_iov = &c->iov, .msg_iovlen = 1,
+				  .msg_control = c->ctrl.buf, .msg_controllen = sizeof(c->ctrl) };
+	return &c->msg;
+}
+
+/* The kernel's stamp of the last read, as CLOCK_MONOTONIC ns (0: none).
+ * TCP reports the stamp of the newest segment the read consumed, i.e. of
+ * the last byte read (coalesced segments keep the newest stamp). */
+static uint64_t rx_stamp(const struct lconn *c)
+{
+	struct msghdr m = c->msg;
+	struct cmsghdr *cm;
+
+	m.msg_controllen = sizeof(c->ctrl);
+	for (cm = CMSG_FIRSTHDR(&m); cm; cm = CMSG_NXTHDR(&m, cm)) {
+		const struct scm_timestamping *ts;
+		const struct timespec *t;
+		int64_t ns;
+
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_TIMESTAMPING)
+			continue;
+		ts = (const struct scm_timestamping *)CMSG_DATA(cm);
+		t = &ts->ts[c->tstamp == IL_TSTAMP_HW ? 2 : 0];
+		if (!t->tv_sec && !t->tv_nsec)
+			return 0;
+		ns = (int64_t)t->tv_sec * 1000000000LL + t->tv_nsec - c->t->rt_off;
+		return ns > 0 ? (uint64_t)ns : 0;
+	}
 	return 0;
 }
 
@@ -219,7 +277,7 @@ static int complete(struct lconn *c, int result, uint64_t now, const char *line,
 	rq = c->ring[c->head];
 	c->head = (c->head + 1) % c->cap;
 	c->n--;
-	lconn_done(c->t, &rq, result, now);
+	lconn_done(c->t, &rq, result, now, c->kts);
 	return 0;
 }
 
@@ -401,6 +459,7 @@ int lconn_received(struct lconn *c, size_t n, char *err, size_t errlen)
 {
 	c->rlen += n;
 	c->t->st.bytes_rx += (uint64_t)n;
+	c->kts = c->tstamp ? rx_stamp(c) : 0;
 	return lconn_parse(c, il_now_ns(), err, errlen);
 }
 
@@ -412,7 +471,8 @@ int lconn_read(struct lconn *c, char *err, size_t errlen)
 
 	if (!p)
 		return -1;
-	n = recv(c->fd, p, room, MSG_DONTWAIT);
+	n = c->tstamp ? recvmsg(c->fd, lconn_msg(c, p, room), MSG_DONTWAIT) :
+			recv(c->fd, p, room, MSG_DONTWAIT);
 	c->t->tot.reads++;
 	if (n <= 0) {
 		if (n < 0 && errno == EAGAIN)

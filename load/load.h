@@ -9,6 +9,8 @@
 #ifndef IRQLAB_LOAD_H
 #define IRQLAB_LOAD_H
 
+#include <time.h>
+#include <linux/errqueue.h>
 #include <netinet/in.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -48,10 +50,13 @@ unsigned workload_key(const struct workload *w, uint64_t idx, char *buf);
 
 /* ---- per-run statistics ------------------------------------------- */
 struct lstats {
-	/* corrected (from scheduled send) and uncorrected (from actual
-	 * send), per op */
-	struct il_hist *lat[2][2];	/* [op][0 corrected, 1 uncorrected] */
+	/* per op, from the scheduled send (corrected) or the actual one
+	 * (uncorrected), to the reply as user space saw it or as the kernel
+	 * stamped it: [op][enum il_load_lat] */
+	struct il_hist *lat[2][IL_NLATS];
 	struct il_hist *lag;		/* actual send - scheduled, open loop */
+	struct il_hist *rx_delay;	/* user-space - kernel stamp of a reply */
+	uint64_t stamped, unstamped;	/* replies with / without a kernel stamp */
 	uint64_t gets, sets, misses, errors, set_failed;
 	uint64_t late;			/* sends later than --late-us */
 	uint64_t sent;			/* requests sent in the window */
@@ -94,16 +99,34 @@ struct lconn {
 	unsigned wreqs;			/* requests in wbuf not yet stamped */
 	int out_armed, dirty;
 	int sending, reading;		/* io_uring: a send / recv in flight */
+	/* kernel receive stamps: recvmsg's header and control buffer (kept
+	 * here: io_uring reads them while the recv is in flight), and the
+	 * stamp of the last read (CLOCK_MONOTONIC ns, 0 = none) */
+	struct msghdr msg;
+	struct iovec iov;
+	union {
+		char buf[64];	/* >= CMSG_SPACE(scm_timestamping): checked in conn.c */
+		size_t align;	/* cmsghdr alignment */
+	} ctrl;
+	uint64_t kts;
+	int tstamp;			/* enum il_load_tstamp asked of the kernel */
 };
 
-/* What a finished request reports to its thread. */
-void lconn_done(struct thread *t, const struct req *rq, int result, uint64_t now);
+/* What a finished request reports to its thread: now is when user space saw
+ * the reply, kts when the kernel received its last byte (0 if unknown). */
+void lconn_done(struct thread *t, const struct req *rq, int result, uint64_t now,
+		uint64_t kts);
 enum { R_HIT, R_MISS, R_STORED, R_NOT_STORED, R_ERROR };
 
 int lconn_init(struct lconn *c, struct thread *t, int id, unsigned depth);
 void lconn_free(struct lconn *c);
 int lconn_connect(struct lconn *c, const struct sockaddr_storage *sa,
 		 socklen_t salen, int timeout_ms, char *err, size_t errlen);
+/* Asks the kernel to stamp c's received data (SO_TIMESTAMPING, software
+ * or NIC); 0 or -1 with why. */
+int lconn_timestamps(struct lconn *c, enum il_load_tstamp how, char *err, size_t errlen);
+/* The msghdr for the next read into p[0..room) (control buffer cleared). */
+struct msghdr *lconn_msg(struct lconn *c, char *p, size_t room);
 /* Appends a request to the write buffer; the caller flushes once per batch. */
 int lconn_add(struct lconn *c, const struct workload *w, enum op op,
 	     uint64_t key, uint32_t vlen, uint64_t sched, int measured);
@@ -163,6 +186,10 @@ struct thread {
 	/* the measured window: syscalls and this thread's CPU (RUSAGE_THREAD)
 	 * at its start and end */
 	int in_window, past_window;
+	/* kernel stamps are CLOCK_REALTIME: minus this they are MONOTONIC
+	 * (measured at setup and at the end, to see a clock step) */
+	int64_t rt_off, rt_off_end;
+	int c_tstamp;			/* connections ask for kernel stamps */
 	uint64_t sys0, sys1;
 	double cpu0[2], cpu1[2];	/* user, sys seconds */
 	volatile uint64_t progress;	/* completions, read by the progress line */
@@ -180,6 +207,8 @@ void thread_stop_io(struct thread *t);
  * loop, queues what is unsent); c failed (closes it, counts what is lost). */
 void thread_progress(struct thread *t, struct lconn *c);
 void lconn_fail(struct thread *t, struct lconn *c, const char *msg);
+/* Called by the engines right after a wait returns (--wake-delay-us). */
+void thread_woke(struct thread *t);
 /* Set by SIGINT/SIGTERM: threads end the window now and drain. */
 extern volatile int load_stop;
 
@@ -198,6 +227,11 @@ void uring_flush(struct thread *t, struct lconn *c, uint64_t now);
 void uring_wait(struct thread *t, uint64_t now, uint64_t until);
 /* Cancels what is in flight (bounded wait) and frees the ring. */
 void uring_stop(struct thread *t);
+
+/* ---- hwstamp.c ---------------------------------------------------- */
+/* --timestamps hw: 0 if the device on the way to sv stamps received
+ * packets in hardware now, else -1 and why (what to do). */
+int hwstamp_check(const struct server *sv, char *err, size_t len);
 
 /* ---- report.c ------------------------------------------------------ */
 /* Merges the threads into s (config from o, engine from env; wall = the

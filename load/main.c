@@ -13,13 +13,15 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "irqlab/signals.h"
 #include "load.h"
 
 static pthread_barrier_t barrier;
 
-static void on_signal(int sig)
+static void on_stop(int sig, void *arg)
 {
 	(void)sig;
+	(void)arg;
 	load_stop = 1;
 }
 static atomic_int g_abort, g_finished;
@@ -68,6 +70,22 @@ static int pick_engine(const struct il_load_opts *o, struct env *env, char *err,
 	return 0;
 }
 
+/* What needs the servers and the engine: --batch waits for several
+ * completions at once, which only io_uring can; hardware stamps need a NIC
+ * that makes them. */
+static int check_stamps(const struct il_load_opts *o, const struct env *env, char *err,
+			size_t len)
+{
+	if (o->batch > 1 && env->engine != IL_ENGINE_URING) {
+		snprintf(err, len, "--batch: needs --engine uring (epoll wakes for every reply)");
+		return -1;
+	}
+	for (int i = 0; o->timestamps == IL_TSTAMP_HW && i < o->nservers; i++)
+		if (hwstamp_check(&env->servers[i], err, len) < 0)
+			return -1;
+	return 0;
+}
+
 /* Options, servers and engine; exits with status 2 on bad input (0 after
  * --help). */
 static void setup(struct il_load_opts *o, struct env *env, struct workload *w,
@@ -81,7 +99,7 @@ static void setup(struct il_load_opts *o, struct env *env, struct workload *w,
 		exit(0);
 	}
 	if (rc < 0 || resolve(o, env, err, sizeof(err)) < 0 ||
-	    pick_engine(o, env, err, sizeof(err)) < 0) {
+	    pick_engine(o, env, err, sizeof(err)) < 0 || check_stamps(o, env, err, sizeof(err)) < 0) {
 		fprintf(stderr, "irqlab-load: %s\n", err);
 		exit(2);
 	}
@@ -190,14 +208,10 @@ int main(int argc, char **argv)
 
 	signal(SIGPIPE, SIG_IGN);
 	setup(&o, &env, &w, argc, argv);
-	{
-		struct sigaction sa = { .sa_handler = on_signal };
-
-		/* Ctrl-C ends the window early and still reports; a thread
-		 * notices at its next wake-up (a reply, a send, the window end). */
-		sigaction(SIGINT, &sa, NULL);
-		sigaction(SIGTERM, &sa, NULL);
-	}
+	/* Ctrl-C ends the window early and still reports; a thread notices
+	 * at its next wake-up (a reply, a send, the window end). */
+	il_signals_on_stop(SIGINT, on_stop, NULL);
+	il_signals_on_stop(SIGTERM, on_stop, NULL);
 	if (workload_init(&w, err, sizeof(err)) < 0) {
 		fprintf(stderr, "irqlab-load: %s\n", err);
 		return 1;

@@ -2,6 +2,7 @@
  * (irqlab/load_summary.h: its JSON writer is the library's) and prints the
  * one-screen table in the spirit of mutilate's. */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "load.h"
@@ -10,34 +11,41 @@ int lstats_init(struct lstats *s)
 {
 	memset(s, 0, sizeof(*s));
 	for (int op = 0; op < 2; op++)
-		for (int k = 0; k < 2; k++)
+		for (int k = 0; k < IL_NLATS; k++)
 			if (!(s->lat[op][k] = il_hist_new()))
 				return -1;
 	s->lag = il_hist_new();
-	return s->lag ? 0 : -1;
+	s->rx_delay = il_hist_new();
+	return s->lag && s->rx_delay ? 0 : -1;
 }
 
 void lstats_free(struct lstats *s)
 {
 	for (int op = 0; op < 2; op++)
-		for (int k = 0; k < 2; k++)
+		for (int k = 0; k < IL_NLATS; k++)
 			il_hist_free(s->lat[op][k]);
 	il_hist_free(s->lag);
+	il_hist_free(s->rx_delay);
 	memset(s, 0, sizeof(*s));
 }
 
 /* Sums the threads' counters into s and their histograms into s's. */
 static void merge_threads(struct il_load_summary *s, struct thread *ts, unsigned n,
-			  double cpu[2], uint64_t *syscalls)
+			  double cpu[2], uint64_t *syscalls, struct il_hist *rx_delay)
 {
 	for (unsigned i = 0; i < n; i++) {
 		const struct lstats *st = &ts[i].st;
 		const struct totals *t = &ts[i].tot;
 
 		for (int op = 0; op < 2; op++)
-			for (int k = 0; k < 2; k++)
+			for (int k = 0; k < IL_NLATS; k++)
 				il_hist_merge(s->hist[op][k], st->lat[op][k]);
 		il_hist_merge(s->lag_hist, st->lag);
+		il_hist_merge(rx_delay, st->rx_delay);
+		s->timestamps.stamped += st->stamped;
+		s->timestamps.unstamped += st->unstamped;
+		if (llabs(ts[i].rt_off_end - ts[i].rt_off) / 1e3 > fabs(s->timestamps.clock_step_us))
+			s->timestamps.clock_step_us = (ts[i].rt_off_end - ts[i].rt_off) / 1e3;
 		s->requests.gets += st->gets;
 		s->requests.sets += st->sets;
 		s->requests.misses += st->misses;
@@ -95,6 +103,14 @@ static void warnings(struct il_load_summary *s, const struct il_load_opts *o)
 		il_load_summary_warn(s, "%llu scheduled requests never sent: the server held "
 				     "every connection until the deadline",
 				     (unsigned long long)s->totals.unsent);
+	if (s->timestamps.unstamped)
+		il_load_summary_warn(s, "%llu of %llu replies had no kernel receive stamp: their "
+				     "kernel-stamped latency is missing",
+				     (unsigned long long)s->timestamps.unstamped,
+				     (unsigned long long)(s->timestamps.unstamped + s->timestamps.stamped));
+	if (fabs(s->timestamps.clock_step_us) > 100)
+		il_load_summary_warn(s, "the wall clock stepped by %.0f us during the run: kernel "
+				     "stamps are off by up to that much", s->timestamps.clock_step_us);
 	if (s->totals.set_failed)
 		il_load_summary_warn(s, "%llu sets not stored",
 				     (unsigned long long)s->totals.set_failed);
@@ -106,19 +122,22 @@ int load_summarize(struct il_load_summary *s, const struct il_load_opts *o,
 	double cpu[2] = { 0, 0 };
 	uint64_t sys = 0, done;
 	int open = o->qps > 0;
+	struct il_hist *rx_delay = il_hist_new();
 
 	il_load_summary_init(s);
 	il_load_summary_config(s, o, env->engine);
 	for (int op = 0; op < 2; op++)
-		for (int k = 0; k < 2; k++)
+		for (int k = 0; k < IL_NLATS; k++)
 			if (!(s->hist[op][k] = il_hist_new()))
 				return -1;
-	if (!(s->lag_hist = il_hist_new()))
+	if (!(s->lag_hist = il_hist_new()) || !rx_delay)
 		return -1;
-	merge_threads(s, ts, n, cpu, &sys);
+	merge_threads(s, ts, n, cpu, &sys, rx_delay);
 	for (int op = 0; op < 2; op++)
-		for (int k = 0; k < 2; k++)
+		for (int k = 0; k < IL_NLATS; k++)
 			il_load_stat_from_hist(&s->lat[op][k], s->hist[op][k]);
+	il_load_stat_from_hist(&s->timestamps.rx_delay, rx_delay);
+	il_hist_free(rx_delay);
 	il_load_stat_from_hist(&s->schedule.send_lag, s->lag_hist);
 	done = s->requests.gets + s->requests.sets;
 	s->duration_s = wall;
@@ -162,13 +181,17 @@ void load_print_text(FILE *f, const struct il_load_summary *s)
 		"p50", "p90", "p95", "p99", "p99.9", "max");
 	row(f, "get", &s->lat[OP_GET][IL_LAT_CORRECTED]);
 	row(f, "set", &s->lat[OP_SET][IL_LAT_CORRECTED]);
+	row(f, "get(kern)", &s->lat[OP_GET][IL_LAT_KERNEL]);
+	row(f, "set(kern)", &s->lat[OP_SET][IL_LAT_KERNEL]);
 	if (open) {
 		row(f, "get(unc)", &s->lat[OP_GET][IL_LAT_UNCORRECTED]);
 		row(f, "set(unc)", &s->lat[OP_SET][IL_LAT_UNCORRECTED]);
 		row(f, "send lag", &s->schedule.send_lag);
 	}
-	fprintf(f, "(latency in us%s)\n\n", open ? "; get/set from the scheduled send time, "
-		"(unc) from the actual send, which hides queueing" : "");
+	fprintf(f, "(latency in us%s%s)\n\n", open ? "; get/set from the scheduled send time, "
+		"(unc) from the actual send, which hides queueing" : "",
+		s->lat[OP_GET][IL_LAT_KERNEL].count || s->lat[OP_SET][IL_LAT_KERNEL].count ?
+		"; (kern): to the kernel's receive stamp, not to when the generator woke up" : "");
 	if (open)
 		fprintf(f, "Total QPS = %.1f (%llu / %.1fs), target %.0f (%.1f%%)\n", s->qps,
 			(unsigned long long)done, wall, c->target_qps, 100 * s->qps / c->target_qps);

@@ -42,7 +42,8 @@ static uint64_t syscalls(const struct thread *t)
 	return t->tot.reads + t->tot.writes + t->tot.waits;
 }
 
-void lconn_done(struct thread *t, const struct req *rq, int result, uint64_t now)
+void lconn_done(struct thread *t, const struct req *rq, int result, uint64_t now,
+		uint64_t kts)
 {
 	struct lstats *st = &t->st;
 	int op = rq->op;
@@ -76,8 +77,36 @@ void lconn_done(struct thread *t, const struct req *rq, int result, uint64_t now
 		st->sets++;
 		st->set_failed += result == R_NOT_STORED;
 	}
-	il_hist_record(st->lat[op][0], now > rq->sched ? now - rq->sched : 0);
-	il_hist_record(st->lat[op][1], now > rq->sent ? now - rq->sent : 0);
+	il_hist_record(st->lat[op][IL_LAT_CORRECTED], now > rq->sched ? now - rq->sched : 0);
+	il_hist_record(st->lat[op][IL_LAT_UNCORRECTED], now > rq->sent ? now - rq->sent : 0);
+	if (!kts) {
+		st->unstamped += t->c_tstamp;
+		return;
+	}
+	st->stamped++;
+	il_hist_record(st->lat[op][IL_LAT_KERNEL], kts > rq->sched ? kts - rq->sched : 0);
+	il_hist_record(st->lat[op][IL_LAT_KERNEL_UNCORRECTED], kts > rq->sent ? kts - rq->sent : 0);
+	il_hist_record(st->rx_delay, now > kts ? now - kts : 0);
+}
+
+/* CLOCK_REALTIME - CLOCK_MONOTONIC, from the tightest of a few brackets:
+ * kernel receive stamps are REALTIME, the schedule is MONOTONIC. */
+static int64_t rt_offset(void)
+{
+	int64_t best = 0, gap = INT64_MAX;
+
+	for (int i = 0; i < 5; i++) {
+		struct timespec rt;
+		uint64_t a = il_now_ns(), b;
+
+		clock_gettime(CLOCK_REALTIME, &rt);
+		b = il_now_ns();
+		if ((int64_t)(b - a) < gap) {
+			gap = (int64_t)(b - a);
+			best = (int64_t)rt.tv_sec * 1000000000LL + rt.tv_nsec - (int64_t)(a + (b - a) / 2);
+		}
+	}
+	return best;
 }
 
 int thread_setup(struct thread *t, char *err, size_t errlen)
@@ -86,6 +115,8 @@ int thread_setup(struct thread *t, char *err, size_t errlen)
 	unsigned depth = o->depth > o->preload_depth ? o->depth : o->preload_depth;
 
 	il_rng_seed(&t->rng, o->seed * 1000003u + (uint64_t)t->id);
+	t->rt_off = rt_offset();
+	t->c_tstamp = o->timestamps != IL_TSTAMP_OFF;
 	if (lstats_init(&t->st) < 0) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
@@ -137,6 +168,10 @@ int thread_setup(struct thread *t, char *err, size_t errlen)
 		if (lconn_connect(c, &sv->sa, sv->salen, (int)(o->timeout * 1000), cerr,
 				 sizeof(cerr)) < 0) {
 			snprintf(err, errlen, "server %s: %s", sv->name, cerr);
+			return -1;
+		}
+		if (lconn_timestamps(c, o->timestamps, cerr, sizeof(cerr)) < 0) {
+			snprintf(err, errlen, "--timestamps: %s", cerr);
 			return -1;
 		}
 		ev.data.ptr = c;
@@ -393,6 +428,17 @@ static void handle(struct thread *t, struct epoll_event *e)
 		mark(t, c);
 }
 
+void thread_woke(struct thread *t)
+{
+	uint64_t d = (uint64_t)(t->o->wake_delay_us * 1000), end;
+
+	if (!d)
+		return;
+	/* Spun, not slept: a sleep would add the wake-up latency again. */
+	for (end = il_now_ns() + d; il_now_ns() < end;)
+		;
+}
+
 /* Sleeps until a reply or `until`, handles what came. */
 static void io_wait(struct thread *t, uint64_t until)
 {
@@ -404,6 +450,7 @@ static void io_wait(struct thread *t, uint64_t until)
 		return;
 	}
 	n = wait_events(t, ev, il_now_ns(), until);
+	thread_woke(t);
 	for (int i = 0; i < n; i++)
 		handle(t, &ev[i]);
 }
@@ -459,8 +506,12 @@ int thread_run(struct thread *t)
 			until = t->t_deadline;
 		if (!t->past_window && until > t->t_end)
 			until = t->t_end;
+		/* --batch: a batch that does not fill ends after --batch-us */
+		if (t->o->batch > 1 && until > now + (uint64_t)(t->o->batch_us * 1000))
+			until = now + (uint64_t)(t->o->batch_us * 1000);
 		io_wait(t, until);
 	}
+	t->rt_off_end = rt_offset();
 	window(t, t->t_end > now ? t->t_end : now);
 	if (!t->past_window) {	/* everything died early */
 		t->past_window = 1;

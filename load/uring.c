@@ -107,7 +107,10 @@ void uring_arm(struct thread *t, struct lconn *c)
 		lconn_fail(t, c, "io_uring: no free submission entry");
 		return;
 	}
-	io_uring_prep_recv(sqe, c->fd, p, room, 0);
+	if (c->tstamp)		/* recvmsg: the stamp comes as a control message */
+		io_uring_prep_recvmsg(sqe, c->fd, lconn_msg(c, p, room), 0);
+	else
+		io_uring_prep_recv(sqe, c->fd, p, room, 0);
 	io_uring_sqe_set_data(sqe, c);
 	c->reading = 1;
 	t->inflight++;
@@ -163,6 +166,21 @@ static void complete(struct thread *t, struct io_uring_cqe *cqe, int stopping)
 	uring_arm(t, c);
 }
 
+/* How many completions to wait for: the sends just queued complete during
+ * the submit, so one more than those, or with --batch up to N replies (no
+ * more than the connections that await one, or the wait would always run
+ * to its timeout). The kernel wakes the thread only when that many are in
+ * (DEFER_TASKRUN), and kernel stamps keep the replies' times exact. */
+static unsigned want(const struct thread *t)
+{
+	unsigned busy = 0, b = t->o ? t->o->batch : 1;
+
+	if (b > 1)
+		for (unsigned i = 0; i < t->nconns && busy < b; i++)
+			busy += t->conns[i].n > 0 && !t->conns[i].dead;
+	return t->usends + (busy > 1 ? busy : 1);
+}
+
 static void reap(struct thread *t, uint64_t now, uint64_t until, int stopping)
 {
 	uint64_t d = until > now ? until - now : 0;
@@ -176,11 +194,10 @@ static void reap(struct thread *t, uint64_t now, uint64_t until, int stopping)
 	 * sleep: even an expired timer costs tens of us to fire in this VM. */
 	if (!d)
 		io_uring_submit_and_get_events(t->ring);
-	else	/* -ETIME (timeout) and -EINTR (signal) are normal wake-ups.
-		 * The sends just queued complete during the submit: wait for
-		 * one completion more, or it returns at once (a second call). */
-		io_uring_submit_and_wait_timeout(t->ring, &cqe, 1 + t->usends, &ts, NULL);
+	else	/* -ETIME (timeout) and -EINTR (signal) are normal wake-ups. */
+		io_uring_submit_and_wait_timeout(t->ring, &cqe, stopping ? 1 : want(t), &ts, NULL);
 	t->usends = 0;
+	thread_woke(t);
 	io_uring_for_each_cqe(t->ring, head, cqe) {
 		n++;
 		if (cqe->user_data != LIBURING_UDATA_TIMEOUT)

@@ -7,7 +7,9 @@
 # interleaved so drift hits every tool alike.
 #   MUTILATE=/path/to/mutilate scripts/bench-load.sh [build-dir]
 # Environment: REPS (3), TIME (4 s per run), CONNS (16), DEPTH (1),
-# RECORDS (100000), ENGINES ("uring epoll": irqlab-load's engines to run),
+# RECORDS (100000), ENGINES ("uring epoll": irqlab-load's variants to run:
+# an engine, optionally with options after commas, e.g. "uring,--batch=8"
+# or "uring,--timestamps=off"),
 # SETUP:
 #   lo    loopback (default). The server's receive processing of every
 #         request runs in the generator's send() (softirq in its context),
@@ -130,7 +132,7 @@ for rep in $(seq 1 "$REPS"); do
 	for e in $ENGINES; do
 		b=$(snap)
 		$CLI /usr/bin/time -o "$T/il.time" -f "%U %S" "$LOAD" -s "$S" --noload $COMMON -T 1 \
-			--engine "$e" -t "$TIME" --json > "$T/il-$e.json"
+			--engine $(echo "$e" | tr ',' ' ') -t "$TIME" --json > "$T/il-$e.json"
 		a=$(snap)
 		il=$(json "$T/il-$e.json" 'sprintf "%.0f %.3f %.0f", $j->{qps}, $j->{generator}{cpu_s}, ($j->{requests}{gets} + $j->{requests}{sets}) / $j->{generator}{cpu_s}')
 		# The same measure as mutilate's: every request of the run over
@@ -183,7 +185,7 @@ if command -v strace >/dev/null; then
 		perl -ne 'print "$1\n" if /^100\.00\s+\S+\s+(?:\S+\s+)?(\d+)\s+(?:\d+\s+)?total/' "$1"
 	}
 	for e in $ENGINES; do
-		$CLI strace -c -f -o "$T/il.strace" "$LOAD" -s "$S" --noload $COMMON -T 1 --engine "$e" -t 1 --json > "$T/ils.json"
+		$CLI strace -c -f -o "$T/il.strace" "$LOAD" -s "$S" --noload $COMMON -T 1 --engine $(echo "$e" | tr ',' ' ') -t 1 --json > "$T/ils.json"
 		n=$(json "$T/ils.json" '$j->{totals}{gets} + $j->{totals}{sets}')
 		echo "irqlab-load/$e: $(perl -e 'printf "%.2f", $ARGV[0] / $ARGV[1]' "$(sc "$T/il.strace")" "$n") system calls per request (strace -c -f, $n requests, whole run); own counters (window only): $(json "$T/ils.json" 'sprintf "%.2f", $j->{generator}{syscalls_per_request}') under strace, $(json "$T/il-$e.json" 'sprintf "%.2f", $j->{generator}{syscalls_per_request}') in the last timed run"
 	done

@@ -4,8 +4,9 @@
  *
  * At load time the shim reads IRQLAB_MODE and the IRQLAB_<KNOB> overrides
  * (il_mode_from_env), checks that the kernel accepts the epoll parameters,
- * and with IRQLAB_DEV applies the mode's NAPI knobs to that device (a
- * restorer child puts them back when the server is gone, however it ends).
+ * and with IRQLAB_DEV applies the mode's NAPI knobs to that device (the
+ * library's restore guard puts them back when the server is gone, however
+ * it ends).
  * Afterwards it only interposes on
  * epoll_create/epoll_create1 (EPIOCSPARAMS on every new epoll fd) and on
  * epoll_wait/epoll_pwait (spin modes turn a wait into a loop of 1 ns
@@ -17,9 +18,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <inttypes.h>
-#include <fcntl.h>
 #include <net/if.h>
-#include <poll.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -29,15 +28,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/types.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "irqlab/compat.h"
 #include "irqlab/mode.h"
+#include "irqlab/guard.h"
 #include "irqlab/napi.h"
 #include "shim.h"
 
@@ -204,151 +202,9 @@ static void print_summary(void)
 	    napi_owner == getpid() ? napi_count : 0);
 }
 
-/* The restorer: a child forked before the server can drop privileges
- * (memcached -u does setuid, after which napi-set fails with EPERM). It
- * holds the saved values and waits for EOF on a pipe whose write end the
- * server and everything it forks or execs inherit; EOF means the last of
- * them is gone, however it died (exit, signal, even SIGKILL). */
-static int watch_fd = -1;	/* write end: open while we live */
-static int done_fd = -1;	/* read end: EOF when the restorer is done */
-
-static bool still_ours(const struct il_napi *now, unsigned what)
-{
-	return (!(what & IL_SET_DEFER) || now->defer_hard_irqs == mode.defer_hard_irqs) &&
-	       (!(what & IL_SET_GRO) || now->gro_flush_timeout == mode.gro_flush_timeout) &&
-	       (!(what & IL_SET_SUSPEND) ||
-		now->irq_suspend_timeout == mode.irq_suspend_timeout);
-}
-
-/* Puts each NAPI's old values back, unless someone changed it after us (the
- * next server, started right after this one was killed; a user's `irqlab
- * napi set`): their settings win over our stale ones. */
-static int restore_unchanged(int *restored)
-{
-	int n = il_napi_saved_count(), first = 0;
-
-	*restored = 0;
-
-	for (int i = 0; i < n; i++) {
-		struct il_napi old, now;
-		unsigned what;
-		char err[256];
-		int rc;
-
-		if (il_napi_saved(i, &old, &what))
-			continue;
-		rc = il_napi_get(old.id, &now, err, sizeof(err));
-		if (rc == -ENOENT)	/* NAPI gone (link, GRO toggled) */
-			continue;
-		if (rc == 0 && !still_ours(&now, what)) {
-			say("NAPI %u of %s was changed by someone else; left as is",
-			    old.id, dev);
-			continue;
-		}
-		if (rc == 0)
-			rc = il_napi_set(old.id, what, &old, err, sizeof(err));
-		if (rc >= 0)
-			(*restored)++;
-		if (rc < 0 && !first) {
-			say("NAPI %u of %s: %s", old.id, dev, err);
-			first = rc;
-		}
-	}
-	il_napi_keep_all();
-	return first;
-}
-
-static void restorer(int life, int done)
-{
-	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
-	char c;
-	int rc, n, null = open("/dev/null", O_RDWR);
-
-	/* Ctrl-C goes to the whole process group; we must outlive it. */
-	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
-		signal(sigs[i], SIG_IGN);
-	/* Do not hold the server's stdout open for whoever reads it. */
-	if (null >= 0) {
-		dup2(null, 0);
-		dup2(null, 1);
-	}
-	prctl(PR_SET_NAME, "irqlab-restore");
-	while (read(life, &c, 1) < 0 && errno == EINTR)
-		;
-	rc = restore_unchanged(&n);
-	if (rc < 0)
-		say("restoring the NAPI settings of %s failed: %s", dev,
-		    strerror(-rc));
-	else if (verbose)
-		say("restored the NAPI settings of %s (%d NAPI%s)", dev, n,
-		    n == 1 ? "" : "s");
-	close(done);
-	_exit(rc < 0);
-}
-
-/* Normal exit waits (bounded) for the restore, so that a script that
- * starts the next server right after this one exits never races with it. */
-static void wait_restorer(void)
-{
-	struct pollfd pfd = { .fd = done_fd, .events = POLLIN };
-	char c;
-
-	if (getpid() != napi_owner || watch_fd < 0)
-		return;
-	close(watch_fd);
-	watch_fd = -1;
-	while (poll(&pfd, 1, 5000) > 0 && read(done_fd, &c, 1) > 0)
-		;
-}
-
-/* The restorer is a grandchild, reparented away from the server: a server
- * that reaps or waits for all its children never sees it. */
-static int spawn_restorer(int life[2], int done[2])
-{
-	pid_t pid = fork();
-
-	if (pid < 0)
-		return -1;
-	if (pid == 0) {
-		if (fork() != 0)
-			_exit(0);
-		close(life[1]);
-		close(done[0]);
-		restorer(life[0], done[1]);
-	}
-	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-		;
-	return 0;
-}
-
-static void start_restorer(void)
-{
-	int life[2], done[2];
-	const char *what = "pipe";
-
-	/* No O_CLOEXEC on the write end of life: an exec'd image (a wrapper
-	 * that execs the server) keeps the settings alive, not restored. */
-	if (pipe(life) == 0 && pipe2(done, O_CLOEXEC) == 0 &&
-	    fcntl(life[0], F_SETFD, FD_CLOEXEC) == 0) {
-		what = "fork";
-		if (spawn_restorer(life, done) == 0) {
-			close(life[0]);
-			close(done[1]);
-			watch_fd = life[1];
-			done_fd = done[0];
-			/* The restorer owns the saved values now; restoring
-			 * here too could undo a later server's settings. */
-			il_napi_keep_all();
-			atexit(wait_restorer);
-			return;
-		}
-	}
-	il_napi_restore_all();
-	die("IRQLAB_DEV: %s: %s (settings restored)", what, strerror(errno));
-}
-
 /* IRQLAB_NAPI_OWNER=PID/FD: a process up the chain applied the settings
- * and FD is its restorer pipe, which we inherited. Stale if FD is no pipe. */
+ * and FD is its end of the restore guard's socket, which we inherited.
+ * Stale if FD is no socket. */
 static bool owned_elsewhere(void)
 {
 	const char *v = getenv(OWNER_VAR);
@@ -357,7 +213,7 @@ static bool owned_elsewhere(void)
 
 	if (!shim_owner_parse(v, &pid, &fd))
 		return false;
-	if (fstat(fd, &st) < 0 || !S_ISFIFO(st.st_mode))
+	if (fstat(fd, &st) < 0 || !S_ISSOCK(st.st_mode))
 		return false;
 	if (verbose)
 		say("NAPI settings of %s belong to pid %d, not applied again",
@@ -365,6 +221,10 @@ static bool owned_elsewhere(void)
 	return true;
 }
 
+/* The guard is started before the server runs: memcached -u drops root
+ * after our constructor, and napi-set needs it. Its socket is inherited
+ * across fork and exec, so the restore follows the last process of the
+ * server, however it ends; a normal exit waits for it (bounded). */
 static void apply_napi(const char *name)
 {
 	char err[256], owner[32];
@@ -375,6 +235,10 @@ static void apply_napi(const char *name)
 	snprintf(dev, sizeof(dev), "%s", name);
 	if (owned_elsewhere())
 		return;
+	if (il_guard_start(IL_GUARD_INHERIT | (verbose ? IL_GUARD_VERBOSE : 0),
+			   err, sizeof(err)))
+		die("IRQLAB_DEV=%s: %s", name, err);
+	/* On failure the guard puts back what was applied already. */
 	rc = il_napi_apply_mode(name, &mode, err, sizeof(err));
 	if (rc < 0)
 		die("IRQLAB_DEV=%s: %s", name, err);
@@ -384,8 +248,7 @@ static void apply_napi(const char *name)
 	}
 	napi_owner = getpid();
 	napi_count = rc;
-	start_restorer();
-	snprintf(owner, sizeof(owner), "%d/%d", (int)napi_owner, watch_fd);
+	snprintf(owner, sizeof(owner), "%d/%d", (int)napi_owner, il_guard_fd());
 	setenv(OWNER_VAR, owner, 1);
 }
 

@@ -43,3 +43,13 @@ busy_polled() {
 
 # NET_RX softirqs on one CPU (not per namespace).
 net_rx_on_cpu() { awk -v c=$(($1 + 2)) '/NET_RX/ { print $c }' /proc/softirqs; }
+
+# napi_field NAME: that field of the first NAPI of the server veth, as
+# `irqlab napi list --json` reports it; napi_settings: defer/gro/suspend.
+napi_field() {
+	ip netns exec "$NS_SRV" "$IRQLAB_BUILD/irqlab" napi list --dev "$DEV_SRV" --json |
+		sed -n "s/.*\"$1\": \([0-9-]*\).*/\1/p" | head -n 1
+}
+napi_settings() {
+	echo "$(napi_field defer_hard_irqs)/$(napi_field gro_flush_timeout_ns)/$(napi_field irq_suspend_timeout_ns)"
+}

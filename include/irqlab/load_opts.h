@@ -21,6 +21,9 @@
 #define IL_LOAD_SPEC 64		/* longest distribution / popularity spec + 1 */
 
 enum il_load_engine { IL_ENGINE_AUTO, IL_ENGINE_EPOLL, IL_ENGINE_URING };
+/* Who stamps a reply's arrival: only user space (off), the kernel's
+ * software receive stamp (sw), the NIC (hw). */
+enum il_load_tstamp { IL_TSTAMP_OFF, IL_TSTAMP_SW, IL_TSTAMP_HW };
 
 struct il_load_server {
 	char host[256];		/* name or address, IPv6 without brackets */
@@ -47,6 +50,10 @@ struct il_load_opts {
 	double late_us, spin_us;
 	uint64_t seed;
 	enum il_load_engine engine;
+	enum il_load_tstamp timestamps;
+	unsigned batch;			/* replies per wake-up (io_uring), 1 = none */
+	double batch_us;		/* longest wait for a batch */
+	double wake_delay_us;		/* testing: delay every wake-up */
 };
 
 /* The defaults (--help lists them). */

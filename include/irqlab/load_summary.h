@@ -73,6 +73,8 @@ struct il_load_config {
 	char popularity[IL_LOAD_SPEC];
 	char protocol[8];		/* text | meta */
 	char engine[8];			/* uring | epoll */
+	char timestamps[8];		/* off | sw | hw (schema 2) */
+	unsigned batch;			/* replies per wake-up (schema 2) */
 	uint64_t records;
 	double update, time_s, warmup_s;
 	uint64_t seed;
@@ -96,6 +98,13 @@ struct il_load_summary {
 		uint64_t late_sends;
 		struct il_load_stat send_lag;
 	} schedule;
+	struct {			/* kernel receive stamps (schema 2) */
+		uint64_t stamped, unstamped;	/* replies with / without */
+		/* how much later user space saw a reply than the kernel got
+		 * it: what kernel stamps take out of the latency */
+		struct il_load_stat rx_delay;
+		double clock_step_us;	/* REALTIME-MONOTONIC change in the run */
+	} timestamps;
 	struct {
 		double cpu_user_s, cpu_sys_s, cpu_s, cpu_util, cpu_cores;
 		double cpu_us_per_request, syscalls_per_request;

@@ -6,16 +6,27 @@
  * NAPI it arrives on (SO_INCOMING_NAPI_ID), so every epoll instance sees one
  * NAPI and busy polls the right queue.
  *
+ * Each iteration of a loop: the before-wait hook, one wait (il_mode_wait,
+ * no longer than the timer's deadline), one read of the clock
+ * (il_loop_now_ns), the timer if it is due, then every ready fd's handler.
+ * Per-loop work (a server clock, idle timeouts) hangs off the timer, not
+ * off every event.
+ *
  * Usage (the shape of Redis' ae.c, one loop per thread):
- *   il_group_init(&g, cpus, n, &mode, err, sizeof(err));
- *   il_group_listen(&g, lfd, on_conn);     // on_conn runs in the owning loop
+ *   g = il_group_new(cpus, n, &mode, err, sizeof(err));
+ *   l = il_group_loop(g, i);                // for each loop, before running:
+ *   il_loop_set_data(l, mine[i]);           //   the application's state
+ *   il_loop_set_timer(l, when_ns, tick);    //   tick returns the next deadline
+ *   il_group_listen(g, lfd, on_conn);       // on_conn runs in the owning loop
  *   il_loop_add(l, &myobj->io, EPOLLIN);    // io.fd, io.fn set by the caller
- *   il_group_run(&g);                       // returns after il_group_stop()
+ *   il_group_run(g);                        // returns after il_group_stop()
+ *   il_group_free(g);
+ * A loop's setters and il_loop_add/mod/del are called before il_group_run
+ * or from that loop's own thread; the stats accessors from any thread.
  */
 #ifndef IRQLAB_LOOP_H
 #define IRQLAB_LOOP_H
 
-#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -26,12 +37,18 @@
 #define IL_STEER_MAX 256	/* distinct NAPI ids remembered */
 
 struct il_loop;
+struct il_group;
 struct il_io;
 
 /* Called when fd is ready; events as epoll reports them. */
 typedef void il_io_fn(struct il_loop *l, struct il_io *io, uint32_t events);
 /* Called in the loop that now owns a freshly accepted connection. */
 typedef void il_conn_fn(struct il_loop *l, int fd, uint32_t napi_id);
+/* The loop's timer is due (now_ns is il_loop_now_ns): returns the next
+ * deadline in the same clock, or 0 to stop the timer. */
+typedef uint64_t il_timer_fn(struct il_loop *l, uint64_t now_ns);
+/* Runs before every wait. */
+typedef void il_hook_fn(struct il_loop *l);
 
 /* Embed as the first member of whatever an fd belongs to. */
 struct il_io {
@@ -43,9 +60,19 @@ struct il_loop_stats {
 	uint64_t waits;		/* epoll_wait / epoll_pwait2 calls */
 	uint64_t events;	/* events returned */
 	uint64_t spins;		/* spin modes: waits that returned no event */
+	uint64_t timer_runs;	/* timer callbacks */
 	uint64_t conns_total;	/* connections this loop has owned */
 	uint64_t handoffs;	/* of which were handed in from loop 0 */
 	int64_t conns;		/* connections owned now */
+	uint32_t napi_id;	/* NAPI id of the last connection owned here */
+};
+
+struct il_group_stats {
+	uint64_t accepted;	/* connections accepted (by loop 0) */
+	uint64_t accept_errors;	/* accept4 failures other than EAGAIN/EINTR */
+	uint64_t by_napi;	/* steered by a known (mapped or seen) NAPI id */
+	uint64_t first_come;	/* new NAPI ids assigned on first sight */
+	uint64_t round_robin;	/* id 0 (no NAPI, e.g. loopback) */
 };
 
 /* NAPI id -> thread. Pure data, no sockets: unit-testable. Only the accepting
@@ -69,52 +96,40 @@ void il_steer_map_queues(struct il_steer *s, const uint32_t *rxq_napi, int nq);
 /* Thread index for a connection that arrived on napi_id. */
 int il_steer_pick(struct il_steer *s, uint32_t napi_id);
 
-struct il_group;
-
-struct il_loop {
-	struct il_group *grp;
-	int idx;
-	int cpu;		/* -1: not pinned */
-	int epfd;
-	int wake_fd;		/* eventfd: handoffs and stop */
-	struct il_io wake_io;
-	pthread_t tid;
-	pthread_mutex_t lock;	/* protects the handoff queue only */
-	int *pend_fd;
-	uint32_t *pend_napi;
-	int npend, cap;
-	struct il_loop_stats st;
-	uint32_t napi_seen;	/* last NAPI id of a connection owned here */
-	void *user;		/* the application's per-thread state */
-};
-
-struct il_group {
-	int n;
-	struct il_loop loops[IL_LOOP_MAX];
-	struct il_mode mode;
-	struct il_steer steer;
-	struct il_io listen_io;
-	il_conn_fn *on_conn;
-	volatile int stop;
-	uint64_t accepted;
-	uint64_t accept_errors;
-	char epoll_note[160];	/* why epoll knobs were not applied, or "" */
-};
-
 /* Creates n loops (cpus may be NULL: unpinned). Applies the mode's epoll
- * knobs to each epoll fd; failure is an error (message in err). */
-int il_group_init(struct il_group *g, const int *cpus, int n,
-		  const struct il_mode *m, char *err, size_t errlen);
+ * knobs to each epoll fd; failure is an error (NULL, message in err). */
+struct il_group *il_group_new(const int *cpus, int n, const struct il_mode *m,
+			      char *err, size_t errlen);
+/* After il_group_run returned; closes connections still queued for a
+ * hand-off. */
+void il_group_free(struct il_group *g);
+int il_group_size(const struct il_group *g);
+struct il_loop *il_group_loop(struct il_group *g, int i);
+const struct il_mode *il_group_mode(const struct il_group *g);
 /* Accepts on lfd (non-blocking, listening) in loop 0 and steers. */
 int il_group_listen(struct il_group *g, int lfd, il_conn_fn *on_conn);
 /* Optional: deterministic steering from a device's rx queue -> NAPI map. */
 void il_group_steer_queues(struct il_group *g, const uint32_t *rxq_napi, int nq);
-/* Runs loops 1..n-1 in threads and loop 0 in the caller; returns when
- * il_group_stop() was called and every thread has finished. */
+/* Runs loops 1..n-1 in threads and loop 0 in the caller; returns 0 when
+ * il_group_stop() was called and every thread has finished, -1 (errno
+ * set) when a thread could not be started or joined. */
 int il_group_run(struct il_group *g);
 /* Async-signal-safe. */
 void il_group_stop(struct il_group *g);
-void il_group_free(struct il_group *g);
+void il_group_stats(const struct il_group *g, struct il_group_stats *out);
+
+int il_loop_index(const struct il_loop *l);
+int il_loop_cpu(const struct il_loop *l);	/* -1: not pinned */
+void il_loop_set_data(struct il_loop *l, void *data);
+void *il_loop_data(const struct il_loop *l);
+/* The loop's one timer: fn runs in the loop once il_loop_now_ns reaches
+ * when_ns (0: at the first iteration); fn == NULL removes it. */
+void il_loop_set_timer(struct il_loop *l, uint64_t when_ns, il_timer_fn *fn);
+void il_loop_set_before_wait(struct il_loop *l, il_hook_fn *fn);
+/* The loop's time: irqlab/clock.h's coarse monotonic ns, read once after
+ * each wait. */
+uint64_t il_loop_now_ns(const struct il_loop *l);
+void il_loop_stats(const struct il_loop *l, struct il_loop_stats *out);
 
 int il_loop_add(struct il_loop *l, struct il_io *io, uint32_t events);
 int il_loop_mod(struct il_loop *l, struct il_io *io, uint32_t events);

@@ -1,5 +1,7 @@
 /* NAPI and queue configuration over the generic netlink family "netdev"
- * (libmnl), with save-and-restore of everything this process changes.
+ * (libmnl). Every change is recorded with the restore guard
+ * (irqlab/guard.h) before it is applied, so it is undone however the
+ * process ends: exit, error, any signal, SIGKILL.
  *
  * Errors come back as -errno with a sentence in err:
  *   -EPERM  "needs CAP_NET_ADMIN"
@@ -31,13 +33,12 @@ struct il_napi {
 
 /* What the running kernel supports, for `irqlab probe` and for skips. */
 struct il_napi_support {
-	bool netdev_family;		/* Linux 6.5+ */
-	bool napi_get;			/* 6.9+ */
+	bool netdev_family;		/* Linux 6.3+ */
+	bool napi_get;			/* 6.8+ */
 	bool napi_set;			/* 6.13+ (defer, gro) */
 	bool irq_suspend;		/* 6.13+ */
-	bool threaded_attr;		/* 6.13+ napi threaded attribute */
+	bool threaded_attr;		/* 6.17+ per-NAPI threaded attribute */
 	bool epoll_params;		/* EPIOCSPARAMS, 6.9+ */
-	/* added by the netlink helper */
 	bool queue_get;			/* 6.8+ */
 	bool threaded_busy_poll;	/* threaded=2 accepted, 6.19+ */
 	bool policy_known;		/* napi-set policy was readable; else
@@ -58,14 +59,15 @@ int il_napi_get(uint32_t id, struct il_napi *out, char *err, size_t errlen);
 
 /* Maps rx queue index -> NAPI id for dev via queue-get; rxq_napi[i] = 0 when a
  * queue has no NAPI. Returns the number of rx queues or -errno.
- * (netlink helper:) dev should be given: queue indexes of different devices
+ * dev should be given: queue indexes of different devices
  * collide. A driver that links no queue to a NAPI (veth) but has exactly one
  * NAPI gets that NAPI for every rx queue. */
 int il_queue_napi_ids(const char *dev, uint32_t *rxq_napi, int max,
 		      char *err, size_t errlen);
 
-/* Sets NAPI knobs. Fields not flagged in what are left alone. Records the old
- * values first (once per NAPI id) so il_napi_restore_all() puts them back. */
+/* Sets NAPI knobs. Fields not flagged in what are left alone. Reads the old
+ * values and hands them to the restore guard first (starting it on first
+ * use), so they come back at exit or with il_napi_restore_all(). */
 enum { IL_SET_DEFER = 1, IL_SET_GRO = 2, IL_SET_SUSPEND = 4, IL_SET_THREADED = 8 };
 int il_napi_set(uint32_t id, unsigned what, const struct il_napi *val,
 		char *err, size_t errlen);
@@ -75,14 +77,9 @@ int il_napi_set(uint32_t id, unsigned what, const struct il_napi *val,
 int il_napi_apply_mode(const char *dev, const struct il_mode *m,
 		       char *err, size_t errlen);
 
-/* Restores every saved NAPI setting (idempotent). */
+/* Restores every saved NAPI setting now, through the guard (idempotent;
+ * async-signal-safe). 0 or the first -errno. */
 int il_napi_restore_all(void);
-
-/* Installs atexit + SIGINT/SIGTERM/SIGHUP handlers that restore the saved
- * settings, then re-raise the signal with its default action. */
-void il_napi_restore_on_exit(void);
-
-/* --- added by the netlink helper ------------------------------------- */
 
 /* One rx or tx queue from queue-get. */
 struct il_queue {

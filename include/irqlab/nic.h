@@ -3,9 +3,15 @@
  * (libmnl), IRQ affinity per queue (/proc/irq) and RPS (/sys/class/net),
  * with save-and-restore of everything this process changes.
  *
- * Every setter reads the current values first and records them; then
- * il_nic_restore_all() (also on exit and on SIGINT/SIGTERM/SIGHUP once
- * il_nic_restore_on_exit() ran) puts them back, newest first. Functions
+ * Every setter reads the current values first and records them twice
+ * before changing anything: here, so il_nic_restore_all() (also on exit and
+ * on SIGINT/SIGTERM/SIGHUP once il_nic_restore_on_exit() ran) puts back
+ * exactly this module's changes, newest first; and with the restore guard
+ * (irqlab/guard.h), which puts them back however the process ends, SIGKILL
+ * included: files as their old content, ethtool settings as the `ethtool`
+ * command with the old values (so ethtool must be in PATH). The guard's
+ * copy is replayed at exit too, which writes the same old values again.
+ * Functions
  * return 0 (or a count) or -errno with one line for the user in err:
  *   "tp0 does not support interrupt coalescing (ethtool -C): the adaptive
  *    and no-coalescing cases cannot be applied"
@@ -132,6 +138,10 @@ int il_nic_irq_pin(int irq, const char *cpulist, char *err, size_t errlen);
 int il_nic_rps_set(const char *dev, int rxq, const char *mask,
 		   char *err, size_t errlen);
 
+/* The pid of a running irqbalance, 0 if none: it rewrites IRQ affinity
+ * behind our back, so a case that pins IRQs needs it stopped first. */
+int il_nic_irqbalance_pid(void);
+
 /* Prefix for every /proc and /sys path ("" = the real ones): the unit
  * tests point it at a fake tree in a temp dir. */
 void il_nic_set_root(const char *root);
@@ -179,9 +189,11 @@ void il_nic_print_json(FILE *f, const struct il_nic_state *s);
  * safe). Returns 0 or the first -errno; a device or IRQ that is gone is not
  * an error. */
 int il_nic_restore_all(void);
-/* Forgets the records: the settings stay after exit (`set` without --hold). */
+/* Forgets the records, here and the guard's file and command records of
+ * this process: the settings stay after exit (`set` without --hold). */
 void il_nic_keep_all(void);
-/* atexit + SIGINT/SIGTERM/SIGHUP handlers that restore, then re-raise. */
+/* Restores at exit and on SIGINT/SIGTERM/SIGHUP through the library's
+ * signal owner (irqlab/signals.h), which then lets the process die of it. */
 void il_nic_restore_on_exit(void);
 int il_nic_saved_count(void);
 /* The i-th record (oldest first): an ethtool kind of one device (old.have:

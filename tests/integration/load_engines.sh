@@ -18,25 +18,13 @@ cleanup() { for p in $PIDS; do kill "$p" 2>/dev/null; done; rm -rf "$T"; }
 trap cleanup EXIT INT TERM
 skips() { _n=$1; shift; for _ in $(seq 1 "$_n"); do skip "$@"; done; }
 
-start_memcached() {	# sets PORT and MPID
-	PORT=$(free_port)
-	U=; [ "$(id -u)" -eq 0 ] && U="-u nobody"
-	memcached $U -l 127.0.0.1 -p "$PORT" -t 1 -U 0 -m 64 &
-	MPID=$!
-	PIDS="$PIDS $MPID"
-	for _ in $(seq 1 30); do
-		mc_counts "$PORT" > /dev/null 2>&1 && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
 "$LOAD" -s 127.0.0.1:1 --engine bogus > /dev/null 2> "$T/bad.err"
 is $? 2 "--engine bogus: exit status 2"
 grep -q -- "--engine: 'bogus' is not auto, epoll or uring" "$T/bad.err"
 ok $? "--engine bogus: the message names the option and the choices"
 
 start_memcached || skip_all "memcached did not start"
+PIDS="$PIDS $MPID"
 ENGINES=epoll
 if "$LOAD" -s 127.0.0.1:"$PORT" --engine uring --loadonly -r 10 2> "$T/probe.err"; then
 	ENGINES="epoll uring"
@@ -105,6 +93,7 @@ fi
 # A server that dies mid-run: reported, not hung, exit status 1.
 for e in $ENGINES; do
 	start_memcached || { skips 3 "memcached did not start"; continue; }
+	PIDS="$PIDS $MPID"
 	( sleep 0.6; kill "$MPID" ) &
 	start=$(date +%s)
 	"$LOAD" -s 127.0.0.1:"$PORT" --engine "$e" -r 1000 -c 4 -t 3 --timeout 1 > "$T/die.out" 2> "$T/die.err"

@@ -54,11 +54,6 @@ srv "$IRQLAB" probe --json | grep -q '"napi_set": true' ||
 srv "$IRQLAB" probe --json | grep -q '"irq_suspend": true' ||
 	skip_all "kernel lacks irq_suspend_timeout (needs Linux 6.13)"
 
-field() {
-	srv "$IRQLAB" napi list --dev "$DEV_SRV" --json |
-		sed -n "s/.*\"$1\": \([0-9-]*\).*/\1/p" | head -n 1
-}
-settings() { echo "$(field defer_hard_irqs)/$(field gro_flush_timeout_ns)/$(field irq_suspend_timeout_ns)"; }
 expected() {
 	case $1 in
 	base) echo 0/0/0 ;;
@@ -72,7 +67,7 @@ expected() {
 # Start from values no mode uses, so "restored" cannot mean "reset to 0".
 srv "$IRQLAB" napi set --dev "$DEV_SRV" --defer-hard-irqs 7 --gro-flush-timeout 3us \
 	--irq-suspend-timeout 1ms >/dev/null
-ORIG=$(settings)
+ORIG=$(napi_settings)
 is "$ORIG" "7/3000/1000000" "distinctive starting NAPI values set"
 
 # start NAME CMD...: runs the server in the server namespace on CPU 1 and
@@ -160,7 +155,7 @@ run_mode() {
 		return
 	fi
 	answers "$_t"
-	_now=$(settings)
+	_now=$(napi_settings)
 	is "$_now" "$(expected "$_m")" "$_t: NAPI settings read back while it runs"
 	if [ -x "$LOAD" ]; then
 		if load "$_srv-$_m"; then
@@ -188,7 +183,7 @@ run_mode() {
 	fi
 	stop "$_sig"
 	ok $? "$_t: server exits on SIG$_sig"
-	is "$(settings)" "$ORIG" "$_t: original NAPI settings back after SIG$_sig"
+	is "$(napi_settings)" "$ORIG" "$_t: original NAPI settings back after SIG$_sig"
 }
 
 # signature SERVER: the cross-mode comparisons (see the top of the file).
@@ -235,7 +230,7 @@ if [ -f "$SHIM" ] && command -v memcached >/dev/null 2>&1; then
 	for m in base defer napibusy busywait suspend; do
 		PORT=$((PORT + 1))
 		# memcached drops root (-u nobody) after the shim applied the
-		# settings: the shim's restorer child still puts them back.
+		# settings: the restore guard, forked before, still puts them back.
 		run_mode memcached $m TERM env IRQLAB_MODE=$m IRQLAB_DEV="$DEV_SRV" \
 			LD_PRELOAD="$SHIM" memcached -u nobody -t 1 -U 0 -l "$SRV_IP" -p $PORT
 	done
@@ -245,14 +240,14 @@ if [ -f "$SHIM" ] && command -v memcached >/dev/null 2>&1; then
 		PORT=$((PORT + 1))
 		if start mc-$sig env IRQLAB_MODE=suspend IRQLAB_DEV="$DEV_SRV" \
 			LD_PRELOAD="$SHIM" memcached -u nobody -t 1 -U 0 -l "$SRV_IP" -p $PORT; then
-			is "$(settings)" "$(expected suspend)" "memcached suspend: applied before SIG$sig"
+			is "$(napi_settings)" "$(expected suspend)" "memcached suspend: applied before SIG$sig"
 			stop $sig
-			# SIGKILL: the restorer notices asynchronously; give it a moment.
+			# SIGKILL: the guard notices asynchronously; give it a moment.
 			_i=0
-			while [ "$(settings)" != "$ORIG" ] && [ $_i -lt 40 ]; do
+			while [ "$(napi_settings)" != "$ORIG" ] && [ $_i -lt 40 ]; do
 				sleep 0.05; _i=$((_i + 1))
 			done
-			is "$(settings)" "$ORIG" "memcached suspend: original NAPI settings back after SIG$sig"
+			is "$(napi_settings)" "$ORIG" "memcached suspend: original NAPI settings back after SIG$sig"
 		else
 			ok 1 "memcached suspend: server starts (SIG$sig run)"
 			stop KILL
@@ -265,25 +260,25 @@ if [ -f "$SHIM" ] && command -v memcached >/dev/null 2>&1; then
 	if start mc-exec env IRQLAB_MODE=napibusy IRQLAB_DEV="$DEV_SRV" IRQLAB_VERBOSE=1 \
 		LD_PRELOAD="$SHIM" sh -c 'exec "$@"' sh \
 		memcached -u nobody -t 1 -U 0 -l "$SRV_IP" -p $PORT; then
-		is "$(settings)" "$(expected napibusy)" "memcached via an exec'ing wrapper: applied"
+		is "$(napi_settings)" "$(expected napibusy)" "memcached via an exec'ing wrapper: applied"
 		grep -q "belong to pid $SRV_PID, not applied again" "$TMP/mc-exec.err"
 		ok $? "memcached via an exec'ing wrapper: the server image does not apply twice"
 		stop TERM
-		is "$(settings)" "$ORIG" "memcached via an exec'ing wrapper: restored after SIGTERM"
+		is "$(napi_settings)" "$ORIG" "memcached via an exec'ing wrapper: restored after SIGTERM"
 	else
 		ok 1 "memcached via an exec'ing wrapper: server starts"
 		stop KILL
 	fi
-	# Someone changes the settings while the server runs: the restorer
+	# Someone changes the settings while the server runs: the guard
 	# leaves their values alone rather than putting back stale ones.
 	PORT=$((PORT + 1))
 	if start mc-changed env IRQLAB_MODE=suspend IRQLAB_DEV="$DEV_SRV" IRQLAB_VERBOSE=1 \
 		LD_PRELOAD="$SHIM" memcached -u nobody -t 1 -U 0 -l "$SRV_IP" -p $PORT; then
 		srv "$IRQLAB" napi set --dev "$DEV_SRV" --defer-hard-irqs 5 >/dev/null
 		stop TERM
-		is "$(settings)" "5/20000/20000000" "memcached suspend: a change made by someone else during the run is kept"
+		is "$(napi_settings)" "5/20000/20000000" "memcached suspend: a change made by someone else during the run is kept"
 		grep -q "was changed by someone else; left as is" "$TMP/mc-changed.err"
-		ok $? "memcached suspend: the restorer says so"
+		ok $? "memcached suspend: the guard says so"
 		srv "$IRQLAB" napi set --dev "$DEV_SRV" --defer-hard-irqs 7 --gro-flush-timeout 3us \
 			--irq-suspend-timeout 1ms >/dev/null
 	else
@@ -299,12 +294,12 @@ if [ -f "$SHIM" ] && command -v memcached >/dev/null 2>&1; then
 		_rc=$?
 		[ $_rc -eq 2 ] && echo "$_msg" | grep -q "^irqlab-preload: IRQLAB_DEV=$DEV_SRV: .*needs CAP_NET_ADMIN"
 		ok $? "shim without CAP_NET_ADMIN: exit 2, '$_msg'"
-		is "$(settings)" "$ORIG" "shim without CAP_NET_ADMIN: NAPI settings untouched"
+		is "$(napi_settings)" "$ORIG" "shim without CAP_NET_ADMIN: NAPI settings untouched"
 	else
 		skip "needs setpriv to drop root"
 	fi
 else
 	skip "memcached under the shim: needs $SHIM and memcached (scripts/install-deps.sh)"
 fi
-is "$(settings)" "$ORIG" "NAPI settings at the end are the starting ones"
+is "$(napi_settings)" "$ORIG" "NAPI settings at the end are the starting ones"
 done_testing

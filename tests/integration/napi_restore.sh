@@ -13,11 +13,7 @@ IRQLAB=$IRQLAB_BUILD/irqlab
 OUT=$(mktemp)
 trap 'rm -f "$OUT"; netns_down' EXIT
 srv() { ip netns exec "$NS_SRV" "$@"; }
-field() {
-	srv "$IRQLAB" napi list --dev "$DEV_SRV" --json |
-		sed -n "s/.*\"$1\": \([0-9-]*\).*/\1/p" | head -n 1
-}
-settings() { echo "$(field defer_hard_irqs)/$(field gro_flush_timeout_ns)/$(field irq_suspend_timeout_ns)/$(field threaded)"; }
+settings() { echo "$(napi_settings)/$(napi_field threaded)"; }
 srv "$IRQLAB" probe --json | grep -q '"napi_set": true' ||
 	skip_all "kernel lacks napi-set (needs Linux 6.13)"
 threaded=0
@@ -32,7 +28,10 @@ is "$orig" "3/7000/0/0" "starting values set"
 # hold SIGNAL: runs set --hold, waits until it holds, signals it.
 hold() {
 	# Not through srv(): a backgrounded function is a subshell, and the
-	# signal must reach irqlab itself (ip netns exec execs it).
+	# signal must reach irqlab itself (ip netns exec execs it). OUT is
+	# emptied here, not by the background redirection, which may come
+	# after the first look for "holding" and leave the last run's there.
+	: >"$OUT"
 	ip netns exec "$NS_SRV" "$IRQLAB" napi set --dev "$DEV_SRV" --mode suspend \
 		--threaded $threaded --hold >"$OUT" 2>&1 &
 	_pid=$!
@@ -64,7 +63,7 @@ is "$HELD" "100/20000/20000000/$threaded" "SIGHUP: values applied while holding"
 is "$RC" 129 "SIGHUP: process died of the signal after the handler"
 is "$(settings)" "$orig" "SIGHUP: original values restored by the signal handler"
 if [ $threaded = 1 ]; then
-	is "$(field pid)" -1 "no kthread left behind"
+	is "$(napi_field pid)" -1 "no kthread left behind"
 else
 	skip "per-NAPI threaded needs Linux 6.17"
 fi
@@ -92,6 +91,7 @@ if srv ip link add "${MQ}a" numrxqueues 2 numtxqueues 2 type veth peer name "${M
 	}
 	before=$(all)
 	is "$(echo $before | wc -w)" 2 "two-queue veth has two NAPIs"
+	: >"$OUT"
 	ip netns exec "$NS_SRV" "$IRQLAB" napi set --dev "${MQ}a" --mode defer --hold >"$OUT" 2>&1 &
 	_pid=$!
 	_i=0

@@ -10,30 +10,25 @@ need_cmd ethtool
 netns_up || skip_all "cannot create network namespaces and a veth pair"
 IRQLAB=$IRQLAB_BUILD/irqlab
 srv() { ip netns exec "$NS_SRV" "$@"; }
-# field NAME: that field of the first NAPI of the server veth
-field() {
-	srv "$IRQLAB" napi list --dev "$DEV_SRV" --json |
-		sed -n "s/.*\"$1\": \([0-9-]*\).*/\1/p" | head -n 1
-}
 support() {	# support KEY: true/false from probe --json
 	srv "$IRQLAB" probe --json | sed -n "s/.*\"$1\": \(true\|false\).*/\1/p" | head -n 1
 }
 [ "$(support napi_set)" = true ] || skip_all "kernel lacks napi-set (needs Linux 6.13)"
 
-id=$(field id)
+id=$(napi_field id)
 ok $([ -n "$id" ] && [ "$id" -gt 0 ]; echo $?) "napi list finds the veth NAPI (id $id)"
 srv "$IRQLAB" napi list --dev "$DEV_SRV" | grep -q "^$DEV_SRV  *$id "
 ok $? "table lists $DEV_SRV with its NAPI id"
 srv "$IRQLAB" napi list --dev "$DEV_SRV" | grep -q "^$DEV_SRV  *$id .* 0\*$"
 ok $? "rx queue 0 shown as served by the veth's only NAPI"
-d0=$(field defer_hard_irqs); g0=$(field gro_flush_timeout_ns); s0=$(field irq_suspend_timeout_ns)
+d0=$(napi_field defer_hard_irqs); g0=$(napi_field gro_flush_timeout_ns); s0=$(napi_field irq_suspend_timeout_ns)
 
 out=$(srv "$IRQLAB" napi set --dev "$DEV_SRV" --defer-hard-irqs 100 \
 	--gro-flush-timeout 20us --irq-suspend-timeout 20ms 2>&1)
 ok $? "napi set succeeds"
-is "$(field defer_hard_irqs)" 100 "defer_hard_irqs reads back 100"
-is "$(field gro_flush_timeout_ns)" 20000 "gro_flush_timeout reads back 20us"
-is "$(field irq_suspend_timeout_ns)" 20000000 "irq_suspend_timeout reads back 20ms"
+is "$(napi_field defer_hard_irqs)" 100 "defer_hard_irqs reads back 100"
+is "$(napi_field gro_flush_timeout_ns)" 20000 "gro_flush_timeout reads back 20us"
+is "$(napi_field irq_suspend_timeout_ns)" 20000000 "irq_suspend_timeout reads back 20ms"
 echo "$out" | grep -q "defer_hard_irqs $d0 -> 100"
 ok $? "output shows old -> new"
 echo "$out" | grep -q "^permanent:"
@@ -41,31 +36,31 @@ ok $? "output says the change is permanent"
 undo=$(echo "$out" | sed -n 's/^  undo: irqlab //p')
 srv "$IRQLAB" $undo >/dev/null
 ok $? "the printed undo command runs"
-is "$(field defer_hard_irqs)/$(field gro_flush_timeout_ns)/$(field irq_suspend_timeout_ns)" \
+is "$(napi_field defer_hard_irqs)/$(napi_field gro_flush_timeout_ns)/$(napi_field irq_suspend_timeout_ns)" \
 	"$d0/$g0/$s0" "undo restores the original values"
 
 srv "$IRQLAB" napi set --id "$id" --mode suspend >/dev/null
-is "$(field defer_hard_irqs)/$(field gro_flush_timeout_ns)/$(field irq_suspend_timeout_ns)" \
+is "$(napi_field defer_hard_irqs)/$(napi_field gro_flush_timeout_ns)/$(napi_field irq_suspend_timeout_ns)" \
 	"100/20000/20000000" "--mode suspend applies defer, gro flush and suspend"
 srv "$IRQLAB" napi set --id "$id" --mode base >/dev/null
-is "$(field defer_hard_irqs)/$(field gro_flush_timeout_ns)/$(field irq_suspend_timeout_ns)" \
+is "$(napi_field defer_hard_irqs)/$(napi_field gro_flush_timeout_ns)/$(napi_field irq_suspend_timeout_ns)" \
 	"0/0/0" "--mode base turns all three off"
 
 # --dev with a plain --mode goes through il_napi_apply_mode, the call the
 # servers and the preload shim use.
 srv "$IRQLAB" napi set --dev "$DEV_SRV" --mode napibusy,gro_flush_timeout=50us >/dev/null
-is "$(field defer_hard_irqs)/$(field gro_flush_timeout_ns)/$(field irq_suspend_timeout_ns)" \
+is "$(napi_field defer_hard_irqs)/$(napi_field gro_flush_timeout_ns)/$(napi_field irq_suspend_timeout_ns)" \
 	"100/50000/0" "--dev --mode napibusy with an override (il_napi_apply_mode)"
 srv "$IRQLAB" napi set --dev "$DEV_SRV" --mode base >/dev/null
-is "$(field defer_hard_irqs)/$(field gro_flush_timeout_ns)" "0/0" "--dev --mode base"
+is "$(napi_field defer_hard_irqs)/$(napi_field gro_flush_timeout_ns)" "0/0" "--dev --mode base"
 
 if [ "$(support threaded_attr)" = true ]; then
 	srv "$IRQLAB" napi set --id "$id" --threaded 1 >/dev/null
-	is "$(field threaded)" 1 "threaded=1 reads back"
-	pid=$(field pid)
+	is "$(napi_field threaded)" 1 "threaded=1 reads back"
+	pid=$(napi_field pid)
 	ok $([ "$pid" -gt 0 ] && [ -d "/proc/$pid" ]; echo $?) "threaded NAPI reports its kthread pid ($pid)"
 	srv "$IRQLAB" napi set --id "$id" --threaded 0 >/dev/null
-	is "$(field threaded)/$(field pid)" "0/-1" "threaded=0 removes the kthread"
+	is "$(napi_field threaded)/$(napi_field pid)" "0/-1" "threaded=0 removes the kthread"
 else
 	skip "per-NAPI threaded needs Linux 6.17"
 	skip "per-NAPI threaded needs Linux 6.17"
@@ -102,7 +97,7 @@ bad "--irq-suspend-timeout: '5s' out of range, allowed 0..4294967295ns" --irq-su
 bad "--threaded: '3' out of range, allowed 0..2" --threaded 3
 bad "--mode: mode: 'turbo' is not one of" --mode turbo
 bad "nothing to set"
-is "$(field defer_hard_irqs)" 0 "refused options changed nothing"
+is "$(napi_field defer_hard_irqs)" 0 "refused options changed nothing"
 
 err=$(srv "$IRQLAB" napi set --dev lo --defer-hard-irqs 5 2>&1)
 echo "$err" | grep -q "lo has no NAPI"

@@ -2,11 +2,13 @@
 # irqlab nic on a veth pair in a private network namespace: veth has no
 # interrupt coalescing (the sentence), but rx/tx channels (ethtool
 # -L) and per-queue RPS; no IRQs. Channels and RPS are set with --hold and
-# restored on SIGTERM; a case that cannot be applied whole is rolled back.
+# restored on SIGTERM and, by the restore guard, after SIGKILL; a case that
+# cannot be applied whole is rolled back.
 # asan: yes
 . "$IRQLAB_SRC/tests/lib.sh"
 need_root
 need_cmd ip
+need_cmd ethtool	# the restore guard undoes ethtool settings with it
 IRQLAB=$IRQLAB_BUILD/irqlab
 NS=ilnicv$$
 VA=ilva$$
@@ -47,6 +49,8 @@ ok $? "combined channels on veth refused in words"
 
 # Start RPS from a non-default value so "restored" cannot mean "reset".
 [ $rps_on = 1 ] && in_ns sh -c "echo 1 > /sys/class/net/$VA/queues/rx-0/rps_cpus"
+# (The output is emptied first, so an old 'holding' line cannot end the wait.)
+: >"$OUT"
 ip netns exec "$NS" "$IRQLAB" nic set --dev "$VA" --queues 2 --rps off --hold \
 	>"$OUT" 2>&1 &
 pid=$!
@@ -54,12 +58,8 @@ i=0
 while ! grep -q '^holding' "$OUT" && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
 json | grep -q '"channels": {"rx": 2, "tx": 2,'
 ok $? "held: 2 rx and 2 tx channels"
-if command -v ethtool >/dev/null 2>&1; then
-	in_ns ethtool -l "$VA" | sed -n '/Current/,$p' | grep -q '^RX:[[:space:]]*2'
-	ok $? "ethtool -l agrees"
-else
-	skip "ethtool not installed"
-fi
+in_ns ethtool -l "$VA" | sed -n '/Current/,$p' | grep -q '^RX:[[:space:]]*2'
+ok $? "ethtool -l agrees"
 if [ $rps_on = 1 ]; then
 	ok $([ "$(rps 0)" = 0 ] && [ "$(rps 1)" = 0 ]; echo $?) "held: RPS off on both rx queues"
 else
@@ -72,6 +72,34 @@ json | grep -q '"channels": {"rx": 1, "tx": 1,'
 ok $? "SIGTERM: 1 rx and 1 tx channel again"
 if [ $rps_on = 1 ]; then
 	is "$(rps 0)" 1 "SIGTERM: RPS of rx-0 restored"
+else
+	skip "kernel without RPS"
+fi
+
+# SIGKILL: the guard runs "ethtool -L VA rx 1 tx 1" and writes rps_cpus
+# back, newest first.
+# (The output is emptied first, so an old 'holding' line cannot end the wait.)
+: >"$OUT"
+ip netns exec "$NS" "$IRQLAB" nic set --dev "$VA" --queues 2 --rps off --hold \
+	>"$OUT" 2>&1 &
+pid=$!
+i=0
+while ! grep -q '^holding' "$OUT" && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+json | grep -q '"channels": {"rx": 2, "tx": 2,'
+ok $? "held again: 2 channels"
+kill -KILL $pid
+wait $pid
+is "$?" 137 "SIGKILL: killed"
+i=0
+until json | grep -q '"channels": {"rx": 1, "tx": 1,' || [ $i -ge 100 ]; do
+	sleep 0.05; i=$((i + 1))
+done
+json | grep -q '"channels": {"rx": 1, "tx": 1,'
+ok $? "SIGKILL: 1 rx and 1 tx channel again (the guard)"
+if [ $rps_on = 1 ]; then
+	i=0
+	while [ "$(rps 0)" != 1 ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+	is "$(rps 0)" 1 "SIGKILL: RPS of rx-0 restored by the guard"
 else
 	skip "kernel without RPS"
 fi

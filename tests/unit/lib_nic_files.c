@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "irqlab/guard.h"
 #include "irqlab/nic.h"
 #include "irqlab/report.h"
 #include "tap.h"
@@ -183,6 +184,23 @@ static void test_case(void)
 	is_str(get("proc/irq/47/smp_affinity_list"), "0-1", "rx-4 IRQ restored");
 }
 
+/* Every change also went to the restore guard (the backstop for SIGKILL):
+ * its copy alone puts a file back. */
+static void test_guard(void)
+{
+	char err[256] = "";
+	int n;
+
+	is_int(il_nic_irq_pin(40, "1", err, sizeof(err)), 0, "pin IRQ 40 once more");
+	ok(il_guard_pid() > 0, "a restore guard runs (pid %d)", il_guard_pid());
+	n = il_guard_restore(IL_GUARD_FILE, err, sizeof(err));
+	ok(n > 0, "the guard restored %d files %s", n, err);
+	is_str(get("proc/irq/40/smp_affinity_list"), "0-1",
+	       "the guard's record put the affinity back");
+	il_nic_keep_all();
+	is_int(il_nic_saved_count(), 0, "keep: nothing left here");
+}
+
 int main(void)
 {
 	char cmd[300];
@@ -196,6 +214,10 @@ int main(void)
 	test_queues();
 	test_writes();
 	test_case();
+	test_guard();
+	is_int(il_nic_irqbalance_pid(), 0, "no irqbalance in the fake /proc");
+	put("proc/4242/comm", "irqbalance\n");
+	is_int(il_nic_irqbalance_pid(), 4242, "irqbalance found by its comm");
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
 	if (system(cmd) != 0)
 		tap_diag("could not remove %s", root);

@@ -1,3 +1,0 @@
-build-clang/lib/perf.o: lib/perf.c include/irqlab/perf.h
-
-include/irqlab/perf.h:

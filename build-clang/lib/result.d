@@ -1,3 +1,0 @@
-build-clang/lib/result.o: lib/result.c include/irqlab/result.h
-
-include/irqlab/result.h:

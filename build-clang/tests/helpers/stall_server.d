@@ -1,1 +1,0 @@
-build-clang/tests/helpers/stall_server: tests/helpers/stall_server.c
