@@ -23,6 +23,8 @@ enum kind {
 	K_DIST,		/* distribution: spec string at off, il_dist at off2 */
 	K_POP,		/* popularity: pop_spec + zipf_s */
 	K_CHOICE,	/* int (or enum) index into names */
+	K_STR,		/* char[hi] */
+	K_SHARE,	/* double, a share lo..hi written as "5%" or 0.05 */
 };
 
 struct optdef {
@@ -108,6 +110,16 @@ static const struct optdef defs[] = {
 	  "testing: stay away US after every wake-up before\n"
 	  "handling replies (user-space stamps grow, kernel ones\n"
 	  "must not), 0..1000000 (default 0)" },
+	{ "hdr", 0, K_STR, F(hdr), 0, 0, 256, NULL, 0, "FILE",
+	  "also write the latency distribution (all requests,\n"
+	  "kernel-stamped, us) as HdrHistogram's .hgrm table" },
+	{ "ci", 0, K_SHARE, F(ci), 0, 0.001, 1, NULL, 0, "PCT",
+	  "keep measuring (up to --time) until the 95% confidence\n"
+	  "interval of p99 is within PCT of it, e.g. 5% (default off)" },
+	{ "start-at", 0, K_NUM, F(start_at), 0, 1e9, 1e11, NULL, 0, "T",
+	  "start the load at wall-clock time T (seconds since\n"
+	  "1970, fractions allowed): agents on several hosts\n"
+	  "start together (default: now)" },
 	{ "seed", 0, K_U64, F(seed), 0, 0, 1e18, NULL, 0, "N",
 	  "random seed (default 1)" },
 	{ "json", 0, K_FLAG, F(json), 0, 0, 0, NULL, 0, NULL,
@@ -254,6 +266,29 @@ static int set_one(const struct optdef *d, struct il_load_opts *o, const char *o
 			return -1;
 		*AT(o, d, int) = n;
 		return 0;
+	case K_STR:
+		if (!*v || strlen(v) >= (size_t)d->hi) {
+			snprintf(err, len, "%s: '%s' is empty or longer than %.0f characters", opt, v,
+				 d->hi - 1);
+			return -1;
+		}
+		strcpy(AT(o, d, char), v);
+		return 0;
+	case K_SHARE: {
+		char num[64];
+		size_t l = strlen(v);
+		int pct = l && v[l - 1] == '%';
+
+		snprintf(num, sizeof(num), "%.*s", (int)(pct ? l - 1 : l), v);
+		if (il_opt_num(opt, num, pct ? 100 * d->lo : d->lo, pct ? 100 * d->hi : d->hi, 0,
+			       &x, err, len) < 0) {
+			snprintf(err, len, "%s: '%s' is not a share in %g%%-%g%% (or %g-%g)", opt, v,
+				 100 * d->lo, 100 * d->hi, d->lo, d->hi);
+			return -1;
+		}
+		*AT(o, d, double) = pct ? x / 100 : x;
+		return 0;
+	}
 	}
 	return -1;
 }
@@ -390,6 +425,12 @@ static int format_one(const struct optdef *d, const struct il_load_opts *o,
 	case K_CHOICE:
 		snprintf(buf, len, "%s", d->names[*CAT(o, d, int)]);
 		return *CAT(o, d, int) != *CAT(def, d, int);
+	case K_STR:
+		snprintf(buf, len, "%s", CAT(o, d, char));
+		return strcmp(CAT(o, d, char), CAT(def, d, char)) != 0;
+	case K_SHARE:
+		snprintf(buf, len, "%.17g", *CAT(o, d, double));
+		return *CAT(o, d, double) != *CAT(def, d, double);
 	}
 	return 0;
 }

@@ -812,3 +812,66 @@ int il_load_summary_read_file(const char *path, struct il_load_summary *s, char 
 	free(text);
 	return rc;
 }
+
+/* ---- .hgrm ------------------------------------------------------------ */
+
+/* The next percentile HdrHistogram reports after p: steps of 100/(ticks *
+ * 2^(floor(log2(100/(100-p))) + 1)), halving as p nears 100. */
+static double next_percentile(double p, int ticks)
+{
+	int64_t k = (int64_t)(log(100 / (100.0 - p)) / log(2)) + 1;
+
+	return p + 100.0 / ((double)ticks * pow(2, (double)k));
+}
+
+int il_load_hgrm(FILE *f, const struct il_hist *h, int ticks, double unit_ns)
+{
+	uint64_t total = il_hist_count(h), cum = 0, lo, w, last = 0;
+	unsigned n = il_hist_nbuckets();
+	double target = 0, mean = il_hist_mean(h), var = 0;
+
+	fprintf(f, "%12s %12s %12s %12s\n\n", "Value", "Percentile", "TotalCount", "1/(1-Percentile)");
+	for (unsigned i = 0; i < n && cum < total; i++) {
+		uint64_t c = il_hist_bucket(h, i, &lo, &w);
+
+		if (!c)
+			continue;
+		cum += c;
+		last = lo + w - 1;	/* the bucket's highest equivalent value */
+		var += (double)c * ((lo + (w - 1) / 2.0) - mean) * ((lo + (w - 1) / 2.0) - mean);
+		/* as HdrHistogram's iterator: every step this bucket reaches
+		 * (in the last bucket only the first, then 100%) */
+		while (target <= 100.0 * (double)cum / (double)total) {
+			fprintf(f, "%12.3f %12f %12llu %12.2f\n", (double)last / unit_ns, target / 100.0,
+				(unsigned long long)cum, 1.0 / (1.0 - target / 100.0));
+			target = next_percentile(target, ticks);
+			if (cum == total)
+				break;
+		}
+	}
+	if (total)	/* the last value, at 100% */
+		fprintf(f, "%12.3f %12f %12llu %12.2f\n", (double)last / unit_ns, 1.0,
+			(unsigned long long)total, (double)INFINITY);
+	fprintf(f, "#[Mean    = %12.3f, StdDeviation   = %12.3f]\n", mean / unit_ns,
+		total ? sqrt(var / (double)total) / unit_ns : 0.0);
+	fprintf(f, "#[Max     = %12.3f, Total count    = %12llu]\n",
+		(double)il_hist_max(h) / unit_ns, (unsigned long long)total);
+	fprintf(f, "#[Buckets = %12u, SubBuckets     = %12d]\n", n / 128, 128);
+	return ferror(f) ? -1 : 0;
+}
+
+int il_load_summary_hgrm(FILE *f, const struct il_load_summary *s)
+{
+	int k = s->lat[IL_OP_GET][IL_LAT_KERNEL].count || s->lat[IL_OP_SET][IL_LAT_KERNEL].count ?
+		IL_LAT_KERNEL : IL_LAT_CORRECTED;
+	struct il_hist *all;
+	int rc;
+
+	if (!s->hist[IL_OP_GET][k] || !s->hist[IL_OP_SET][k] || !(all = il_hist_new()))
+		return -1;
+	il_hist_merge(all, s->hist[IL_OP_GET][k]);
+	il_hist_merge(all, s->hist[IL_OP_SET][k]);
+	rc = il_load_hgrm(f, all, 5, 1000.0);
+	il_hist_free(all);
+	return rc;
+}

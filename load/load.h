@@ -12,6 +12,7 @@
 #include <time.h>
 #include <linux/errqueue.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/socket.h>
@@ -147,6 +148,15 @@ int lconn_received(struct lconn *c, size_t n, char *err, size_t errlen);
 /* Parses buffered bytes (exposed for the unit test). */
 int lconn_parse(struct lconn *c, uint64_t now, char *err, size_t errlen);
 
+/* ---- checks.c: the run cut into batches for self-checks ------------ */
+#define LB_MAX 32
+struct lbatches {
+	pthread_mutex_t mu;	/* closing, doubling; the main thread reading */
+	uint64_t t0, len;	/* window start; batch length, ns (doubles) */
+	unsigned cur, closed;	/* the open batch; those before it are closed */
+	struct il_hist *h[2][LB_MAX];	/* [op][batch]: the batched latency */
+};
+
 /* ---- schedule.c ---------------------------------------------------- */
 /* What main made of the options: the servers resolved, the engine picked. */
 struct server {
@@ -193,6 +203,10 @@ struct thread {
 	uint64_t sys0, sys1;
 	double cpu0[2], cpu1[2];	/* user, sys seconds */
 	volatile uint64_t progress;	/* completions, read by the progress line */
+	struct lbatches bat;		/* checks.c */
+	double *gaps;			/* sampled gaps between sends, ns */
+	uint64_t gaps_seen, last_send;
+	struct il_rng gap_rng;
 	char err[256];
 	int failed;
 };
@@ -227,6 +241,20 @@ void uring_flush(struct thread *t, struct lconn *c, uint64_t now);
 void uring_wait(struct thread *t, uint64_t now, uint64_t until);
 /* Cancels what is in flight (bounded wait) and frees the ring. */
 void uring_stop(struct thread *t);
+
+/* ---- checks.c ------------------------------------------------------ */
+int checks_init(struct thread *t);
+void checks_free(struct thread *t);
+/* A measured reply (op, the batched latency v, handled at now) and a
+ * measured open-loop send at now. */
+void checks_record(struct thread *t, int op, uint64_t v, uint64_t now);
+void checks_send(struct thread *t, uint64_t now);
+/* --ci, from the main thread during the run: 1 when p99's interval is
+ * within target (a share of p99); its width in *width (NAN: not yet). */
+int checks_ci_reached(struct thread *ts, unsigned n, double target, double *width);
+/* After the run: intervals of every percentile and the checks, into s. */
+void checks_fill(struct il_load_summary *s, const struct il_load_opts *o, struct thread *ts,
+		 unsigned n);
 
 /* ---- hwstamp.c ---------------------------------------------------- */
 /* --timestamps hw: 0 if the device on the way to sv stamps received

@@ -114,6 +114,18 @@ static void setup(struct il_load_opts *o, struct env *env, struct workload *w,
 	}
 }
 
+static int write_hgrm(const char *path, const struct il_load_summary *s)
+{
+	FILE *f = fopen(path, "w");
+	int rc = f ? il_load_summary_hgrm(f, s) : -1;
+
+	if (f && fclose(f))
+		rc = -1;
+	if (rc < 0)
+		fprintf(stderr, "irqlab-load: --hdr: cannot write %s: %s\n", path, strerror(errno));
+	return rc;
+}
+
 static void *thread_main(void *arg)
 {
 	struct thread *t = arg;
@@ -168,19 +180,36 @@ static void sleep_ns(uint64_t ns)
 	nanosleep(&ts, NULL);
 }
 
-/* A progress line on a terminal only; pipes and files get just the result. */
+/* --ci: stop every thread's window once p99 is known well enough. */
+static void ci_stop(struct thread *ts, const struct il_load_opts *o, uint64_t now)
+{
+	double w;
+
+	if (o->ci > 0 && now > ts[0].t_meas && !load_stop &&
+	    checks_ci_reached(ts, o->threads, o->ci, &w)) {
+		load_stop = 2;
+		if (!o->json)
+			fprintf(stderr, "irqlab-load: p99 known to +-%.1f%% after %.1fs of %.1fs (--ci)\n",
+				100 * w, (now - ts[0].t_meas) / 1e9, o->time);
+	}
+}
+
+/* A progress line on a terminal only; pipes and files get just the result.
+ * Twice a second, --ci's stop rule. */
 static void progress(struct thread *ts, const struct il_load_opts *o, uint64_t origin)
 {
-	int tty = isatty(STDERR_FILENO);
+	int tty = isatty(STDERR_FILENO), tick = 0;
 	uint64_t last = 0, last_t = origin;
 
 	while ((unsigned)atomic_load(&g_finished) < o->threads) {
 		uint64_t now, done = 0;
 
 		sleep_ns(tty ? 500000000ULL : 50000000ULL);
+		now = il_now_ns();
+		if (tty || ++tick % 10 == 0)
+			ci_stop(ts, o, now);
 		if (!tty)
 			continue;
-		now = il_now_ns();
 		for (unsigned i = 0; i < o->threads; i++)
 			done += ts[i].progress;
 		fprintf(stderr, "\r%s %5.1fs  %10.0f QPS   ",
@@ -265,9 +294,10 @@ int main(int argc, char **argv)
 			}
 		double wall = o.time;
 
-		if (load_stop) {	/* interrupted: the window was shorter */
+		if (load_stop) {	/* interrupted or --ci: the window was shorter */
 			wall = (ts[0].t_end - ts[0].t_meas) / 1e9;
-			fprintf(stderr, "irqlab-load: interrupted, reporting %.2fs\n", wall);
+			if (load_stop == 1)
+				fprintf(stderr, "irqlab-load: interrupted, reporting %.2fs\n", wall);
 		}
 		if (load_summarize(&sum, &o, &env, ts, o.threads, wall) < 0)
 			return 1;
@@ -275,6 +305,8 @@ int main(int argc, char **argv)
 			il_load_summary_write(stdout, &sum);
 		else
 			load_print_text(stdout, &sum);
+		if (o.hdr[0] && write_hgrm(o.hdr, &sum) < 0)
+			rc = 1;
 		il_load_summary_free(&sum);
 		if (dead == (int)o.threads)
 			rc = 1;

@@ -158,6 +158,7 @@ int load_summarize(struct il_load_summary *s, const struct il_load_opts *o,
 				   s->schedule.late_sends > s->requests.sent / 100;
 	s->generator.below_target = open && s->qps < 0.99 * o->qps;
 	warnings(s, o);
+	checks_fill(s, o, ts, n);
 	return 0;
 }
 
@@ -168,6 +169,36 @@ static void row(FILE *f, const char *name, const struct il_load_stat *st)
 	fprintf(f, "%-10s %10llu %8.1f %8.1f %8.1f %8.1f %8.1f %8.1f %8.1f %9.1f\n", name,
 		(unsigned long long)st->count, st->min, st->mean, st->p[0], st->p[1], st->p[2],
 		st->p[3], st->p[4], st->max);
+}
+
+/* "p99 95% CI: get [a, b] us, ..." and one line of check results. */
+static void checks_text(FILE *f, const struct il_load_summary *s)
+{
+	int any = 0;
+
+	for (int op = 0; op < 2; op++)
+		for (int k = 0; k < IL_NLATS; k++) {
+			const struct il_load_stat *st = &s->lat[op][k];
+
+			if (!st->count || isnan(st->ci_lo[3]))
+				continue;
+			fprintf(f, "%s%s%s [%.1f, %.1f]", any ? ", " : "p99 with its 95% confidence "
+				"interval: ", il_load_op_name[op], k >= IL_LAT_KERNEL ? "(kern)" : "",
+				st->ci_lo[3], st->ci_hi[3]);
+			any = 1;
+		}
+	if (any)
+		fprintf(f, " us\n");
+	for (int i = 0; i < s->nchecks; i++) {
+		const struct il_load_check *c = &s->checks[i];
+		char stat[32] = "";
+
+		if (!isnan(c->stat))
+			snprintf(stat, sizeof(stat), " (%.3g)", c->stat);
+		fprintf(f, "%s%s %s%s%s", i ? ", " : "Checks: ", c->name,
+			c->ok > 0 ? "ok" : c->ok == 0 ? "FAILED" : "not run", stat,
+			i + 1 == s->nchecks ? "\n" : "");
+	}
 }
 
 void load_print_text(FILE *f, const struct il_load_summary *s)
@@ -211,6 +242,7 @@ void load_print_text(FILE *f, const struct il_load_summary *s)
 		s->generator.cpu_sys_s, 100 * s->generator.cpu_util, c->threads,
 		c->threads > 1 ? "s" : "", done ? 1e6 * cpu / done : 0,
 		s->generator.syscalls_per_request, !strcmp(c->engine, "uring") ? "io_uring" : "epoll");
+	checks_text(f, s);
 	for (int i = 0; i < s->nwarnings; i++)
 		fprintf(f, "WARNING: %s\n", s->warnings[i]);
 }

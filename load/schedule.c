@@ -81,9 +81,12 @@ void lconn_done(struct thread *t, const struct req *rq, int result, uint64_t now
 	il_hist_record(st->lat[op][IL_LAT_UNCORRECTED], now > rq->sent ? now - rq->sent : 0);
 	if (!kts) {
 		st->unstamped += t->c_tstamp;
+		if (!t->c_tstamp)
+			checks_record(t, op, now > rq->sched ? now - rq->sched : 0, now);
 		return;
 	}
 	st->stamped++;
+	checks_record(t, op, kts > rq->sched ? kts - rq->sched : 0, now);
 	il_hist_record(st->lat[op][IL_LAT_KERNEL], kts > rq->sched ? kts - rq->sched : 0);
 	il_hist_record(st->lat[op][IL_LAT_KERNEL_UNCORRECTED], kts > rq->sent ? kts - rq->sent : 0);
 	il_hist_record(st->rx_delay, now > kts ? now - kts : 0);
@@ -117,7 +120,7 @@ int thread_setup(struct thread *t, char *err, size_t errlen)
 	il_rng_seed(&t->rng, o->seed * 1000003u + (uint64_t)t->id);
 	t->rt_off = rt_offset();
 	t->c_tstamp = o->timestamps != IL_TSTAMP_OFF;
-	if (lstats_init(&t->st) < 0) {
+	if (lstats_init(&t->st) < 0 || checks_init(t) < 0) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
@@ -208,6 +211,7 @@ void thread_teardown(struct thread *t)
 		close(t->ep);
 	t->ep = -1;
 	lstats_free(&t->st);
+	checks_free(t);
 }
 
 void lconn_fail(struct thread *t, struct lconn *c, const char *msg)
@@ -362,6 +366,7 @@ static void send_due(struct thread *t, uint64_t now)
 		mark(t, c);
 		if (measured) {
 			t->st.sent++;
+			checks_send(t, now);
 			il_hist_record(t->st.lag, now - sched);
 			/* Lateness while a slot was free is the generator's. */
 			if (!was_blocked && now - sched > late)
@@ -462,6 +467,7 @@ int thread_run(struct thread *t)
 	uint64_t now = il_now_ns();
 
 	t->next_sched = (double)t->origin;
+	t->bat.t0 = t->t_meas;
 	t->closed = closed;
 	if (closed)
 		for (unsigned i = 0; i < t->nconns; i++) {

@@ -1,29 +1,72 @@
-/* Keys and value sizes with mutilate's semantics: record i's key is i in
- * decimal, zero-padded to a length drawn from the key-size distribution
- * with a uniform derived from a hash of i (so a key's length never changes
- * during a run and needs no table); value sizes are drawn per set. */
+/* Keys and value sizes with mutilate's semantics; value sizes are drawn
+ * per set. Keys are mutilate's own strings (its KeyGenerator::generate),
+ * so a store loaded by either tool serves the other: record i's key is i
+ * in decimal, zero-padded to
+ *   max(round(K(U)), floor(log10(records)) + 1) characters,
+ *   U = FNV-1a-64(the 8 bytes of i, little-endian) / 2^64,
+ * K the key-size distribution evaluated at U with mutilate's formulas
+ * (key_size below); at most 250 (memcached's limit; mutilate would send a
+ * longer key, which memcached refuses). A key keeps its length for the
+ * whole run and needs no table. tests/unit/load_workload.c checks this
+ * against keys recorded from mutilate runs. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "load.h"
 
-static uint64_t mix64(uint64_t z)
+/* FNV-1a, 64 bits, over the index's bytes in memory order (mutilate's
+ * fnv_64 on x86: little-endian). */
+static uint64_t fnv1a64(uint64_t v)
 {
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	for (int i = 0; i < 8; i++) {
+		h ^= (v >> (8 * i)) & 0xff;
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}
+
+/* The key-size distribution at U, term for term as mutilate's generators
+ * compute it (rounding must agree at .5: the same operations in the same
+ * order). Normal reuses U for both Box-Muller uniforms and fb_value's tail
+ * takes U too, as mutilate does. */
+static double key_size(const struct il_dist *d, double u)
+{
+	const double *p = d->p;
+
+	switch (d->kind) {
+	case IL_DIST_FIXED:
+		return p[0];
+	case IL_DIST_UNIFORM:
+		return p[0] * u;
+	case IL_DIST_NORMAL:
+		return p[0] + p[1] * (sqrt(-2 * log(u)) * cos(2 * M_PI * u));
+	case IL_DIST_EXPONENTIAL:
+		return p[0] <= 0 ? 0.0 : -log(u) / p[0];
+	case IL_DIST_PARETO:
+	case IL_DIST_FB_IA:
+		return p[0] + p[1] * (pow(u, -p[2]) - 1) / p[2];
+	case IL_DIST_GEV:
+	case IL_DIST_FB_KEY:
+		return p[0] + p[1] * (pow(-log(u) / 1.0, -p[2]) - 1) / p[2];
+	case IL_DIST_FB_VALUE: {
+		/* the table is the library's (its quantile function walks it
+		 * as mutilate does); the tail starts at 15 */
+		double v = il_dist_quantile(d, u);
+
+		return v < 15 ? v : p[0] + p[1] * (pow(u, -p[2]) - 1) / p[2];
+	}
+	}
+	return NAN;
 }
 
 int workload_init(struct workload *w, char *err, size_t errlen)
 {
-	uint64_t n = w->records ? w->records - 1 : 0;
-
-	w->min_keylen = 1;
-	while (n >= 10) {
-		n /= 10;
-		w->min_keylen++;
-	}
+	/* mutilate: floor(log10(records)) + 1, the digits of records (not
+	 * of records - 1, the largest index) */
+	w->min_keylen = (unsigned)(floor(log10((double)(w->records ? w->records : 1))) + 1);
 	w->value_max = VALUE_MAX;
 	w->value_data = malloc(VALUE_MAX + 2);
 	if (!w->value_data) {
@@ -77,21 +120,13 @@ void workload_next(const struct workload *w, struct il_rng *r, enum op *op,
 
 unsigned workload_key(const struct workload *w, uint64_t idx, char *buf)
 {
-	double u = (mix64(idx + 0x9e3779b97f4a7c15ULL) >> 11) * 0x1.0p-53;
-	struct il_rng lr, *rp = NULL;
-	double g;
+	double u = (double)fnv1a64(idx) / (double)UINT64_MAX;
+	double g = round(key_size(&w->keysize, u));
 	unsigned len, nd = 0;
 	char digits[24];
-	long lg;
 
-	/* Two samplers draw a second uniform: derive it from idx too. */
-	if (w->keysize.kind == IL_DIST_NORMAL || w->keysize.kind == IL_DIST_FB_VALUE) {
-		il_rng_seed(&lr, idx);
-		rp = &lr;
-	}
-	g = il_dist_sample_u(&w->keysize, u, rp);
-	lg = isfinite(g) ? lround(g) : 0;
-	len = lg < (long)w->min_keylen ? w->min_keylen : lg > KEY_MAX ? KEY_MAX : (unsigned)lg;
+	/* mutilate: MAX(round(G), digits), so a NaN or short G gives digits */
+	len = g > (double)w->min_keylen ? (g < KEY_MAX ? (unsigned)g : KEY_MAX) : w->min_keylen;
 	do {
 		digits[nd++] = (char)('0' + idx % 10);
 		idx /= 10;

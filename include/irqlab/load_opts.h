@@ -54,6 +54,11 @@ struct il_load_opts {
 	unsigned batch;			/* replies per wake-up (io_uring), 1 = none */
 	double batch_us;		/* longest wait for a batch */
 	double wake_delay_us;		/* testing: delay every wake-up */
+	char hdr[256];			/* --hdr FILE: .hgrm output ("" = none) */
+	double ci;			/* --ci: run until the p99 CI's half-width
+					 * is this share of p99 (0 = fixed --time) */
+	double start_at;		/* --start-at: wall-clock start, s since
+					 * the epoch (0 = now); multi-host runs */
 };
 
 /* The defaults (--help lists them). */

@@ -155,4 +155,16 @@ int il_load_summary_read(const char *text, struct il_load_summary *s, char *err,
 int il_load_summary_read_file(const char *path, struct il_load_summary *s, char *err,
 			      size_t len);
 
+/* HdrHistogram's percentile distribution (.hgrm, the "classic" table that
+ * HdrHistogram_c's hdr_percentiles_print, wrk2 and HdrHistogram's plotter
+ * use): rows at HdrHistogram's percentile steps (ticks_per_half_distance
+ * per halving of the distance to 100%; wrk2 uses 5), values in units of
+ * unit_ns (1000: microseconds) as each bucket's highest value, then the
+ * Mean/Max/Buckets footer. 0, or -1 on a write error. */
+int il_load_hgrm(FILE *f, const struct il_hist *h, int ticks_per_half_distance, double unit_ns);
+/* --hdr: every request's latency (gets and sets), kernel-stamped where the
+ * kernel stamped replies, from the scheduled send; microseconds. -1 without
+ * histograms. */
+int il_load_summary_hgrm(FILE *f, const struct il_load_summary *s);
+
 #endif

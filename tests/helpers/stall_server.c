@@ -3,10 +3,12 @@
  * --stall-every ms it stops answering for --stall-for ms (a GC pause, a
  * preempted server), which an open-loop generator must see in its
  * corrected latency. --garbage answers gets with a line that is not
- * memcached protocol. Prints "port N" when listening; exits after
- * --lifetime seconds at the latest.
+ * memcached protocol. --slow-after MS --slow-us US: from MS ms after the
+ * start, every batch of answers waits US us first (a server that slows
+ * down halfway, for the stationarity check). Prints "port N" when
+ * listening; exits after --lifetime seconds at the latest.
  *   stall_server [--port P] [--stall-every MS] [--stall-for MS]
- *                [--lifetime S] [--garbage] */
+ *                [--slow-after MS --slow-us US] [--lifetime S] [--garbage] */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
@@ -48,6 +50,16 @@ static void sleep_ms(uint64_t ms)
 }
 
 static int garbage;
+static uint64_t slow_at, slow_us;	/* --slow-after (absolute ms), --slow-us */
+
+static void slow_down(void)
+{
+	struct timespec ts = { 0, (long)(slow_us * 1000) };
+
+	if (slow_us && now_ms() >= slow_at)
+		while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+			;
+}
 
 static int put(int fd, const char *out, size_t olen)
 {
@@ -115,6 +127,8 @@ static int serve(struct cl *c)
 	}
 	memmove(c->buf, c->buf + pos, c->len - pos);
 	c->len -= pos;
+	if (olen)
+		slow_down();
 	return put(c->fd, out, olen);
 }
 
@@ -144,6 +158,10 @@ int main(int argc, char **argv)
 			stall = atoi(argv[++i]);
 		else if (!strcmp(argv[i], "--lifetime"))
 			life = atoi(argv[++i]);
+		else if (!strcmp(argv[i], "--slow-after"))
+			slow_at = strtoull(argv[++i], NULL, 10);
+		else if (!strcmp(argv[i], "--slow-us"))
+			slow_us = strtoull(argv[++i], NULL, 10);
 		else {
 			fprintf(stderr, "stall_server: unknown option %s\n", argv[i]);
 			return 2;
@@ -169,6 +187,7 @@ int main(int argc, char **argv)
 	epoll_ctl(ep, EPOLL_CTL_ADD, lfd, &ev);
 	start = now_ms();
 	next = start + (uint64_t)every;
+	slow_at += start;
 	while (now_ms() < start + (uint64_t)life * 1000) {
 		uint64_t now = now_ms();
 		int n;

@@ -65,8 +65,9 @@ agree() {
 	_mine=$(json_get "$T/run.json" 'join " ", map { $j->{totals}{$_} } qw(gets sets misses)')
 	_theirs=$(perl -e '@b = split " ", $ARGV[0]; @a = split " ", $ARGV[1]; print join(" ", map { $a[$_] - $b[$_] } 0..2)' "$_b" "$_a")
 	is "$_mine" "$_theirs" "$_name: gets sets misses ($_mine) match the server's stats deltas"
-	ok "$(json_get "$T/run.json" '$j->{qps} > 0 && $j->{totals}{unanswered} == 0 && $j->{totals}{errors} == 0 && $j->{totals}{protocol_errors} == 0 ? 0 : 1')" \
-		"$_name: nothing lost, no errors"
+	_r=$(json_get "$T/run.json" '$j->{qps} > 0 && $j->{totals}{unanswered} == 0 && $j->{totals}{errors} == 0 && $j->{totals}{protocol_errors} == 0 ? 0 : 1')
+	ok "$_r" "$_name: nothing lost, no errors"
+	[ "$_r" = 0 ] || diag "$(json_get "$T/run.json" '"qps $j->{qps}, totals " . join(" ", map { "$_=$j->{totals}{$_}" } sort keys %{$j->{totals}}) . "; " . join("; ", @{$j->{warnings}})') $(cat "$T/run.err")"
 }
 
 for e in $ENGINES; do

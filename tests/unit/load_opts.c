@@ -75,6 +75,13 @@ int main(void)
 	roundtrip("--engine", ARGS("--engine", "epoll"));
 	roundtrip("--seed", ARGS("--seed", "123456789012345678"));
 	roundtrip("--json", ARGS("--json"));
+	roundtrip("--timestamps", ARGS("--timestamps", "off"));
+	roundtrip("--batch", ARGS("--batch", "16"));
+	roundtrip("--batch-us", ARGS("--batch-us", "1000"));
+	roundtrip("--wake-delay-us", ARGS("--wake-delay-us", "500"));
+	roundtrip("--hdr", ARGS("--hdr", "/tmp/x y.hgrm"));
+	roundtrip("--ci", ARGS("--ci", "5%"));
+	roundtrip("--start-at", ARGS("--start-at", "1764680000.25"));
 	roundtrip("-s", ((char *[]){ "irqlab-load", "-s", "[::1]:11300", "-s", "h2", NULL }));
 
 	/* A struct filled in code (what bench does) gives the same. */
@@ -119,6 +126,12 @@ int main(void)
 	   strstr(err, "--server"), "no server: %s", err);
 	ok(parse(&o, ARGS("-r", "1", "-s", "h2"), err, sizeof(err)) == -1 &&
 	   strstr(err, "--records"), "fewer records than servers: %s", err);
+	ok(parse(&o, ARGS("--ci", "5%"), err, sizeof(err)) == 0 && o.ci == 0.05, "--ci 5%% is 0.05");
+	ok(parse(&o, ARGS("--ci", "0.02"), err, sizeof(err)) == 0 && o.ci == 0.02, "--ci 0.02");
+	ok(parse(&o, ARGS("--ci", "500%"), err, sizeof(err)) == -1 && strstr(err, "--ci: '500%'"),
+	   "--ci 500%%: %s", err);
+	ok(parse(&o, ARGS("--batch", "4", "--timestamps", "off"), err, sizeof(err)) == -1 &&
+	   strstr(err, "--batch"), "--batch without kernel stamps: %s", err);
 	ok(parse(&o, ARGS("--help"), err, sizeof(err)) == 1, "--help returns 1");
 	ok(parse(&o, ARGS("-t", "1"), err, sizeof(err)) == 0 && o.time == 1,
 	   "parsing twice in one process works (getopt reset)");

@@ -102,6 +102,54 @@ static const char schema1[] =
 "\"fell_behind\": false, \"below_target\": false, \"bytes_rx\": 100, \"bytes_tx\": 200},\n"
 " \"warnings\": []}\n";
 
+/* .hgrm written from a known histogram and parsed back like HdrHistogram's
+ * plotter does: header, rows of value/percentile/count/inverse, footer. */
+static void hgrm(void)
+{
+	struct il_hist *h = il_hist_new();
+	struct il_rng r;
+	char *buf = NULL, line[200];
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	double v, p, inv, lastp = -1, lastv = 0, mean = 0, max = 0, at99 = 0;
+	unsigned long long cnt, lastc = 0, total = 0;
+	int rows = 0, mono = 1, head, foot = 0;
+
+	il_rng_seed(&r, 3);
+	for (int i = 0; i < 100000; i++)
+		il_hist_record(h, 20000 + (uint64_t)(-30000 * log(il_rng_uniform_pos(&r))));
+	il_load_hgrm(f, h, 5, 1000.0);
+	fclose(f);
+	f = fmemopen(buf, len, "r");
+	head = fgets(line, sizeof(line), f) && strstr(line, "Value") && strstr(line, "Percentile") &&
+	       strstr(line, "TotalCount") && strstr(line, "1/(1-Percentile)");
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%lf %lf %llu %lf", &v, &p, &cnt, &inv) >= 3) {
+			mono &= p > lastp && v >= lastv && cnt >= lastc;
+			if (p >= 0.99 && !at99)	/* the first row past 99% */
+				at99 = v;
+			lastp = p, lastv = v, lastc = cnt, rows++;
+		} else if (sscanf(line, "#[Mean = %lf", &mean) == 1 ||
+			   sscanf(line, "#[Mean    = %lf", &mean) == 1) {
+			foot++;
+		} else if (sscanf(line, "#[Max     = %lf, Total count    = %llu", &max, &total) == 2) {
+			foot++;
+		} else if (!strncmp(line, "#[Buckets", 9)) {
+			foot++;
+		}
+	}
+	fclose(f);
+	ok(head, ".hgrm: HdrHistogram's header");
+	ok(rows > 40 && mono && lastp == 1.0 && lastc == 100000,
+	   ".hgrm: %d rows, percentiles rising to 1.0, counts to all 100000", rows);
+	ok(fabs(at99 - il_hist_quantile(h, 0.99) / 1000.0) < 0.02 * at99,
+	   ".hgrm: the first row past 99%% (%.3f us) is at p99 (%.3f us)", at99, il_hist_quantile(h, 0.99) / 1000.0);
+	ok(foot == 3 && total == 100000 && fabs(max - il_hist_max(h) / 1000.0) < 0.001 &&
+	   fabs(mean - il_hist_mean(h) / 1000.0) < 0.001, ".hgrm: footer with mean, max and count");
+	free(buf);
+	il_hist_free(h);
+}
+
 static void errors(void)
 {
 	struct il_load_summary s;
@@ -194,6 +242,7 @@ int main(void)
 	ok(c.schema == 1 && c.qps == 45000.5 && c.lat[0][0].p[0] == 28.1 && !c.hist[0][0] &&
 	   isnan(c.ci_level) && c.nchecks == 0, "schema 1: figures, no histograms or checks");
 	errors();
+	hgrm();
 	il_load_summary_free(&a);
 	il_load_summary_free(&b);
 	il_load_summary_free(&c);

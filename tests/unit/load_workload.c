@@ -1,10 +1,59 @@
-/* Keys and the request mix: mutilate's key format (record index, zero
- * padded to a per-key length drawn from the key-size distribution), the
- * set share, uniform and Zipf popularity. */
+/* Keys and the request mix: mutilate's key strings (record index, zero
+ * padded to a per-key length drawn from the key-size distribution), equal
+ * to keys recorded from mutilate runs (load_keys_mutilate.txt: `mutilate
+ * --loadonly -r N -K DIST` into memcached, keys read back with `lru_crawler
+ * metadump all`, sorted by index), the set share, uniform and Zipf
+ * popularity. */
 #include <math.h>
+#include <stdlib.h>
 
 #include "../../load/load.h"
 #include "tap.h"
+
+/* Every block of the recorded list: "# mutilate -r N -K DIST", then the
+ * keys of records 0..N-1. */
+static void mutilate_keys(void)
+{
+	char path[512], line[300], err[200], key[KEY_MAX + 1];
+	const char *src = getenv("IRQLAB_SRC");
+	struct workload w = { 0 };
+	uint64_t idx = 0, bad = 0, n = 0;
+	int blocks = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/tests/unit/load_keys_mutilate.txt", src ? src : ".");
+	if (!(f = fopen(path, "r"))) {
+		tap_skip("no recorded mutilate keys (run from the source tree or set IRQLAB_SRC)");
+		return;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		char spec[64];
+		unsigned long long r;
+		unsigned len;
+
+		line[strcspn(line, "\n")] = 0;
+		if (sscanf(line, "# mutilate -r %llu -K %63s", &r, spec) == 2) {
+			workload_free(&w);
+			w = (struct workload){ .records = r };
+			if (il_dist_parse(spec, &w.keysize, err, sizeof(err)) < 0 ||
+			    workload_init(&w, err, sizeof(err)) < 0)
+				bad++;
+			idx = 0;
+			blocks++;
+			continue;
+		}
+		len = workload_key(&w, idx++, key);
+		key[len] = 0;
+		n++;
+		if (strcmp(key, line) && bad++ < 3)
+			tap_diag("record %llu: mutilate '%s', ours '%s'", (unsigned long long)idx - 1,
+				 line, key);
+	}
+	fclose(f);
+	workload_free(&w);
+	ok(!bad && n > 2000 && blocks >= 8, "%llu keys of %d key-size distributions equal mutilate's",
+	   (unsigned long long)n, blocks);
+}
 
 int main(void)
 {
@@ -80,5 +129,6 @@ int main(void)
 		ok(hits > N / 50, "zipf:0.99: the hottest key gets %.1f%% of requests", 100.0 * hits / N);
 	}
 	workload_free(&w);
+	mutilate_keys();
 	return tap_done();
 }
