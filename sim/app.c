@@ -1,6 +1,7 @@
 /* The server thread (memcached/libevent style), one per queue, pinned to
  * its core: epoll_wait, then for each ready connection read, serve, reply;
- * then epoll_wait again. app_next starts the thread's next piece of work;
+ * then epoll_wait again. A UDP sink reads without replying; a cpu_loop
+ * thread only computes, never sleeping. app_next starts the thread's next piece of work;
  * app_piece_done applies its effects when it ends. */
 #include "sim.h"
 
@@ -30,12 +31,18 @@ void app_next(struct sim *s, int th)
 				      il_dist_sample(&s->e->service, &s->rng), true);
 			return;
 		case P_REQ_SYS:
-			cpu_start_app(s, core, CAT_SYS, k->sys_req, true);
+			cpu_start_app(s, core, CAT_SYS, s->e->app == APP_UDP_SINK ?
+				      k->sys_udp : k->sys_req, true);
+			return;
+		case P_LOOP:
+			cpu_start_app(s, core, CAT_USER,
+				      il_dist_sample(&s->e->service, &s->rng), true);
 			return;
 		case P_BL_POLL:
 		case P_BL_STOP:
 			t->bl_n = nic_take(s, t->queue, ep_busy_budget(s), &t->blpkts);
-			cpu_start_app(s, core, CAT_SYS, k->poll + t->bl_n * k->rx_pkt, true);
+			cpu_start_app(s, core, CAT_SYS, k->poll +
+				      t->bl_n * s->nq[t->queue].rx_instr, true);
 			return;
 		case P_BL_SPIN:
 			cpu_start_spin(s, core, t->bl_start +
@@ -66,6 +73,18 @@ static void busy_polled(struct sim *s, struct sim_thread *t)
 	napi_deliver(s, t->queue, &t->blpkts, t->core);
 }
 
+/* The request is done: memcached replies (through the guest's virtio
+ * transmit queue in a virtio VM), a UDP sink just consumed a packet. */
+static void reply(struct sim *s, struct sim_thread *t)
+{
+	if (s->e->app == APP_UDP_SINK)
+		client_consumed(s, t->cur_req, true);
+	else if (s->nhostq)
+		vhost_guest_tx(s, t->queue, t->cur_req, t->core);
+	else
+		client_send_reply(s, t->cur_req);
+}
+
 void app_piece_done(struct sim *s, int th)
 {
 	struct sim_thread *t = &s->th[th];
@@ -79,7 +98,7 @@ void app_piece_done(struct sim *s, int th)
 		t->phase = P_REQ_SYS;
 		break;
 	case P_REQ_SYS:
-		client_send_reply(s, t->cur_req);
+		reply(s, t);
 		t->in_service = false;
 		s->st.served_total++;
 		t->batch--;
@@ -99,6 +118,11 @@ void app_piece_done(struct sim *s, int th)
 		break;
 	case P_USPIN:
 		t->phase = P_EPOLL;
+		break;
+	case P_LOOP:
+		if (s->measuring)
+			s->st.completed++;	/* cpu_loop: iterations */
+		s->st.served_total++;
 		break;
 	case P_AFTER_BL:
 		break;

@@ -12,6 +12,8 @@ struct calib_row {
 	const char *base;	/* machine base config text */
 	/* published figures, NAN where not published */
 	double qps, ipc, user, sys, softirq, cpu_busy, p99_us;
+	double exits, tig;	/* VM exits/s, time in guest % */
+	bool busy_shares;	/* CPU shares are of busy time (sum to 100) */
 };
 
 extern const struct calib_row calib_rows[];
@@ -24,8 +26,8 @@ int calib_find(const char *name);
 int calib_experiment(int i, struct experiment *e, double sim_time_s,
 		     char *err, size_t errlen);
 
-/* Overrides applied to every row: "key=value", or "thesis:key=value" /
- * "cover:key=value" for one machine's rows (used when fitting). */
+/* Overrides applied to every row: "key=value", or "SOURCE:key=value" for
+ * the rows of one source (thesis, cover, vm, did; used when fitting). */
 void calib_set_overrides(char **sets, int n);
 
 /* Runs every row, prints published vs simulated with % error, returns the

@@ -39,13 +39,26 @@ static void req_free(struct sim *s, uint32_t id)
 	s->nreqs--;
 }
 
+/* One way on the wire; with an assigned device (SR-IOV VF, passthrough)
+ * its DMA also goes through the IOMMU (an IOTLB cost per packet). */
+static sim_t wire_ns(const struct sim *s)
+{
+	const struct experiment *e = s->e;
+
+	if (e->vm.nic == VMNIC_SRIOV)
+		return e->wire_ns + (sim_t)e->vm.cost.iotlb_sriov;
+	if (e->vm.nic == VMNIC_PASSTHROUGH)
+		return e->wire_ns + (sim_t)e->vm.cost.iotlb_passthrough;
+	return e->wire_ns;
+}
+
 /* The request leaves at `at`; its latency counts from its schedule. */
 static void send_req(struct sim *s, uint32_t id, sim_t sched, sim_t at)
 {
 	s->reqs[id].sched = sched;
 	if (s->measuring)
 		s->st.sent++;
-	evq_push_line(&s->q, at + s->e->wire_ns, EV_RX, id, 0);
+	evq_push_line(&s->q, at + wire_ns(s), EV_RX, id, 0);
 }
 
 void client_start(struct sim *s)
@@ -75,7 +88,9 @@ void client_arrival(struct sim *s)
 		uint32_t id = sim_req_new(s);
 		uint32_t c = s->next_conn++ % (uint32_t)s->e->conns;
 		s->reqs[id].conn = c;
-		if (s->conn_out[c] < (uint32_t)s->e->depth) {
+		if (s->e->app != APP_MEMCACHED) {
+			send_req(s, id, s->now, s->now);	/* UDP: no window */
+		} else if (s->conn_out[c] < (uint32_t)s->e->depth) {
 			s->conn_out[c]++;
 			send_req(s, id, s->now, s->now);
 		} else {
@@ -89,7 +104,24 @@ void client_arrival(struct sim *s)
 
 void client_send_reply(struct sim *s, uint32_t id)
 {
-	evq_push_line(&s->q, s->now + s->e->wire_ns, EV_REPLY, id, 0);
+	evq_push_line(&s->q, s->now + wire_ns(s), EV_REPLY, id, 0);
+}
+
+/* A reply the host's NIC sends for a virtio guest (vhost.c). */
+void client_wire_reply(struct sim *s, uint32_t id)
+{
+	client_send_reply(s, id);
+}
+
+/* A UDP packet consumed (by the sink: counted, its latency recorded) or
+ * dropped (at a full ring, or at the socket of a cpu_loop server). */
+void client_consumed(struct sim *s, uint32_t id, bool count)
+{
+	if (s->measuring && count) {
+		s->st.completed++;
+		il_hist_record(s->lat, s->now - s->reqs[id].sched);
+	}
+	req_free(s, id);
 }
 
 void client_reply(struct sim *s, uint32_t id)

@@ -20,3 +20,10 @@ double cost_spin_instr(const struct sim *s, sim_t ns)
 {
 	return (double)ns * s->e->freq_ghz * s->c->ipc_spin;
 }
+
+/* Host work of a VM (vhost, host NIC): bare metal's IPC, no pollution
+ * modelled on the host side. */
+sim_t cost_host_ns(const struct sim *s, double instr)
+{
+	return (sim_t)(instr * s->inv_ipc_host * s->inv_ghz + 0.5);
+}

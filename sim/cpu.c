@@ -18,6 +18,8 @@ static void account(struct sim *s, struct sim_core *c)
 	sim_t dt = s->now - c->start;
 
 	c->acct[c->cat] += dt;
+	if (s->vm)
+		vm_account(s, c, dt, false);
 	if (c->cur == W_APP && c->spin) {
 		c->cycles += (double)dt * s->e->freq_ghz;
 		c->instr += cost_spin_instr(s, dt);
@@ -30,8 +32,11 @@ static void begin(struct sim *s, int core, enum work w, enum cat cat,
 {
 	struct sim_core *c = &s->cores[core];
 
-	if (c->cur == W_NONE)
+	if (c->cur == W_NONE) {
 		c->acct[CAT_IDLE] += s->now - c->idle_since;
+		if (s->vm)
+			vm_account(s, c, s->now - c->idle_since, true);
+	}
 	c->cur = w;
 	c->cat = cat;
 	c->spin = spin;
@@ -47,15 +52,41 @@ static void charge(struct sim *s, struct sim_core *c, double instr, sim_t dur)
 	c->cycles += (double)dur * s->e->freq_ghz;
 }
 
+/* A piece of guest (or bare-metal) kernel work. In a VM, an interrupt
+ * handler also pays the exits of its delivery and its EOI (vm.c), any
+ * guest piece the synchronous exits owed. */
 static void kernel_piece(struct sim *s, int core, enum work w, int q,
 			 double instr, enum cat cat, double pen)
 {
 	struct sim_core *c = &s->cores[core];
-	sim_t dur = cost_ns(s, instr, pen);
+	sim_t dur, exits = 0;
 
+	if (s->vm)
+		exits = (sim_t)(w == W_SOFTIRQ ? vm_guest_entry(s, core, &pen) :
+				vm_irq_entry(s, core, &pen));
+	dur = cost_ns(s, instr, pen);
 	charge(s, c, instr, dur);
-	begin(s, core, w, cat, dur, false);
+	begin(s, core, w, cat, dur + exits, false);
 	c->kq = q;
+}
+
+/* Host work (a VM's host side). On a core with a vCPU the guest's clock
+ * runs on meanwhile. A vhost worker preempting the vCPU thread is steal
+ * time (KVM's steal-time MSR), not in the guest's shares (CAT_HOST); host
+ * IRQ and softirq work done in the vCPU thread's exit, like the exits'
+ * own service time, is charged by the guest to the context the vCPU left
+ * (the category of its last guest piece), or idle if it was halted. */
+void cpu_host_piece(struct sim *s, int core, enum work w, int kq, sim_t dur)
+{
+	struct sim_core *c = &s->cores[core];
+	enum cat cat = CAT_HOST;
+
+	if (c->vcpu && (c->halted || (w == W_EXIT && kq != EXIT_IO)))
+		cat = CAT_IDLE;
+	else if (c->vcpu && w != W_VHOST)
+		cat = c->cat == CAT_HOST ? CAT_SYS : c->cat;
+	begin(s, core, w, cat, dur, false);
+	c->kq = kq;
 }
 
 void cpu_start_app(struct sim *s, int core, enum cat cat, double instr,
@@ -71,14 +102,17 @@ void cpu_start_app(struct sim *s, int core, enum cat cat, double instr,
 		instr += c->sys_extra;
 		c->sys_extra = 0;
 	}
+	sim_t exits = s->vm ? (sim_t)vm_guest_entry(s, core, &pen) : 0;
 	dur = cost_ns(s, instr, pen);
 	charge(s, c, instr, dur);
-	begin(s, core, W_APP, cat, dur, false);
+	begin(s, core, W_APP, cat, dur + exits, false);
 	c->pen_ns = cost_ns(s, 0, pen);
 }
 
 void cpu_start_spin(struct sim *s, int core, sim_t until)
 {
+	if (s->vm)
+		s->cores[core].in_guest = true;	/* owed exits wait for real work */
 	begin(s, core, W_APP, CAT_SYS, until > s->now ? until - s->now : 0, true);
 	s->cores[core].app_spin_until = until;
 }
@@ -99,7 +133,7 @@ static void softirq_piece(struct sim *s, int core)
 	struct sim_core *c = &s->cores[core];
 	const struct cost *k = s->c;
 	int q = c->poll_list[0];
-	double instr = k->poll;
+	double instr = k->poll, rx = s->nq[q].rx_instr;
 
 	if (s->e->threaded) {
 		/* napi_threaded_poll_loop: no net_rx_action. The kernel counts
@@ -118,7 +152,7 @@ static void softirq_piece(struct sim *s, int core)
 		instr += k->softirq;
 	}
 	c->kn = nic_take(s, q, (uint32_t)s->e->napi_weight, &c->kpkts);
-	instr += c->kn * k->rx_pkt;
+	instr += c->kn * rx;
 	/* the packets pollute the cache of whatever runs next here */
 	c->pen += c->kn * k->pen_pkt;
 	struct sim_thread *t = &s->th[s->nq[q].thread];
@@ -181,11 +215,11 @@ static double wake_cost(const struct sim *s, int q)
 	return s->e->threaded && !(s->nq[q].state & NAPIF_SCHED) ? s->c->wake : 0;
 }
 
-static bool pick(struct sim *s, int core)
+/* A pending (guest or bare-metal) device IRQ or hrtimer interrupt. */
+static bool pick_interrupt(struct sim *s, int core)
 {
 	struct sim_core *c = &s->cores[core];
 	const struct cost *k = s->c;
-	bool deferred = c->ksoftirqd;
 
 	if (c->irq_pending) {
 		int q = __builtin_ctzll(c->irq_pending);
@@ -203,6 +237,18 @@ static bool pick(struct sim *s, int core)
 			     CAT_SOFTIRQ, k->pen_kern);
 		return true;
 	}
+	return false;
+}
+
+static bool pick(struct sim *s, int core)
+{
+	struct sim_core *c = &s->cores[core];
+	bool deferred = c->ksoftirqd;
+
+	if (s->vm && vm_pick(s, core))
+		return true;	/* host work, a halted vCPU, or its wake-up */
+	if (pick_interrupt(s, core))
+		return true;
 	if (c->npoll && s->e->threaded) {
 		if (kthread_runs_next(s, c)) {
 			softirq_piece(s, core);
@@ -249,10 +295,14 @@ static bool pick(struct sim *s, int core)
 		if (c->cur != W_NONE)
 			return true;
 		/* the thread slept or raised kernel work: pick again */
-		return !(c->irq_pending || c->timer_pending || c->npoll ||
-			 s->th[c->thread].state != T_SLEEP) ? true : false;
+		if (c->irq_pending || c->timer_pending || c->npoll ||
+		    s->th[c->thread].state != T_SLEEP ||
+		    (s->vm && (c->hirq_pending || c->nhpoll || c->nvh)))
+			return false;
 	}
 	c->task = TASK_NONE;
+	if (s->vm)
+		vm_idle(s, core);	/* HLT, or idle=poll in the guest */
 	return true;	/* idle */
 }
 
@@ -300,7 +350,7 @@ static void preempt_app(struct sim *s, int core)
 	c->pen += s->c->pen_async;
 }
 
-static void interrupt(struct sim *s, int core)
+void cpu_interrupt(struct sim *s, int core)
 {
 	struct sim_core *c = &s->cores[core];
 
@@ -314,16 +364,29 @@ static void interrupt(struct sim *s, int core)
 	}
 }
 
+/* A device interrupt of queue q on a core: bare metal, a host NIC queue
+ * (host IRQ), or a guest queue (a virtual interrupt, delivered by vm.c). */
 void cpu_raise_irq(struct sim *s, int core, int q)
 {
-	s->cores[core].irq_pending |= 1ULL << (q & 63);
-	interrupt(s, core);
+	if (s->vm && s->nq[q].host) {
+		s->cores[core].hirq_pending |= 1ULL << ((q - s->nqueues) & 63);
+	} else if (s->vm) {
+		vm_interrupt(s, core, q, false);
+		return;
+	} else {
+		s->cores[core].irq_pending |= 1ULL << (q & 63);
+	}
+	cpu_interrupt(s, core);
 }
 
 void cpu_raise_timer(struct sim *s, int core, int q)
 {
+	if (s->vm) {
+		vm_interrupt(s, core, q, true);
+		return;
+	}
 	s->cores[core].timer_pending |= 1ULL << (q & 63);
-	interrupt(s, core);
+	cpu_interrupt(s, core);
 }
 
 void cpu_wake_thread(struct sim *s, int th)
@@ -367,6 +430,12 @@ void cpu_event(struct sim *s, int core, uint32_t gen)
 	case W_APP:
 		app_piece_done(s, c->thread);
 		break;
+	case W_HIRQ:
+	case W_HPOLL:
+	case W_VHOST:
+	case W_EXIT:
+		vm_piece_done(s, core, w);
+		break;
 	case W_NONE:
 		break;
 	}
@@ -393,6 +462,8 @@ void cpu_account_flush(struct sim *s)
 		struct sim_core *c = &s->cores[i];
 		if (c->cur == W_NONE) {
 			c->acct[CAT_IDLE] += s->now - c->idle_since;
+			if (s->vm)
+				vm_account(s, c, s->now - c->idle_since, true);
 			c->idle_since = s->now;
 		} else {
 			account(s, c);
@@ -408,5 +479,6 @@ void cpu_reset_counters(struct sim *s)
 			c->acct[k] = 0;
 		c->cycles = c->instr = 0;
 		c->irqs = c->timers = c->softirqs = c->cs = 0;
+		vm_reset_counters(c);
 	}
 }

@@ -33,10 +33,11 @@ static const struct key keys[] = {
 	{ "machine", "freq_ghz", K_DBL, OFF(freq_ghz), 0, 0.1, 10, NULL, "core clock, GHz" },
 	{ "nic", "queues", K_INT, OFF(queues), 0, 1, 64, NULL, "receive queues (RSS)" },
 	{ "nic", "ring_size", K_INT, OFF(ring_size), 0, 1, 65536, NULL, "descriptors per ring" },
-	{ "nic", "coalesce", K_ENUM, OFF(coalesce), 0, 0, 0, "static,adaptive",
-	  "hardware interrupt coalescing" },
+	{ "nic", "coalesce", K_ENUM, OFF(coalesce), 0, 0, 0, "static,adaptive,itr",
+	  "hardware interrupt coalescing: rx_usecs after the first packet or "
+	  "rx_frames (mlx5), net_dim, or at most one interrupt per rx_usecs (ixgbe ITR)" },
 	{ "nic", "rx_usecs", K_TIME, OFF(rx_usecs), 0, 0, 1e9, NULL,
-	  "static coalescing delay (bare number = us)" },
+	  "static coalescing delay, or the ITR interval (bare number = us)" },
 	{ "nic", "rx_frames", K_INT, OFF(rx_frames), 0, 0, 65535, NULL,
 	  "static coalescing frame count (0 = no frame limit)" },
 	{ "nic", "affinity", K_ENUM, OFF(affinity), 0, 0, 0, "aligned,packed,remote",
@@ -57,6 +58,9 @@ static const struct key keys[] = {
 	  "queue (aligned) or on another core (separate)" },
 	{ "mode", "spec", K_STR, OFF(mode_spec), SZ(mode_spec), 0, 0, NULL,
 	  "mode preset[,knob=value...] as `irqlab bench --mode`" },
+	{ "workload", "app", K_ENUM, OFF(app), 0, 0, 0, "memcached,udp_sink,cpu_loop",
+	  "server: requests and replies, a UDP sink (no replies), or a CPU-bound loop "
+	  "beside UDP packets dropped at the socket (QPS = loop iterations/s)" },
 	{ "workload", "load", K_ENUM, OFF(load), 0, 0, 0, "closed,open", "client loop" },
 	{ "workload", "conns", K_INT, OFF(conns), 0, 1, 1000000, NULL, "connections" },
 	{ "workload", "depth", K_INT, OFF(depth), 0, 1, 1024, NULL,
@@ -90,7 +94,58 @@ static const struct key keys[] = {
 	C(pen_kern, 0, 1e8, "cycles: cold caches met by each interrupt's handler path"),
 	C(pen_pkt, 0, 1e8, "cycles: pollution per packet processed asynchronously"),
 	C(pen_wake, 0, 1e8, "cycles: pollution after a sleep"),
+	C(rx_udp, 0, 1e7, "instructions: UDP receive path per packet (udp_sink, cpu_loop)"),
+	C(sys_udp, 0, 1e7, "instructions: one recvmsg of the UDP sink"),
 #undef C
+	{ "vm", "nic", K_ENUM, OFF(vm.nic), 0, 0, 0, "none,virtio,sriov,passthrough",
+	  "bare metal, or a guest with a VirtIO NIC (vhost-net), an SR-IOV VF or a "
+	  "passthrough device" },
+	{ "vm", "delivery", K_ENUM, OFF(vm.delivery), 0, 0, 0, "emulated,posted,did",
+	  "virtual interrupt delivery: KVM without APICv, posted interrupts, or direct (DID)" },
+	{ "vm", "vcpus", K_INT, OFF(vm.vcpus), 0, 1, 256, NULL,
+	  "guest vCPUs, pinned 1:1 on host cores (only the app ones are simulated)" },
+	{ "vm", "app_cores", K_INT, OFF(cores), 0, 1, 256, NULL,
+	  "vCPUs with an app thread and a queue each: another name for machine.cores "
+	  "that also sets nic.queues" },
+	{ "vm", "vhost", K_ENUM, OFF(vm.vhost), 0, 0, 0, "aligned,packed",
+	  "host NIC IRQs and vhost workers on the app vCPUs' host cores, or on "
+	  "host_irq_cores cores of their own" },
+	{ "vm", "host_irq_cores", K_INT, OFF(vm.host_irq_cores), 0, 1, 64, NULL,
+	  "packed: host cores for the host NIC's IRQs and the vhost workers" },
+	{ "vm", "guest_idle", K_ENUM, OFF(vm.idle), 0, 0, 0, "halt,poll",
+	  "an idle vCPU executes HLT (an exit; woken by the next interrupt), or "
+	  "polls in the guest (idle=poll)" },
+	{ "vm", "host_sched", K_ENUM, OFF(vm.host_sched), 0, 0, 0, "eevdf,cfs",
+	  "host scheduler between a vCPU thread and a vhost worker on one core: "
+	  "slice protection (EEVDF), or a woken worker preempts at once (CFS)" },
+	{ "virtio", "queue_size", K_INT, OFF(vm.queue_size), 0, 1, 32768, NULL,
+	  "virtqueue descriptors (the guest's receive ring)" },
+	{ "virtio", "rx_frames", K_INT, OFF(vm.rx_frames), 0, 1, 65535, NULL,
+	  "rx coalescing: signal the guest every N used buffers (1 = every packet)" },
+	{ "virtio", "rx_usecs", K_TIME, OFF(vm.rx_usecs), 0, 0, 1e9, NULL,
+	  "rx coalescing: ... or this long after the first (bare number = us)" },
+	{ "virtio", "mergeable", K_ENUM, OFF(vm.mergeable), 0, 0, 0, "off,on",
+	  "mergeable rx buffers (off: big buffers, a costlier refill per packet)" },
+#define V(f, lo, hi, h) { "vmcost", #f, K_DBL, OFF(vm.cost.f), 0, lo, hi, NULL, h }
+	V(exit_extint, 0, 1e6, "ns: external interrupt exit (NMI with DID), service + entry"),
+	V(exit_eoi, 0, 1e6, "ns: EOI write exit (x2APIC MSR)"),
+	V(exit_hlt, 0, 1e6, "ns: HLT exit"),
+	V(exit_io, 0, 1e6, "ns: virtqueue kick exit (MMIO write, ioeventfd)"),
+	V(exit_timer, 0, 1e6, "ns: timer programming exit (TSC-deadline MSR write)"),
+	V(exit_ipi, 0, 1e6, "ns: IPI send exit (ICR MSR write)"),
+	V(wake, 0, 1e7, "ns: waking a halted vCPU (host wake-up + VM entry)"),
+	V(pen_exit, 0, 1e8, "cycles: pollution an exit leaves the guest code that runs next"),
+	V(pen_exit_app, 0, 1e8, "cycles: pollution an exit leaves the app thread (paid when it runs)"),
+	V(ipc, 0.05, 2, "guest IPC relative to bare metal (nested paging, TLB)"),
+	V(host_rx_pkt, 0, 1e7, "instructions: host driver + bridge + tap, per packet"),
+	V(vhost_rx_pkt, 0, 1e7, "instructions: vhost tap -> guest rx virtqueue, per packet"),
+	V(vhost_tx_pkt, 0, 1e7, "instructions: vhost guest tx -> tap -> host NIC, per packet"),
+	V(vhost_run, 0, 1e7, "instructions: one vhost worker pass (work item, notify toggles)"),
+	V(signal, 0, 1e7, "instructions: vhost_signal (eventfd, irqfd injection)"),
+	V(bigbuf, 0, 1e7, "instructions: guest refill per packet without mergeable buffers"),
+	V(iotlb_passthrough, 0, 1e6, "ns: IOMMU translation per packet DMA, passthrough"),
+	V(iotlb_sriov, 0, 1e6, "ns: IOMMU translation per packet DMA, SR-IOV VF"),
+#undef V
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 
@@ -129,6 +184,25 @@ void experiment_defaults(struct experiment *e)
 		.rx_pkt = 5672, .poll = 600, .irq = 902, .softirq = 500,
 		.wake = 994, .cs = 2938, .timer = 458, .arm = 300,
 		.pen_async = 4035, .pen_kern = 4198, .pen_pkt = 280, .pen_wake = 2790,
+		.rx_udp = 3000, .sys_udp = 4000,
+	};
+	e->app = APP_MEMCACHED;
+	/* Bare metal; the VM values below apply when vm.nic is set.
+	 * docs/sim.md, "Virtual machines", gives each one's source. */
+	e->vm = (struct vm_conf){
+		.nic = VMNIC_NONE, .delivery = DELIV_EMULATED, .vcpus = 8,
+		.vhost = VHOST_ALIGNED, .host_irq_cores = 2,
+		.idle = VIDLE_HALT, .queue_size = 256, .rx_frames = 1,
+		.rx_usecs = 10000, .mergeable = 1,
+		.cost = {
+			.exit_extint = 1970, .exit_eoi = 850, .exit_hlt = 1000,
+			.exit_io = 1500, .exit_timer = 850, .exit_ipi = 1500,
+			.wake = 10000, .pen_exit = 228, .pen_exit_app = 1393,
+			.ipc = 0.7616, .host_rx_pkt = 3000, .vhost_rx_pkt = 2894,
+			.vhost_tx_pkt = 3703,
+			.vhost_run = 1000, .signal = 1000, .bigbuf = 2000,
+			.iotlb_passthrough = 50, .iotlb_sriov = 150,
+		},
 	};
 }
 
@@ -285,8 +359,14 @@ int experiment_set(struct experiment *e, const char *key, const char *val,
 		return 0;
 	}
 	k = find_key(*sect ? sect : NULL, name, &amb);
-	if (k && !amb)
-		return set_key(e, k, val, err, errlen);
+	if (k && !amb) {
+		if (set_key(e, k, val, err, errlen))
+			return -1;
+		/* in a VM the app vCPUs are the model's cores */
+		if (!strcmp(k->section, "vm") && !strcmp(k->name, "app_cores"))
+			e->queues = e->cores;
+		return 0;
+	}
 unknown:
 	snprintf(err, errlen, "unknown or ambiguous key '%s' (see --help-config)", key);
 	return -1;
@@ -387,6 +467,36 @@ int experiment_load(struct experiment *e, const char *path, char *err,
 	return rc;
 }
 
+/* The VM layer's cross-key rules. */
+static int vm_check(const struct experiment *e, char *err, size_t errlen)
+{
+	const struct vm_conf *v = &e->vm;
+
+	if (e->app != APP_MEMCACHED && e->load != LOAD_OPEN) {
+		snprintf(err, errlen, "workload.app: %s needs workload.load = open "
+			 "(packets at a rate)", e->app == APP_UDP_SINK ? "udp_sink" : "cpu_loop");
+		return -1;
+	}
+	if (v->nic == VMNIC_NONE)
+		return 0;
+	if (e->queues != e->cores) {
+		snprintf(err, errlen, "nic.queues: %d, but vm.app_cores %d: in a VM each app "
+			 "vCPU has one queue (set vm.app_cores)", e->queues, e->cores);
+		return -1;
+	}
+	if (v->vcpus < e->cores) {
+		snprintf(err, errlen, "vm.vcpus: %d is fewer than vm.app_cores %d",
+			 v->vcpus, e->cores);
+		return -1;
+	}
+	if (e->affinity != AFF_ALIGNED) {
+		snprintf(err, errlen, "nic.affinity: a guest takes each queue's interrupt "
+			 "on its app vCPU (aligned); vm.vhost places the host side");
+		return -1;
+	}
+	return 0;
+}
+
 int experiment_finish(struct experiment *e, char *err, size_t errlen)
 {
 	char msg[200];
@@ -435,7 +545,7 @@ int experiment_finish(struct experiment *e, char *err, size_t errlen)
 			 e->cores, e->queues);
 		return -1;
 	}
-	return 0;
+	return vm_check(e, err, errlen);
 }
 
 void experiment_write(FILE *f, const struct experiment *e)

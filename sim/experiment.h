@@ -18,7 +18,10 @@
 #include "irqlab/dist.h"
 #include "irqlab/mode.h"
 
-enum coalesce { COAL_STATIC, COAL_ADAPTIVE };
+/* static: an interrupt rx_usecs after the first completion or at
+ * rx_frames (mlx5 CQ moderation); adaptive: net_dim; itr: at most one
+ * interrupt per rx_usecs (an interrupt throttle rate, ixgbe's EITR). */
+enum coalesce { COAL_STATIC, COAL_ADAPTIVE, COAL_ITR };
 /* Where queue i's device interrupt (and its softirq) runs: app core i, a
  * core without an app thread, or a core outside the server (a veth pair:
  * the sender's CPU schedules the receiver's NAPI); that core is simulated
@@ -28,6 +31,66 @@ enum affinity { AFF_ALIGNED, AFF_PACKED, AFF_REMOTE };
  * app core of its queue (aligned) or on another core (separate). */
 enum napi_thread { NT_NONE, NT_ALIGNED, NT_SEPARATE };
 enum load_kind { LOAD_CLOSED, LOAD_OPEN };
+/* What the app thread does: memcached (request in, reply out), a UDP sink
+ * (packets in at a rate, no replies), or a CPU-bound loop (never sleeps)
+ * beside UDP packets received in softirq and dropped at the socket. */
+enum app_kind { APP_MEMCACHED, APP_UDP_SINK, APP_CPU_LOOP };
+
+/* The virtualization layer (docs/sim.md, "Virtual machines"): the server
+ * runs in a guest whose app vCPUs are the model's cores, pinned 1:1 on host
+ * cores; the guest NIC is VirtIO (vhost-net on the host), an SR-IOV VF or a
+ * passthrough device; virtual interrupts are delivered emulated, posted or
+ * directly (DID). */
+enum vm_nic { VMNIC_NONE, VMNIC_VIRTIO, VMNIC_SRIOV, VMNIC_PASSTHROUGH };
+enum vm_delivery { DELIV_EMULATED, DELIV_POSTED, DELIV_DID };
+enum vm_vhost { VHOST_ALIGNED, VHOST_PACKED };
+enum vm_idle { VIDLE_HALT, VIDLE_POLL };
+/* The host scheduler between a vCPU thread and a vhost worker on one core:
+ * EEVDF's slice protection (6.6+), or CFS, whose sleeper credit lets a
+ * woken vhost worker preempt the CPU-bound vCPU thread at once. */
+enum vm_sched { VSCHED_EEVDF, VSCHED_CFS };
+
+/* VM costs. Exit service times are host ns per exit (exit, handling, entry),
+ * as measured (DID paper); per-packet host work is instructions at the
+ * host's ipc0. */
+struct vm_cost {
+	double exit_extint;	/* ns: external interrupt (or NMI, DID) exit */
+	double exit_eoi;	/* ns: x2APIC EOI MSR write exit */
+	double exit_hlt;	/* ns: HLT exit */
+	double exit_io;		/* ns: virtqueue kick (MMIO/PIO write, ioeventfd) */
+	double exit_timer;	/* ns: TSC-deadline MSR write (arming a timer) */
+	double exit_ipi;	/* ns: ICR MSR write (sending an IPI) */
+	double wake;		/* ns: a halted vCPU woken: host wake-up + VM entry */
+	double pen_exit;	/* cycles: pollution an exit leaves the guest
+				 * code that runs next */
+	double pen_exit_app;	/* cycles: ... and the app thread, when it
+				 * next runs (its own cache lines) */
+	double ipc;		/* guest IPC relative to bare metal (nested paging) */
+	double host_rx_pkt;	/* host driver + bridge + tap, per packet */
+	double vhost_rx_pkt;	/* vhost: tap -> guest rx virtqueue, per packet */
+	double vhost_tx_pkt;	/* vhost: guest tx virtqueue -> tap -> NIC */
+	double vhost_run;	/* vhost worker: one pass (work item, switch) */
+	double signal;		/* vhost_signal: eventfd -> irqfd -> injection */
+	double bigbuf;		/* guest rx refill per packet without mergeable
+				 * buffers (big buffers) */
+	double iotlb_passthrough, iotlb_sriov;	/* ns of DMA per packet */
+};
+
+struct vm_conf {
+	enum vm_nic nic;
+	enum vm_delivery delivery;
+	int vcpus;			/* guest vCPUs; the app ones (machine.cores,
+					 * alias vm.app_cores) are simulated */
+	enum vm_vhost vhost;		/* host NIC IRQs + vhost: app cores or own */
+	int host_irq_cores;		/* packed: host cores for IRQs + vhost */
+	enum vm_idle idle;		/* guest idle: HLT, or poll (idle=poll) */
+	enum vm_sched host_sched;
+	int queue_size;			/* virtio: virtqueue descriptors */
+	uint32_t rx_frames;		/* virtio: rx coalescing frames max */
+	uint64_t rx_usecs;		/* virtio: rx coalescing timeout, ns */
+	int mergeable;			/* virtio: mergeable rx buffers */
+	struct vm_cost cost;
+};
 
 /* Cost model parameters (docs/sim.md, "Cost model"). Instruction counts are
  * per operation; pollution penalties are cycles added to the work that runs
@@ -49,6 +112,8 @@ struct cost {
 	double pen_kern;	/* cycles: cold caches met by an interrupt's own path */
 	double pen_pkt;		/* cycles: extra pollution per packet it processed */
 	double pen_wake;	/* cycles: pollution after sleeping (cold caches) */
+	double rx_udp;		/* driver + IP/UDP + socket queue, per packet */
+	double sys_udp;		/* one recvmsg of a UDP sink */
 };
 
 struct experiment {
@@ -77,6 +142,7 @@ struct experiment {
 	struct il_mode mode;
 	char mode_spec[128];
 	/* [workload] */
+	enum app_kind app;
 	enum load_kind load;
 	int conns, depth;		/* closed loop: outstanding = conns*depth */
 	double qps;			/* open loop target */
@@ -90,6 +156,8 @@ struct experiment {
 	uint64_t seed;
 	/* [cost] */
 	struct cost cost;
+	/* [vm], [virtio], [vmcost] */
+	struct vm_conf vm;
 };
 
 /* Defaults: the thesis machine (8 cores, 3 GHz, 25G NIC), base mode,

@@ -61,6 +61,12 @@ void napi_timer_start(struct sim *s, int q, sim_t timeout, int core)
 	struct sim_queue *n = &s->nq[q];
 
 	s->cores[core].sys_extra += s->c->arm;
+	/* a guest reprograms its TSC deadline (an MSR write that exits,
+	 * except with DID: the timer is the guest's own) only when this timer
+	 * expires before the CPU's next event, taken as the next 1 ms tick */
+	if (s->vm && s->e->vm.delivery != DELIV_DID &&
+	    s->now + timeout < (s->now / 1000000 + 1) * 1000000)
+		vm_sync_exit(s, core, EXIT_TIMER);
 	n->timer_armed = true;
 	n->timer_gen++;
 	n->timer_exp = s->now + timeout;
@@ -125,11 +131,23 @@ void napi_deliver(struct sim *s, int q, struct fifo *pkts, int core)
 	struct sim_thread *t = &s->th[s->nq[q].thread];
 	uint32_t n = pkts->n;
 
-	(void)core;
+	if (s->e->app == APP_CPU_LOOP) {
+		/* nobody reads this socket: the packets are dropped there */
+		while (pkts->n) {
+			client_consumed(s, fifo_pop(s, pkts), false);
+			if (s->measuring)
+				s->st.sunk++;
+		}
+		return;
+	}
 	while (pkts->n)
 		fifo_push(s, &t->ready, fifo_pop(s, pkts));
-	if (n)
-		ep_poll_callback(s, s->nq[q].thread, n);
+	if (!n)
+		return;
+	/* a guest waking a thread on another vCPU sends an IPI */
+	if (s->vm && t->core != core && t->state == T_SLEEP)
+		vm_ipi(s, core, t->core);
+	ep_poll_callback(s, s->nq[q].thread, n);
 }
 
 /* Start of a net_rx_action round on this core. */

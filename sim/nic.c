@@ -1,6 +1,6 @@
 /* The NIC: one receive ring per queue (RSS picks the queue per connection),
  * drops when the ring is full, hardware interrupt moderation (static
- * rx-usecs/rx-frames, or a DIM-like adaptive controller) and one MSI-X
+ * rx-usecs/rx-frames, an interrupt throttle rate, or net_dim) and one MSI-X
  * vector per queue that fires once and stays quiet until the driver re-arms
  * it (mlx5 CQ arming), which it does when napi_complete_done says so. */
 #include "sim.h"
@@ -14,6 +14,7 @@ static void coal_fire(struct sim *s, int qi)
 
 	q->irq_armed = false;
 	q->coal_running = false;
+	q->last_fire = s->now;
 	q->coal_gen++;
 	q->coal_frames = 0;
 	q->irqs++;
@@ -31,6 +32,18 @@ static void coal_count(struct sim *s, int qi, uint32_t n)
 	if (!q->irq_armed)
 		return;
 	q->coal_frames += n;
+	if (q->itr) {
+		/* an interrupt throttle (ixgbe EITR): at most one interrupt per
+		 * interval; a completion after a quiet interval fires at once */
+		sim_t next = q->last_fire + q->usecs_ns;
+		if (s->now >= next || !q->last_fire) {
+			coal_fire(s, qi);
+		} else if (!q->coal_running) {
+			q->coal_running = true;
+			evq_push(&s->q, next, EV_COAL, (uint32_t)qi, q->coal_gen);
+		}
+		return;
+	}
 	if (!q->usecs_ns || (q->frames && q->coal_frames >= q->frames)) {
 		coal_fire(s, qi);
 		return;
@@ -50,9 +63,10 @@ void nic_coal_timer(struct sim *s, int qi, uint32_t gen)
 	coal_fire(s, qi);
 }
 
-void nic_rx(struct sim *s, uint32_t req)
+/* A packet into queue qi's ring: dropped if full (TCP retransmits after
+ * its minimum RTO; a UDP packet is lost), else counted for coalescing. */
+static void ring_put(struct sim *s, int qi, uint32_t req)
 {
-	int qi = (int)s->conn_queue[s->reqs[req].conn];
 	struct sim_queue *q = &s->nq[qi];
 
 	q->pkts_in++;
@@ -60,13 +74,31 @@ void nic_rx(struct sim *s, uint32_t req)
 		q->drops++;
 		if (s->measuring)
 			s->st.dropped++;
-		evq_push(&s->q, s->now + RTO_NS, EV_RETX, req, 0);
+		if (s->e->app == APP_MEMCACHED)
+			evq_push(&s->q, s->now + RTO_NS, EV_RETX, req, 0);
+		else
+			client_consumed(s, req, false);
 		return;
 	}
 	uint32_t slot = q->rhead + q->rcount++;
 	q->ring[slot >= q->rsize ? slot - q->rsize : slot] = req;
 	coal_count(s, qi, 1);
-	ep_ring_activity(s, qi);
+	if (!q->host)
+		ep_ring_activity(s, qi);
+}
+
+/* From the wire: RSS picks the queue (virtio: the host NIC's). */
+void nic_rx(struct sim *s, uint32_t req)
+{
+	int qi = (int)s->conn_queue[s->reqs[req].conn];
+
+	ring_put(s, s->nhostq ? qi + s->nqueues : qi, req);
+}
+
+/* vhost put a packet into guest queue qi's receive virtqueue. */
+void nic_guest_rx(struct sim *s, int qi, uint32_t req)
+{
+	ring_put(s, qi, req);
 }
 
 /* The driver re-arms the vector. Completions already in the ring count at
@@ -77,6 +109,12 @@ void nic_irq_enable(struct sim *s, int qi)
 
 	if (q->irq_armed)
 		return;
+	if (q->virtio && q->rcount) {
+		/* virtqueue_napi_complete: buffers arrived meanwhile, poll
+		 * again (callbacks stay off, no interrupt) */
+		napi_schedule(s, qi, q->irq_core);
+		return;
+	}
 	q->irq_armed = true;
 	q->coal_frames = 0;
 	if (q->rcount)
@@ -96,22 +134,124 @@ uint32_t nic_take(struct sim *s, int qi, uint32_t max, struct fifo *out)
 	q->rcount -= n;
 	q->polls++;
 	q->polled += n;
+	/* the guest refilled buffers vhost was waiting for: it kicks */
+	if (q->virtio && n && s->vh[qi].rx.n && !s->vh[qi].runnable) {
+		vm_sync_exit(s, q->irq_core, EXIT_IO);
+		vhost_wake(s, qi);
+	}
 	return n;
 }
 
-/* DIM, after net_dim: every 64 interrupts compare the packet rate and the
- * interrupt rate with the previous window. More packets per ms (>10%) is
- * better; same packets with fewer interrupts is better; keep moving the same
- * way while it gets better, turn back when it gets worse, park when nothing
- * changes. Moving right means more moderation. */
+/* DIM, after net_dim (lib/dim/net_dim.c): every 64 interrupts compare the
+ * window's packet rate, then its interrupt rate, with the previous one (a
+ * difference over 10% counts; more packets, or the same with fewer
+ * interrupts, is better). Going right (more moderation) or left, a step
+ * that is not better turns back; after turning around a best profile it
+ * parks "on top" until the rates change; after 2 x profiles steps it parks
+ * "tired" for as many windows, then explores again. Bytes are not
+ * compared (every packet of the model has one size). */
 #define DIM_NEVENTS 64
 
-static int dim_cmp(double cur, double prev)
+static int dim_cmp(double cur, double prev, bool fewer_is_better)
 {
 	if (prev <= 0)
-		return cur > 0 ? 1 : 0;
+		return 0;
 	double d = (cur - prev) / prev;
-	return d > 0.10 ? 1 : d < -0.10 ? -1 : 0;
+	if (d > 0.10)
+		return fewer_is_better ? -1 : 1;
+	if (d < -0.10)
+		return fewer_is_better ? 1 : -1;
+	return 0;
+}
+
+static void dim_park(struct dim *d, enum dim_state st)
+{
+	d->steps_right = d->steps_left = 0;
+	if (st == DIM_PARK_TOP)
+		d->tired = 0;
+	d->state = st;
+}
+
+static bool dim_on_top(const struct dim *d)
+{
+	if (d->state == DIM_RIGHT)
+		return d->steps_left > 1 && d->steps_right == 1;
+	if (d->state == DIM_LEFT)
+		return d->steps_right > 1 && d->steps_left == 1;
+	return true;
+}
+
+/* net_dim_step; false when on the edge or too tired (it parks). */
+static bool dim_step(struct sim *s, struct dim *d)
+{
+	if (d->tired == s->dim_nprof * 2) {
+		dim_park(d, DIM_PARK_TIRED);
+		return false;
+	}
+	if ((d->state == DIM_RIGHT && d->ix == s->dim_nprof - 1) ||
+	    (d->state == DIM_LEFT && d->ix == 0)) {
+		dim_park(d, DIM_PARK_TOP);
+		return false;
+	}
+	if (d->state == DIM_RIGHT) {
+		d->ix++;
+		d->steps_right++;
+	} else if (d->state == DIM_LEFT) {
+		d->ix--;
+		d->steps_left++;
+	}
+	d->tired++;
+	return true;
+}
+
+static void dim_exit_parking(struct sim *s, struct dim *d)
+{
+	d->state = d->ix ? DIM_LEFT : DIM_RIGHT;
+	dim_step(s, d);
+}
+
+static void dim_turn(struct dim *d)
+{
+	if (d->state == DIM_RIGHT) {
+		d->state = DIM_LEFT;
+		d->steps_left = 0;
+	} else if (d->state == DIM_LEFT) {
+		d->state = DIM_RIGHT;
+		d->steps_right = 0;
+	}
+}
+
+/* net_dim_decision for one window's rates. */
+static void dim_decide(struct sim *s, struct dim *d, double ppms, double epms)
+{
+	enum dim_state prev_state = d->state;
+	int verdict = d->prev_ppms <= 0 ? (ppms > 0) : dim_cmp(ppms, d->prev_ppms, false);
+
+	if (!verdict && d->prev_ppms > 0)
+		verdict = dim_cmp(epms, d->prev_epms, true);
+	switch (d->state) {
+	case DIM_PARK_TOP:
+		if (verdict)
+			dim_exit_parking(s, d);
+		break;
+	case DIM_PARK_TIRED:
+		if (!--d->tired)
+			dim_exit_parking(s, d);
+		break;
+	case DIM_RIGHT:
+	case DIM_LEFT:
+		if (verdict <= 0)
+			dim_turn(d);
+		if (dim_on_top(d))
+			dim_park(d, DIM_PARK_TOP);
+		else
+			dim_step(s, d);
+		break;
+	}
+	if (prev_state != DIM_PARK_TOP || d->state != DIM_PARK_TOP) {
+		d->prev_ppms = ppms;
+		d->prev_epms = epms;
+	}
 }
 
 static void dim_apply(struct sim *s, struct sim_queue *q)
@@ -125,7 +265,7 @@ void nic_dim_poll(struct sim *s, int qi, uint32_t work)
 	struct sim_queue *q = &s->nq[qi];
 	struct dim *d = &q->dim;
 
-	if (s->e->coalesce != COAL_ADAPTIVE)
+	if (!q->adaptive)
 		return;
 	d->pkts += work;
 	if (d->events < DIM_NEVENTS)
@@ -133,29 +273,8 @@ void nic_dim_poll(struct sim *s, int qi, uint32_t work)
 	double ms = (double)(s->now - d->start) / 1e6;
 	if (ms <= 0)
 		return;
-	double ppms = (double)d->pkts / ms, epms = (double)d->events / ms;
-	int verdict = dim_cmp(ppms, d->prev_ppms);
-	if (!verdict)
-		verdict = -dim_cmp(epms, d->prev_epms);	/* fewer IRQs: better */
-	if (d->parked) {
-		if (verdict) {		/* the load changed: search again */
-			d->parked = 0;
-			d->dir = d->ix == s->dim_nprof - 1 ? -1 : 1;
-		}
-	} else if (verdict > 0 || verdict < 0) {
-		if (verdict < 0)
-			d->dir = -d->dir;
-		int nix = d->ix + d->dir;
-		if (nix < 0 || nix >= s->dim_nprof)
-			d->parked = 1;
-		else
-			d->ix = nix;
-	} else {
-		d->parked = 1;
-	}
+	dim_decide(s, d, (double)d->pkts / ms, (double)d->events / ms);
 	dim_apply(s, q);
-	d->prev_ppms = ppms;
-	d->prev_epms = epms;
 	d->events = d->pkts = 0;
 	d->start = s->now;
 }

@@ -3,8 +3,10 @@
  * then the rows as a table while they come, or JSON / CSV at the end, and
  * --out's directory through the shared report code (irqlab/report.h), as
  * `irqlab bench` writes it. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "irqlab/report.h"
 #include "run.h"
@@ -39,11 +41,34 @@ static int prepare(const struct sim_opts *o, const struct experiment *base,
 	return 0;
 }
 
+/* A VM's figures as a markdown table appended to buf (the shared report
+ * has no columns for them). */
+static void vm_table(char *buf, size_t len, const struct il_result *rows, int n)
+{
+	size_t off = strlen(buf);
+
+	if (!n || !isfinite(rows[0].vm_exits_per_s))
+		return;
+	off += (size_t)snprintf(buf + off, len - off, "\n\nThe virtual machine (one row per "
+		"run):\n\n| mode | target | VM exits/s | ext. interrupt | EOI | HLT | kick | "
+		"timer | IPI | in guest %% | injected/s | host net CPU %% |\n"
+		"|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+	for (int i = 0; i < n && off < len; i++) {
+		const struct il_result *r = &rows[i];
+		off += (size_t)snprintf(buf + off, len - off, "| %s | %.0f | %.0f | %.0f | %.0f | "
+			"%.0f | %.0f | %.0f | %.0f | %.1f | %.0f | %.1f |\n", r->mode,
+			r->target_qps, r->vm_exits_per_s, r->vm_exits_extint_per_s,
+			r->vm_exits_eoi_per_s, r->vm_exits_hlt_per_s, r->vm_exits_io_per_s,
+			r->vm_exits_timer_per_s, r->vm_exits_ipi_per_s, r->time_in_guest_pct,
+			r->injected_irq_per_s, r->host_net_cpu);
+	}
+}
+
 /* --out: the files `irqlab bench` writes, from the simulated rows. */
 static int write_out(const struct sim_opts *o, const struct experiment *e,
 		     const struct il_result *rows, int n)
 {
-	char ctx[96], intro[2048], err[512];
+	char ctx[96], intro[8192], err[512];
 	struct il_plot_cfg p = {
 		.dir = o->out, .by = "irqlab-sim", .context = ctx,
 		.cpu_title = "simulated server CPU busy against load (user+sys+softirq)",
@@ -56,6 +81,7 @@ static int write_out(const struct sim_opts *o, const struct experiment *e,
 		 "%llu, one run per point.\n\nCommand: `%s`", e->cores, e->freq_ghz,
 		 (double)e->time_ns / 1e9, (double)e->warmup_ns / 1e9,
 		 (unsigned long long)e->seed, o->cmdline);
+	vm_table(intro, sizeof(intro), rows, n);
 	int np = il_report_dir(&p, "irqlab-sim report", intro, rows, n, err, sizeof(err));
 	if (np < 0) {
 		fprintf(stderr, "irqlab-sim: --out: %s\n", err);

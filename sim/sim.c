@@ -84,18 +84,119 @@ static sim_t sched_slice(const struct experiment *e, int cpus)
 	return 750000ULL * (sim_t)(1 + lg);
 }
 
+/* The receive path's instructions per packet of a guest (or bare-metal)
+ * queue: TCP or UDP, plus big-buffer refills without mergeable buffers. */
+static double rx_instr(const struct experiment *e)
+{
+	double rx = e->app == APP_MEMCACHED ? e->cost.rx_pkt : e->cost.rx_udp;
+
+	if (e->vm.nic == VMNIC_VIRTIO && !e->vm.mergeable)
+		rx += e->vm.cost.bigbuf;
+	return rx;
+}
+
+/* Queue i: a guest (or bare-metal) queue below nqueues, a host NIC queue
+ * of a virtio setup above. */
+static int queue_setup(struct sim *s, int i)
+{
+	const struct experiment *e = s->e;
+	struct sim_queue *q = &s->nq[i];
+	bool host = i >= s->nqueues, virtio = !host && s->nhostq;
+
+	q->host = host;
+	q->virtio = virtio;
+	q->rsize = (uint32_t)(virtio ? e->vm.queue_size : e->ring_size);
+	q->ring = malloc(sizeof(*q->ring) * q->rsize);
+	if (!q->ring)
+		return -1;
+	q->irq_armed = true;
+	/* mlx5: DIM starts parked on its default profile (index 1 in CQE
+	 * mode) and leaves it at the first window */
+	q->dim.ix = 1;
+	q->dim.state = DIM_PARK_TOP;
+	/* virtio: static coalescing only; the host NIC and a VF: nic.* */
+	q->adaptive = !virtio && e->coalesce == COAL_ADAPTIVE;
+	q->itr = !virtio && e->coalesce == COAL_ITR;
+	q->usecs_ns = q->adaptive ? dim_usecs[1] : virtio ? e->vm.rx_usecs : e->rx_usecs;
+	q->frames = q->adaptive ? dim_frames[1] : virtio ? e->vm.rx_frames : e->rx_frames;
+	if (host) {
+		q->thread = -1;
+		q->irq_core = q->timer_core = q->kt_core = vhost_core(e, i - s->nqueues);
+		q->rx_instr = e->vm.cost.host_rx_pkt;
+		return 0;
+	}
+	q->rx_instr = rx_instr(e);
+	q->thread = i;
+	/* app thread i on core i; its IRQ on core i (aligned) or on one of
+	 * the cores without a thread (packed) */
+	q->irq_core = irq_core(e, i);
+	q->kt_core = kthread_core(e, i);
+	q->timer_core = q->irq_core;
+	return 0;
+}
+
+static void thread_setup(struct sim *s, int i)
+{
+	struct sim_thread *t = &s->th[i];
+
+	t->core = i;
+	t->queue = i;
+	t->state = T_RUN;
+	t->phase = s->e->app == APP_CPU_LOOP ? P_LOOP : P_EPOLL;
+	t->napi_valid = false;
+	t->cur_req = NIL;
+	s->cores[i].thread = i;
+}
+
+/* Cores: the server's (a guest's app vCPUs), then a VM's own host cores
+ * (packed vhost) or the remote one (a veth sender). */
+static int core_count(const struct experiment *e)
+{
+	if (e->vm.nic != VMNIC_NONE)
+		return e->cores + (e->vm.nic == VMNIC_VIRTIO && e->vm.vhost == VHOST_PACKED ?
+				   e->vm.host_irq_cores : 0);
+	return e->cores + (e->affinity == AFF_REMOTE);
+}
+
+static int sim_alloc(struct sim *s)
+{
+	const struct experiment *e = s->e;
+
+	s->reqs = calloc(s->cap_reqs, sizeof(*s->reqs));
+	s->conn_queue = calloc((size_t)e->conns, sizeof(*s->conn_queue));
+	s->conn_out = calloc((size_t)e->conns, sizeof(*s->conn_out));
+	s->conn_wait = calloc((size_t)e->conns, sizeof(*s->conn_wait));
+	s->nq = calloc((size_t)(s->nqueues + s->nhostq), sizeof(*s->nq));
+	s->cores = calloc((size_t)s->ncores, sizeof(*s->cores));
+	s->th = calloc((size_t)s->nthreads, sizeof(*s->th));
+	s->lat = il_hist_new();
+	if (!s->reqs || !s->conn_queue || !s->conn_out || !s->conn_wait || !s->nq ||
+	    !s->cores || !s->th || !s->lat || evq_init(&s->q, 4096 + s->cap_reqs * 2) ||
+	    (s->nhostq && vhost_init(s)))
+		return -1;
+	for (int i = 0; i < s->nqueues + s->nhostq; i++)
+		if (queue_setup(s, i))
+			return -1;
+	return 0;
+}
+
 int sim_init(struct sim *s, const struct experiment *e)
 {
 	memset(s, 0, sizeof(*s));
 	s->e = e;
 	s->c = &e->cost;
-	s->inv_ipc0 = 1.0 / e->cost.ipc0;
+	s->vm = e->vm.nic != VMNIC_NONE;
+	/* a guest's code runs at a fraction of bare metal's IPC (nested
+	 * paging); the host's at bare metal's */
+	s->inv_ipc0 = 1.0 / (e->cost.ipc0 * (s->vm ? e->vm.cost.ipc : 1.0));
+	s->inv_ipc_host = 1.0 / e->cost.ipc0;
 	s->inv_ghz = 1.0 / e->freq_ghz;
 	il_rng_seed(&s->rng, e->seed);
 	s->nserver = e->cores;
-	s->ncores = e->cores + (e->affinity == AFF_REMOTE);
+	s->ncores = core_count(e);
 	s->slice = sched_slice(e, s->ncores);
 	s->nqueues = e->queues;
+	s->nhostq = e->vm.nic == VMNIC_VIRTIO ? e->queues : 0;
 	s->nthreads = e->queues;
 	s->dim_usecs = dim_usecs;
 	s->dim_frames = dim_frames;
@@ -103,16 +204,7 @@ int sim_init(struct sim *s, const struct experiment *e)
 	s->cap_reqs = e->load == LOAD_OPEN ? 4096 :
 		      (uint32_t)e->conns * (uint32_t)e->depth;
 	s->inflight_cap = 4000000;
-	s->reqs = calloc(s->cap_reqs, sizeof(*s->reqs));
-	s->conn_queue = calloc((size_t)e->conns, sizeof(*s->conn_queue));
-	s->conn_out = calloc((size_t)e->conns, sizeof(*s->conn_out));
-	s->conn_wait = calloc((size_t)e->conns, sizeof(*s->conn_wait));
-	s->nq = calloc((size_t)s->nqueues, sizeof(*s->nq));
-	s->cores = calloc((size_t)s->ncores, sizeof(*s->cores));
-	s->th = calloc((size_t)s->nthreads, sizeof(*s->th));
-	s->lat = il_hist_new();
-	if (!s->reqs || !s->conn_queue || !s->conn_out || !s->conn_wait || !s->nq || !s->cores || !s->th ||
-	    !s->lat || evq_init(&s->q, 4096 + s->cap_reqs * 2)) {
+	if (sim_alloc(s)) {
 		sim_free(s);
 		return -1;
 	}
@@ -124,49 +216,21 @@ int sim_init(struct sim *s, const struct experiment *e)
 	for (int i = 0; i < s->ncores; i++) {
 		s->cores[i].thread = -1;
 		s->cores[i].cur = W_NONE;
+		if (s->vm)
+			vm_init_core(s, i);
 	}
-	for (int i = 0; i < s->nqueues; i++) {
-		struct sim_queue *q = &s->nq[i];
-		struct sim_thread *t = &s->th[i];
-
-		q->rsize = (uint32_t)e->ring_size;
-		q->ring = malloc(sizeof(*q->ring) * q->rsize);
-		if (!q->ring) {
-			sim_free(s);
-			return -1;
-		}
-		q->irq_armed = true;
-		q->dim.dir = 1;
-		if (e->coalesce == COAL_ADAPTIVE) {
-			q->usecs_ns = dim_usecs[0];
-			q->frames = dim_frames[0];
-		} else {
-			q->usecs_ns = e->rx_usecs;
-			q->frames = e->rx_frames;
-		}
-		q->thread = i;
-		/* app thread i on core i; its IRQ on core i (aligned) or on
-		 * one of the cores without a thread (packed) */
-		q->irq_core = irq_core(e, i);
-		q->kt_core = kthread_core(e, i);
-		q->timer_core = q->irq_core;
-		t->core = i;
-		t->queue = i;
-		t->state = T_RUN;
-		t->phase = P_EPOLL;
-		t->napi_valid = false;
-		t->cur_req = NIL;
-		s->cores[i].thread = i;
-	}
+	for (int i = 0; i < s->nthreads; i++)
+		thread_setup(s, i);
 	return 0;
 }
 
 void sim_free(struct sim *s)
 {
 	if (s->nq)
-		for (int i = 0; i < s->nqueues; i++)
+		for (int i = 0; i < s->nqueues + s->nhostq; i++)
 			free(s->nq[i].ring);
 	free(s->nq);
+	free(s->vh);
 	free(s->reqs);
 	free(s->conn_queue);
 	free(s->conn_out);
@@ -232,6 +296,9 @@ static bool dispatch(struct sim *s, const struct sim_ev *ev)
 		break;
 	case EV_RESCHED:
 		cpu_resched(s, (int)ev->id, ev->gen);
+		break;
+	case EV_HRESCHED:
+		vm_resched(s, (int)ev->id, ev->gen);
 		break;
 	case EV_MEASURE:
 		start_measuring(s);

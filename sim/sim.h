@@ -44,6 +44,7 @@ enum ev_type {
 	EV_CORE,	/* core id ends its current piece of work (gen) */
 	EV_RETX,	/* dropped request retransmitted (id = request) */
 	EV_RESCHED,	/* core id: the running task's slice protection ends (gen) */
+	EV_HRESCHED,	/* core id: the same on the host (vCPU vs vhost, gen) */
 	EV_MEASURE,	/* warm-up over: reset counters */
 	EV_END,
 };
@@ -89,8 +90,13 @@ struct fifo { uint32_t head, tail, n; };
 #define NAPIF_IN_BUSY_POLL	4u
 #define NAPIF_PREFER_BUSY_POLL	8u
 
+/* net_dim's state (lib/dim/net_dim.c): parked on top or tired, or going
+ * right (more moderation) or left; the last window's rates. */
+enum dim_state { DIM_PARK_TOP, DIM_PARK_TIRED, DIM_RIGHT, DIM_LEFT };
 struct dim {
-	int ix, dir, parked;		/* profile index, +1/-1, 0 moving */
+	int ix;				/* profile index */
+	enum dim_state state;
+	int steps_right, steps_left, tired;
 	uint64_t events, pkts;		/* since window start */
 	sim_t start;
 	double prev_ppms, prev_epms;
@@ -117,12 +123,18 @@ struct sim_queue {
 	int timer_core;
 	int thread;			/* app thread owning this queue's sockets */
 	int kt_core;			/* threaded NAPI: where its kthread runs */
+	/* VM: a host NIC queue of a virtio setup (host softirq, packets go to
+	 * vhost), or a guest virtqueue (filled by vhost) */
+	bool host, virtio, adaptive, itr;
+	sim_t last_fire;		/* itr: the last interrupt */
+	double rx_instr;		/* receive path per packet */
 	/* counters */
 	uint64_t pkts_in, drops, irqs, polls, polled;
 };
 
 /* ---- cores (cpu.c) ---- */
-enum cat { CAT_USER, CAT_SYS, CAT_SOFTIRQ, CAT_IDLE, NCAT };
+/* CAT_HOST: host work on a host core without a vCPU (not reported). */
+enum cat { CAT_USER, CAT_SYS, CAT_SOFTIRQ, CAT_IDLE, CAT_HOST, NCAT };
 
 enum work {
 	W_NONE,
@@ -130,7 +142,16 @@ enum work {
 	W_HARDIRQ,	/* device IRQ of queue kq */
 	W_TIMER,	/* napi hrtimer interrupt of queue kq */
 	W_SOFTIRQ,	/* one napi->poll inside net_rx_action */
+	/* host work (a VM's host side, vm.c and vhost.c) */
+	W_HIRQ,		/* host NIC IRQ of host queue kq */
+	W_HPOLL,	/* host softirq: one poll of host queue kq */
+	W_VHOST,	/* one pass of vhost worker kq */
+	W_EXIT,		/* HLT exit (kq = EXIT_HLT) or a halted vCPU's wake-up */
 };
+
+enum exit_reason { EXIT_EXTINT, EXIT_EOI, EXIT_HLT, EXIT_IO, EXIT_TIMER, EXIT_IPI,
+		   NEXIT, EXIT_WAKE = NEXIT };
+enum htask { H_NONE, H_VCPU, H_VHOST };
 
 #define MAX_POLL_LIST 64
 
@@ -180,6 +201,32 @@ struct sim_core {
 	sim_t acct[NCAT];
 	double cycles, instr;
 	uint64_t irqs, timers, softirqs, cs;
+	/* VM (vm.c): the vCPU pinned here, if any, and the host's work */
+	bool vcpu;		/* a vCPU runs on this host core */
+	bool halted;		/* it executed HLT and waits for an interrupt */
+	bool in_guest;		/* it was in guest mode when last looked at */
+	bool wake_pending;	/* an interrupt for it arrived while halted */
+	uint32_t extint_owed;	/* deliveries to the running vCPU that exited */
+	double exit_ns_owed;	/* exits' service time, paid next (ns) */
+	double exit_pen;	/* exits' pollution, paid by the next guest piece */
+	uint64_t hirq_pending;	/* host NIC queues (host index) */
+	int hpoll[MAX_POLL_LIST], nhpoll;	/* host NAPIs scheduled here */
+	int vh[MAX_POLL_LIST], nvh;		/* runnable vhost workers here */
+	enum htask htask;	/* host scheduler: vCPU thread or vhost ... */
+	sim_t htask_since;	/* ... since when */
+	uint32_t hresched_gen;
+	sim_t vm_exit_ns, vm_halt_ns, host_ns;
+	uint64_t exits[NEXIT], injected;
+};
+
+/* One vhost-net worker (one per queue pair, vhost.c). */
+struct vhost {
+	int core, queue;		/* its host core; the guest queue it serves */
+	struct fifo rx, tx;		/* tap queue; the guest's tx virtqueue */
+	bool runnable;			/* woken (notifications off) or running */
+	bool pass_tx;			/* the current pass: tx or rx ... */
+	struct fifo pkts;		/* ... and the packets it took */
+	bool signal;			/* the rx pass signals the guest */
 };
 
 /* ---- application threads (app.c, epoll.c) ---- */
@@ -193,6 +240,7 @@ enum phase {
 	P_AFTER_BL,	/* ep_busy_loop returned: check, then sleep */
 	P_USPIN,	/* user-level loop around a 1 ns epoll_pwait2 */
 	P_WAKE,		/* context switch in after a wake-up */
+	P_LOOP,		/* cpu_loop: one iteration of user work */
 };
 
 enum tstate { T_RUN, T_SLEEP, T_RUNNABLE };
@@ -219,6 +267,7 @@ struct sim_stats {
 	uint64_t sent, completed, dropped, busy_polled, suspends, resumes;
 	uint64_t events;
 	uint64_t served_total;		/* replies sent since time 0 */
+	uint64_t sunk;			/* cpu_loop: packets dropped at the socket */
 };
 
 struct sim {
@@ -239,6 +288,9 @@ struct sim {
 	struct sim_thread *th;
 	int nqueues, ncores, nthreads;
 	int nserver;			/* cores reported (ncores - the remote one) */
+	bool vm;			/* a guest: vm.c, vhost.c */
+	struct vhost *vh;		/* virtio: one per guest queue */
+	int nhostq;			/* virtio: host NIC queues, after the guest's */
 	sim_t slice;			/* scheduler slice (threaded NAPI) */
 	struct il_hist *lat;
 	struct sim_stats st;
@@ -248,6 +300,7 @@ struct sim {
 	int dim_nprof;
 	uint64_t inflight_cap;
 	double inv_ipc0, inv_ghz;	/* cost.c's divisions, done once */
+	double inv_ipc_host;		/* host work in a VM (guest: inv_ipc0) */
 	sim_t stuck_t;
 	uint64_t stuck_n;
 };
@@ -267,6 +320,7 @@ uint32_t fifo_pop(struct sim *s, struct fifo *f);
 
 /* nic.c */
 void nic_rx(struct sim *s, uint32_t req);
+void nic_guest_rx(struct sim *s, int qi, uint32_t req);
 void nic_coal_timer(struct sim *s, int q, uint32_t gen);
 void nic_irq_enable(struct sim *s, int q);
 uint32_t nic_take(struct sim *s, int q, uint32_t max, struct fifo *out);
@@ -298,6 +352,8 @@ void cpu_account_flush(struct sim *s);
 void cpu_reset_counters(struct sim *s);
 void cpu_wake_thread(struct sim *s, int th);
 void cpu_kthread_wake(struct sim *s, int core);
+void cpu_interrupt(struct sim *s, int core);
+void cpu_host_piece(struct sim *s, int core, enum work w, int kq, sim_t dur);
 void cpu_resched(struct sim *s, int core, uint32_t gen);
 void cpu_end_spin(struct sim *s, int core);
 
@@ -319,10 +375,40 @@ void client_start(struct sim *s);
 void client_arrival(struct sim *s);
 void client_reply(struct sim *s, uint32_t req);
 void client_send_reply(struct sim *s, uint32_t req);
+void client_wire_reply(struct sim *s, uint32_t req);
+void client_consumed(struct sim *s, uint32_t req, bool count);
 
 /* cost.c */
 sim_t cost_ns(const struct sim *s, double instr, double pen_cycles);
+sim_t cost_host_ns(const struct sim *s, double instr);
 double cost_spin_instr(const struct sim *s, sim_t ns);
+
+/* vm.c */
+void vm_init_core(struct sim *s, int core);
+void vm_interrupt(struct sim *s, int core, int q, bool timer);
+void vm_sync_exit(struct sim *s, int core, enum exit_reason r);
+void vm_vhost_woken(struct sim *s, int core);
+double vm_guest_entry(struct sim *s, int core, double *pen);
+double vm_irq_entry(struct sim *s, int core, double *pen);
+void vm_ipi(struct sim *s, int from, int to);
+int vm_pick(struct sim *s, int core);
+void vm_idle(struct sim *s, int core);
+void vm_piece_done(struct sim *s, int core, enum work w);
+void vm_account(struct sim *s, struct sim_core *c, sim_t dt, bool idle);
+void vm_resched(struct sim *s, int core, uint32_t gen);
+void vm_reset_counters(struct sim_core *c);
+void vm_result(const struct sim *s, struct il_result *r, double secs);
+
+/* vhost.c */
+int vhost_core(const struct experiment *e, int i);
+int vhost_init(struct sim *s);
+void vhost_wake(struct sim *s, int v);
+void vhost_guest_tx(struct sim *s, int q, uint32_t req, int core);
+void vhost_host_irq_done(struct sim *s, int core, int hq);
+void vhost_host_poll_start(struct sim *s, int core, sim_t exit_ns);
+void vhost_host_poll_done(struct sim *s, int core);
+void vhost_pass_start(struct sim *s, int core, sim_t exit_ns);
+void vhost_pass_done(struct sim *s, int core);
 
 /* result.c */
 void sim_result_fill(const struct sim *s, struct il_result *r);

@@ -60,7 +60,7 @@ int main(void)
 	   strstr(err, "machine.cores") && strstr(err, "1-256"),
 	   "cores 0 refused, message names key and range: %s", err);
 	ok(experiment_set(&e, "nic.coalesce", "sometimes", err, sizeof(err)) == -1 &&
-	   strstr(err, "static or adaptive"), "bad enum lists the choices: %s", err);
+	   strstr(err, "static, adaptive or itr"), "bad enum lists the choices: %s", err);
 	ok(experiment_set(&e, "nope.key", "1", err, sizeof(err)) == -1 &&
 	   strstr(err, "nope.key"), "unknown key named: %s", err);
 	ok(experiment_set(&e, "mode.defer_hard_irqs", "-3", err, sizeof(err)) == -1 &&

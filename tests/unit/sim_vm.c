@@ -1,0 +1,209 @@
+/* The virtualization layer against hand-computed cases: exits per delivery
+ * (emulated, posted, DID), host interrupts during guest time, HLT and the
+ * wake-up, vhost's notification suppression, the time accounting and
+ * packet conservation with a VM. */
+#include <math.h>
+
+#include "sim_harness.h"
+
+/* One guest core, one queue, one connection, replies just end. */
+#define VM_ONE_CORE HARNESS_ONE_CORE "[nic]\nrx_usecs = 0\n"
+
+static uint64_t total_exits(const struct sim_core *c)
+{
+	uint64_t n = 0;
+
+	for (int r = 0; r < NEXIT; r++)
+		n += c->exits[r];
+	return n;
+}
+
+/* A vCPU in guest mode (idle=poll) takes one device interrupt. */
+static void delivery(const char *how, uint64_t extint, uint64_t eoi)
+{
+	struct sim s;
+	struct experiment e;
+	char cfg[512];
+
+	snprintf(cfg, sizeof(cfg), VM_ONE_CORE "[vm]\nnic = sriov\ndelivery = %s\n"
+		 "vcpus = 1\napp_cores = 1\nguest_idle = poll\n", how);
+	if (harness_make(&s, &e, cfg))
+		return;
+	sim_run_until(&s, 500000);
+	ok((uint64_t)(total_exits(&s.cores[0])) == (uint64_t)(0), "%s: no exit while the guest idles in poll", how);
+	harness_inject(&s, 1000000, 0);
+	sim_run_until(&s, 2000000);
+	ok((uint64_t)(s.st.served_total) == (uint64_t)(1), "%s: the request is served", how);
+	ok((uint64_t)(s.cores[0].injected) == (uint64_t)(1), "%s: one interrupt injected", how);
+	ok((uint64_t)(s.cores[0].exits[EXIT_EXTINT]) == (uint64_t)(extint), "%s: %llu external-interrupt exit(s)",
+	       how, (unsigned long long)extint);
+	ok((uint64_t)(s.cores[0].exits[EXIT_EOI]) == (uint64_t)(eoi), "%s: %llu EOI exit(s)", how,
+	       (unsigned long long)eoi);
+	ok((uint64_t)(total_exits(&s.cores[0])) == (uint64_t)(extint + eoi), "%s: and no other exit", how);
+	sim_free(&s);
+}
+
+/* A halted vCPU: HLT exits, then the interrupt wakes it. */
+static void halted(const char *how, uint64_t eoi)
+{
+	struct sim s;
+	struct experiment e;
+	char cfg[512];
+
+	snprintf(cfg, sizeof(cfg), VM_ONE_CORE "[vm]\nnic = sriov\ndelivery = %s\n"
+		 "vcpus = 1\napp_cores = 1\nguest_idle = halt\n", how);
+	if (harness_make(&s, &e, cfg))
+		return;
+	sim_run_until(&s, 500000);
+	ok(s.cores[0].halted, "%s: the idle vCPU halted", how);
+	ok((uint64_t)(s.cores[0].exits[EXIT_HLT]) == (uint64_t)(1), "%s: through one HLT exit", how);
+	harness_inject(&s, 1000000, 0);
+	sim_run_until(&s, 1000000 + (sim_t)e.vm.cost.wake / 2);
+	ok(s.cores[0].halted && s.cores[0].cur == W_EXIT && s.cores[0].kq == EXIT_WAKE,
+	   "%s: the interrupt wakes it (host wake-up + entry under way)", how);
+	sim_run_until(&s, 3000000);
+	ok((uint64_t)(s.st.served_total) == (uint64_t)(1), "%s: the request is served", how);
+	ok((uint64_t)(s.cores[0].exits[EXIT_EXTINT]) == (uint64_t)(0), "%s: no external-interrupt exit (it was "
+	       "not in guest mode)", how);
+	ok((uint64_t)(s.cores[0].exits[EXIT_EOI]) == (uint64_t)(eoi), "%s: %llu EOI exit", how,
+	       (unsigned long long)eoi);
+	ok((uint64_t)(s.cores[0].exits[EXIT_HLT]) == (uint64_t)(2), "%s: halted again after serving", how);
+	cpu_account_flush(&s);	/* the halt under way counts too */
+	ok(s.cores[0].vm_halt_ns > 2000000, "%s: halted time counted (%llu us)", how,
+	   (unsigned long long)s.cores[0].vm_halt_ns / 1000);
+	sim_free(&s);
+}
+
+/* DID with VirtIO aligned: the host NIC's IRQ on the vCPU's core costs one
+ * exit; vhost's interrupt to the guest and its EOI none; the guest's kick
+ * one I/O exit. */
+static void did_host_irq(void)
+{
+	struct sim s;
+	struct experiment e;
+
+	/* CFS: the woken worker runs at once (with EEVDF it would wait for
+	 * the polling vCPU's slice to end, which costs a second exit) */
+	if (harness_make(&s, &e, VM_ONE_CORE "[vm]\nnic = virtio\ndelivery = did\n"
+			 "vcpus = 1\napp_cores = 1\nguest_idle = poll\nhost_sched = cfs\n"))
+		return;
+	harness_inject(&s, 1000000, 0);
+	sim_run_until(&s, 3000000);
+	is_int(s.st.served_total, 1, "did: the request is served through vhost");
+	is_int(s.cores[0].exits[EXIT_EXTINT], 1, "did: the host interrupt during guest "
+	       "time costs one exit");
+	is_int(s.cores[0].exits[EXIT_EOI], 0, "did: no EOI exit");
+	is_int(s.cores[0].injected, 1, "did: vhost's interrupt delivered");
+	is_int(s.cores[0].exits[EXIT_IO], 1, "did: the reply's kick is an I/O exit");
+	ok(s.cores[0].host_ns > 0, "did: host work on the vCPU's core (aligned)");
+	sim_free(&s);
+}
+
+/* Callbacks disabled (the guest's NAPI owns the queue): vhost fills the
+ * virtqueue without an interrupt. */
+static void vhost_suppression(void)
+{
+	struct sim s;
+	struct experiment e;
+
+	if (harness_make(&s, &e, VM_ONE_CORE "[vm]\nnic = virtio\ndelivery = emulated\n"
+			 "vcpus = 1\napp_cores = 1\nguest_idle = poll\n"))
+		return;
+	sim_run_until(&s, 500000);
+	s.nq[0].irq_armed = false;		/* virtqueue_disable_cb */
+	for (int i = 0; i < 3; i++)
+		harness_inject(&s, 1000000 + (sim_t)i * 1000, 0);
+	sim_run_until(&s, 1200000);
+	is_int(s.nq[0].rcount, 3, "vhost put the 3 packets in the guest's virtqueue");
+	is_int(s.cores[0].injected, 0, "  and sent no interrupt (callbacks disabled)");
+	nic_irq_enable(&s, 0);			/* virtqueue_napi_complete */
+	ok(s.nq[0].state & NAPIF_SCHED, "  re-enabling with buffers pending polls again "
+	   "(no interrupt)");
+	sim_run_until(&s, 3000000);
+	is_int(s.cores[0].injected, 0, "  still no interrupt");
+	is_int(s.st.served_total, 3, "  all 3 served");
+	sim_free(&s);
+}
+
+static uint64_t queued(const struct sim *s)
+{
+	uint64_t n = 0;
+
+	for (int i = 0; i < s->nqueues + s->nhostq; i++)
+		n += s->nq[i].rcount;
+	for (int i = 0; i < s->ncores; i++)
+		n += s->cores[i].kpkts.n;
+	for (int i = 0; i < s->nthreads; i++)
+		n += s->th[i].ready.n + s->th[i].blpkts.n + s->th[i].in_service;
+	/* vhost's tap queue and an rx pass's packets are on their way in; its
+	 * tx queue holds replies (served already) */
+	if (s->vh)
+		for (int i = 0; i < s->nqueues; i++)
+			n += s->vh[i].rx.n + (s->vh[i].pass_tx ? 0 : s->vh[i].pkts.n);
+	return n;
+}
+
+/* Whole runs: packets conserved (replies waiting in vhost's tx count as
+ * queued), time in guest + exits + halted = 100%. */
+static void accounting(const char *what, const char *cfg)
+{
+	struct sim s;
+	struct experiment e;
+	char err[256];
+
+	experiment_defaults(&e);
+	if (experiment_load_string(&e, cfg, what, err, sizeof(err)) ||
+	    experiment_finish(&e, err, sizeof(err)) || sim_init(&s, &e)) {
+		tap_diag("%s: %s", what, err);
+		return;
+	}
+	sim_run(&s);
+	uint64_t in = 0, drops = 0;
+	for (int i = 0; i < s.nqueues; i++) {
+		in += s.nhostq ? s.nq[i + s.nqueues].pkts_in : s.nq[i].pkts_in;
+		drops += s.nq[i].drops + (s.nhostq ? s.nq[i + s.nqueues].drops : 0);
+	}
+	uint64_t q = queued(&s), out = s.st.served_total;
+	ok(in == out + drops + q, "%s: in %llu = served %llu + dropped %llu + queued %llu",
+	   what, (unsigned long long)in, (unsigned long long)out,
+	   (unsigned long long)drops, (unsigned long long)q);
+	struct il_result r;
+	sim_result_fill(&s, &r);
+	double total = 0, exit = 0, halt = 0, idle = 0;
+	for (int i = 0; i < s.nserver; i++) {
+		for (int k = 0; k < NCAT; k++)
+			total += (double)s.cores[i].acct[k];
+		exit += (double)s.cores[i].vm_exit_ns;
+		halt += (double)s.cores[i].vm_halt_ns;
+		idle += (double)s.cores[i].acct[CAT_IDLE];
+	}
+	double sum = r.time_in_guest_pct + 100 * exit / total + 100 * halt / total;
+	ok(fabs(sum - 100) < 1e-6 && r.time_in_guest_pct > 0 && exit >= 0,
+	   "%s: in guest %.1f%% + exits %.1f%% + halted %.1f%% = 100%%", what,
+	   r.time_in_guest_pct, 100 * exit / total, 100 * halt / total);
+	ok(halt <= idle + 1, "%s: halted time is idle to the guest", what);
+	ok(r.vm_exits_per_s > 0 && isfinite(r.host_net_cpu), "%s: exits %.0f/s, host "
+	   "net CPU %.1f%%", what, r.vm_exits_per_s, r.host_net_cpu);
+	sim_free(&s);
+}
+
+int main(void)
+{
+	delivery("emulated", 1, 1);
+	delivery("posted", 0, 0);
+	delivery("did", 0, 0);
+	halted("emulated", 1);
+	halted("posted", 0);
+	did_host_irq();
+	vhost_suppression();
+	accounting("virtio aligned", "[vm]\nnic = virtio\napp_cores = 2\n"
+		   "[workload]\nconns = 32\n[run]\ntime = 0.01\nwarmup = 0.002\n");
+	accounting("virtio packed, suspend", "[vm]\nnic = virtio\napp_cores = 2\n"
+		   "vhost = packed\nhost_irq_cores = 1\n[mode]\nspec = suspend\n"
+		   "[workload]\nload = open\nqps = 50000\nconns = 32\n"
+		   "[run]\ntime = 0.01\nwarmup = 0.002\n");
+	accounting("sriov, udp sink", "[vm]\nnic = sriov\napp_cores = 1\n"
+		   "[workload]\napp = udp_sink\nload = open\nqps = 200000\n"
+		   "[run]\ntime = 0.01\nwarmup = 0.002\n");
+	return tap_done();
+}
