@@ -107,20 +107,17 @@ void il_result_table_row(FILE *f, const struct il_result *r)
 	if (!isfinite(r->vm_exits_per_s))
 		return;
 	/* a VM row: its exits, time in guest and host work on a second line */
+	const struct { const char *name; double v; } why[] = {
+		{ "extint", r->vm_exits_extint_per_s }, { "eoi", r->vm_exits_eoi_per_s },
+		{ "hlt", r->vm_exits_hlt_per_s }, { "io", r->vm_exits_io_per_s },
+		{ "timer", r->vm_exits_timer_per_s }, { "ipi", r->vm_exits_ipi_per_s },
+	};
 	fprintf(f, "%-16s exits/s", "  vm");
 	cell_k(f, 6, r->vm_exits_per_s);
-	fprintf(f, " (extint");
-	cell_k(f, 1, r->vm_exits_extint_per_s);
-	fprintf(f, ", eoi");
-	cell_k(f, 1, r->vm_exits_eoi_per_s);
-	fprintf(f, ", hlt");
-	cell_k(f, 1, r->vm_exits_hlt_per_s);
-	fprintf(f, ", io");
-	cell_k(f, 1, r->vm_exits_io_per_s);
-	fprintf(f, ", timer");
-	cell_k(f, 1, r->vm_exits_timer_per_s);
-	fprintf(f, ", ipi");
-	cell_k(f, 1, r->vm_exits_ipi_per_s);
+	for (size_t i = 0; i < sizeof(why) / sizeof(why[0]); i++) {
+		fprintf(f, "%s%s", i ? ", " : " (", why[i].name);
+		cell_k(f, 1, why[i].v);
+	}
 	fprintf(f, "), in guest");
 	cell(f, 1, 1, r->time_in_guest_pct);
 	fprintf(f, "%%, injected/s");

@@ -12,11 +12,7 @@ static void poll_list_add(struct sim *s, int core, int q)
 {
 	struct sim_core *c = &s->cores[core];
 
-	for (int i = 0; i < c->npoll; i++)
-		if (c->poll_list[i] == q)
-			return;
-	if (c->npoll < MAX_POLL_LIST)
-		c->poll_list[c->npoll++] = q;
+	list_add_once(c->poll_list, &c->npoll, MAX_POLL_LIST, q);
 	if (s->e->threaded)
 		cpu_kthread_wake(s, core);
 	else

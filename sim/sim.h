@@ -132,6 +132,16 @@ struct sim_queue {
 	uint64_t pkts_in, drops, irqs, polls, polled;
 };
 
+/* Adds v to a small list unless it is there (poll lists). */
+static inline void list_add_once(int *list, int *n, int max, int v)
+{
+	for (int i = 0; i < *n; i++)
+		if (list[i] == v)
+			return;
+	if (*n < max)
+		list[(*n)++] = v;
+}
+
 /* ---- cores (cpu.c) ---- */
 /* CAT_HOST: host work on a host core without a vCPU (not reported). */
 enum cat { CAT_USER, CAT_SYS, CAT_SOFTIRQ, CAT_IDLE, CAT_HOST, NCAT };

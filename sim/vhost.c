@@ -76,11 +76,7 @@ void vhost_host_irq_done(struct sim *s, int core, int hq)
 {
 	struct sim_core *c = &s->cores[core];
 
-	for (int i = 0; i < c->nhpoll; i++)
-		if (c->hpoll[i] == hq)
-			return;
-	if (c->nhpoll < MAX_POLL_LIST)
-		c->hpoll[c->nhpoll++] = hq;
+	list_add_once(c->hpoll, &c->nhpoll, MAX_POLL_LIST, hq);
 }
 
 /* Host softirq: one poll of the head host NAPI, up to a weight of packets

@@ -11,6 +11,17 @@ T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
 # ASan builds run about 10x slower: keep simulated times short
 SHORT=0.005
 
+# a results file against docs/result-schema.md (bench's validator)
+schema_ok() {
+	if command -v perl >/dev/null && [ -f "$IRQLAB_SRC/bench/schema-check.pl" ]; then
+		perl "$IRQLAB_SRC/bench/schema-check.pl" "$IRQLAB_SRC/docs/result-schema.md" \
+			"$1" >/dev/null
+		ok $? "$2"
+	else
+		skip "bench/schema-check.pl or perl missing"
+	fi
+}
+
 $SIM --help > "$T/help"; ok $? "--help exits 0"
 for o in --config --mode --qps --time --seed --set --json --csv --out --calibrate --bench; do
 	grep -q -- "$o" "$T/help"; ok $? "--help documents $o"
@@ -47,13 +58,7 @@ done
 [ $n -ge 16 ]; ok $? "16 calibration examples shipped ($n)"
 
 $SIM --mode suspend --time $SHORT --warmup 0.001 --json > "$T/r.json"; ok $? "--json"
-if command -v perl >/dev/null && [ -f "$IRQLAB_SRC/bench/schema-check.pl" ]; then
-	perl "$IRQLAB_SRC/bench/schema-check.pl" "$IRQLAB_SRC/docs/result-schema.md" \
-		"$T/r.json" >/dev/null
-	ok $? "  JSON valid against docs/result-schema.md"
-else
-	skip "bench/schema-check.pl or perl missing"
-fi
+schema_ok "$T/r.json" "  JSON valid against docs/result-schema.md"
 grep -q '"source": "simulated"' "$T/r.json"; ok $? "  source is simulated"
 $SIM --mode suspend --time $SHORT --warmup 0.001 --json > "$T/r2.json"
 cmp -s "$T/r.json" "$T/r2.json"; ok $? "same seed: byte-identical output"
@@ -81,13 +86,7 @@ head -1 "$T/vm.csv" | grep -q "vm_exits_per_s.*time_in_guest_pct.*injected_irq_p
 ok $? "  CSV: the VM columns"
 $SIM $VM --json > "$T/vm.json"
 grep -q '"time_in_guest_pct": [0-9]' "$T/vm.json"; ok $? "  JSON: time in guest"
-if command -v perl >/dev/null && [ -f "$IRQLAB_SRC/bench/schema-check.pl" ]; then
-	perl "$IRQLAB_SRC/bench/schema-check.pl" "$IRQLAB_SRC/docs/result-schema.md" \
-		"$T/vm.json" >/dev/null
-	ok $? "  JSON valid against docs/result-schema.md"
-else
-	skip "bench/schema-check.pl or perl missing"
-fi
+schema_ok "$T/vm.json" "  JSON valid against docs/result-schema.md"
 $SIM $VM -q 100000 --out "$T/vmo" > /dev/null 2>&1
 grep -q "^| virtio-nocoal | 100000 | [0-9]" "$T/vmo/report.md"; ok $? "  report.md: the VM table"
 grep -q '"vm_exits_per_s": null' "$T/r.json"; ok $? "bare metal: VM fields null"
@@ -98,13 +97,7 @@ $SIM -m base -m suspend -q 100000,200000,400000 --time $SHORT --warmup 0.001 \
 	--out "$T/o" > "$T/o.table" 2> "$T/o.err"
 ok $? "--out with a 2 modes x 3 rates sweep"
 is "$(tail -n +2 "$T/o.table" | wc -l)" 6 "  the table still printed (6 rows)"
-if command -v perl >/dev/null && [ -f "$IRQLAB_SRC/bench/schema-check.pl" ]; then
-	perl "$IRQLAB_SRC/bench/schema-check.pl" "$IRQLAB_SRC/docs/result-schema.md" \
-		"$T/o/results.json" >/dev/null
-	ok $? "  results.json valid against docs/result-schema.md"
-else
-	skip "bench/schema-check.pl or perl missing"
-fi
+schema_ok "$T/o/results.json" "  results.json valid against docs/result-schema.md"
 is "$(tail -n +2 "$T/o/results.csv" | grep -c ',open,simulated,sim,')" 6 "  results.csv: 6 simulated open-loop rows"
 grep -q "^# irqlab-sim report" "$T/o/report.md" && grep -q "not measured" "$T/o/report.md"
 ok $? "  report.md says simulated, not measured"
