@@ -5,6 +5,7 @@
 #include <getopt.h>
 #include <limits.h>
 #include <math.h>
+#include <stddef.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,7 +17,10 @@
 
 #include "irqlab/mode.h"
 #include "irqlab/napi.h"
+#include "irqlab/opt.h"
 #include "irqlab/perf.h"
+#include "irqlab/report.h"
+#include "irqlab/signals.h"
 #include "bench.h"
 #include "../cli/cli.h"
 
@@ -146,82 +150,63 @@ static void usage(FILE *f)
 "  -h, --help             this text\n");
 }
 
-enum {
-	O_SERVER = 256, O_MODES, O_MODE, O_NAPI, O_QUICK, O_FULL, O_TIME, O_WARMUP, O_REPS,
-	O_POINTS, O_CONN, O_DEPTH, O_SCPU, O_CCPU, O_PORT, O_NOISE, O_NRETRY, O_NOPLOT,
-	O_KV, O_LOAD, O_SHIM, O_MEMC, O_SHOST, O_CHOST, O_DEV, O_SCORES, O_CTHR, O_RATES,
-	O_RXU, O_RXF, O_RBIN, O_DRY, O_REC,
+/* The option table: one row per option, the field it fills and its range.
+ * Rows of the special kinds (K_MODES ..) are handled in set_special. */
+enum kind { K_STR, K_INT, K_UINT, K_NUM, K_FLAG, K_CHOICE, K_LEVEL, K_MODES, K_MODE,
+	    K_POINTS, K_RATES, K_HOST };
+
+struct bopt {
+	const char *name;
+	enum kind kind;
+	size_t off, size;
+	double lo, hi;
+	const char *const *names;	/* K_CHOICE */
+	int nnames;
 };
 
-static const struct option longopts[] = {
-	{ "out", 1, 0, 'o' }, { "server", 1, 0, O_SERVER }, { "modes", 1, 0, O_MODES },
-	{ "mode", 1, 0, O_MODE }, { "napi-thread", 1, 0, O_NAPI }, { "quick", 0, 0, O_QUICK },
-	{ "full", 0, 0, O_FULL }, { "time", 1, 0, O_TIME }, { "warmup", 1, 0, O_WARMUP },
-	{ "reps", 1, 0, O_REPS }, { "points", 1, 0, O_POINTS }, { "connections", 1, 0, O_CONN },
-	{ "depth", 1, 0, O_DEPTH }, { "srv-cpu", 1, 0, O_SCPU }, { "cli-cpu", 1, 0, O_CCPU },
-	{ "port", 1, 0, O_PORT }, { "noise-limit", 1, 0, O_NOISE },
-	{ "noise-retries", 1, 0, O_NRETRY }, { "no-plots", 0, 0, O_NOPLOT },
-	{ "kv", 1, 0, O_KV }, { "load", 1, 0, O_LOAD }, { "shim", 1, 0, O_SHIM },
-	{ "memcached", 1, 0, O_MEMC }, { "server-host", 1, 0, O_SHOST },
-	{ "client-host", 1, 0, O_CHOST }, { "dev", 1, 0, O_DEV }, { "srv-cores", 1, 0, O_SCORES },
-	{ "client-threads", 1, 0, O_CTHR }, { "rates", 1, 0, O_RATES },
-	{ "rx-usecs", 1, 0, O_RXU }, { "rx-frames", 1, 0, O_RXF },
-	{ "remote-bin", 1, 0, O_RBIN }, { "records", 1, 0, O_REC }, { "dry-run", 0, 0, O_DRY }, { "help", 0, 0, 'h' },
-	{ 0, 0, 0, 0 },
+#define F(f) offsetof(struct bench_cfg, f), sizeof(((struct bench_cfg *)0)->f)
+#define NONE 0, 0
+static const char *const servers[] = { "kv", "memcached" };
+static const char *const napi_threads[] = { "none", "aligned", "separate" };
+
+static const struct bopt opts[] = {
+	{ "out", K_STR, F(out_dir), 0, 0, NULL, 0 },
+	{ "server", K_CHOICE, F(server), 0, 0, servers, 2 },
+	{ "modes", K_MODES, NONE, 0, 0, NULL, 0 },
+	{ "mode", K_MODE, NONE, 0, 0, NULL, 0 },
+	{ "napi-thread", K_CHOICE, F(napi_thread), 0, 0, napi_threads, 3 },
+	{ "quick", K_LEVEL, F(quick), 0, 0, NULL, 0 },
+	{ "full", K_LEVEL, F(full), 2, 0, NULL, 0 },
+	{ "time", K_NUM, F(duration), 0.2, 600, NULL, 0 },
+	{ "warmup", K_NUM, F(warmup), 0, 60, NULL, 0 },
+	{ "reps", K_INT, F(reps), 1, 50, NULL, 0 },
+	{ "points", K_POINTS, NONE, 0.01, 1.5, NULL, 0 },
+	{ "connections", K_INT, F(connections), 1, 1024, NULL, 0 },
+	{ "depth", K_INT, F(depth), 1, 64, NULL, 0 },
+	{ "records", K_INT, F(records), 1000, 10000000, NULL, 0 },
+	{ "srv-cpu", K_INT, F(srv_cpu), 0, 4095, NULL, 0 },
+	{ "cli-cpu", K_INT, F(cli_cpu), 0, 4095, NULL, 0 },
+	{ "port", K_UINT, F(port), 1, 65535, NULL, 0 },
+	{ "noise-limit", K_NUM, F(noise_limit), 0, 200, NULL, 0 },
+	{ "noise-retries", K_INT, F(noise_retries), 0, 10, NULL, 0 },
+	{ "no-plots", K_FLAG, F(no_plots), 0, 0, NULL, 0 },
+	{ "kv", K_STR, F(kv_bin), 0, 0, NULL, 0 },
+	{ "load", K_STR, F(load_bin), 0, 0, NULL, 0 },
+	{ "shim", K_STR, F(shim), 0, 0, NULL, 0 },
+	{ "memcached", K_STR, F(memcached_bin), 0, 0, NULL, 0 },
+	{ "server-host", K_STR, F(server_host), 0, 0, NULL, 0 },
+	{ "client-host", K_HOST, NONE, 0, 0, NULL, 0 },
+	{ "dev", K_STR, F(dev), 0, 0, NULL, 0 },
+	{ "srv-cores", K_INT, F(srv_cores), 1, 256, NULL, 0 },
+	{ "client-threads", K_INT, F(client_threads), 1, 256, NULL, 0 },
+	{ "rates", K_RATES, NONE, 1, 1e9, NULL, 0 },
+	{ "rx-usecs", K_INT, F(rx_usecs), 0, 100000, NULL, 0 },
+	{ "rx-frames", K_INT, F(rx_frames), 0, 100000, NULL, 0 },
+	{ "remote-bin", K_STR, F(remote_bin_dir), 0, 0, NULL, 0 },
+	{ "dry-run", K_FLAG, F(dry_run), 0, 0, NULL, 0 },
 };
-
-static int num(const char *opt, const char *s, double lo, double hi, double *out,
-	       char *err, size_t len)
-{
-	char *end;
-
-	errno = 0;
-	double v = strtod(s, &end);
-	if (errno || end == s || *end || !(v >= lo && v <= hi)) {
-		snprintf(err, len, "--%s: '%s' is not a number in %g..%g", opt, s, lo, hi);
-		return -1;
-	}
-	*out = v;
-	return 0;
-}
-
-static int inum(const char *opt, const char *s, int lo, int hi, int *out, char *err, size_t len)
-{
-	double v;
-
-	if (num(opt, s, lo, hi, &v, err, len))
-		return -1;
-	if (v != floor(v)) {
-		snprintf(err, len, "--%s: '%s' is not a whole number in %d..%d", opt, s, lo, hi);
-		return -1;
-	}
-	*out = (int)v;
-	return 0;
-}
-
-static int list(const char *opt, const char *s, double lo, double hi, double *out, int *n,
-		char *err, size_t len)
-{
-	char buf[512], *save, *tok;
-
-	*n = 0;
-	if (!strcmp(s, "none"))
-		return 0;
-	snprintf(buf, sizeof(buf), "%s", s);
-	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		if (*n == BENCH_MAX_POINTS) {
-			snprintf(err, len, "--%s: at most %d values", opt, BENCH_MAX_POINTS);
-			return -1;
-		}
-		if (num(opt, tok, lo, hi, &out[(*n)++], err, len))
-			return -1;
-	}
-	if (!*n) {
-		snprintf(err, len, "--%s: empty list", opt);
-		return -1;
-	}
-	return 0;
-}
+#define NOPTS (sizeof(opts) / sizeof(opts[0]))
+#define AT(c, d, type) ((type *)((char *)(c) + (d)->off))
 
 static int add_mode(struct bench_cfg *c, const char *spec, int *custom, char *err, size_t len)
 {
@@ -249,135 +234,109 @@ static int add_mode(struct bench_cfg *c, const char *spec, int *custom, char *er
 	return 0;
 }
 
+static int add_modes(struct bench_cfg *c, const char *list, int *custom, char *err, size_t len)
+{
+	char buf[512], *save, *tok;
+	int rc = 0;
+
+	snprintf(buf, sizeof(buf), "%s", list);
+	for (tok = strtok_r(buf, ",", &save); tok && !rc; tok = strtok_r(NULL, ",", &save))
+		rc = add_mode(c, tok, custom, err, len);
+	return rc;
+}
+
 static int copy(char *dst, size_t n, const char *opt, const char *s, char *err, size_t len)
 {
 	if (strlen(s) >= n) {
-		snprintf(err, len, "--%s: longer than %zu characters", opt, n - 1);
+		snprintf(err, len, "%s: longer than %zu characters", opt, n - 1);
 		return -1;
 	}
 	memcpy(dst, s, strlen(s) + 1);
 	return 0;
 }
 
-int bench_parse(struct bench_cfg *c, int argc, char **argv, char *err, size_t len)
+/* A number list, or "none" where the option allows an empty list. */
+static int nums(const char *opt, const char *s, double lo, double hi, double *out, int *n,
+		char *err, size_t len)
 {
-	int o, custom = 0, rc = 0, level = -1;
-	int set_time = 0, set_warm = 0, set_reps = 0, set_points = 0, set_retries = 0, t_retries = 0;
-	int set_records = 0, t_records = 0;
-	double t_time = 0, t_warm = 0, fr[BENCH_MAX_POINTS];
-	int t_reps = 0, nfr = 0;
-	char buf[512];
+	int k;
 
-	optind = 1;
-	opterr = 0;
-	while (!rc && (o = getopt_long(argc, argv, ":o:h", longopts, NULL)) != -1) {
-		switch (o) {
-		case 'o': rc = copy(c->out_dir, sizeof(c->out_dir), "out", optarg, err, len); break;
-		case O_SERVER:
-			if (strcmp(optarg, "kv") && strcmp(optarg, "memcached")) {
-				snprintf(err, len, "--server: '%s' is not kv or memcached", optarg);
-				rc = -1;
-			} else {
-				snprintf(c->server, sizeof(c->server), "%s", optarg);
-			}
-			break;
-		case O_MODES: {
-			char *save, *tok;
-			snprintf(buf, sizeof(buf), "%s", optarg);
-			for (tok = strtok_r(buf, ",", &save); tok && !rc; tok = strtok_r(NULL, ",", &save))
-				rc = add_mode(c, tok, &custom, err, len);
-			break;
-		}
-		case O_MODE: rc = add_mode(c, optarg, &custom, err, len); break;
-		case O_NAPI:
-			if (strcmp(optarg, "none") && strcmp(optarg, "aligned") && strcmp(optarg, "separate")) {
-				snprintf(err, len, "--napi-thread: '%s' is not none, aligned or separate", optarg);
-				rc = -1;
-			} else {
-				snprintf(c->napi_thread, sizeof(c->napi_thread), "%s", optarg);
-			}
-			break;
-		case O_QUICK: level = 0; c->quick = 1; c->full = 0; break;
-		case O_FULL: level = 2; c->full = 1; c->quick = 0; break;
-		case O_TIME: rc = num("time", optarg, 0.2, 600, &t_time, err, len); set_time = 1; break;
-		case O_WARMUP: rc = num("warmup", optarg, 0, 60, &t_warm, err, len); set_warm = 1; break;
-		case O_REPS: rc = inum("reps", optarg, 1, 50, &t_reps, err, len); set_reps = 1; break;
-		case O_POINTS: rc = list("points", optarg, 0.01, 1.5, fr, &nfr, err, len); set_points = 1; break;
-		case O_CONN: rc = inum("connections", optarg, 1, 1024, &c->connections, err, len); break;
-		case O_DEPTH: rc = inum("depth", optarg, 1, 64, &c->depth, err, len); break;
-		case O_SCPU: rc = inum("srv-cpu", optarg, 0, 4095, &c->srv_cpu, err, len); break;
-		case O_CCPU: rc = inum("cli-cpu", optarg, 0, 4095, &c->cli_cpu, err, len); break;
-		case O_PORT: {
-			int p;
-			rc = inum("port", optarg, 1, 65535, &p, err, len);
-			c->port = (unsigned)p;
-			break;
-		}
-		case O_NOISE: rc = num("noise-limit", optarg, 0, 200, &c->noise_limit, err, len); break;
-		case O_NRETRY:
-			rc = inum("noise-retries", optarg, 0, 10, &t_retries, err, len);
-			set_retries = 1;
-			break;
-		case O_NOPLOT: c->no_plots = 1; break;
-		case O_KV: rc = copy(c->kv_bin, sizeof(c->kv_bin), "kv", optarg, err, len); break;
-		case O_LOAD: rc = copy(c->load_bin, sizeof(c->load_bin), "load", optarg, err, len); break;
-		case O_SHIM: rc = copy(c->shim, sizeof(c->shim), "shim", optarg, err, len); break;
-		case O_MEMC: rc = copy(c->memcached_bin, sizeof(c->memcached_bin), "memcached", optarg, err, len); break;
-		case O_SHOST: rc = copy(c->server_host, sizeof(c->server_host), "server-host", optarg, err, len); break;
-		case O_CHOST:
-			if (c->nclients == BENCH_MAX_CLIENTS) {
-				snprintf(err, len, "--client-host: at most %d hosts", BENCH_MAX_CLIENTS);
-				rc = -1;
-			} else {
-				rc = copy(c->client_hosts[c->nclients++], sizeof(c->client_hosts[0]),
-					  "client-host", optarg, err, len);
-			}
-			break;
-		case O_DEV: rc = copy(c->dev, sizeof(c->dev), "dev", optarg, err, len); break;
-		case O_SCORES: rc = inum("srv-cores", optarg, 1, 256, &c->srv_cores, err, len); break;
-		case O_CTHR: rc = inum("client-threads", optarg, 1, 256, &c->client_threads, err, len); break;
-		case O_RATES: rc = list("rates", optarg, 1, 1e9, c->rates, &c->nrates, err, len); break;
-		case O_RXU: rc = inum("rx-usecs", optarg, 0, 100000, &c->rx_usecs, err, len); break;
-		case O_RXF: rc = inum("rx-frames", optarg, 0, 100000, &c->rx_frames, err, len); break;
-		case O_RBIN: rc = copy(c->remote_bin_dir, sizeof(c->remote_bin_dir), "remote-bin", optarg, err, len); break;
-		case O_DRY: c->dry_run = 1; break;
-		case O_REC:
-			rc = inum("records", optarg, 1000, 10000000, &t_records, err, len);
-			set_records = 1;
-			break;
-		case 'h': return 1;
-		case ':':
-			snprintf(err, len, "option '%s' needs a value", argv[optind - 1]);
-			rc = -1;
-			break;
-		default:
-			snprintf(err, len, "unknown option '%s' (irqlab bench --help)", argv[optind - 1]);
-			rc = -1;
-		}
+	if (!strcmp(s, "none")) {
+		*n = 0;
+		return 0;
 	}
-	if (rc)
+	if ((k = il_opt_nums(opt, s, lo, hi, 0, out, BENCH_MAX_POINTS, err, len)) < 0)
 		return -1;
-	if (optind < argc) {
-		snprintf(err, len, "unexpected argument '%s' (irqlab bench --help)", argv[optind]);
-		return -1;
+	*n = k;
+	return 0;
+}
+
+/* The kinds that are more than a field and a range. */
+static int set_special(struct bench_cfg *c, const struct bopt *d, const char *opt,
+		       const char *v, int *custom, char *err, size_t len)
+{
+	switch (d->kind) {
+	case K_MODES:
+		return add_modes(c, v, custom, err, len);
+	case K_MODE:
+		return add_mode(c, v, custom, err, len);
+	case K_POINTS:
+		return nums(opt, v, d->lo, d->hi, c->fracs, &c->npoints, err, len);
+	case K_RATES:
+		return nums(opt, v, d->lo, d->hi, c->rates, &c->nrates, err, len);
+	case K_HOST:
+		if (c->nclients == BENCH_MAX_CLIENTS) {
+			snprintf(err, len, "%s: at most %d hosts", opt, BENCH_MAX_CLIENTS);
+			return -1;
+		}
+		return copy(c->client_hosts[c->nclients++], sizeof(c->client_hosts[0]), opt, v,
+			    err, len);
+	default:
+		return 0;
 	}
-	/* --quick/--full set the defaults; explicit options win whatever the order */
-	if (level >= 0)
-		set_defaults_for(c, level);
-	if (set_time)
-		c->duration = t_time;
-	if (set_warm)
-		c->warmup = t_warm;
-	if (set_reps)
-		c->reps = t_reps;
-	if (set_retries)
-		c->noise_retries = t_retries;
-	if (set_records)
-		c->records = t_records;
-	if (set_points) {
-		c->npoints = nfr;
-		memcpy(c->fracs, fr, sizeof(fr));
+}
+
+/* One option's value into its field (opt.h's parsers and messages). */
+static int set_one(struct bench_cfg *c, const struct bopt *d, const char *v, int *custom,
+		   char *err, size_t len)
+{
+	char opt[40];
+	double x;
+	int k;
+
+	snprintf(opt, sizeof(opt), "--%s", d->name);
+	switch (d->kind) {
+	case K_STR:
+		return copy(AT(c, d, char), d->size, opt, v, err, len);
+	case K_INT:
+	case K_UINT:
+		if (il_opt_num(opt, v, d->lo, d->hi, 1, &x, err, len))
+			return -1;
+		if (d->kind == K_INT)
+			*AT(c, d, int) = (int)x;
+		else
+			*AT(c, d, unsigned) = (unsigned)x;
+		return 0;
+	case K_NUM:
+		return il_opt_num(opt, v, d->lo, d->hi, 0, AT(c, d, double), err, len);
+	case K_FLAG:
+		*AT(c, d, int) = 1;
+		return 0;
+	case K_LEVEL:		/* applied before the others: see bench_parse */
+		return 0;
+	case K_CHOICE:
+		if ((k = il_opt_choice(opt, v, d->names, d->nnames, err, len)) < 0)
+			return -1;
+		snprintf(AT(c, d, char), d->size, "%s", d->names[k]);
+		return 0;
+	default:
+		return set_special(c, d, opt, v, custom, err, len);
 	}
+}
+
+/* What no single option can check. */
+static int check_cfg(const struct bench_cfg *c, char *err, size_t len)
+{
 	if (c->srv_cpu == c->cli_cpu) {
 		snprintf(err, len, "--srv-cpu and --cli-cpu must differ (both %d)", c->srv_cpu);
 		return -1;
@@ -396,6 +355,65 @@ int bench_parse(struct bench_cfg *c, int argc, char **argv, char *err, size_t le
 			return -1;
 		}
 	return 0;
+}
+
+/* getopt's table from ours: option i returns 256 + i. */
+static void longopts(struct option *lo)
+{
+	for (size_t i = 0; i < NOPTS; i++)
+		lo[i] = (struct option){ opts[i].name,
+					 opts[i].kind == K_FLAG || opts[i].kind == K_LEVEL ?
+					 no_argument : required_argument, NULL, 256 + (int)i };
+	lo[NOPTS] = (struct option){ "help", no_argument, NULL, 'h' };
+	lo[NOPTS + 1] = (struct option){ 0, 0, 0, 0 };
+}
+
+/* --quick/--full set defaults that explicit options override whatever the
+ * order: a first pass applies the last of them, the second pass the rest. */
+static void parse_level(struct bench_cfg *c, int argc, char **argv, const struct option *lo)
+{
+	int o, level = -1;
+
+	optind = 0;
+	opterr = 0;
+	while ((o = getopt_long(argc, argv, ":o:h", lo, NULL)) != -1)
+		if (o >= 256 && opts[o - 256].kind == K_LEVEL)
+			level = (int)opts[o - 256].lo;
+	if (level < 0)
+		return;
+	set_defaults_for(c, level);
+	c->quick = level == 0;
+	c->full = level == 2;
+}
+
+int bench_parse(struct bench_cfg *c, int argc, char **argv, char *err, size_t len)
+{
+	struct option lo[NOPTS + 2];
+	int o, custom = 0;
+
+	longopts(lo);
+	parse_level(c, argc, argv, lo);
+	optind = 0;
+	opterr = 0;
+	while ((o = getopt_long(argc, argv, ":o:h", lo, NULL)) != -1) {
+		if (o == 'h')
+			return 1;
+		if (o == ':') {
+			snprintf(err, len, "option '%s' needs a value", argv[optind - 1]);
+			return -1;
+		}
+		if (o != 'o' && o < 256) {
+			snprintf(err, len, "unknown option '%s' (irqlab bench --help)", argv[optind - 1]);
+			return -1;
+		}
+		if (set_one(c, &opts[o == 'o' ? 0 : o - 256], optarg, &custom, err, len))
+			return -1;
+	}
+	if (optind < argc) {
+		snprintf(err, len, "unexpected argument '%s' (irqlab bench --help)", argv[optind]);
+		return -1;
+	}
+	return check_cfg(c, err, len);
 }
 
 /* ---- checks before touching anything --------------------------------- */
@@ -480,22 +498,6 @@ static int preflight(const struct bench_cfg *c, char *err, size_t len)
 	return 0;
 }
 
-static int mkdir_p(const char *path)
-{
-	char buf[512];
-
-	snprintf(buf, sizeof(buf), "%s", path);
-	for (char *p = buf + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = 0;
-		if (mkdir(buf, 0755) && errno != EEXIST)
-			return -1;
-		*p = '/';
-	}
-	return mkdir(buf, 0755) && errno != EEXIST ? -1 : 0;
-}
-
 /* ---- the run ---------------------------------------------------------- */
 
 static struct world *the_world;
@@ -512,10 +514,14 @@ static void teardown(void)
 	topo_down(&w->topo);
 }
 
-static void on_signal(int sig)
+/* A stop, registered with the library's signal owner (irqlab/signals.h):
+ * the loops notice, stop the children and clean up; a second signal
+ * restores through the guard and ends bench at once. */
+static void on_stop(int sig, void *arg)
 {
 	(void)sig;
-	bench_stop = 1;		/* the loops notice, stop children and clean up */
+	(void)arg;
+	bench_stop = 1;
 }
 
 static int run_remote(const struct bench_cfg *c)
@@ -582,7 +588,7 @@ int cmd_bench(int argc, char **argv)
 		fprintf(stderr, "irqlab bench: %s\n", err);
 		return 1;
 	}
-	if (mkdir_p(c.out_dir)) {
+	if (il_mkdir_p(c.out_dir)) {
 		fprintf(stderr, "irqlab bench: cannot create %s: %s\n", c.out_dir, strerror(errno));
 		return 1;
 	}
@@ -591,17 +597,16 @@ int cmd_bench(int argc, char **argv)
 	w.cfg = &c;
 	w.srv_pid = -1;
 	snprintf(w.tmp, sizeof(w.tmp), "%s/logs", c.out_dir);
-	mkdir_p(w.tmp);
+	il_mkdir_p(w.tmp);
 	topo_names(&w.topo, getpid());
 	char plan[700];
 	snprintf(plan, sizeof(plan), "%s/plan.txt", c.out_dir);
 	w.topo.log = fopen(plan, "w");
 	the_world = &w;
 	atexit(teardown);
-	struct sigaction sa = { .sa_handler = on_signal };	/* no SA_RESTART */
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
+	il_signals_on_stop(SIGINT, on_stop, NULL);
+	il_signals_on_stop(SIGTERM, on_stop, NULL);
+	il_signals_on_stop(SIGHUP, on_stop, NULL);
 
 	/* Hardware counters: probe once, say why not. */
 	struct il_perf perf;

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <sys/types.h>
 
+#include "irqlab/clock.h"
 #include "irqlab/report.h"
 #include "irqlab/result.h"
 
@@ -121,18 +122,22 @@ struct sweep {
 int sweep_run(const struct bench_cfg *c, const struct bench_ops *ops,
 	      struct sweep *s, char *err, size_t len);
 void sweep_free(struct sweep *s);
-/* Median, min and max of one field over the rows of (mode, kind, target). */
 /* run.c: flags an open-loop row whose backlog grew (see there). */
 void run_flag_backlog(struct il_result *r, double unc_p99);
+/* Median, min and max of one field over the rows of (mode, kind, target). */
 struct il_stat sweep_stat(const struct sweep *s, const char *mode, const char *kind,
 			double target, size_t field_off);
 /* A row of medians for (mode, kind, target); flagged if any rep was. */
 int sweep_median_row(const struct sweep *s, const char *mode, const char *kind,
 		     double target, struct il_result *out);
-double now_s(void);
 
-/* run.c: the first number after "key": in JSON text, NAN if none */
-double json_number(const char *json, const char *key);
+/* run.c: irqlab-load's options for one run against server ("HOST:PORT"),
+ * the target rate qps (0 = closed loop) with threads generator threads;
+ * the command line comes from il_load_opts_argv (irqlab/load_opts.h), so
+ * it cannot drift from load's parser. 0, or -1 with why in err. */
+struct il_load_opts;
+int bench_load_opts(const struct bench_cfg *c, const char *server, unsigned threads,
+		    double qps, struct il_load_opts *o, char *err, size_t len);
 
 /* report.c */
 void report_table(FILE *f, const struct bench_cfg *c, const struct sweep *s);

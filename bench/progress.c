@@ -14,7 +14,7 @@ void progress(const struct sweep *s, const char *what)
 
 	if (!isatty(2) || s->planned <= 0)
 		return;
-	el = now_s() - s->t_start;
+	el = il_now_s() - s->t_start;
 	/* Runs take about the same time, so the mean so far predicts the rest. */
 	left = s->done ? el / s->done * (s->planned - s->done) : -1;
 	fill = 30 * s->done / s->planned;

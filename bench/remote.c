@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "irqlab/load_opts.h"
 #include "irqlab/mode.h"
 #include "bench.h"
 
@@ -100,21 +101,50 @@ static int coalesce(struct plan *p, const struct bench_cfg *c, int adaptive)
 	return rhost(p, c->server_host, cmd);
 }
 
-static void load_cmds(struct plan *p, const struct bench_cfg *c, const char *label,
-		      const char *kind, double rate, int rep)
+/* argv as one shell command: words made only of safe characters stay as
+ * they are, others are single-quoted. NULL if it does not fit. */
+static int sh_join(char *const argv[], char *out, size_t len)
 {
-	for (int k = 0; k < c->nclients; k++) {
-		char cmd[600];
-		/* the target rate is split evenly over the client hosts */
-		snprintf(cmd, sizeof(cmd), "%s/irqlab-load -s %s:%u --threads %d --connections %d "
-			 "--depth %d --qps %.0f --time %g --warmup %g --records %d --noload --json",
-			 c->remote_bin_dir, bare_host(c->server_host), c->port, c->client_threads,
-			 c->connections, c->depth, rate / c->nclients, c->duration, c->warmup,
-			 c->records);
+	size_t n = 0;
+
+	out[0] = 0;
+	for (int i = 0; argv[i]; i++) {
+		const char *w = argv[i];
+		int plain = *w && strspn(w, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+					"0123456789.-_@:[]/,=+%") == strlen(w);
+		int k = snprintf(out + n, len - n, "%s%s", i ? " " : "", plain ? w : sq(w));
+		if (k < 0 || (size_t)k >= len - n)
+			return -1;
+		n += (size_t)k;
+	}
+	return 0;
+}
+
+/* One run's irqlab-load on every client host, from load's own option
+ * table (bench_load_opts, il_load_opts_argv). */
+static int load_cmds(struct plan *p, const struct bench_cfg *c, const char *label,
+		     const char *kind, double rate, int rep, char *err, size_t len)
+{
+	char srv[160], bin[300], cmd[1200];
+	struct il_load_opts o;
+
+	snprintf(srv, sizeof(srv), "%s:%u", bare_host(c->server_host), c->port);
+	snprintf(bin, sizeof(bin), "%s/irqlab-load", c->remote_bin_dir);
+	/* the target rate is split evenly over the client hosts */
+	if (bench_load_opts(c, srv, (unsigned)c->client_threads, rate / c->nclients, &o,
+			    err, len))
+		return -1;
+	char **argv = il_load_opts_argv(&o, bin);
+	if (!argv || sh_join(argv, cmd, sizeof(cmd))) {
+		free(argv);
+		snprintf(err, len, "the irqlab-load command line does not fit");
+		return -1;
+	}
+	free(argv);
+	for (int k = 0; k < c->nclients; k++)
 		add(p, "ssh -o BatchMode=yes %s %s > \"$OUT/%s-%s-%.0f-%d-c%d.json\" &",
 		    c->client_hosts[k], sq(cmd), label, kind, rate, rep, k);
-	}
-	add(p, "wait");
+	return add(p, "wait");
 }
 
 int remote_plan(const struct bench_cfg *c, struct plan *p, char *err, size_t len)
@@ -193,10 +223,12 @@ int remote_plan(const struct bench_cfg *c, struct plan *p, char *err, size_t len
 			 c->remote_bin_dir, bare_host(H), c->port, c->records);
 		rhost(p, c->client_hosts[0], cmd);
 		for (int r = 0; r < c->reps; r++)
-			load_cmds(p, c, label, "closed", 0, r);
+			if (load_cmds(p, c, label, "closed", 0, r, err, len))
+				goto fail;
 		for (int i = 0; i < c->nrates; i++)
 			for (int r = 0; r < c->reps; r++)
-				load_cmds(p, c, label, "open", c->rates[i], r);
+				if (load_cmds(p, c, label, "open", c->rates[i], r, err, len))
+					goto fail;
 		snprintf(cmd, sizeof(cmd), "kill $(cat %s/kv.pid) && rm -f %s/kv.pid", dir, dir);
 		rhost(p, H, cmd);
 	}
@@ -204,6 +236,9 @@ int remote_plan(const struct bench_cfg *c, struct plan *p, char *err, size_t len
 		add(p, "# no --rates given: closed loop only (open-loop targets across machines are absolute QPS)");
 	add(p, "# 3. restore (the EXIT trap runs restore)");
 	return 0;
+fail:
+	plan_free(p);
+	return -1;
 }
 
 void plan_print(FILE *f, const struct plan *p)

@@ -13,6 +13,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "irqlab/load_opts.h"
+#include "irqlab/load_summary.h"
 #include "irqlab/perf.h"
 #include "irqlab/sysstat.h"
 #include "bench.h"
@@ -21,10 +23,10 @@
  * (if > 0) exits. */
 static int nap(double s, pid_t pid, int *status)
 {
-	double end = now_s() + s;
+	double end = il_now_s() + s;
 
 	while (!bench_stop) {
-		double left = end - now_s();
+		double left = end - il_now_s();
 		if (pid > 0 && waitpid(pid, status, WNOHANG) == pid)
 			return 2;
 		if (left <= 0)
@@ -35,31 +37,6 @@ static int nap(double s, pid_t pid, int *status)
 	return 1;
 }
 
-/* The first number after "key": in a JSON text (the load generator's
- * report is flat enough for this; docs/load.md). NAN if absent/null. */
-double json_number(const char *json, const char *key)
-{
-	char pat[80];
-	const char *p = json;
-
-	snprintf(pat, sizeof(pat), "\"%s\"", key);
-	while ((p = strstr(p, pat))) {
-		p += strlen(pat);
-		while (isspace((unsigned char)*p))
-			p++;
-		if (*p != ':')
-			continue;
-		p++;
-		while (isspace((unsigned char)*p))
-			p++;
-		char *end;
-		double v = strtod(p, &end);
-		return end == p ? NAN : v;
-	}
-	return NAN;
-}
-
-/* Sum of the keys that are present; NAN if none is. */
 /* An open-loop target at or above what a mode sustains leaves a backlog
  * that grows for the whole run: the corrected figures (from the scheduled
  * send) then measure the run's length, not a latency, while the server's
@@ -73,18 +50,6 @@ void run_flag_backlog(struct il_result *r, double unc_p99)
 	r->flagged = 1;
 	snprintf(r->note + strlen(r->note), sizeof(r->note) - strlen(r->note),
 		 "%sbacklog grew: target above sustainable rate", r->note[0] ? "; " : "");
-}
-
-static double json_sum(const char *json, const char **keys)
-{
-	double sum = NAN;
-
-	for (int i = 0; keys[i]; i++) {
-		double v = json_number(json, keys[i]);
-		if (isfinite(v))
-			sum = isfinite(sum) ? sum + v : v;
-	}
-	return sum;
 }
 
 static char *slurp(const char *path)
@@ -256,7 +221,7 @@ static void take(struct world *w, pid_t gen, struct snap *s)
 	const struct bench_cfg *c = w->cfg;
 
 	memset(s, 0, sizeof(*s));
-	s->t = now_s();
+	s->t = il_now_s();
 	il_proc_time(w->srv_pid, &s->srv);
 	il_proc_time(gen, &s->gen);
 	if (w->topo.napi_pid > 0)
@@ -305,41 +270,165 @@ static void account(struct world *w, const struct snap *a, const struct snap *b,
 	r->gen_cpu = 100 * il_ticks_to_s(b->gen.utime + b->gen.stime - a->gen.utime - a->gen.stime) / wall;
 }
 
-static void load_argv(struct world *w, const struct run_spec *s, char **argv, char bufs[][64])
+int bench_load_opts(const struct bench_cfg *c, const char *server, unsigned threads,
+		    double qps, struct il_load_opts *o, char *err, size_t len)
+{
+	il_load_opts_default(o);
+	if (il_load_opts_server(o, server, err, len))
+		return -1;
+	o->threads = threads;
+	o->conns = (unsigned)c->connections;
+	o->depth = (unsigned)c->depth;
+	o->qps = qps;
+	o->time = c->duration;
+	o->warmup = c->warmup;
+	o->records = (uint64_t)c->records;
+	o->noload = 1;		/* preloaded once per mode */
+	o->json = 1;
+	return 0;
+}
+
+/* The generator's command line for one run, from load's own option table
+ * (irqlab/load_opts.h): malloc'd, free() once. */
+static char **load_argv(struct world *w, const struct run_spec *s, char *err, size_t len)
 {
 	const struct bench_cfg *c = w->cfg;
-	int n = 0, k = 0;
+	struct il_load_opts o;
+	char srv[64];
+	char **argv;
 
-#define ARG(x) (argv[n++] = (char *)(x))
-#define FMT(...) (snprintf(bufs[k], 64, __VA_ARGS__), argv[n++] = bufs[k++])
-	ARG(c->load_bin);
-	ARG("-s");
-	FMT("%s:%u", w->topo.srv_ip, c->port);
-	ARG("--threads");
-	ARG("1");
-	ARG("--connections");
-	FMT("%d", c->connections);
-	ARG("--depth");
-	FMT("%d", c->depth);
-	ARG("--qps");
-	FMT("%.0f", strcmp(s->kind, "closed") ? s->target_qps : 0);
-	ARG("--time");
-	FMT("%g", c->duration);
-	ARG("--warmup");
-	FMT("%g", c->warmup);
-	ARG("--records");
-	FMT("%d", c->records);
-	ARG("--noload");		/* preloaded once per mode */
+	snprintf(srv, sizeof(srv), "%s:%u", w->topo.srv_ip, c->port);
+	if (bench_load_opts(c, srv, 1, strcmp(s->kind, "closed") ? s->target_qps : 0, &o,
+			    err, len))
+		return NULL;
 	/* "fell behind" = >1% of sends over 1 ms late with a free connection:
 	 * at the default 100 us, scheduling jitter on a shared 2-vCPU VM flags
 	 * nearly every run, which would make the flag meaningless. Latency is
 	 * measured from the scheduled time either way. */
-	ARG("--late-us");
-	ARG("1000");
-	ARG("--json");
-	argv[n] = NULL;
-#undef ARG
-#undef FMT
+	o.late_us = 1000;
+	if (!(argv = il_load_opts_argv(&o, c->load_bin)))
+		snprintf(err, len, "out of memory");
+	return argv;
+}
+
+static void note(struct il_result *r, const char *why)
+{
+	size_t l = strlen(r->note);
+
+	r->flagged = 1;
+	snprintf(r->note + l, sizeof(r->note) - l, "%s%s", l ? "; " : "", why);
+}
+
+/* The counters around the generator's measured interval (after its
+ * warm-up, for its --time), into r. Returns nap()'s result: 0 when the
+ * window was covered, 1 on Ctrl-C, 2 when the generator ended first. */
+static int measure(struct world *w, pid_t gen, int *status, struct il_result *r,
+		   double *window_s)
+{
+	const struct bench_cfg *c = w->cfg;
+	pid_t ours[3] = { w->srv_pid, gen, w->topo.napi_pid };
+	struct il_perf perf = { -1, -1 };
+	struct snap a, b;
+	char top[64] = "";
+	int perf_on = 0;
+
+	int rc = nap(c->warmup, gen, status);
+	if (rc)
+		return rc;
+	struct il_noise *noise = il_noise_start(ours, 3);
+	if (w->perf_ok) {
+		char perr[160];
+		perf_on = il_perf_open(&perf, c->srv_cpu, perr, sizeof(perr)) == 0 &&
+			  il_perf_start(&perf) == 0;
+	}
+	take(w, gen, &a);
+	/* stop a little early so the generator is still running */
+	rc = nap(c->duration * 0.97, gen, status);
+	take(w, gen, &b);
+	*window_s = b.t - a.t;
+	uint64_t nt = il_noise_end(noise, top, sizeof(top));
+	/* In a VM the host takes CPU time too (steal): no process here shows
+	 * it, yet it slows the run like any other noise. */
+	uint64_t steal = (b.cpu.steal - a.cpu.steal) + (b.cpu_g.steal - a.cpu_g.steal);
+	if (steal > nt)
+		snprintf(top, sizeof(top), "hypervisor steal");
+	r->noise_cpu = 100 * il_ticks_to_s(nt + steal) / (b.t - a.t);
+	if (perf_on) {
+		uint64_t cyc, ins;
+		if (il_perf_stop(&perf, &cyc, &ins) == 0) {
+			r->cycles = (double)cyc;
+			r->instructions = (double)ins;
+		}
+		il_perf_close(&perf);
+	}
+	account(w, &a, &b, r);
+	if (rc)		/* the generator's /proc entry was gone at the end */
+		r->gen_cpu = NAN;
+	/* the sweep decides whether to repeat; the note says who it was */
+	if (top[0] && r->noise_cpu > c->noise_limit)
+		snprintf(r->note, sizeof(r->note), "noise %d%% (top %.30s)", (int)r->noise_cpu, top);
+	return rc;
+}
+
+/* The percentile q of a distribution (il_load_q), NAN if not reported. */
+static double pct(const struct il_load_stat *st, double q)
+{
+	for (int i = 0; i < IL_LOAD_NQ; i++)
+		if (il_load_q[i] == q)
+			return st->p[i];
+	return NAN;
+}
+
+/* The generator's summary into r, through the typed reader (irqlab/
+ * load_summary.h). Latencies are gets' (97% of requests) from their
+ * scheduled send time (corrected: no coordinated omission). */
+static int read_load(const char *path, struct il_result *r, char *err, size_t len)
+{
+	struct il_load_summary ls;
+	char e[256];
+
+	if (il_load_summary_read_file(path, &ls, e, sizeof(e))) {
+		snprintf(err, len, "irqlab-load's report %s: %s", path, e);
+		return -1;
+	}
+	const struct il_load_stat *get = &ls.lat[IL_OP_GET][IL_LAT_CORRECTED];
+	r->qps = ls.qps;
+	r->duration_s = ls.duration_s;
+	r->requests = (double)(ls.requests.gets + ls.requests.sets);
+	r->errors = (double)(ls.requests.errors + ls.totals.protocol_errors +
+			     ls.totals.unanswered + ls.totals.unsent +
+			     ls.totals.connection_errors);
+	r->p50_us = pct(get, 0.5);
+	r->p95_us = pct(get, 0.95);
+	r->p99_us = pct(get, 0.99);
+	run_flag_backlog(r, pct(&ls.lat[IL_OP_GET][IL_LAT_UNCORRECTED], 0.99));
+	if (ls.generator.fell_behind)	/* the open-loop schedule was not kept */
+		note(r, "generator fell behind");
+	il_load_summary_free(&ls);
+	if (!isfinite(r->qps)) {
+		snprintf(err, len, "irqlab-load's report has no \"qps\" (see %s)", path);
+		return -1;
+	}
+	return 0;
+}
+
+/* What the counters and the report say together: a report that cannot be
+ * right, or counters that did not cover the whole window, make the row
+ * suspect (kept, flagged, with why); IPC and cycles per query. */
+static void judge(struct il_result *r, int window, double window_s)
+{
+	if (!window)
+		note(r, "generator ended before the window did");
+	if (!(r->duration_s > 0) || (r->qps == 0 && r->requests > 0))
+		note(r, "generator reported an empty window");
+	double q = r->qps * window_s;
+	if (isfinite(r->cycles) && isfinite(r->instructions) && r->cycles > 0) {
+		r->ipc = r->instructions / r->cycles;
+		if (q > 0) {
+			r->cpq = r->cycles / q;
+			r->ipq = r->instructions / q;
+		}
+	}
 }
 
 static int world_run(void *ctx, const struct run_spec *s, struct il_result *r,
@@ -347,61 +436,21 @@ static int world_run(void *ctx, const struct run_spec *s, struct il_result *r,
 {
 	struct world *w = ctx;
 	const struct bench_cfg *c = w->cfg;
-	char *argv[32], bufs[12][64], out[700];
-	struct snap a, b;
-	struct il_perf perf = { -1, -1 };
-	int status = 0, perf_on = 0, window = 0;
-	char top[64] = "";
+	char out[700];
+	int status = 0;
+	double window_s = 0;
+	char **argv = load_argv(w, s, err, len);
 
-	memset(&a, 0, sizeof(a));
-	memset(&b, 0, sizeof(b));
-
+	if (!argv)
+		return -1;
 	snprintf(out, sizeof(out), "%s/load.json", w->tmp);
-	load_argv(w, s, argv, bufs);
 	pid_t gen = spawn_in_ns(w->topo.ns_cli, c->cli_cpu, argv, NULL, out);
+	free(argv);
 	if (gen < 0) {
 		snprintf(err, len, "could not start %s: %s", c->load_bin, strerror(errno));
 		return -1;
 	}
-	pid_t ours[3] = { w->srv_pid, gen, w->topo.napi_pid };
-	/* Counters cover the generator's measured interval: after its warm-up,
-	 * for its --time. */
-	int rc = nap(c->warmup, gen, &status);
-	if (rc == 0) {
-		struct il_noise *noise = il_noise_start(ours, 3);
-		if (w->perf_ok) {
-			char perr[160];
-			perf_on = il_perf_open(&perf, c->srv_cpu, perr, sizeof(perr)) == 0 &&
-				  il_perf_start(&perf) == 0;
-		}
-		take(w, gen, &a);
-		/* stop a little early so the generator is still running */
-		rc = nap(c->duration * 0.97, gen, &status);
-		take(w, gen, &b);
-		window = rc == 0;
-		uint64_t nt = il_noise_end(noise, top, sizeof(top));
-		/* In a VM the host takes CPU time too (steal): no process here
-		 * shows it, yet it slows the run like any other noise. */
-		uint64_t steal = (b.cpu.steal - a.cpu.steal) + (b.cpu_g.steal - a.cpu_g.steal);
-		if (steal > nt)
-			snprintf(top, sizeof(top), "hypervisor steal");
-		r->noise_cpu = 100 * il_ticks_to_s(nt + steal) / (b.t - a.t);
-		if (perf_on) {
-			uint64_t cyc, ins;
-			if (il_perf_stop(&perf, &cyc, &ins) == 0) {
-				r->cycles = (double)cyc;
-				r->instructions = (double)ins;
-			}
-			il_perf_close(&perf);
-		}
-		account(w, &a, &b, r);
-		if (!window)	/* the generator's /proc entry was gone at the end */
-			r->gen_cpu = NAN;
-		/* the sweep decides whether to repeat; the note says who it was */
-		if (top[0] && r->noise_cpu > c->noise_limit)
-			snprintf(r->note, sizeof(r->note), "noise %d%% (top %.30s)",
-				 (int)r->noise_cpu, top);
-	}
+	int rc = measure(w, gen, &status, r, &window_s);
 	if (rc == 1) {		/* Ctrl-C */
 		stop_child(gen);
 		snprintf(err, len, "interrupted");
@@ -414,56 +463,20 @@ static int world_run(void *ctx, const struct run_spec *s, struct il_result *r,
 		snprintf(err, len, "%s did not finish in time", c->load_bin);
 		return -1;
 	}
-	char *json = slurp(out);
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || !json) {
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		char ep[720];
+		snprintf(ep, sizeof(ep), "%s.err", out);
+		char *why = slurp(ep);
+		if (why)
+			why[strcspn(why, "\n")] = 0;
 		snprintf(err, len, "%s exited with status %d: %.200s", c->load_bin,
-			 WIFEXITED(status) ? WEXITSTATUS(status) : -1, json ? json : "");
-		free(json);
+			 WIFEXITED(status) ? WEXITSTATUS(status) : -1, why ? why : "");
+		free(why);
 		return -1;
 	}
-	/* docs/load.md: the first "p50".. is latency_us.get.corrected, i.e.
-	 * gets (97% of requests) measured from their scheduled send time. */
-	r->qps = json_number(json, "qps");
-	r->duration_s = json_number(json, "duration_s");
-	r->requests = json_number(json, "gets") + json_number(json, "sets");
-	r->errors = json_sum(json, (const char *[]){ "errors", "protocol_errors", "unanswered",
-						     "unsent", "connection_errors", NULL });
-	r->p50_us = json_number(json, "p50");
-	r->p95_us = json_number(json, "p95");
-	r->p99_us = json_number(json, "p99");
-	const char *unc = strstr(json, "\"uncorrected\"");
-	run_flag_backlog(r, unc ? json_number(unc, "p99") : NAN);
-	if (strstr(json, "\"fell_behind\": true")) {
-		/* the open-loop schedule was not kept: flag, do not trust */
-		r->flagged = 1;
-		snprintf(r->note + strlen(r->note), sizeof(r->note) - strlen(r->note),
-			 "%sgenerator fell behind", r->note[0] ? "; " : "");
-	}
-	free(json);
-	if (!isfinite(r->qps)) {
-		snprintf(err, len, "%s report has no \"qps\" (see %s)", c->load_bin, out);
+	if (read_load(out, r, err, len))
 		return -1;
-	}
-	/* A report that cannot be right, or counters that did not cover the
-	 * whole window, make the row suspect: keep it, flagged, with why. */
-	if (!window) {
-		r->flagged = 1;
-		snprintf(r->note + strlen(r->note), sizeof(r->note) - strlen(r->note),
-			 "%sgenerator ended before the window did", r->note[0] ? "; " : "");
-	}
-	if (!(r->duration_s > 0) || (r->qps == 0 && r->requests > 0)) {
-		r->flagged = 1;
-		snprintf(r->note + strlen(r->note), sizeof(r->note) - strlen(r->note),
-			 "%sgenerator reported an empty window", r->note[0] ? "; " : "");
-	}
-	double q = r->qps * (b.t - a.t);
-	if (isfinite(r->cycles) && isfinite(r->instructions) && r->cycles > 0) {
-		r->ipc = r->instructions / r->cycles;
-		if (q > 0) {
-			r->cpq = r->cycles / q;
-			r->ipq = r->instructions / q;
-		}
-	}
+	judge(r, rc == 0 && window_s > 0, window_s);
 	return 0;
 }
 

@@ -6,18 +6,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "irqlab/clock.h"
 #include "irqlab/report.h"
 #include "bench.h"
-
-double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static int push(struct sweep *s, const struct il_result *r)
 {
@@ -111,7 +103,7 @@ int sweep_run(const struct bench_cfg *c, const struct bench_ops *ops,
 {
 	memset(s, 0, sizeof(*s));
 	s->planned = c->nmodes * c->reps * (1 + c->npoints);
-	s->t_start = now_s();
+	s->t_start = il_now_s();
 	for (int m = 0; m < c->nmodes; m++)
 		if (phase(c, ops, s, m, 0, err, len))
 			return -1;

@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "irqlab/guard.h"
 #include "bench.h"
 
 extern char **environ;
@@ -114,6 +115,21 @@ static int step(struct topo *t, char *const argv[], char *err, size_t len)
 	return -1;
 }
 
+/* The restore guard (irqlab/guard.h) runs undo before bench adds ns: the
+ * namespaces go, with the veth pair and every setting on it, however
+ * bench ends (SIGKILL included). */
+static int guarded_netns_add(struct topo *t, const char *ns, char *err, size_t len)
+{
+	const char *undo[] = { "ip", "netns", "del", ns, NULL };
+	char e[200];
+
+	if (il_guard_run(undo, e, sizeof(e)) < 0) {
+		snprintf(err, len, "restore guard: %s", e);
+		return -1;
+	}
+	return step(t, CMD("ip", "netns", "add", (char *)ns), err, len);
+}
+
 int topo_up(struct topo *t, char *err, size_t len)
 {
 	char srv_addr[48], cli_addr[48];
@@ -121,8 +137,8 @@ int topo_up(struct topo *t, char *err, size_t len)
 	snprintf(srv_addr, sizeof(srv_addr), "%s/24", t->srv_ip);
 	snprintf(cli_addr, sizeof(cli_addr), "%s/24", t->cli_ip);
 	t->up = 1;	/* from here on topo_down has something to remove */
-	if (step(t, CMD("ip", "netns", "add", t->ns_srv), err, len) ||
-	    step(t, CMD("ip", "netns", "add", t->ns_cli), err, len) ||
+	if (guarded_netns_add(t, t->ns_srv, err, len) ||
+	    guarded_netns_add(t, t->ns_cli, err, len) ||
 	    step(t, CMD("ip", "link", "add", t->dev_srv, "netns", t->ns_srv, "type", "veth",
 			"peer", "name", t->dev_cli, "netns", t->ns_cli), err, len) ||
 	    step(t, CMD("ip", "-n", t->ns_srv, "addr", "add", srv_addr, "dev", t->dev_srv), err, len) ||
@@ -179,8 +195,25 @@ int topo_napi_thread(struct topo *t, int cpu, char *err, size_t len)
 	cpu_set_t set;
 
 	/* sysfs shows a namespace's devices only when mounted inside it, which
-	 * `ip netns exec` does; the shell is only there for the redirection. */
-	snprintf(script, sizeof(script), "echo 1 > /sys/class/net/%s/threaded", t->dev_srv);
+	 * `ip netns exec` does; the shell is only there for the redirection.
+	 * The old value goes to the restore guard first (put back before the
+	 * namespaces go, newest first). */
+	char path[96], old[16] = "";
+	snprintf(path, sizeof(path), "/sys/class/net/%s/threaded", t->dev_srv);
+	if (run_cmd(t->log, CMD("ip", "netns", "exec", t->ns_srv, "cat", path), old,
+		    sizeof(old)) != 0 || !old[0]) {
+		snprintf(err, len, "threaded NAPI on %s: cannot read %s", t->dev_srv, path);
+		return -1;
+	}
+	old[strcspn(old, "\n")] = 0;
+	snprintf(script, sizeof(script), "echo %s > %s", old, path);
+	const char *undo[] = { "ip", "netns", "exec", t->ns_srv, "sh", "-c", script, NULL };
+	char e[200];
+	if (il_guard_run(undo, e, sizeof(e)) < 0) {
+		snprintf(err, len, "restore guard: %s", e);
+		return -1;
+	}
+	snprintf(script, sizeof(script), "echo 1 > %s", path);
 	if (step(t, CMD("ip", "netns", "exec", t->ns_srv, "sh", "-c", script), err, len))
 		return -1;
 	for (int i = 0; i < 50 && (t->napi_pid = find_napi_thread(t->dev_srv)) < 0; i++)
@@ -204,10 +237,17 @@ void topo_down(struct topo *t)
 {
 	if (!t->up)
 		return;
-	/* Deleting the namespaces removes the veth pair and with it every
-	 * per-device and per-NAPI setting we made. */
-	run_cmd(t->log, CMD("ip", "netns", "del", t->ns_srv), NULL, 0);
-	run_cmd(t->log, CMD("ip", "netns", "del", t->ns_cli), NULL, 0);
+	/* The guard's records, newest first: threaded NAPI back, then the
+	 * namespaces deleted (with the veth pair and every per-device and
+	 * per-NAPI setting on it). Now rather than at exit, so nothing of
+	 * ours stays up while the outputs are written. */
+	char e[200] = "";
+	int n = il_guard_restore(IL_GUARD_ALL, e, sizeof(e));
+	if (t->log) {
+		fprintf(t->log, "# restore guard: %d setting(s) put back (ip netns del %s, %s)%s%s\n",
+			n < 0 ? 0 : n, t->ns_srv, t->ns_cli, e[0] ? ": " : "", e);
+		fflush(t->log);
+	}
 	t->up = 0;
 }
 
@@ -273,12 +313,12 @@ void stop_child(pid_t pid)
 int wait_listen(pid_t pid, unsigned port, double timeout_s)
 {
 	char path[64], line[256], want[16];
-	double end = now_s() + timeout_s;
+	double end = il_now_s() + timeout_s;
 	int st;
 
 	snprintf(path, sizeof(path), "/proc/%d/net/tcp", (int)pid);
 	snprintf(want, sizeof(want), ":%04X", port);
-	while (now_s() < end && !bench_stop) {
+	while (il_now_s() < end && !bench_stop) {
 		FILE *f = fopen(path, "r");
 		int found = 0;
 

@@ -18,7 +18,7 @@ done
 "$B" bench --reps 0 2> "$T/err"; rc=$?
 is "$rc" 2 "bad value: exit status 2"
 is "$(wc -l < "$T/err")" 1 "one line"
-grep -q -- "--reps: '0' is not a number in 1..50" "$T/err"; ok $? "names the option and the range"
+grep -q -- "--reps: '0' is not an integer in 1-50" "$T/err"; ok $? "names the option and the range"
 "$B" bench --napi-thread sideways 2> "$T/err"; grep -q "none, aligned or separate" "$T/err"
 ok $? "napi-thread lists its choices"
 

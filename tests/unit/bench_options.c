@@ -70,7 +70,7 @@ int main(void)
 	ok(parse(&c, err, "--modes", "base,fast", NULL, NULL, NULL, NULL) < 0 &&
 	   strstr(err, "--modes") && strstr(err, "fast"), "unknown mode: %s", err);
 	ok(parse(&c, err, "--time", "0.01", NULL, NULL, NULL, NULL) < 0 && strstr(err, "--time") &&
-	   strstr(err, "0.2..600"), "time out of range names the range: %s", err);
+	   strstr(err, "0.2-600"), "time out of range names the range: %s", err);
 	ok(parse(&c, err, "--reps", "2.5", NULL, NULL, NULL, NULL) < 0 && strstr(err, "--reps"),
 	   "fractional reps: %s", err);
 	ok(parse(&c, err, "--napi-thread", "both", NULL, NULL, NULL, NULL) < 0 &&
@@ -120,10 +120,20 @@ int main(void)
 	ok(strstr(t, "ssh -o BatchMode=yes cli1 ") && strstr(t, "ssh -o BatchMode=yes cli2 ") &&
 	   strstr(t, "-s srv1:11311"), "load from each client host, to the server's bare host name");
 	ok(strstr(t, "--qps 50000 ") && strstr(t, "--qps 100000 "), "a target rate split over two clients");
-	int closed = 0;
-	for (char *p = t; (p = strstr(p, "--qps 0 ")); p++)
+	/* closed loop is irqlab-load's default (no --qps): count the runs by
+	 * their output files, and check none of them names a rate */
+	int closed = 0, rated = 0;
+	for (char *p = t; (p = strstr(p, "-closed-0-")); p++) {
+		char *line = p;
+		while (line > t && line[-1] != '\n')
+			line--;
+		rated += strstr(line, "--qps") && strstr(line, "--qps") < p;
 		closed++;
-	ok(closed == 3 * 2 * 2, "closed-loop runs: 3 modes x 2 reps x 2 clients (%d)", closed);
+	}
+	ok(closed == 3 * 2 * 2 && !rated, "closed-loop runs: 3 modes x 2 reps x 2 clients (%d), "
+	   "none with a rate (%d)", closed, rated);
+	ok(strstr(t, "/usr/local/bin/irqlab-load -s srv1:11311 --connections 16 ") != NULL,
+	   "load's command line from its option table (il_load_opts_argv)");
 	ok(strstr(t, "rx-usecs $(awk '\\''/^rx-usecs:/") != NULL, "restore reads the saved values back (quoted)");
 
 	strcpy(c.modes[1], "suspend,irq_suspend_timeout=5ms");
