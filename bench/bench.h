@@ -143,8 +143,6 @@ int bench_load_opts(const struct bench_cfg *c, const char *server, unsigned thre
 void report_table(FILE *f, const struct bench_cfg *c, const struct sweep *s);
 int report_files(const struct bench_cfg *c, const struct sweep *s,
 		 const struct world *w, char *err, size_t len);
-/* `irqlab report`: plots and report.md from results.json files */
-int cmd_report(int argc, char **argv);
 
 /* plot.c: gnuplot; returns the number of PNGs written, -2 when gnuplot is
  * not installed, -1 when it failed (message in err) */

@@ -1,8 +1,7 @@
-/* What a user reads: the terminal table, results.json/csv, summary.csv and
- * report.md with the plots; and `irqlab report`, the same plots and report
- * from results.json files (measured, simulated, or both to compare). */
+/* What a user reads of a bench run: the terminal table, results.json/csv,
+ * summary.csv, and report.md through the library's one writer (lib/report.c,
+ * which `irqlab report` and irqlab-sim use too). */
 #define _GNU_SOURCE
-#include <getopt.h>
 #include <math.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -53,11 +52,6 @@ void report_table(FILE *f, const struct bench_cfg *c, const struct sweep *s)
 	fprintf(f, "(* = a repetition was flagged: noise, missed target or errors; see results.csv)\n");
 }
 
-static void md_rows(FILE *f, const struct sweep *s, const char *kind)
-{
-	il_report_md_rows(f, s->rows, s->n, kind);
-}
-
 static FILE *open_out(const struct bench_cfg *c, const char *name, char *err, size_t len)
 {
 	char path[700];
@@ -69,22 +63,10 @@ static FILE *open_out(const struct bench_cfg *c, const char *name, char *err, si
 	return f;
 }
 
-static void md_report(FILE *f, const struct bench_cfg *c, const struct sweep *s,
-		      const struct world *w)
+/* report.md's "Setup": the world, the server, the runs, the modes. */
+static void md_setup(FILE *f, const struct bench_cfg *c, const struct sweep *s,
+		     const struct world *w)
 {
-	struct utsname u;
-	time_t now = time(NULL);
-	char when[64];
-	int flagged = 0;
-
-	uname(&u);
-	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", gmtime(&now));
-	fprintf(f, "# irqlab bench report\n\n");
-	fprintf(f, "%s, Linux %s (%s), %s.\n\n", when, u.release, u.machine,
-		c->quick ? "quick run (`make demo` / `--quick`): short runs, few repetitions; "
-			   "read it as a demonstration, not a measurement to quote" :
-			   "full run");
-	fprintf(f, "## Setup\n\n");
 	fprintf(f, "- World: two network namespaces (`%s`, `%s`) joined by a veth pair "
 		   "(`%s` / `%s`), GRO on (each veth gets a NAPI), TSO/GSO off (TCP takes "
 		   "the NAPI path), %s <-> %s.\n",
@@ -112,24 +94,13 @@ static void md_report(FILE *f, const struct bench_cfg *c, const struct sweep *s,
 			fprintf(f, "  - `%s`: %s\n", c->modes[m], buf);
 		}
 	}
-	fprintf(f, "- Hardware counters: %s.\n\n", w->perf_ok ? "cycles and instructions of the server CPU"
+	fprintf(f, "- Hardware counters: %s.\n", w->perf_ok ? "cycles and instructions of the server CPU"
 		: w->perf_why);
+}
 
-	fprintf(f, "## Closed loop: maximum throughput\n\n");
-	md_rows(f, s, "closed");
-	fprintf(f, "\n");
-	spread_line(f, c, s);
-	fprintf(f, "\n## Open loop: latency and CPU against load\n\n");
-	md_rows(f, s, "open");
-	fprintf(f, "\n![p99 latency](latency-p99.png)\n\n![p95 latency](latency-p95.png)\n\n"
-		   "![server CPU](cpu.png)\n\n");
-	for (int i = 0; i < s->n; i++)
-		flagged += s->rows[i].flagged;
-	fprintf(f, "## Reading it\n\n");
-	fprintf(f, "- Values are medians over repetitions; the plots' error bars span min..max. "
-		   "%d of %d runs were flagged (noise from other processes, a missed open-loop "
-		   "target, or errors); the flags and reasons are in results.csv (`flagged`, `note`).\n",
-		flagged, s->n);
+/* report.md's bench-specific "Reading it" bullets. */
+static void md_reading(FILE *f, const struct bench_cfg *c)
+{
 	fprintf(f, "- Server CPU split: user = server utime / wall, sys = server stime / wall, "
 		   "softirq = the server CPU's softirq time (/proc/stat)%s / wall, idle = 100 - the "
 		   "rest (/proc/stat's idle column under-reports in VMs). See docs/bench.md.\n",
@@ -145,6 +116,47 @@ static void md_report(FILE *f, const struct bench_cfg *c, const struct sweep *s,
 		   "counted in the server's namespace only.\n");
 	fprintf(f, "- The machine may be shared and virtualized: compare modes within this run "
 		   "(ratios), not absolute numbers across runs.\n");
+}
+
+/* report.md through the library's one writer (irqlab/report.h). */
+static int md_report(const struct bench_cfg *c, const struct sweep *s, const struct world *w,
+		     char *err, size_t len)
+{
+	struct utsname u;
+	time_t now = time(NULL);
+	char when[64], path[700], *intro = NULL, *setup = NULL, *reading = NULL;
+	size_t n1, n2, n3;
+	FILE *fi = open_memstream(&intro, &n1), *fs = open_memstream(&setup, &n2),
+	     *fr = open_memstream(&reading, &n3);
+	int rc = -1;
+
+	if (fi && fs && fr) {
+		uname(&u);
+		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", gmtime(&now));
+		fprintf(fi, "%s, Linux %s (%s), %s.", when, u.release, u.machine,
+			c->quick ? "quick run (`make demo` / `--quick`): short runs, few repetitions; "
+				   "read it as a demonstration, not a measurement to quote" : "full run");
+		md_setup(fs, c, s, w);
+		md_reading(fr, c);
+	}
+	if (fi)
+		fclose(fi);
+	if (fs)
+		fclose(fs);
+	if (fr)
+		fclose(fr);
+	if (intro && setup && reading) {
+		struct il_report_doc d = { "irqlab bench report", intro, setup, reading,
+					   s->npoints > 0 && !c->no_plots };
+		snprintf(path, sizeof(path), "%s/report.md", c->out_dir);
+		rc = il_report_md(path, &d, s->rows, s->n, err, len);
+	} else {
+		snprintf(err, len, "out of memory");
+	}
+	free(intro);
+	free(setup);
+	free(reading);
+	return rc;
 }
 
 static int write_summary(FILE *f, const struct bench_cfg *c, const struct sweep *s)
@@ -198,149 +210,5 @@ int report_files(const struct bench_cfg *c, const struct sweep *s,
 		return -1;
 	write_summary(f, c, s);
 	fclose(f);
-	if (!(f = open_out(c, "report.md", err, len)))
-		return -1;
-	md_report(f, c, s, w);
-	fclose(f);
-	return 0;
-}
-
-static void report_usage(FILE *f)
-{
-	fprintf(f,
-"usage: irqlab report [-o DIR] RESULTS.json [RESULTS.json...]\n"
-"Reads results.json files of `irqlab bench` (measured) and/or irqlab-sim --out\n"
-"(simulated) and writes, for all their rows together, the same plots and\n"
-"report.md as `irqlab bench`: one line per mode and source, so a measured and\n"
-"a simulated sweep can be compared on one plot.\n"
-"  -o, --out DIR   output directory (default: irqlab-report)\n"
-"  -h, --help      this help\n");
-}
-
-/* One file's rows appended to *all; -1 with a message on stderr. */
-static int read_results(const char *path, struct il_result **all, int *n)
-{
-	char *text = NULL, err[256];
-	size_t len = 0, cap = 0, got;
-	struct il_result *rows, *t;
-	int k;
-	FILE *f = fopen(path, "r");
-
-	if (!f) {
-		fprintf(stderr, "irqlab report: cannot read %s: %m\n", path);
-		return -1;
-	}
-	do {
-		if (len + 4096 + 1 > cap) {
-			char *p = realloc(text, cap = 2 * cap + 8192);
-			if (!p) {
-				free(text);
-				fclose(f);
-				fprintf(stderr, "irqlab report: out of memory\n");
-				return -1;
-			}
-			text = p;
-		}
-		len += got = fread(text + len, 1, 4096, f);
-	} while (got);
-	fclose(f);
-	text[len] = 0;
-	if (il_result_parse_json(text, &rows, &k, err, sizeof(err))) {
-		free(text);
-		fprintf(stderr, "irqlab report: %s: %s (expected a results.json array, "
-			"docs/result-schema.md)\n", path, err);
-		return -1;
-	}
-	free(text);
-	for (int i = 0; i < k; i++) {
-		if ((strcmp(rows[i].kind, "open") && strcmp(rows[i].kind, "closed")) ||
-		    !rows[i].mode[0] || !rows[i].source[0]) {
-			fprintf(stderr, "irqlab report: %s: row %d lacks mode, source or "
-				"kind (open or closed)\n", path, i + 1);
-			free(rows);
-			return -1;
-		}
-	}
-	if (!(t = realloc(*all, (size_t)(*n + k + 1) * sizeof(*t)))) {
-		free(rows);
-		fprintf(stderr, "irqlab report: out of memory\n");
-		return -1;
-	}
-	memcpy(t + *n, rows, (size_t)k * sizeof(*t));
-	*all = t;
-	*n += k;
-	free(rows);
-	return 0;
-}
-
-int cmd_report(int argc, char **argv)
-{
-	static const struct option opts[] = {
-		{ "out", required_argument, 0, 'o' },
-		{ "help", no_argument, 0, 'h' },
-		{ 0, 0, 0, 0 },
-	};
-	const char *out = "irqlab-report";
-	struct il_result *rows = NULL;
-	char intro[2048] = "Rows from", err[512];
-	int o, n = 0, meas = 0, sim = 0;
-
-	optind = 1;
-	while ((o = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
-		switch (o) {
-		case 'o':
-			if (!*optarg || strlen(optarg) > 400) {
-				fprintf(stderr, "irqlab report: --out: a directory name of "
-					"1..400 characters\n");
-				return 2;
-			}
-			out = optarg;
-			break;
-		case 'h': report_usage(stdout); return 0;
-		default: report_usage(stderr); return 2;
-		}
-	}
-	if (optind == argc) {
-		fprintf(stderr, "irqlab report: no RESULTS.json given (see --help)\n");
-		return 2;
-	}
-	for (int i = optind; i < argc; i++) {
-		int before = n;
-		size_t l = strlen(intro);
-
-		if (read_results(argv[i], &rows, &n)) {
-			free(rows);
-			return 1;
-		}
-		snprintf(intro + l, sizeof(intro) - l, "%s `%s` (%d rows)", i > optind ? "," : "",
-			 argv[i], n - before);
-	}
-	if (!n) {
-		fprintf(stderr, "irqlab report: the files hold no rows\n");
-		free(rows);
-		return 1;
-	}
-	for (int i = 0; i < n; i++) {
-		meas += !strcmp(rows[i].source, "measured");
-		sim += !strcmp(rows[i].source, "simulated");
-	}
-	strncat(intro, ".", sizeof(intro) - strlen(intro) - 1);
-	struct il_plot_cfg p = {
-		.dir = out, .by = "irqlab report",
-		.context = meas && sim ? "measured and simulated" : sim ? "simulated" : "measured",
-		.cpu_title = meas && sim ? "server CPU busy against load, measured and simulated" :
-			     sim ? "simulated server CPU busy against load (user+sys+softirq)" :
-			     "server CPU busy against load (user+sys+softirq)",
-	};
-	int np = il_report_dir(&p, "irqlab report", intro, rows, n, err, sizeof(err));
-	free(rows);
-	if (np < 0) {
-		fprintf(stderr, "irqlab report: %s\n", err);
-		return 1;
-	}
-	if (!np)
-		fprintf(stderr, "irqlab report: %s\n", err);
-	printf("irqlab report: %d rows; wrote %s/results.json, results.csv, report.md%s\n", n, out,
-	       np ? ", latency-p99.png, latency-p95.png, cpu.png" : "");
-	return 0;
+	return md_report(c, s, w, err, len);
 }

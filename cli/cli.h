@@ -11,6 +11,6 @@ struct il_nic_state;
 /* `irqlab nic show`'s text, for probe too (cli/nic.c). */
 void nic_print_state(const struct il_nic_state *s);
 int cmd_bench(int argc, char **argv);	/* bench/bench.c */
-int cmd_report(int argc, char **argv);	/* bench/report.c */
+int cmd_report(int argc, char **argv);	/* cli/report.c */
 
 #endif

@@ -421,41 +421,194 @@ void il_report_md_rows(FILE *f, const struct il_result *rows, int n, const char 
 	}
 }
 
-int il_report_md(const char *path, const char *title, const char *intro,
-		 const struct il_result *rows, int n, int plots, char *err, size_t len)
-{
-	int closed = 0, open = 0, flagged = 0, meas = 0, sim = 0;
-	FILE *f = fopen(path, "w");
+/* ---- the ranking of the modes (closed loop) ---------------------------- */
 
-	if (!f) {
-		snprintf(err, len, "cannot write %s: %m", path);
-		return -1;
+/* "suspend@none" -> setup "none"; "" for the headline setup. */
+static const char *setup_of(const char *mode)
+{
+	const char *at = strchr(mode, '@');
+
+	return at ? at + 1 : "";
+}
+
+static int is_base(const char *mode)
+{
+	return !strncmp(mode, "base", 4) && (mode[4] == 0 || mode[4] == '@');
+}
+
+struct ranked {
+	const char *mode;
+	struct il_stat q;
+};
+
+static int cmp_ranked(const void *a, const void *b)
+{
+	double x = ((const struct ranked *)a)->q.med, y = ((const struct ranked *)b)->q.med;
+
+	return (x < y) - (x > y);	/* highest first */
+}
+
+/* Within this share of each other, one run each (a deterministic
+ * simulation) does not rank two modes. */
+#define TIE 0.02
+
+/* Two modes are told apart when each ran at least twice and their min..max
+ * ranges do not overlap: that order held in every repetition. With one
+ * run of either, when the medians are more than TIE apart. */
+static int apart(const struct il_stat *hi, const struct il_stat *lo)
+{
+	if (hi->n < 2 || lo->n < 2)
+		return hi->med > lo->med * (1 + TIE);
+	return hi->min > lo->max;
+}
+
+/* The closed-loop medians of one (source, setup) group, highest first;
+ * returns the count and the reference (base, else the first mode). */
+static int group_ranked(const struct il_result *rows, int n, const struct series *s, int ns,
+			const char *source, const char *setup, struct ranked *out,
+			struct il_stat *ref)
+{
+	int k = 0, got_base = 0;
+
+	for (int i = 0; i < ns; i++) {
+		if (strcmp(s[i].source, source) || strcmp(setup_of(s[i].mode), setup))
+			continue;
+		struct il_stat q = il_rows_stat(rows, n, s[i].mode, source, "closed", 0, OFF(qps));
+		if (!q.n)
+			continue;
+		if (!k || (!got_base && is_base(s[i].mode))) {
+			*ref = q;
+			got_base |= is_base(s[i].mode);
+		}
+		out[k++] = (struct ranked){ s[i].mode, q };
 	}
+	qsort(out, (size_t)k, sizeof(*out), cmp_ranked);
+	return k;
+}
+
+static void ranking_table(FILE *f, const struct ranked *r, int k, const struct il_stat *ref)
+{
+	fprintf(f, "| rank | mode | QPS (median) | min..max | runs | spread | x base |\n"
+		   "|---|---|---|---|---|---|---|\n");
+	for (int i = 0; i < k; i++)
+		fprintf(f, "| %d | %s | %.0f | %.0f..%.0f | %d | %.1f%% | %.2f |\n", i + 1,
+			r[i].mode, r[i].q.med, r[i].q.min, r[i].q.max, r[i].q.n,
+			100 * (r[i].q.max - r[i].q.min) / r[i].q.med, r[i].q.med / ref->med);
+	fprintf(f, "\nOrder: ");
+	for (int i = 0; i < k; i++)
+		fprintf(f, "%s%s", i ? (apart(&r[i - 1].q, &r[i].q) ? " > " : " ≈ ") : "",
+			r[i].mode);
+	if (r[0].q.n >= 2)
+		fprintf(f, "  \n`>`: the min..max ranges are apart, the order held in every run "
+			   "(stable); `≈`: the ranges overlap, these runs cannot rank the two.\n\n");
+	else
+		fprintf(f, "  \nOne run per mode: `>` means more than %.0f%% apart, `≈` within "
+			   "%.0f%%.\n\n", 100 * TIE, 100 * TIE);
+}
+
+/* Model against machine in one setup: each mode's ratio to base on both
+ * sides, and whether the model orders the pairs the machine told apart
+ * the same way. */
+static void model_vs_machine(FILE *f, const struct ranked *m, int km, const struct il_stat *mref,
+			     const struct ranked *s, int ks, const struct il_stat *sref)
+{
+	int same = 0, differ = 0, tie = 0;
+	char diff[512] = "";
+
+	double gap = 0, gm = 0, gs = 0;
+	const char *gmode = NULL;
+
+	fprintf(f, "| mode | measured x base | simulated x base |\n|---|---|---|\n");
+	for (int i = 0; i < km; i++)
+		for (int j = 0; j < ks; j++) {
+			double xm = m[i].q.med / mref->med, xs = s[j].q.med / sref->med;
+			if (strcmp(m[i].mode, s[j].mode))
+				continue;
+			fprintf(f, "| %s | %.2f | %.2f |\n", m[i].mode, xm, xs);
+			if (fabs(xm - xs) > gap) {
+				gap = fabs(xm - xs);
+				gmode = m[i].mode;
+				gm = xm;
+				gs = xs;
+			}
+		}
+	/* m is sorted: i < j is "i above j" on the machine */
+	for (int i = 0; i < km; i++)
+		for (int j = i + 1; j < km; j++) {
+			const struct ranked *a = NULL, *b = NULL;
+			if (!apart(&m[i].q, &m[j].q))
+				continue;
+			for (int x = 0; x < ks; x++) {
+				if (!strcmp(s[x].mode, m[i].mode))
+					a = &s[x];
+				if (!strcmp(s[x].mode, m[j].mode))
+					b = &s[x];
+			}
+			if (!a || !b)
+				continue;
+			if (a->q.med > b->q.med * (1 + TIE)) {
+				same++;
+			} else if (a->q.med * (1 + TIE) >= b->q.med) {
+				tie++;
+			} else {
+				differ++;
+				size_t l = strlen(diff);
+				snprintf(diff + l, sizeof(diff) - l, "%s%s > %s", l ? ", " : "",
+					 m[i].mode, m[j].mode);
+			}
+		}
+	fprintf(f, "\nOf the %d pairs of modes the machine ranks stably, the model orders %d "
+		   "the same way, calls %d a tie (within %.0f%%) and orders %d the other way%s%s%s.\n\n",
+		same + tie + differ, same, tie, 100 * TIE, differ, differ ? " (measured " : "",
+		diff, differ ? "; the model says otherwise)" : "");
+	if (gmode)
+		fprintf(f, "The sizes differ most for %s: %.2fx base measured, %.2fx simulated.\n\n",
+			gmode, gm, gs);
+}
+
+void il_report_ranking(FILE *f, const struct il_result *rows, int n)
+{
+	struct series s[MAX_SERIES];
+	struct ranked meas[MAX_SERIES], sim[MAX_SERIES], r[MAX_SERIES];
+	struct il_stat ref, mref, sref;
+	int nsrc, ns = find_series(rows, n, s, &nsrc);
+
+	for (int i = 0; i < ns; i++) {
+		const char *setup = setup_of(s[i].mode);
+		int first = 1;
+
+		/* each (source, setup) group once, where its first series is */
+		for (int j = 0; j < i && first; j++)
+			first = strcmp(s[j].source, s[i].source) || strcmp(setup_of(s[j].mode), setup);
+		int k = first ? group_ranked(rows, n, s, ns, s[i].source, setup, r, &ref) : 0;
+		if (k < 2)
+			continue;
+		fprintf(f, "### Ranking by closed-loop QPS (%s%s%s)\n\n", s[i].source,
+			*setup ? ", setup " : "", setup);
+		ranking_table(f, r, k, &ref);
+		/* the simulated group of a setup, after its measured one */
+		if (strcmp(s[i].source, "simulated"))
+			continue;
+		int km = group_ranked(rows, n, s, ns, "measured", setup, meas, &mref);
+		int ks = group_ranked(rows, n, s, ns, "simulated", setup, sim, &sref);
+		if (km >= 2 && ks >= 2) {
+			fprintf(f, "### Model and machine%s%s\n\n", *setup ? ", setup " : "", setup);
+			model_vs_machine(f, meas, km, &mref, sim, ks, &sref);
+		}
+	}
+}
+
+/* ---- report.md ----------------------------------------------------------- */
+
+static void reading_generic(FILE *f, const struct il_result *rows, int n)
+{
+	int flagged = 0, meas = 0, sim = 0;
+
 	for (int i = 0; i < n; i++) {
-		closed += !strcmp(rows[i].kind, "closed");
-		open += !strcmp(rows[i].kind, "open");
 		flagged += rows[i].flagged;
 		meas += !strcmp(rows[i].source, "measured");
 		sim += !strcmp(rows[i].source, "simulated");
 	}
-	fprintf(f, "# %s\n\n", title);
-	if (intro)
-		fprintf(f, "%s\n\n", intro);
-	fprintf(f, "%d rows: %d measured, %d simulated.\n\n", n, meas, sim);
-	if (closed) {
-		fprintf(f, "## Closed loop: maximum throughput\n\n");
-		il_report_md_rows(f, rows, n, "closed");
-		fprintf(f, "\n");
-	}
-	if (open) {
-		fprintf(f, "## Open loop: latency and CPU against load\n\n");
-		il_report_md_rows(f, rows, n, "open");
-		fprintf(f, "\n");
-	}
-	if (plots)
-		fprintf(f, "![p99 latency](latency-p99.png)\n\n![p95 latency](latency-p95.png)\n\n"
-			   "![server CPU](cpu.png)\n\n");
-	fprintf(f, "## Reading it\n\n");
 	fprintf(f, "- Values are medians over repetitions (the plots' error bars span min..max); "
 		   "%d of %d rows were flagged (`flagged`, `note` in results.csv): noise, a missed "
 		   "open-loop target, errors, or a saturated simulation.\n", flagged, n);
@@ -467,11 +620,111 @@ int il_report_md(const char *path, const char *title, const char *intro,
 		fprintf(f, "- Measured and simulated rows describe different machines unless the "
 			   "simulation was configured after the measured one: compare the shapes "
 			   "(where latency bends, which mode costs CPU), not absolute values.\n");
+}
+
+int il_report_md(const char *path, const struct il_report_doc *d,
+		 const struct il_result *rows, int n, char *err, size_t len)
+{
+	int closed = 0, open = 0, meas = 0, sim = 0;
+	FILE *f = fopen(path, "w");
+
+	if (!f) {
+		snprintf(err, len, "cannot write %s: %m", path);
+		return -1;
+	}
+	for (int i = 0; i < n; i++) {
+		closed += !strcmp(rows[i].kind, "closed");
+		open += !strcmp(rows[i].kind, "open");
+		meas += !strcmp(rows[i].source, "measured");
+		sim += !strcmp(rows[i].source, "simulated");
+	}
+	fprintf(f, "# %s\n\n", d->title);
+	if (d->intro)
+		fprintf(f, "%s\n\n", d->intro);
+	if (d->setup)
+		fprintf(f, "## Setup\n\n%s\n", d->setup);
+	fprintf(f, "%d rows: %d measured, %d simulated.\n\n", n, meas, sim);
+	if (closed) {
+		fprintf(f, "## Closed loop: maximum throughput\n\n");
+		il_report_md_rows(f, rows, n, "closed");
+		fprintf(f, "\n");
+		il_report_ranking(f, rows, n);
+	}
+	if (open) {
+		fprintf(f, "## Open loop: latency and CPU against load\n\n");
+		il_report_md_rows(f, rows, n, "open");
+		fprintf(f, "\n");
+	}
+	if (d->plots)
+		fprintf(f, "![p99 latency](latency-p99.png)\n\n![p95 latency](latency-p95.png)\n\n"
+			   "![server CPU](cpu.png)\n\n");
+	fprintf(f, "## Reading it\n\n");
+	reading_generic(f, rows, n);
+	if (d->reading)
+		fprintf(f, "%s", d->reading);
 	fprintf(f, "- Field definitions: docs/result-schema.md.\n");
 	if (fclose(f)) {
 		snprintf(err, len, "cannot write %s: %m", path);
 		return -1;
 	}
+	return 0;
+}
+
+int il_report_read(const char *path, const char *tag, struct il_result **all, int *n,
+		   char *err, size_t len)
+{
+	struct il_result *rows, *t;
+	char *text = NULL, e[256];
+	size_t cap = 0;
+	int k;
+	FILE *f = fopen(path, "r");
+
+	if (!f) {
+		snprintf(err, len, "cannot read %s: %m", path);
+		return -1;
+	}
+	ssize_t got = getdelim(&text, &cap, 0, f);	/* the whole file: JSON has no NUL */
+	fclose(f);
+	if (got < 0) {
+		free(text);
+		snprintf(err, len, "cannot read %s (empty?)", path);
+		return -1;
+	}
+	if (il_result_parse_json(text, &rows, &k, e, sizeof(e))) {
+		free(text);
+		snprintf(err, len, "%s: %s (expected a results.json array, docs/result-schema.md)",
+			 path, e);
+		return -1;
+	}
+	free(text);
+	for (int i = 0; i < k; i++) {
+		if ((strcmp(rows[i].kind, "open") && strcmp(rows[i].kind, "closed")) ||
+		    !rows[i].mode[0] || !rows[i].source[0]) {
+			snprintf(err, len, "%s: row %d lacks mode, source or kind (open or closed)",
+				 path, i + 1);
+			free(rows);
+			return -1;
+		}
+		if (tag && *tag) {
+			char m[sizeof(rows[i].mode)];
+			if (snprintf(m, sizeof(m), "%s@%s", rows[i].mode, tag) >= (int)sizeof(m)) {
+				snprintf(err, len, "%s: mode '%s@%s' is longer than %zu characters",
+					 path, rows[i].mode, tag, sizeof(m) - 1);
+				free(rows);
+				return -1;
+			}
+			memcpy(rows[i].mode, m, sizeof(m));
+		}
+	}
+	if (!(t = realloc(*all, (size_t)(*n + k + 1) * sizeof(*t)))) {
+		free(rows);
+		snprintf(err, len, "out of memory");
+		return -1;
+	}
+	memcpy(t + *n, rows, (size_t)k * sizeof(*t));
+	*all = t;
+	*n += k;
+	free(rows);
 	return 0;
 }
 
@@ -491,8 +744,8 @@ int il_mkdir_p(const char *dir)
 	return mkdir(p, 0755) && errno != EEXIST ? -1 : 0;
 }
 
-int il_report_dir(const struct il_plot_cfg *p, const char *title, const char *intro,
-		  const struct il_result *rows, int n, char *err, size_t len)
+int il_report_dir_doc(const struct il_plot_cfg *p, const struct il_report_doc *d,
+		      const struct il_result *rows, int n, char *err, size_t len)
 {
 	char path[700];
 	int open = 0, np = 0;
@@ -528,7 +781,10 @@ int il_report_dir(const struct il_plot_cfg *p, const char *title, const char *in
 	snprintf(path, sizeof(path), "%s/report.md", p->dir);
 	{
 		char e2[256];
-		if (il_report_md(path, title, intro, rows, n, np > 0, e2, sizeof(e2))) {
+		struct il_report_doc doc = *d;
+
+		doc.plots = np > 0;
+		if (il_report_md(path, &doc, rows, n, e2, sizeof(e2))) {
 			snprintf(err, len, "%s", e2);
 			return -1;
 		}
@@ -537,4 +793,12 @@ int il_report_dir(const struct il_plot_cfg *p, const char *title, const char *in
 bad:
 	snprintf(err, len, "cannot write %s: %m", path);
 	return -1;
+}
+
+int il_report_dir(const struct il_plot_cfg *p, const char *title, const char *intro,
+		  const struct il_result *rows, int n, char *err, size_t len)
+{
+	struct il_report_doc d = { .title = title, .intro = intro };
+
+	return il_report_dir_doc(p, &d, rows, n, err, len);
 }
