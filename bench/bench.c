@@ -560,6 +560,75 @@ static void dry_run_local(const struct bench_cfg *c)
 	}
 }
 
+/* Output directory, logs, plan.txt, cleanup on exit and on signals, and
+ * the hardware counters probe: everything before the world goes up. */
+static int world_open(struct world *w, const struct bench_cfg *c)
+{
+	char plan[700];
+	struct il_perf perf;
+
+	if (il_mkdir_p(c->out_dir)) {
+		fprintf(stderr, "irqlab bench: cannot create %s: %s\n", c->out_dir, strerror(errno));
+		return -1;
+	}
+	memset(w, 0, sizeof(*w));
+	w->cfg = c;
+	w->srv_pid = -1;
+	snprintf(w->tmp, sizeof(w->tmp), "%s/logs", c->out_dir);
+	il_mkdir_p(w->tmp);
+	topo_names(&w->topo, getpid());
+	snprintf(plan, sizeof(plan), "%s/plan.txt", c->out_dir);
+	w->topo.log = fopen(plan, "w");
+	the_world = w;
+	atexit(teardown);
+	il_signals_on_stop(SIGINT, on_stop, NULL);
+	il_signals_on_stop(SIGTERM, on_stop, NULL);
+	il_signals_on_stop(SIGHUP, on_stop, NULL);
+	/* Hardware counters: probe once, say why not. */
+	w->perf_ok = il_perf_open(&perf, c->srv_cpu, w->perf_why, sizeof(w->perf_why)) == 0;
+	if (w->perf_ok)
+		il_perf_close(&perf);
+	fprintf(stderr, "irqlab bench: %s, modes", c->server);
+	for (int m = 0; m < c->nmodes; m++)
+		fprintf(stderr, " %s", c->modes[m]);
+	fprintf(stderr, "; server CPU %d, load CPU %d, threaded NAPI %s; output %s\n",
+		c->srv_cpu, c->cli_cpu, c->napi_thread, c->out_dir);
+	if (!w->perf_ok)
+		fprintf(stderr, "irqlab bench: %s; IPC and cycles per query reported as n/a\n",
+			w->perf_why);
+	return 0;
+}
+
+/* The table, the files and the plots of a complete sweep: 0 or 1. */
+static int outputs(struct bench_cfg *c, const struct sweep *s, const struct world *w)
+{
+	char err[512];
+	int rc = 0;
+
+	report_table(stdout, c, s);
+	if (report_files(c, s, w, err, sizeof(err))) {
+		fprintf(stderr, "irqlab bench: %s\n", err);
+		return 1;
+	}
+	if (!c->no_plots && s->npoints == 0) {
+		printf("\nno open-loop points (--points none): no plots\n");
+		c->no_plots = 1;
+	}
+	if (!c->no_plots) {
+		int np = plot_all(c, s, err, sizeof(err));
+		if (np < 0) {
+			/* missing gnuplot only costs the pictures; a failing one is a bug */
+			fprintf(stderr, "irqlab bench: plots: %s\n", err);
+			c->no_plots = 1;
+			rc = np == -2 ? 0 : 1;
+		}
+	}
+	if (!rc)
+		printf("\nwrote %s/{results.json,results.csv,summary.csv,report.md%s}\n", c->out_dir,
+		       c->no_plots ? "" : ",latency-p99.png,latency-p95.png,cpu.png");
+	return rc;
+}
+
 int cmd_bench(int argc, char **argv)
 {
 	static struct bench_cfg c;
@@ -588,40 +657,8 @@ int cmd_bench(int argc, char **argv)
 		fprintf(stderr, "irqlab bench: %s\n", err);
 		return 1;
 	}
-	if (il_mkdir_p(c.out_dir)) {
-		fprintf(stderr, "irqlab bench: cannot create %s: %s\n", c.out_dir, strerror(errno));
+	if (world_open(&w, &c))
 		return 1;
-	}
-
-	memset(&w, 0, sizeof(w));
-	w.cfg = &c;
-	w.srv_pid = -1;
-	snprintf(w.tmp, sizeof(w.tmp), "%s/logs", c.out_dir);
-	il_mkdir_p(w.tmp);
-	topo_names(&w.topo, getpid());
-	char plan[700];
-	snprintf(plan, sizeof(plan), "%s/plan.txt", c.out_dir);
-	w.topo.log = fopen(plan, "w");
-	the_world = &w;
-	atexit(teardown);
-	il_signals_on_stop(SIGINT, on_stop, NULL);
-	il_signals_on_stop(SIGTERM, on_stop, NULL);
-	il_signals_on_stop(SIGHUP, on_stop, NULL);
-
-	/* Hardware counters: probe once, say why not. */
-	struct il_perf perf;
-	w.perf_ok = il_perf_open(&perf, c.srv_cpu, w.perf_why, sizeof(w.perf_why)) == 0;
-	if (w.perf_ok)
-		il_perf_close(&perf);
-
-	fprintf(stderr, "irqlab bench: %s, modes", c.server);
-	for (int m = 0; m < c.nmodes; m++)
-		fprintf(stderr, " %s", c.modes[m]);
-	fprintf(stderr, "; server CPU %d, load CPU %d, threaded NAPI %s; output %s\n",
-		c.srv_cpu, c.cli_cpu, c.napi_thread, c.out_dir);
-	if (!w.perf_ok)
-		fprintf(stderr, "irqlab bench: %s; IPC and cycles per query reported as n/a\n", w.perf_why);
-
 	rc = topo_up(&w.topo, err, sizeof(err));
 	if (!rc && strcmp(c.napi_thread, "none"))
 		rc = topo_napi_thread(&w.topo, !strcmp(c.napi_thread, "aligned") ? c.srv_cpu : c.cli_cpu,
@@ -641,32 +678,10 @@ int cmd_bench(int argc, char **argv)
 			fprintf(stderr, "irqlab bench: %d completed runs written to %s (partial)\n",
 				s.n, c.out_dir);
 		}
-		sweep_free(&s);
-		if (w.topo.log)
-			fclose(w.topo.log);
-		return bench_stop ? 130 : 1;
+		rc = bench_stop ? 130 : 1;
+	} else {
+		rc = outputs(&c, &s, &w);
 	}
-	report_table(stdout, &c, &s);
-	if (report_files(&c, &s, &w, err, sizeof(err))) {
-		fprintf(stderr, "irqlab bench: %s\n", err);
-		rc = 1;
-	}
-	if (!rc && !c.no_plots && s.npoints == 0) {
-		printf("\nno open-loop points (--points none): no plots\n");
-		c.no_plots = 1;
-	}
-	if (!rc && !c.no_plots) {
-		int np = plot_all(&c, &s, err, sizeof(err));
-		if (np < 0) {
-			/* missing gnuplot only costs the pictures; a failing one is a bug */
-			fprintf(stderr, "irqlab bench: plots: %s\n", err);
-			c.no_plots = 1;
-			rc = np == -2 ? 0 : 1;
-		}
-	}
-	if (!rc)
-		printf("\nwrote %s/{results.json,results.csv,summary.csv,report.md%s}\n", c.out_dir,
-		       c.no_plots ? "" : ",latency-p99.png,latency-p95.png,cpu.png");
 	sweep_free(&s);
 	if (w.topo.log)
 		fclose(w.topo.log);

@@ -22,7 +22,7 @@ trap 'rm -rf "$T"' EXIT
 OUT=$T/out
 MODES="base defer napibusy busywait suspend"
 
-timeout -s INT 150 "$IRQLAB_BUILD/irqlab" bench --quick --time 0.4 --warmup 0.2 --reps 1 \
+timeout -s INT 300 "$IRQLAB_BUILD/irqlab" bench --quick --time 0.4 --warmup 0.2 --reps 1 \
 	--points 0.3,0.6 --noise-retries 0 -o "$OUT" >"$T/stdout" 2>"$T/stderr"
 rc=$?
 is "$rc" 0 "bench --quick exits 0"
