@@ -28,6 +28,7 @@ struct tune_meas {
 	struct bench_cfg cfg;
 	struct world w;
 	int cur;		/* candidate whose server runs, -1 */
+	const struct tune_space *cur_sp;	/* ... of this space */
 	double short_s;
 	int up;
 	volatile int *stop;
@@ -60,7 +61,7 @@ static double load_p999(const struct tune_meas *m)
 static int switch_server(struct tune_meas *m, const struct tune_space *sp, int cand,
 			 char *err, size_t len)
 {
-	if (m->cur == cand)
+	if (m->cur == cand && m->cur_sp == sp)
 		return 0;
 	if (m->cur >= 0)
 		world_ops.mode_end(&m->w, 0);
@@ -75,6 +76,7 @@ static int switch_server(struct tune_meas *m, const struct tune_space *sp, int c
 	if (world_ops.mode_begin(&m->w, 0, err, len))
 		return -1;
 	m->cur = cand;
+	m->cur_sp = sp;
 	return 0;
 }
 
