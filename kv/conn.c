@@ -28,6 +28,14 @@ void kv_conn_refuse(int fd)
 	close(fd);
 }
 
+void kv_conn_refuse_fd(struct il_loop *l, int fd)
+{
+	struct kv_thread *t = il_loop_data(l);
+
+	KV_INC(t, rejected_connections);
+	kv_conn_refuse(fd);
+}
+
 static void conn_close(struct il_loop *l, struct kv_conn *c)
 {
 	if (c->prev)

@@ -30,6 +30,9 @@ struct kv_conn {
 void kv_conn_open(struct il_loop *l, int fd, uint32_t napi_id);
 /* Refuses a connection over the limit the way memcached does. */
 void kv_conn_refuse(int fd);
+/* The same for a connection loop 0 accepted with its reserved fd when the
+ * process was out of fds (il_group_on_refuse); counted. */
+void kv_conn_refuse_fd(struct il_loop *l, int fd);
 /* Closes every connection of a thread (after its loop stopped). */
 void kv_conn_close_all(struct kv_thread *t);
 

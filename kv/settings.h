@@ -27,6 +27,8 @@ struct kv_settings {
 	int cpus[IL_LOOP_MAX];	/* --cpus, wrapped to `threads` entries */
 	int ncpus;		/* CPUs the user named, 0 = unpinned */
 	int napis_configured;	/* NAPIs the mode was applied to (--dev) */
+	int fd_conns;		/* connections RLIMIT_NOFILE allows when below
+				 * maxconns (main.c warned), else 0 */
 };
 
 extern struct kv_settings kv_set;
