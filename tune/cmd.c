@@ -68,8 +68,8 @@ static void usage(FILE *f)
 "      --budget TIME      wall time for the search (s/m/h; default sim 5m, measured 10m)\n"
 "      --confidence PCT   of every interval and decision (50..99.9, default 95)\n"
 "      --time S           length of a full run (sim: simulated s, default the config's\n"
-"                         run.time; measured: 2 s); first-round runs are a quarter\n"
-"                         (measured: half) of it\n"
+"                         run.time; measured, also with --measure: 2 s); first-round\n"
+"                         runs are a quarter (measured: half) of it\n"
 "      --warmup S         measured: warm-up per run (0..60, default 0.5)\n"
 "      --leaders N        candidates in the repeat phase (2..16, default 4)\n"
 "      --eta N            keep 1/N per halving round (2..10, default 3)\n"
@@ -524,7 +524,8 @@ int tune_main(int argc, char **argv)
 			return 2;
 		}
 		tune_sim_backend(ts, &be);
-		if (o.time_s > 0) {
+		/* with --measure, --time is the measured runs' length */
+		if (o.time_s > 0 && !o.measure) {
 			be.full_s = o.time_s;
 			be.short_s = o.time_s / 4;
 		}

@@ -23,12 +23,14 @@ host_napi > "$T/napi.before"
 # a loose target at a light load: the shared 2-vCPU machine is noisy
 printf 'base\ndefer\n' > "$T/cands"
 # bounded: the budget, and a watchdog (tune's own pid names its namespaces)
-watch() { ( sleep "$1"; kill "$2" 2>/dev/null ) & }
+# (its own output closed: prove waits for every holder of the test's stdout)
+watch() { ( sleep "$1"; kill "$2" ) > /dev/null 2>&1 & wpid=$!; }
 "$B" tune --qps 2000 --slo 'p99<=50ms' --candidates "$T/cands" --time 1 \
 	--warmup 0.2 --budget 90s -o "$T/out" > "$T/stdout" 2> "$T/stderr" &
 pid=$!
 watch 240 $pid
 wait $pid; rc=$?
+kill $wpid 2>/dev/null
 is "$rc" 0 "measured tune: exit 0 $(tail -n 2 "$T/stderr" | tr '\n' ' ')"
 grep -Eq "^(recommendation|no single winner)" "$T/stdout"; ok $? "a recommendation"
 grep -q "^re-measurement of c00[01] (3 fresh runs" "$T/stdout"; ok $? "re-measured"
@@ -62,6 +64,7 @@ case "$seen" in *" 50000 "*|*50us*) ok 0 "while it runs the server veth has the 
 *) ok 1 "while it runs the server veth has the candidate's settings (saw: $seen)" ;; esac
 kill -INT $pid
 wait $pid; rc=$?
+kill $wpid 2>/dev/null
 is "$rc" 130 "SIGINT: exit 130"
 grep -q "INTERRUPTED" "$T/stdout2"; ok $? "SIGINT: the report says so"
 [ -s "$T/int/report.md" ]; ok $? "SIGINT: what ran is still written"
