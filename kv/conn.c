@@ -66,7 +66,7 @@ static int flush_out(struct il_loop *l, struct kv_conn *c)
 		KV_ADD(c->t, bytes_written, (uint64_t)n);
 		c->wpos += (size_t)n;
 	}
-	c->wpos = c->out.len = c->get_mark = 0;
+	c->wpos = c->out.len = c->flush_mark = 0;
 	if (c->out.cap > KEEP_MAX)
 		buf_free(&c->out);
 	if (c->want_out) {

@@ -20,7 +20,8 @@ struct kv_conn {
 	bool closing;		/* close once out is written */
 	bool want_out;		/* EPOLLOUT registered */
 	bool paused;		/* commands left unparsed: output over KV_OUT_HIGH */
-	size_t get_mark;	/* out length after the last get's END */
+	size_t flush_mark;	/* out length where memcached would have
+				 * written its replies (a get's END, mn) */
 	size_t need;		/* bytes from rpos the current command waits for */
 	uint32_t napi_id;
 };

@@ -614,5 +614,6 @@ long kv_meta_noop(struct kv_conn *c, struct kv_req *r, int arg)
 {
 	(void)r, (void)arg;
 	buf_adds(&c->out, "MN\r\n");
+	c->flush_mark = c->out.len;	/* mn makes memcached write */
 	return 0;
 }

@@ -87,7 +87,7 @@ static inline long get_keys(struct kv_conn *c, const char *p, const char *end,
 			/* memcached (1.6.18) drops the replies not yet sent
 			 * back to the end of the previous get, not only this
 			 * get's: so do we, to stay byte-compatible */
-			c->out.len = c->get_mark > c->wpos ? c->get_mark : c->wpos;
+			kv_proto_drop_unflushed(c);
 			reply(c, "CLIENT_ERROR bad command line format\r\n");
 			return 0;
 		}
@@ -103,7 +103,7 @@ static inline long get_keys(struct kv_conn *c, const char *p, const char *end,
 			KV_INC(c->t, get_misses);
 	}
 	reply(c, "END\r\n");
-	c->get_mark = c->out.len;
+	c->flush_mark = c->out.len;	/* memcached writes here */
 	return 0;
 }
 
@@ -306,11 +306,13 @@ long kv_cmd_flush(struct kv_conn *c, struct kv_req *r, int arg)
 	uint32_t now = c->t->now;
 
 	(void)arg;
-	if (r->nt - r->noreply == 2 && !kv_tok_i32(&r->t[1], &exp)) {
+	/* memcached counts first, and reads a delay from the second token
+	 * whenever the line is not just "flush_all [noreply]" */
+	KV_INC(c->t, cmd_flush);
+	if (r->nt != (r->noreply ? 2 : 1) && !kv_tok_i32(&r->t[1], &exp)) {
 		reply(c, "CLIENT_ERROR invalid exptime argument\r\n");
 		return 0;
 	}
-	KV_INC(c->t, cmd_flush);
 	/* memcached: items last touched at or before realtime(exp) - 1 die
 	 * from that second on */
 	store_flush(c->t->store, now, exp > 0 ? kv_realtime(exp, now) - 1 : 0);
