@@ -282,7 +282,7 @@ static void init(void)
 	real_epoll_pwait = must_sym("epoll_pwait");
 
 	if (v && *v && strcmp(v, "0") && strcmp(v, "1"))
-		die("IRQLAB_VERBOSE: '%s' out of range, allowed 0..1", v);
+		die("IRQLAB_VERBOSE: '%s' is not in 0-1", v);
 	verbose = v && strcmp(v, "1") == 0;
 	if (il_mode_from_env(&mode, err, sizeof(err)))
 		die_env(err);
