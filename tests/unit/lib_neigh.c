@@ -32,7 +32,6 @@ int main(void)
 	const unsigned long own[] = { 200 };
 	int fd = mkstemp(path), n;
 
-	tap_plan(5);
 	if (fd < 0 || write(fd, tcp, sizeof(tcp) - 1) != (ssize_t)(sizeof(tcp) - 1))
 		tap_skip_all("cannot write a temporary file");
 	close(fd);
