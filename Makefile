@@ -35,10 +35,13 @@ SHIM     := $(if $(wildcard shim/*.c),$(BUILD)/libirqlab-preload.so)
 
 # Exceptions to the folder rules, one line each.
 BIN_cli   := irqlab
-cli_USES  := bench
+cli_USES  := bench tune sim
+tune_USES := bench sim
 bin_name   = $(or $(BIN_$(1)),irqlab-$(1))
 comp_obj   = $(patsubst %.c,$(BUILD)/%.o,$(wildcard $(1)/*.c))
-prog_obj   = $(foreach d,$(1) $($(1)_USES),$(call comp_obj,$(d)))
+# a used component that is a program too (sim) lends its objects, not its main
+uses_obj   = $(foreach d,$($(1)_USES),$(filter-out $(BUILD)/$(d)/main.o,$(call comp_obj,$(d))))
+prog_obj   = $(call comp_obj,$(1)) $(call uses_obj,$(1))
 BINS      := $(foreach p,$(PROGRAMS),$(BUILD)/$(call bin_name,$(p)))
 
 # tests/unit/<component>_<name>.c -> $(BUILD)/tests/<component>_<name>
@@ -80,7 +83,7 @@ $(BUILD)/tests/shim_%: LDLIBS += -ldl
 # prerequisites would be replaced by the stem.
 MAIN_OBJ_PAT := %/main.o
 test_comp = $(filter-out lib,$(firstword $(subst _, ,$(1))))
-$(BUILD)/tests/%: tests/unit/%.c $$(filter-out $$(MAIN_OBJ_PAT),$$(call comp_obj,$$(call test_comp,$$*))) $(LIBA)
+$(BUILD)/tests/%: tests/unit/%.c $$(filter-out $$(MAIN_OBJ_PAT),$$(call comp_obj,$$(call test_comp,$$*)) $$(call uses_obj,$$(call test_comp,$$*))) $(LIBA)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(filter %.c %.o %.a,$^) $(LDLIBS)
 
