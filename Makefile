@@ -3,6 +3,7 @@
 #   make check    install deps, build, run all tests (prove over TAP), then
 #                 the unit and protocol tests again under ASan+UBSan
 #   make asan     only the ASan+UBSan test pass (build-asan/)
+#   make tsan     irqlab-kv under ThreadSanitizer, its multi-thread tests
 #   make demo     install deps, build, run the demo
 #   CC=clang make also works; both compilers must stay warning-free.
 #
@@ -25,7 +26,7 @@ LDLIBS  += $(shell pkg-config --libs libmnl jansson 2>/dev/null || echo -lmnl -l
 CFLAGS  += $(shell pkg-config --cflags libmnl jansson 2>/dev/null)
 
 # Every top-level folder with C files is a component.
-NOT_COMPONENTS := lib tests scripts docs include $(BUILD) build build-asan
+NOT_COMPONENTS := lib tests scripts docs include $(BUILD) build build-asan build-tsan
 COMPONENTS := $(filter-out $(NOT_COMPONENTS),$(patsubst %/,%,$(sort $(dir $(wildcard */*.c)))))
 PROGRAMS   := $(patsubst %/main.c,%,$(wildcard $(addsuffix /main.c,$(COMPONENTS))))
 
@@ -119,11 +120,29 @@ asan:
 		LDFLAGS="-fsanitize=address,undefined" all
 	@IRQLAB_BUILD=$(CURDIR)/build-asan IRQLAB_ASAN=1 sh tests/run.sh asan
 
+# ThreadSanitizer: irqlab-kv built with -fsanitize=thread, then its
+# multi-thread integration tests (kv_stress.sh issues stats, stats reset and
+# verbosity during the load). Every report goes to build-tsan/tsan.*; any
+# report fails the target.
+TSAN_TESTS := tests/integration/kv_stress.sh tests/integration/kv_memory.sh \
+	tests/integration/kv_budget.sh tests/integration/kv_conformance.sh
+tsan:
+	@$(MAKE) --no-print-directory -j$(JOBS) BUILD=build-tsan \
+		OPT="-O1 -g -fsanitize=thread -fno-omit-frame-pointer" \
+		LDFLAGS="-fsanitize=thread" build-tsan/irqlab-kv
+	@rm -f build-tsan/tsan.*
+	@IRQLAB_BUILD=$(CURDIR)/build-tsan IRQLAB_SRC=$(CURDIR) IRQLAB_TSAN=1 \
+		TSAN_OPTIONS="log_path=$(CURDIR)/build-tsan/tsan second_deadlock_stack=1" \
+		prove --exec sh --timer $(TSAN_TESTS)
+	@if ls build-tsan/tsan.* >/dev/null 2>&1; then \
+		echo "tsan: ThreadSanitizer reports:" >&2; cat build-tsan/tsan.* >&2; exit 1; fi; \
+		echo "tsan: 0 ThreadSanitizer reports"
+
 demo: deps
 	@$(MAKE) --no-print-directory -j$(JOBS) all
 	@sh scripts/demo.sh $(BUILD)
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-tsan
 
-.PHONY: all deps check asan demo clean
+.PHONY: all deps check asan tsan demo clean
