@@ -13,6 +13,7 @@
 
 #include "irqlab/loop.h"
 #include "irqlab/napi.h"
+#include "irqlab/neigh.h"
 #include "irqlab/signals.h"
 #include "clock.h"
 #include "conn.h"
@@ -102,6 +103,26 @@ static void raise_fd_limit(int conns)
 		kv_set.fd_conns);
 }
 
+/* In suspend mode other processes' sockets on the device's NAPI are held
+ * up to irq_suspend_timeout whenever this server stops polling (stopped,
+ * descheduled, busy with data it already has): say so at the start, when
+ * the user can still move them (irqlab/neigh.h has the heuristic). */
+static void warn_neighbours(const char *dev, const struct il_mode *m)
+{
+	char desc[512], err[256];
+	int n;
+
+	if (!m->irq_suspend_timeout || !m->prefer_busy_poll)
+		return;
+	n = il_napi_neighbours(dev, desc, sizeof(desc), err, sizeof(err));
+	if (n > 0)
+		fprintf(stderr, "irqlab-kv: warning: %d other socket(s) may receive through %s's NAPI "
+			"(%s); while this server suspends its IRQs they can wait up to "
+			"irq_suspend_timeout (%.3g ms) each time it stops polling: give them another "
+			"queue or device, or shorten irq_suspend_timeout (docs/bench.md, \"The hostage risk\")\n",
+			n, dev, desc, m->irq_suspend_timeout / 1e6);
+}
+
 /* --dev: the mode's NAPI values on every NAPI of the device (restored on
  * exit) and the rx queue -> NAPI map for steering. */
 static int setup_dev(void)
@@ -118,6 +139,7 @@ static int setup_dev(void)
 		return -1;
 	}
 	kv_set.napis_configured = n;
+	warn_neighbours(kv_set.dev, &kv_set.mode);
 	n = il_queue_napi_ids(kv_set.dev, rxq, IL_NAPI_MAX, err, sizeof(err));
 	if (n < 0) {
 		fprintf(stderr, "irqlab-kv: --dev %s: rx queue map: %s (steering first-come)\n",
