@@ -179,25 +179,23 @@ struct want {
 	bool mode_only;		/* --mode without overrides */
 };
 
-/* Parses a count or a time option into want, with the option's own name
- * and range in the message. */
+/* Parses a count or a time option (opt.h), the message naming the option
+ * as the user typed it and its range. */
 static int opt_value(const char *opt, const char *arg, bool time,
-		     uint64_t max, const char *range, uint64_t *out)
+		     uint64_t max, uint64_t *out)
 {
-	char *end;
+	char name[48], err[256];
+	long long v;
+	int rc;
 
-	if (time) {
-		if (il_parse_time_ns(arg, 1, out) == 0 && *out <= max)
-			return 0;
-	} else if (arg[0] >= '0' && arg[0] <= '9') {
-		errno = 0;
-		*out = strtoull(arg, &end, 10);
-		if (!errno && !*end && *out <= max)
-			return 0;
-	}
-	fprintf(stderr, "irqlab napi set: --%s: '%s' out of range, allowed %s\n",
-		opt, arg, range);
-	return -1;
+	snprintf(name, sizeof(name), "--%s", opt);
+	if (time)
+		rc = il_opt_time(name, arg, 1, 0, max, out, err, sizeof(err));
+	else if ((rc = il_opt_int(name, arg, 0, (long long)max, &v, err, sizeof(err))) == 0)
+		*out = (uint64_t)v;
+	if (rc)
+		fprintf(stderr, "irqlab napi set: %s\n", err);
+	return rc;
 }
 
 static void describe(const char *verb, const struct il_napi *n, unsigned what,
@@ -355,15 +353,11 @@ static const struct knob {
 	unsigned bit;		/* IL_SET_* */
 	bool time;
 	uint64_t max;
-	const char *range;
 } knobs[] = {
-	{ 'D', "defer-hard-irqs", IL_SET_DEFER, false, INT32_MAX, "0..2147483647" },
-	{ 'g', "gro-flush-timeout", IL_SET_GRO, true, UINT32_MAX,
-	  "0..4294967295ns (ns, us, ms, s)" },
-	{ 's', "irq-suspend-timeout", IL_SET_SUSPEND, true, UINT32_MAX,
-	  "0..4294967295ns (ns, us, ms, s)" },
-	{ 't', "threaded", IL_SET_THREADED, false, 2,
-	  "0..2 (0 softirq, 1 kthread, 2 busy-poll kthread)" },
+	{ 'D', "defer-hard-irqs", IL_SET_DEFER, false, INT32_MAX },
+	{ 'g', "gro-flush-timeout", IL_SET_GRO, true, UINT32_MAX },
+	{ 's', "irq-suspend-timeout", IL_SET_SUSPEND, true, UINT32_MAX },
+	{ 't', "threaded", IL_SET_THREADED, false, 2 },
 };
 
 /* Parses knob option c into val and marks it given in *explicit. */
@@ -375,7 +369,7 @@ static int set_knob(int c, const char *arg, struct il_napi *val,
 
 	while (k->c != c)
 		k++;
-	if (opt_value(k->name, arg, k->time, k->max, k->range, &v))
+	if (opt_value(k->name, arg, k->time, k->max, &v))
 		return -1;
 	switch (k->bit) {
 	case IL_SET_DEFER: val->defer_hard_irqs = (uint32_t)v; break;
@@ -425,7 +419,7 @@ static int parse_set(int argc, char **argv, struct want *w, const char **dev,
 	struct il_mode m;
 	bool have_mode = false;
 	char err[256];
-	uint64_t v;
+	long long lv;
 	int c;
 
 	while ((c = getopt_long(argc, argv, "d:i:D:g:s:t:m:Hh", opts, NULL)) != -1) {
@@ -434,16 +428,12 @@ static int parse_set(int argc, char **argv, struct want *w, const char **dev,
 			*dev = optarg;
 			break;
 		case 'i':
-			v = 0;
-			if (opt_value("id", optarg, false, UINT32_MAX,
-				      "1..4294967295", &v))
-				return -1;
-			if (v == 0) {
-				fprintf(stderr, "irqlab napi set: --id: '0' out "
-					"of range, allowed 1..4294967295\n");
+			if (il_opt_int("--id", optarg, 1, UINT32_MAX, &lv,
+				       err, sizeof(err))) {
+				fprintf(stderr, "irqlab napi set: %s\n", err);
 				return -1;
 			}
-			*id = (int64_t)v;
+			*id = lv;
 			break;
 		case 'D': case 'g': case 's': case 't':
 			if (set_knob(c, optarg, &w->val, &explicit))

@@ -72,6 +72,29 @@ static const struct kv_cmd *lookup(const struct kv_tok *name)
 	return NULL;
 }
 
+/* An unknown command whose last token starts with "HTTP/" ("GET /
+ * HTTP/1.1", "POST /x HTTP/1.0") is an HTTP request line: memcached 1.6
+ * closes the connection without a reply, so a browser or an SSRF cannot
+ * smuggle commands in the request's body. memcached only gets there for
+ * names that its first-letter dispatch does not claim: not two-letter m*
+ * names, not names starting with a lower-case g s a c i d t (those answer
+ * ERROR), not one letter, and not the commands it has and we lack. */
+static bool looks_like_http(const struct kv_req *r)
+{
+	static const char *const theirs[] = { "bget", "lru", "lru_crawler", "watch" };
+	const struct kv_tok *name = &r->t[0], *last = &r->t[r->nt - 1];
+
+	if (r->nt == KV_TOK_MAX)	/* memcached looks at the last kept one */
+		last = &r->t[KV_TOK_MAX - 2];
+	if (last->n < 5 || memcmp(last->p, "HTTP/", 5) || name->n < 2 ||
+	    (name->n == 2 && name->p[0] == 'm') || strchr("gsacidt", name->p[0]))
+		return false;
+	for (size_t i = 0; i < sizeof(theirs) / sizeof(theirs[0]); i++)
+		if (kv_tok_is(name, theirs[i]))
+			return false;
+	return true;
+}
+
 void kv_proto_need(struct kv_conn *c, size_t need)
 {
 	c->need = need;
@@ -88,6 +111,9 @@ static long dispatch(struct kv_conn *c, const char *line, size_t len,
 	size_t mark;
 	long n;
 
+	/* memcached parses the line as a C string: a NUL ends it (so a key
+	 * with a NUL in it is cut there: "set k\0ey 0 0 1" is "set k") */
+	len = strnlen(line, len);
 	r->nt = kv_tokenize(line, len, r->t, KV_TOK_MAX - 1);
 	if (r->nt < 1) {
 		buf_adds(&c->out, "ERROR\r\n");
@@ -97,6 +123,10 @@ static long dispatch(struct kv_conn *c, const char *line, size_t len,
 	if (r->t[0].n == 2 && r->t[0].p[0] == 'm')
 		KV_INC(c->t, cmd_meta);
 	cmd = lookup(&r->t[0]);
+	if (!cmd && looks_like_http(r)) {
+		kv_proto_drop_unflushed(c);
+		return CLOSE_CONN;
+	}
 	if (!cmd || r->nt < cmd->min || r->nt > cmd->max) {
 		buf_adds(&c->out, "ERROR\r\n");
 		return 0;
@@ -159,7 +189,7 @@ int kv_proto_process(struct kv_conn *c)
 			if (!line_too_long(s, avail))
 				return PROTO_OK;
 			/* memcached drops the replies it had not sent yet */
-			c->out.len = c->wpos;
+			kv_proto_drop_unflushed(c);
 			return PROTO_CLOSE;
 		}
 		e = nl > s && nl[-1] == '\r' ? nl - 1 : nl;
@@ -168,6 +198,7 @@ int kv_proto_process(struct kv_conn *c)
 			c->need += (size_t)(nl + 1 - s);
 			return PROTO_OK;
 		}
+		c->last_cmd = c->t->now;	/* a whole command: not idle */
 		if (r == CLOSE_CONN)
 			return PROTO_CLOSE;
 		c->rpos += (size_t)(nl + 1 - s) + (size_t)r;

@@ -39,6 +39,14 @@ kv_cmd_fn kv_cmd_get, kv_cmd_gat, kv_cmd_store, kv_cmd_arith, kv_cmd_delete,
 kv_cmd_fn kv_meta_get, kv_meta_set, kv_meta_delete, kv_meta_arith,
 	  kv_meta_debug, kv_meta_noop;
 
+/* Drops the replies memcached would not have written yet: those after
+ * its last flush (the END of a get, an mn), when it closes or takes them
+ * back. */
+static inline void kv_proto_drop_unflushed(struct kv_conn *c)
+{
+	c->out.len = c->flush_mark > c->wpos ? c->flush_mark : c->wpos;
+}
+
 /* Waits for `need` bytes from the start of the data block. */
 void kv_proto_need(struct kv_conn *c, size_t need);
 

@@ -87,7 +87,7 @@ static inline long get_keys(struct kv_conn *c, const char *p, const char *end,
 			/* memcached (1.6.18) drops the replies not yet sent
 			 * back to the end of the previous get, not only this
 			 * get's: so do we, to stay byte-compatible */
-			c->out.len = c->get_mark > c->wpos ? c->get_mark : c->wpos;
+			kv_proto_drop_unflushed(c);
 			reply(c, "CLIENT_ERROR bad command line format\r\n");
 			return 0;
 		}
@@ -103,7 +103,7 @@ static inline long get_keys(struct kv_conn *c, const char *p, const char *end,
 			KV_INC(c->t, get_misses);
 	}
 	reply(c, "END\r\n");
-	c->get_mark = c->out.len;
+	c->flush_mark = c->out.len;	/* memcached writes here */
 	return 0;
 }
 
@@ -170,6 +170,16 @@ long kv_cmd_store(struct kv_conn *c, struct kv_req *r, int arg)
 		return 0;
 	}
 	if (r->avail < need) {
+		if (c->no_room) {
+			/* the input budget has no room for the rest of the
+			 * value: memcached's reply when it cannot allocate */
+			KV_INC(c->t, store_no_memory);
+			reply(c, "SERVER_ERROR out of memory storing object\r\n");
+			if (op == ST_SET)
+				store_delete(c->t->store, t[1].p, t[1].n, 0, c->t->now);
+			c->swallow = need;
+			return 0;
+		}
 		kv_proto_need(c, need);
 		return NEED_MORE;
 	}
@@ -306,11 +316,13 @@ long kv_cmd_flush(struct kv_conn *c, struct kv_req *r, int arg)
 	uint32_t now = c->t->now;
 
 	(void)arg;
-	if (r->nt - r->noreply == 2 && !kv_tok_i32(&r->t[1], &exp)) {
+	/* memcached counts first, and reads a delay from the second token
+	 * whenever the line is not just "flush_all [noreply]" */
+	KV_INC(c->t, cmd_flush);
+	if (r->nt != (r->noreply ? 2 : 1) && !kv_tok_i32(&r->t[1], &exp)) {
 		reply(c, "CLIENT_ERROR invalid exptime argument\r\n");
 		return 0;
 	}
-	KV_INC(c->t, cmd_flush);
 	/* memcached: items last touched at or before realtime(exp) - 1 die
 	 * from that second on */
 	store_flush(c->t->store, now, exp > 0 ? kv_realtime(exp, now) - 1 : 0);

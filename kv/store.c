@@ -132,25 +132,32 @@ static bool vivify(struct store *s, struct shard *sh, uint64_t h, const char *ke
 		   struct st_meta *m, struct buf *val)
 {
 	struct item *it;
+	uint64_t cas = 0;
 
 	pthread_mutex_lock(&sh->lock);
 	it = *do_item_find(s, sh, h, key, nkey, now);
 	pthread_mutex_unlock(&sh->lock);
 	if (it || store_put(s, ST_ADD, key, nkey, 0, o->viv_exptime, "", 0, 0,
-			    now, NULL) != ST_STORED)
+			    now, &cas) != ST_STORED)
 		return false;
 	pthread_mutex_lock(&sh->lock);
 	it = *do_item_find(s, sh, h, key, nkey, now);
 	if (it) {
 		do_item_meta(it, m);
 		it->iflags |= IT_WON | IT_FETCHED;
-		m->win = true;
-		m->won = false;
-		if (val)
-			buf_add(val, "\r\n", 2);
+	} else {
+		/* dead on arrival (an N ttl in the past, e.g. N99999999999
+		 * wrapped to a 2008 unix time): memcached still answers with
+		 * the item it made, so do we */
+		*m = (struct st_meta){ .cas = cas, .exptime = o->viv_exptime,
+				       .atime = now, .nbytes = 0 };
 	}
+	m->win = true;
+	m->won = false;
+	if (val)
+		buf_add(val, "\r\n", 2);
 	pthread_mutex_unlock(&sh->lock);
-	return it != NULL;
+	return true;
 }
 
 bool store_mget(struct store *s, const char *key, size_t nkey, uint32_t now,

@@ -45,28 +45,27 @@ bool kv_tok_u64(const struct kv_tok *t, uint64_t *v)
 	return kv_strtoull(t->p, t->p + t->n, v);
 }
 
-/* memcached's safe_strtol into an int32: sign, digits, nothing after. */
+/* memcached's safe_strtol into an int32: strtol (64-bit long) with its
+ * range error, then a plain assignment to int32_t, so out-of-range values
+ * wrap (memcached: "set k 0 2147483648 1" stores an expired item, a length
+ * of 4294967296 is 0); after the digits, the end or a space. */
 bool kv_tok_i32(const struct kv_tok *t, int32_t *v)
 {
 	const char *p = t->p, *end = t->p + t->n, *d;
 	bool neg = false;
-	int64_t x = 0;
+	uint64_t x = 0;
 
 	while (p < end && is_space(*p))
 		p++;
 	if (p < end && (*p == '+' || *p == '-'))
 		neg = *p++ == '-';
 	for (d = p; p < end && *p >= '0' && *p <= '9'; p++) {
-		x = x * 10 + (*p - '0');
-		if (x > (int64_t)1 << 32)
+		x = x * 10 + (uint64_t)(*p - '0');
+		if (x > (uint64_t)INT64_MAX + neg)	/* ERANGE */
 			return false;
 	}
-	if (p == d || p != end)
+	if (p == d || (p < end && !is_space(*p)))
 		return false;
-	if (neg)
-		x = -x;
-	if (x > INT32_MAX || x < INT32_MIN)
-		return false;
-	*v = (int32_t)x;
+	*v = (int32_t)(uint32_t)(neg ? (uint64_t)0 - x : x);
 	return true;
 }

@@ -36,24 +36,12 @@ int il_mode_preset(const char *name, struct il_mode *m)
 	return -1;
 }
 
-static int parse_uint(const char *s, uint64_t *out)
-{
-	char *end;
-
-	if (!s || !isdigit((unsigned char)*s))
-		return -1;
-	errno = 0;
-	*out = strtoull(s, &end, 10);
-	return (errno || *end) ? -1 : 0;
-}
-
 enum knob_kind { K_COUNT, K_TIME };
 
 struct knob {
 	const char *name;
 	enum knob_kind kind;
 	uint64_t max;
-	const char *range;	/* for the error message */
 };
 
 /* defer_hard_irqs and the epoll knobs: the kernel rejects values beyond these
@@ -61,12 +49,12 @@ struct knob {
  * 64-bit in 6.18; irqlab caps them at 2^32-1 ns (4.29 s), far above any
  * useful value, so every tool and kernel version agrees on one range. */
 static const struct knob knobs[] = {
-	{ "defer_hard_irqs", K_COUNT, INT32_MAX, "0..2147483647" },
-	{ "gro_flush_timeout", K_TIME, UINT32_MAX, "0..4294967295 ns (0..4.29s)" },
-	{ "irq_suspend_timeout", K_TIME, UINT32_MAX, "0..4294967295 ns (0..4.29s)" },
-	{ "busy_poll_usecs", K_COUNT, INT32_MAX, "0..2147483647 us" },
-	{ "busy_poll_budget", K_COUNT, UINT16_MAX, "0..65535" },
-	{ "prefer_busy_poll", K_COUNT, 1, "0..1" },
+	{ "defer_hard_irqs", K_COUNT, INT32_MAX },
+	{ "gro_flush_timeout", K_TIME, UINT32_MAX },
+	{ "irq_suspend_timeout", K_TIME, UINT32_MAX },
+	{ "busy_poll_usecs", K_TIME, INT32_MAX },	/* in us */
+	{ "busy_poll_budget", K_COUNT, UINT16_MAX },
+	{ "prefer_busy_poll", K_COUNT, 1 },
 };
 
 static void store_knob(struct il_mode *m, size_t i, uint64_t v)
@@ -99,22 +87,21 @@ int il_mode_set(struct il_mode *m, const char *key, const char *val,
 	for (size_t i = 0; i < sizeof(knobs) / sizeof(knobs[0]); i++) {
 		const struct knob *k = &knobs[i];
 		uint64_t v;
+		long long sv;
 		int rc;
 
 		if (strcmp(key, k->name) != 0)
 			continue;
-		/* busy_poll_usecs is in µs, the NAPI timeouts in ns */
-		if (k->kind == K_TIME)
-			rc = il_parse_time_ns(val, 1, &v);
-		else if (i == 3)
-			rc = il_parse_time_ns(val, US, &v) ? -1 : (v /= US, 0);
+		/* busy_poll_usecs is in us, the NAPI timeouts in ns; opt.h
+		 * writes the message, with the knob's name and range. */
+		if (i == 3)
+			rc = il_opt_time(k->name, val, US, 0, k->max * US, &v, err, errlen) ? -1 : (v /= US, 0);
+		else if (k->kind == K_TIME)
+			rc = il_opt_time(k->name, val, 1, 0, k->max, &v, err, errlen);
 		else
-			rc = parse_uint(val, &v);
-		if (rc || v > k->max) {
-			snprintf(err, errlen, "%s: '%s' out of range, allowed %s",
-				 k->name, val ? val : "", k->range);
+			rc = il_opt_int(k->name, val, 0, (long long)k->max, &sv, err, errlen) ? -1 : (v = (uint64_t)sv, 0);
+		if (rc)
 			return -1;
-		}
 		store_knob(m, i, v);
 		return 0;
 	}

@@ -21,8 +21,11 @@ else
 fi
 echo "install-deps: installing$missing"
 export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
+# Wait for another apt/dpkg (an unattended upgrade, a parallel build) instead
+# of failing on its lock.
+APT="apt-get -o DPkg::Lock::Timeout=600"
+$SUDO $APT update -qq
+$SUDO $APT install -y -qq --no-install-recommends $missing >/dev/null
 # Debian starts memcached as a service on install; our tests start their own.
 if command -v systemctl >/dev/null 2>&1; then
 	$SUDO systemctl disable --now memcached >/dev/null 2>&1 || true

@@ -6,9 +6,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* il_mode_from_env names the knob ("busy_poll_usecs: 'x' out of range");
+/* il_mode_from_env names the knob ("busy_poll_usecs: 'x' is not in 0-2147483647");
  * the user wrote a variable, so the message names that instead
- * ("IRQLAB_BUSY_POLL_USECS: 'x' out of range"). A message that does not
+ * ("IRQLAB_BUSY_POLL_USECS: 'x' is not in 0-2147483647"). A message that does not
  * start with a knob name comes back as "invalid IRQLAB_* settings: ...". */
 void shim_env_error(const char *err, char *out, size_t len);
 

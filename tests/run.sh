@@ -19,4 +19,4 @@ echo "== $suite: $(echo $units | wc -w) unit, $(echo $integ | wc -w) integration
 # ASan's leak checker needs ptrace-free /proc access; keep reports readable.
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
-exec prove --exec '' ${PROVE_FLAGS:---timer} $units $integ
+exec prove --exec "$IRQLAB_SRC/tests/with-timeout" ${PROVE_FLAGS:---timer} $units $integ

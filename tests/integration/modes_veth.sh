@@ -79,7 +79,7 @@ start() {
 	in_srv sh -c 'echo $$ >"$0"; exec "$@"' "$TMP/pid" "$@" \
 		>"$TMP/$_name.out" 2>"$TMP/$_name.err" &
 	_i=0
-	while [ $_i -lt 100 ]; do
+	while [ $_i -lt 400 ]; do
 		SRV_PID=$(cat "$TMP/pid" 2>/dev/null)
 		[ -n "$SRV_PID" ] && talk "version\r\n" | grep -q '^VERSION' && return 0
 		sleep 0.05; _i=$((_i + 1))
@@ -89,7 +89,7 @@ start() {
 stop() {	# stop SIGNAL: signals the server, waits (bounded) until it is gone
 	kill -"$1" "$SRV_PID" 2>/dev/null
 	_i=0
-	while kill -0 "$SRV_PID" 2>/dev/null && [ $_i -lt 100 ]; do
+	while kill -0 "$SRV_PID" 2>/dev/null && [ $_i -lt 400 ]; do
 		sleep 0.05; _i=$((_i + 1))
 	done
 	kill -0 "$SRV_PID" 2>/dev/null && { kill -KILL "$SRV_PID"; SRV_PID=; return 1; }

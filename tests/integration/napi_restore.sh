@@ -36,7 +36,7 @@ hold() {
 		--threaded $threaded --hold >"$OUT" 2>&1 &
 	_pid=$!
 	_i=0
-	while ! grep -q '^holding' "$OUT" && [ $_i -lt 100 ]; do
+	while ! grep -q '^holding' "$OUT" && [ $_i -lt 600 ]; do
 		sleep 0.05; _i=$((_i + 1))
 	done
 	HELD=$(settings)
@@ -95,7 +95,7 @@ if srv ip link add "${MQ}a" numrxqueues 2 numtxqueues 2 type veth peer name "${M
 	ip netns exec "$NS_SRV" "$IRQLAB" napi set --dev "${MQ}a" --mode defer --hold >"$OUT" 2>&1 &
 	_pid=$!
 	_i=0
-	while ! grep -q '^holding' "$OUT" && [ $_i -lt 100 ]; do sleep 0.05; _i=$((_i + 1)); done
+	while ! grep -q '^holding' "$OUT" && [ $_i -lt 600 ]; do sleep 0.05; _i=$((_i + 1)); done
 	is "$(all)" "100/20000 100/20000 " "both NAPIs set while holding"
 	kill -TERM $_pid
 	wait $_pid 2>/dev/null

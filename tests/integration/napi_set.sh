@@ -91,10 +91,10 @@ bad() {	# bad PATTERN args...
 	_rc=$?
 	ok $([ $_rc -eq 2 ] && echo "$_e" | grep -q -- "$_p"; echo $?) "refused: $* -> $_e"
 }
-bad "--defer-hard-irqs: '2147483648' out of range, allowed 0..2147483647" --defer-hard-irqs 2147483648
-bad "--gro-flush-timeout: '10parsecs' out of range" --gro-flush-timeout 10parsecs
-bad "--irq-suspend-timeout: '5s' out of range, allowed 0..4294967295ns" --irq-suspend-timeout 5s
-bad "--threaded: '3' out of range, allowed 0..2" --threaded 3
+bad "--defer-hard-irqs: '2147483648' is not in 0-2147483647" --defer-hard-irqs 2147483648
+bad "--gro-flush-timeout: '10parsecs' is not a time in" --gro-flush-timeout 10parsecs
+bad "--irq-suspend-timeout: '5s' is not a time in 0-4294967295ns" --irq-suspend-timeout 5s
+bad "--threaded: '3' is not in 0-2" --threaded 3
 bad "--mode: mode: 'turbo' is not one of" --mode turbo
 bad "nothing to set"
 is "$(napi_field defer_hard_irqs)" 0 "refused options changed nothing"

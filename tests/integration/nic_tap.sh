@@ -75,7 +75,7 @@ hold() {
 		>"$OUT" 2>&1 &
 	_pid=$!
 	_i=0
-	while ! grep -q '^holding' "$OUT" && [ $_i -lt 100 ]; do
+	while ! grep -q '^holding' "$OUT" && [ $_i -lt 600 ]; do
 		sleep 0.05; _i=$((_i + 1))
 	done
 	HELD=$(frames)
@@ -103,7 +103,7 @@ hold KILL
 is "$HELD" 1 "SIGKILL: held"
 is "$RC" 137 "SIGKILL: killed"
 i=0
-while [ "$(frames)" != 7 ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+while [ "$(frames)" != 7 ] && [ $i -lt 600 ]; do sleep 0.05; i=$((i + 1)); done
 is "$(frames)" 7 "SIGKILL: rx-frames 7 restored by the guard"
 
 in_ns "$IRQLAB" nic set --dev "$TAP" --rx-frames 0 >/dev/null

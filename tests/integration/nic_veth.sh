@@ -55,7 +55,7 @@ ip netns exec "$NS" "$IRQLAB" nic set --dev "$VA" --queues 2 --rps off --hold \
 	>"$OUT" 2>&1 &
 pid=$!
 i=0
-while ! grep -q '^holding' "$OUT" && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+while ! grep -q '^holding' "$OUT" && [ $i -lt 600 ]; do sleep 0.05; i=$((i + 1)); done
 json | grep -q '"channels": {"rx": 2, "tx": 2,'
 ok $? "held: 2 rx and 2 tx channels"
 in_ns ethtool -l "$VA" | sed -n '/Current/,$p' | grep -q '^RX:[[:space:]]*2'
@@ -84,7 +84,7 @@ ip netns exec "$NS" "$IRQLAB" nic set --dev "$VA" --queues 2 --rps off --hold \
 	>"$OUT" 2>&1 &
 pid=$!
 i=0
-while ! grep -q '^holding' "$OUT" && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+while ! grep -q '^holding' "$OUT" && [ $i -lt 600 ]; do sleep 0.05; i=$((i + 1)); done
 json | grep -q '"channels": {"rx": 2, "tx": 2,'
 ok $? "held again: 2 channels"
 kill -KILL $pid
@@ -98,7 +98,7 @@ json | grep -q '"channels": {"rx": 1, "tx": 1,'
 ok $? "SIGKILL: 1 rx and 1 tx channel again (the guard)"
 if [ $rps_on = 1 ]; then
 	i=0
-	while [ "$(rps 0)" != 1 ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+	while [ "$(rps 0)" != 1 ] && [ $i -lt 600 ]; do sleep 0.05; i=$((i + 1)); done
 	is "$(rps 0)" 1 "SIGKILL: RPS of rx-0 restored by the guard"
 else
 	skip "kernel without RPS"

@@ -37,13 +37,23 @@ static void test_i32(void)
 {
 	struct kv_tok t;
 	int32_t v = 0;
-	const char *good[] = { "0", "-1", "+7", "2147483647", "-2147483648" };
-	const char *bad[] = { "", "x", "1 ", "2147483648", "-2147483649", "99999999999" };
+	/* memcached's safe_strtol: strtol's 64-bit range, then truncated to
+	 * 32 bits by the assignment */
+	const struct { const char *s; int32_t v; } good[] = {
+		{ "0", 0 }, { "-1", -1 }, { "+7", 7 }, { "2147483647", INT32_MAX },
+		{ "-2147483648", INT32_MIN }, { "2147483648", INT32_MIN },
+		{ "4294967296", 0 }, { "99999999999", 1215752191 },
+		{ "9223372036854775807", -1 }, { "-9223372036854775808", 0 },
+		{ "1\t", 1 },
+	};
+	const char *bad[] = { "", "x", "1x", "-", "9223372036854775808",
+			      "-9223372036854775809", "99999999999999999999" };
 
 	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
-		t.p = good[i];
-		t.n = strlen(good[i]);
-		ok(kv_tok_i32(&t, &v), "int32 '%s' accepted", good[i]);
+		t.p = good[i].s;
+		t.n = strlen(good[i].s);
+		ok(kv_tok_i32(&t, &v) && v == good[i].v, "int32 '%s' accepted as %d (got %d)",
+		   good[i].s, good[i].v, v);
 	}
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		t.p = bad[i];

@@ -17,8 +17,8 @@ int main(void)
 {
 	int pid = 0, fd = 0;
 
-	env_error("busy_poll_usecs: 'abc' out of range, allowed 0..2147483647",
-		  "IRQLAB_BUSY_POLL_USECS: 'abc' out of range, allowed 0..2147483647");
+	env_error("busy_poll_usecs: 'abc' is not in 0-2147483647",
+		  "IRQLAB_BUSY_POLL_USECS: 'abc' is not in 0-2147483647");
 	env_error("wait: 'x' is not one of block, spin",
 		  "IRQLAB_WAIT: 'x' is not one of block, spin");
 	/* Not a knob name before the colon: the whole message, prefixed. */
