@@ -3,6 +3,7 @@
 #   make check    install deps, build, run all tests (prove over TAP), then
 #                 the unit and protocol tests again under ASan+UBSan
 #   make asan     only the ASan+UBSan test pass (build-asan/)
+#   make tsan     irqlab-kv under ThreadSanitizer, its multi-thread tests
 #   make demo     install deps, build, run the demo
 #   CC=clang make also works; both compilers must stay warning-free.
 #
@@ -25,7 +26,7 @@ LDLIBS  += $(shell pkg-config --libs libmnl jansson 2>/dev/null || echo -lmnl -l
 CFLAGS  += $(shell pkg-config --cflags libmnl jansson 2>/dev/null)
 
 # Every top-level folder with C files is a component.
-NOT_COMPONENTS := lib tests scripts docs include $(BUILD) build build-asan
+NOT_COMPONENTS := lib tests scripts docs include $(BUILD) build build-asan build-tsan
 COMPONENTS := $(filter-out $(NOT_COMPONENTS),$(patsubst %/,%,$(sort $(dir $(wildcard */*.c)))))
 PROGRAMS   := $(patsubst %/main.c,%,$(wildcard $(addsuffix /main.c,$(COMPONENTS))))
 
@@ -35,10 +36,13 @@ SHIM     := $(if $(wildcard shim/*.c),$(BUILD)/libirqlab-preload.so)
 
 # Exceptions to the folder rules, one line each.
 BIN_cli   := irqlab
-cli_USES  := bench
+cli_USES  := bench tune sim
+tune_USES := bench sim
 bin_name   = $(or $(BIN_$(1)),irqlab-$(1))
 comp_obj   = $(patsubst %.c,$(BUILD)/%.o,$(wildcard $(1)/*.c))
-prog_obj   = $(foreach d,$(1) $($(1)_USES),$(call comp_obj,$(d)))
+# a used component that is a program too (sim) lends its objects, not its main
+uses_obj   = $(foreach d,$($(1)_USES),$(filter-out $(BUILD)/$(d)/main.o,$(call comp_obj,$(d))))
+prog_obj   = $(call comp_obj,$(1)) $(call uses_obj,$(1))
 BINS      := $(foreach p,$(PROGRAMS),$(BUILD)/$(call bin_name,$(p)))
 
 # tests/unit/<component>_<name>.c -> $(BUILD)/tests/<component>_<name>
@@ -80,7 +84,7 @@ $(BUILD)/tests/shim_%: LDLIBS += -ldl
 # prerequisites would be replaced by the stem.
 MAIN_OBJ_PAT := %/main.o
 test_comp = $(filter-out lib,$(firstword $(subst _, ,$(1))))
-$(BUILD)/tests/%: tests/unit/%.c $$(filter-out $$(MAIN_OBJ_PAT),$$(call comp_obj,$$(call test_comp,$$*))) $(LIBA)
+$(BUILD)/tests/%: tests/unit/%.c $$(filter-out $$(MAIN_OBJ_PAT),$$(call comp_obj,$$(call test_comp,$$*)) $$(call uses_obj,$$(call test_comp,$$*))) $(LIBA)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(filter %.c %.o %.a,$^) $(LDLIBS)
 
@@ -116,11 +120,29 @@ asan:
 		LDFLAGS="-fsanitize=address,undefined" all
 	@IRQLAB_BUILD=$(CURDIR)/build-asan IRQLAB_ASAN=1 sh tests/run.sh asan
 
+# ThreadSanitizer: irqlab-kv built with -fsanitize=thread, then its
+# multi-thread integration tests (kv_stress.sh issues stats, stats reset and
+# verbosity during the load). Every report goes to build-tsan/tsan.*; any
+# report fails the target.
+TSAN_TESTS := tests/integration/kv_stress.sh tests/integration/kv_memory.sh \
+	tests/integration/kv_budget.sh tests/integration/kv_conformance.sh
+tsan:
+	@$(MAKE) --no-print-directory -j$(JOBS) BUILD=build-tsan \
+		OPT="-O1 -g -fsanitize=thread -fno-omit-frame-pointer" \
+		LDFLAGS="-fsanitize=thread" build-tsan/irqlab-kv
+	@rm -f build-tsan/tsan.*
+	@IRQLAB_BUILD=$(CURDIR)/build-tsan IRQLAB_SRC=$(CURDIR) IRQLAB_TSAN=1 \
+		TSAN_OPTIONS="log_path=$(CURDIR)/build-tsan/tsan second_deadlock_stack=1" \
+		prove --exec sh --timer $(TSAN_TESTS)
+	@if ls build-tsan/tsan.* >/dev/null 2>&1; then \
+		echo "tsan: ThreadSanitizer reports:" >&2; cat build-tsan/tsan.* >&2; exit 1; fi; \
+		echo "tsan: 0 ThreadSanitizer reports"
+
 demo: deps
 	@$(MAKE) --no-print-directory -j$(JOBS) all
 	@sh scripts/demo.sh $(BUILD)
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-tsan
 
-.PHONY: all deps check asan demo clean
+.PHONY: all deps check asan tsan demo clean

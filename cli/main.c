@@ -10,6 +10,7 @@
 #pragma weak cmd_nic
 #pragma weak cmd_bench
 #pragma weak cmd_report
+#pragma weak cmd_tune
 
 static const struct {
 	const char *name;
@@ -21,6 +22,7 @@ static const struct {
 	{ "nic",   cmd_nic,   "show and set coalescing, queues, IRQ affinity, RPS (with restore)" },
 	{ "bench", cmd_bench, "compare the interrupt-handling modes end to end" },
 	{ "report", cmd_report, "plots and report.md from results.json (measured, simulated)" },
+	{ "tune",  cmd_tune,  "the cheapest settings that keep a latency target (measured, simulated)" },
 };
 
 static int usage(FILE *f)

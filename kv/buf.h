@@ -14,16 +14,26 @@ struct buf {
 
 /* Running out of memory for a connection buffer is not recoverable in a
  * way a client could observe differently from a dropped connection. */
-static inline void buf_reserve(struct buf *b, size_t extra)
+/* The capacity buf_reserve(b, extra) leaves b with. */
+static inline size_t buf_grown_cap(const struct buf *b, size_t extra)
 {
 	size_t cap;
-	char *p;
 
 	if (b->len + extra <= b->cap)
-		return;
+		return b->cap;
 	cap = b->cap ? b->cap : 4096;
 	while (cap < b->len + extra)
 		cap *= 2;
+	return cap;
+}
+
+static inline void buf_reserve(struct buf *b, size_t extra)
+{
+	size_t cap = buf_grown_cap(b, extra);
+	char *p;
+
+	if (cap == b->cap)
+		return;
 	p = realloc(b->p, cap);
 	if (!p) {
 		fprintf(stderr, "irqlab-kv: out of memory growing a buffer to %zu bytes\n", cap);

@@ -20,6 +20,8 @@ struct kv_conn {
 	bool closing;		/* close once out is written */
 	bool want_out;		/* EPOLLOUT registered */
 	bool paused;		/* commands left unparsed: output over KV_OUT_HIGH */
+	bool no_room;		/* the input budget refused the pending value */
+	uint32_t last_cmd;	/* server clock at the last command (idle_timeout) */
 	size_t flush_mark;	/* out length where memcached would have
 				 * written its replies (a get's END, mn) */
 	size_t need;		/* bytes from rpos the current command waits for */
@@ -30,7 +32,16 @@ struct kv_conn {
 void kv_conn_open(struct il_loop *l, int fd, uint32_t napi_id);
 /* Refuses a connection over the limit the way memcached does. */
 void kv_conn_refuse(int fd);
+/* The same for a connection loop 0 accepted with its reserved fd when the
+ * process was out of fds (il_group_on_refuse); counted. */
+void kv_conn_refuse_fd(struct il_loop *l, int fd);
 /* Closes every connection of a thread (after its loop stopped). */
 void kv_conn_close_all(struct kv_thread *t);
+/* Frees the input blocks a thread keeps for reuse. */
+void kv_conn_blocks_free(struct kv_thread *t);
+/* Thread t's timer, each second: closes connections without a complete
+ * command for -o idle_timeout seconds (not those waiting for the client to
+ * read its replies). */
+void kv_conn_idle_check(struct kv_thread *t);
 
 #endif

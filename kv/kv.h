@@ -23,6 +23,8 @@
 #define KV_OUT_HIGH (1024 * 1024)
 #define KV_GET_OUT_MAX (64 * 1024 * 1024)
 
+#define KV_BLOCKS 32	/* idle 16 KiB input buffers a thread keeps */
+
 struct kv_conn;
 
 /* One worker thread: one event loop, its connections, its counters. */
@@ -34,6 +36,9 @@ struct kv_thread {
 	struct kv_req req;	/* the command being run (proto.c) */
 	struct kv_stats st;	/* written by this thread only (stats.h) */
 	struct kv_stats base;	/* st at the last "stats reset" (stats.c) */
+	char *blocks[KV_BLOCKS];	/* idle input buffers for reuse (conn.c) */
+	int nblocks;
+	char *scratch;		/* a read with no budget left (conn.c) */
 };
 
 extern struct store *kv_store;
@@ -41,6 +46,7 @@ extern struct il_group *kv_group;
 extern struct kv_thread *kv_threads;	/* one per loop */
 extern int kv_nthreads;
 extern int kv_curr_conns;		/* atomic: open connections */
+extern size_t kv_read_buf_bytes;	/* atomic: input buffer bytes (conn.c) */
 
 /* One kv_thread per loop of g, all on store s (kv_threads, kv_nthreads). */
 int kv_threads_init(struct il_group *g, struct store *s);

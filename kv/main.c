@@ -13,6 +13,7 @@
 
 #include "irqlab/loop.h"
 #include "irqlab/napi.h"
+#include "irqlab/neigh.h"
 #include "irqlab/signals.h"
 #include "clock.h"
 #include "conn.h"
@@ -65,22 +66,61 @@ static void on_signal(int sig, void *g)
 	il_group_stop(g);
 }
 
+/* File descriptors the server needs besides its connections: stdio, the
+ * listener, the reserved fd, an epoll fd and an eventfd per thread, and
+ * slack for the C library. */
+static int fds_besides_conns(void)
+{
+	return 3 + 2 + 2 * kv_set.threads + 4;
+}
+
+/* RLIMIT_NOFILE up to what -c needs (the hard limit too, where we may).
+ * When -c cannot be honoured, one line says how many connections the limit
+ * allows; clients past it are refused at the fd limit (lib/loop.c), not
+ * left hanging. */
 static void raise_fd_limit(int conns)
 {
+	rlim_t need = (rlim_t)conns + (rlim_t)fds_besides_conns();
 	struct rlimit rl;
 
-	if (getrlimit(RLIMIT_NOFILE, &rl))
+	if (getrlimit(RLIMIT_NOFILE, &rl) || rl.rlim_cur >= need)
 		return;
-	if (rl.rlim_cur < (rlim_t)conns + 64) {
-		rl.rlim_cur = (rlim_t)conns + 64;
-		if (rl.rlim_max < rl.rlim_cur)
-			rl.rlim_max = rl.rlim_cur;	/* needs root; else best effort */
-		if (setrlimit(RLIMIT_NOFILE, &rl)) {
-			getrlimit(RLIMIT_NOFILE, &rl);
-			rl.rlim_cur = rl.rlim_max;
-			setrlimit(RLIMIT_NOFILE, &rl);
-		}
-	}
+	rl.rlim_cur = need;
+	if (rl.rlim_max < need)
+		rl.rlim_max = need;	/* needs CAP_SYS_RESOURCE */
+	if (!setrlimit(RLIMIT_NOFILE, &rl))
+		return;
+	getrlimit(RLIMIT_NOFILE, &rl);
+	rl.rlim_cur = rl.rlim_max;
+	setrlimit(RLIMIT_NOFILE, &rl);
+	getrlimit(RLIMIT_NOFILE, &rl);
+	if (rl.rlim_cur >= need)
+		return;
+	kv_set.fd_conns = rl.rlim_cur > (rlim_t)fds_besides_conns() ?
+			  (int)(rl.rlim_cur - (rlim_t)fds_besides_conns()) : 0;
+	fprintf(stderr, "irqlab-kv: warning: --conn-limit %d needs %llu file descriptors but RLIMIT_NOFILE allows %llu (hard limit): about %d connections, more are refused\n",
+		conns, (unsigned long long)need, (unsigned long long)rl.rlim_cur,
+		kv_set.fd_conns);
+}
+
+/* In suspend mode other processes' sockets on the device's NAPI are held
+ * up to irq_suspend_timeout whenever this server stops polling (stopped,
+ * descheduled, busy with data it already has): say so at the start, when
+ * the user can still move them (irqlab/neigh.h has the heuristic). */
+static void warn_neighbours(const char *dev, const struct il_mode *m)
+{
+	char desc[512], err[256];
+	int n;
+
+	if (!m->irq_suspend_timeout || !m->prefer_busy_poll)
+		return;
+	n = il_napi_neighbours(dev, desc, sizeof(desc), err, sizeof(err));
+	if (n > 0)
+		fprintf(stderr, "irqlab-kv: warning: %d other socket(s) may receive through %s's NAPI "
+			"(%s); while this server suspends its IRQs they can wait up to "
+			"irq_suspend_timeout (%.3g ms) each time it stops polling: give them another "
+			"queue or device, or shorten irq_suspend_timeout (docs/bench.md, \"The hostage risk\")\n",
+			n, dev, desc, m->irq_suspend_timeout / 1e6);
 }
 
 /* --dev: the mode's NAPI values on every NAPI of the device (restored on
@@ -99,6 +139,7 @@ static int setup_dev(void)
 		return -1;
 	}
 	kv_set.napis_configured = n;
+	warn_neighbours(kv_set.dev, &kv_set.mode);
 	n = il_queue_napi_ids(kv_set.dev, rxq, IL_NAPI_MAX, err, sizeof(err));
 	if (n < 0) {
 		fprintf(stderr, "irqlab-kv: --dev %s: rx queue map: %s (steering first-come)\n",
@@ -162,7 +203,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "irqlab-kv: %s\n", err);
 		return 2;
 	}
-	raise_fd_limit(kv_set.maxconns);
+	raise_fd_limit(kv_set.maxconns);	/* after parsing: -t counts */
 	kv_clock_init();
 	if (setup_server())
 		return 1;
@@ -174,6 +215,7 @@ int main(int argc, char **argv)
 	lfd = listen_on(kv_set.listen, kv_set.port);
 	if (lfd < 0)
 		return 1;
+	il_group_on_refuse(group, kv_conn_refuse_fd);
 	if (il_group_listen(group, lfd, kv_conn_open)) {
 		fprintf(stderr, "irqlab-kv: epoll_ctl: %s\n", strerror(errno));
 		return 1;

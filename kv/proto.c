@@ -198,6 +198,7 @@ int kv_proto_process(struct kv_conn *c)
 			c->need += (size_t)(nl + 1 - s);
 			return PROTO_OK;
 		}
+		c->last_cmd = c->t->now;	/* a whole command: not idle */
 		if (r == CLOSE_CONN)
 			return PROTO_CLOSE;
 		c->rpos += (size_t)(nl + 1 - s) + (size_t)r;

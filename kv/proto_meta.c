@@ -393,9 +393,14 @@ long kv_meta_set(struct kv_conn *c, struct kv_req *r, int arg)
 	if (store_item_size(f.nkey, (size_t)vlen) > store_item_max(th->store)) {
 		KV_INC(th, store_too_large);
 		buf_adds(&c->out, "SERVER_ERROR object too large for cache\r\n");
-		goto swallow;
+		goto unlink;
 	}
 	if (r->avail < need) {
+		if (c->no_room) {	/* see kv_cmd_store */
+			KV_INC(th, store_no_memory);
+			buf_adds(&c->out, "SERVER_ERROR out of memory storing object\r\n");
+			goto unlink;
+		}
 		kv_proto_need(c, need);
 		return NEED_MORE;
 	}
@@ -409,6 +414,9 @@ long kv_meta_set(struct kv_conn *c, struct kv_req *r, int arg)
 			th->now, &cas_out);
 	set_reply(c, &f, res, cas_out);
 	return (long)need;
+unlink:
+	/* memcached: a refused ms must not leave stale data, whatever M */
+	store_delete(th->store, f.key, f.nkey, 0, th->now);
 swallow:
 	c->swallow = need;
 	return 0;

@@ -170,6 +170,16 @@ long kv_cmd_store(struct kv_conn *c, struct kv_req *r, int arg)
 		return 0;
 	}
 	if (r->avail < need) {
+		if (c->no_room) {
+			/* the input budget has no room for the rest of the
+			 * value: memcached's reply when it cannot allocate */
+			KV_INC(c->t, store_no_memory);
+			reply(c, "SERVER_ERROR out of memory storing object\r\n");
+			if (op == ST_SET)
+				store_delete(c->t->store, t[1].p, t[1].n, 0, c->t->now);
+			c->swallow = need;
+			return 0;
+		}
 		kv_proto_need(c, need);
 		return NEED_MORE;
 	}

@@ -132,6 +132,41 @@ static int set_dev(struct kv_settings *s, const char *arg, char *err, size_t len
 	return 0;
 }
 
+/* -o key=value[,key=value...]: memcached's extended options that irqlab-kv
+ * has (idle_timeout, read_buf_mem_limit); any other key is an error naming
+ * the ones accepted. */
+static int set_extended(struct kv_settings *s, const char *arg, char *err, size_t len)
+{
+	char copy[256], *save = NULL, *kv;
+	long long v;
+
+	if (strlen(arg) >= sizeof(copy)) {
+		snprintf(err, len, "-o: '%.40s...' is too long", arg);
+		return -1;
+	}
+	snprintf(copy, sizeof(copy), "%s", arg);
+	for (kv = strtok_r(copy, ",", &save); kv; kv = strtok_r(NULL, ",", &save)) {
+		char *val = strchr(kv, '=');
+
+		if (val)
+			*val++ = 0;
+		if (!strcmp(kv, "idle_timeout") && val) {
+			if (il_opt_int("-o idle_timeout", val, 0, 86400 * 30, &v, err, len))
+				return -1;
+			s->idle_timeout = (int)v;
+		} else if (!strcmp(kv, "read_buf_mem_limit") && val) {
+			if (il_opt_int("-o read_buf_mem_limit", val, 0, 1048576, &v, err, len))
+				return -1;
+			s->read_buf_mb = (size_t)v;
+		} else {
+			snprintf(err, len, "-o: '%s' is not idle_timeout=SECONDS (0-2592000) or read_buf_mem_limit=MB (0-1048576)",
+				 kv);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 static int set_verbose(struct kv_settings *s, const char *arg, char *err, size_t len)
 {
 	(void)arg, (void)err, (void)len;
@@ -164,6 +199,12 @@ static const struct kv_option options[] = {
 	{ 0, "dev", "DEV", "irqlab_dev",
 	  "apply the mode's NAPI values to DEV's NAPIs (base:\nall 0; restored on exit) "
 	  "and steer by DEV's rx\nqueue -> NAPI map", set_dev },
+	{ 'o', "extended", "OPTS", "idle_timeout",
+	  "memcached's -o: idle_timeout=SECONDS closes connections\n"
+	  "without a complete command for that long (0: never,\n"
+	  "default), read_buf_mem_limit=MB bounds all connections'\n"
+	  "input buffers, partial values and lines (0: unbounded;\n"
+	  "default " STR(KV_READ_BUF_MB) ")", set_extended },
 	{ 'v', "verbose", NULL, "verbosity",
 	  "-v: settings and the queue -> NAPI map, -vv: also\nevery connection (stderr)",
 	  set_verbose },
@@ -179,6 +220,7 @@ void kv_settings_init(struct kv_settings *s)
 	s->mem_mb = 64;
 	s->maxconns = 1024;
 	s->item_max = 1024 * 1024;
+	s->read_buf_mb = KV_READ_BUF_MB;
 	il_mode_preset("base", &s->mode);
 }
 

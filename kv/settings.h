@@ -27,7 +27,15 @@ struct kv_settings {
 	int cpus[IL_LOOP_MAX];	/* --cpus, wrapped to `threads` entries */
 	int ncpus;		/* CPUs the user named, 0 = unpinned */
 	int napis_configured;	/* NAPIs the mode was applied to (--dev) */
+	int idle_timeout;	/* -o idle_timeout, seconds, 0 = never */
+	size_t read_buf_mb;	/* -o read_buf_mem_limit, MB, 0 = unbounded */
+	int fd_conns;		/* connections RLIMIT_NOFILE allows when below
+				 * maxconns (main.c warned), else 0 */
 };
+
+/* Default of -o read_buf_mem_limit: connections' input buffers (partial
+ * lines and values) in MB, beyond the item memory of -m. */
+#define KV_READ_BUF_MB 16
 
 extern struct kv_settings kv_set;
 

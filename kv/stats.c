@@ -131,6 +131,20 @@ static void stat_store(struct buf *o)
 	stat_u(o, "malloced_bytes", ss.mem_used);
 }
 
+/* memcached's names for the listener's state: accepting_conns is 0 while
+ * the listener is not polled for lack of fds, listen_disabled_num counts
+ * those pauses (clients refused with the reserved fd count as
+ * rejected_connections). */
+static void stat_listen(struct buf *o)
+{
+	struct il_group_stats gs = { .accepting = true };
+
+	if (kv_group)
+		il_group_stats(kv_group, &gs);
+	stat_u(o, "accepting_conns", gs.accepting);
+	stat_u(o, "listen_disabled_num", gs.listen_disabled);
+}
+
 void kv_stats_general(struct buf *o)
 {
 	struct kv_stats t;
@@ -144,6 +158,8 @@ void kv_stats_general(struct buf *o)
 	stat_rusage(o);
 	stat_u(o, "max_connections", (uint64_t)kv_set.maxconns);
 	stat_u(o, "curr_connections", (uint64_t)__atomic_load_n(&kv_curr_conns, __ATOMIC_RELAXED));
+	stat_listen(o);
+	stat_u(o, "read_buf_bytes", __atomic_load_n(&kv_read_buf_bytes, __ATOMIC_RELAXED));
 	stat_rows(o, &t, KV_S_GENERAL, "");
 	stat_store(o);
 	kv_stats_irqlab(o);
@@ -234,6 +250,8 @@ void kv_stats_settings(struct buf *o)
 	stat_s(o, "cas_enabled", "yes");
 	stat_u(o, "item_size_max", kv_set.item_max);
 	stat_s(o, "flush_enabled", "yes");
+	stat_u(o, "idle_timeout", (uint64_t)kv_set.idle_timeout);
+	stat_u(o, "read_buf_mem_limit", kv_set.read_buf_mb * 1024 * 1024);
 	il_mode_format(&kv_set.mode, v, sizeof(v));
 	stat_s(o, "irqlab_mode", v);
 	stat_s(o, "irqlab_dev", kv_set.dev[0] ? kv_set.dev : "NULL");

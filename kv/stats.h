@@ -45,6 +45,9 @@
 	X(store_too_large, KV_S_GENERAL) \
 	X(store_no_memory, KV_S_GENERAL) \
 	X(bytes_read, KV_S_GENERAL) \
+	X(idle_kicks, KV_S_GENERAL)		/* closed by -o idle_timeout */ \
+	X(read_buf_oom, KV_S_GENERAL)		/* closed: no input budget */ \
+	X(read_buf_refused, KV_S_IRQLAB)	/* sets refused: no budget */ \
 	X(bytes_written, KV_S_GENERAL) \
 	X(get_out_of_memory, KV_S_IRQLAB)	/* gets over KV_GET_OUT_MAX */ \
 	X(reads, KV_S_THREAD)			/* read() calls with data */ \

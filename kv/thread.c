@@ -9,12 +9,14 @@
 #include "clock.h"
 #include "conn.h"
 #include "kv.h"
+#include "settings.h"
 
 struct store *kv_store;
 struct il_group *kv_group;
 struct kv_thread *kv_threads;
 int kv_nthreads;
 int kv_curr_conns;
+size_t kv_read_buf_bytes;
 
 /* The loop's timer: the server clock's next second has come. */
 static uint64_t tick(struct il_loop *l, uint64_t now_ns)
@@ -22,6 +24,8 @@ static uint64_t tick(struct il_loop *l, uint64_t now_ns)
 	struct kv_thread *t = il_loop_data(l);
 
 	t->now = kv_clock_at(now_ns);
+	if (kv_set.idle_timeout)
+		kv_conn_idle_check(t);
 	return kv_clock_next(now_ns);
 }
 
@@ -50,8 +54,10 @@ int kv_threads_init(struct il_group *g, struct store *s)
 
 void kv_threads_free(void)
 {
-	for (int i = 0; i < kv_nthreads; i++)
+	for (int i = 0; i < kv_nthreads; i++) {
 		kv_conn_close_all(&kv_threads[i]);
+		kv_conn_blocks_free(&kv_threads[i]);
+	}
 	free(kv_threads);
 	kv_threads = NULL;
 	kv_nthreads = 0;

@@ -72,9 +72,21 @@ struct il_group {
 	struct il_steer steer;	/* loop 0's thread only */
 	struct il_io listen_io;
 	il_conn_fn *on_conn;
+	il_refuse_fn *on_refuse;
 	int stop;		/* atomic: set from a signal handler too */
+	/* Out of fds (EMFILE/ENFILE): the listener is out of loop 0's epoll
+	 * set until a connection closes (or PAUSE_RETRY_NS passed). Atomic:
+	 * any loop's close asks loop 0 to take it back. */
+	int paused;
+	uint64_t paused_at;	/* loop 0's clock */
+	int reserve_fd;		/* one fd kept free to refuse a client with */
 	struct il_group_stats st;	/* written by loop 0's thread */
 };
+
+/* While paused, the listener is retried at least this often, for fds that
+ * free up outside the loops (another thread's files, a system-wide
+ * ENFILE). The loop wakes at least once a second anyway. */
+#define PAUSE_RETRY_NS (100 * 1000000ull)
 
 int il_loop_add(struct il_loop *l, struct il_io *io, uint32_t events)
 {
@@ -97,7 +109,17 @@ void il_loop_del(struct il_loop *l, struct il_io *io)
 
 void il_loop_conn_closed(struct il_loop *l)
 {
+	struct il_group *g = l->grp;
+	uint64_t one = 1;
+	int paused = 1;
+
 	COUNT(l->st.conns, -1);
+	/* an fd is free again: loop 0 takes the listener back (on_wake) */
+	if (__atomic_load_n(&g->paused, __ATOMIC_RELAXED) == 1 &&
+	    __atomic_compare_exchange_n(&g->paused, &paused, 2, false,
+					__ATOMIC_ACQ_REL, __ATOMIC_RELAXED) &&
+	    write(g->loops[0].wake_fd, &one, sizeof(one)) < 0)
+		(void)0;	/* only on counter overflow: a wake-up is pending */
 }
 
 int il_loop_index(const struct il_loop *l)
@@ -155,6 +177,9 @@ void il_group_stats(const struct il_group *g, struct il_group_stats *out)
 	out->by_napi = LOAD(g->st.by_napi);
 	out->first_come = LOAD(g->st.first_come);
 	out->round_robin = LOAD(g->st.round_robin);
+	out->refused = LOAD(g->st.refused);
+	out->listen_disabled = LOAD(g->st.listen_disabled);
+	out->accepting = !__atomic_load_n(&g->paused, __ATOMIC_RELAXED);
 }
 
 int il_group_size(const struct il_group *g)
@@ -182,6 +207,8 @@ static void own(struct il_loop *l, int fd, uint32_t napi, int handed)
 	l->grp->on_conn(l, fd, napi);
 }
 
+static void listen_resume(struct il_group *g);
+
 static void on_wake(struct il_loop *l, struct il_io *io, uint32_t events)
 {
 	uint64_t v;
@@ -192,6 +219,8 @@ static void on_wake(struct il_loop *l, struct il_io *io, uint32_t events)
 	(void)events;
 	if (read(io->fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
 		return;
+	if (l->idx == 0 && __atomic_load_n(&l->grp->paused, __ATOMIC_RELAXED) == 2)
+		listen_resume(l->grp);
 	do {
 		pthread_mutex_lock(&l->lock);
 		n = l->npend < 64 ? l->npend : 64;
@@ -249,6 +278,66 @@ static void publish_steer(struct il_group *g)
 	__atomic_store_n(&g->st.round_robin, g->steer.round_robin, __ATOMIC_RELAXED);
 }
 
+/* The fd kept free for refusing clients when the process is out of fds. */
+static void reserve_open(struct il_group *g)
+{
+	if (g->reserve_fd < 0)
+		g->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+}
+
+static void listen_pause(struct il_loop *l)
+{
+	struct il_group *g = l->grp;
+	struct epoll_event ev = { .events = 0, .data.ptr = &g->listen_io };
+
+	/* no events wanted: a pending connection no longer wakes the loop */
+	epoll_ctl(l->epfd, EPOLL_CTL_MOD, g->listen_io.fd, &ev);
+	g->paused_at = l->now_ns;
+	COUNT(g->st.listen_disabled, 1);
+	__atomic_store_n(&g->paused, 1, __ATOMIC_RELEASE);
+}
+
+/* Loop 0: the listener back in the epoll set, the reserve fd again. */
+static void listen_resume(struct il_group *g)
+{
+	__atomic_store_n(&g->paused, 0, __ATOMIC_RELEASE);
+	reserve_open(g);
+	il_loop_mod(&g->loops[0], &g->listen_io, EPOLLIN);
+}
+
+/* accept4 failed for lack of fds (EMFILE: ours, ENFILE: the system's).
+ * Like memcached, the client is told: the reserved fd is closed so one
+ * accept succeeds, the application refuses that connection, the fd is
+ * reserved again. Without a reserve (another thread took it) the listener
+ * stops being polled until a connection closes: a readable listener that
+ * cannot be accepted from would otherwise wake the loop at once, forever.
+ * Returns whether to go on accepting. */
+static bool out_of_fds(struct il_loop *l, struct il_io *io)
+{
+	struct il_group *g = l->grp;
+	int fd;
+
+	if (g->reserve_fd >= 0) {
+		close(g->reserve_fd);
+		g->reserve_fd = -1;
+		fd = accept4(io->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd >= 0) {
+			COUNT(g->st.refused, 1);
+			if (g->on_refuse)
+				g->on_refuse(l, fd);
+			else
+				close(fd);
+		}
+		reserve_open(g);
+		if (fd >= 0 && g->reserve_fd >= 0)
+			return true;
+		if (fd < 0 && errno == EAGAIN)
+			return false;
+	}
+	listen_pause(l);
+	return false;
+}
+
 static void on_accept(struct il_loop *l, struct il_io *io, uint32_t events)
 {
 	struct il_group *g = l->grp;
@@ -261,6 +350,13 @@ static void on_accept(struct il_loop *l, struct il_io *io, uint32_t events)
 
 		fd = accept4(io->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0) {
+			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+			    errno == ENOMEM) {
+				COUNT(g->st.accept_errors, 1);
+				if (out_of_fds(l, io))
+					continue;
+				return;
+			}
 			if (errno != EAGAIN && errno != EINTR)
 				COUNT(g->st.accept_errors, 1);
 			return;
@@ -327,6 +423,9 @@ static void *run(void *arg)
 		n = il_mode_wait(l->epfd, ev, MAX_EVENTS, wait_ms(l), &g->mode);
 		COUNT(l->st.waits, 1);
 		tick(l);
+		if (l->idx == 0 && __atomic_load_n(&g->paused, __ATOMIC_RELAXED) &&
+		    l->now_ns - g->paused_at >= PAUSE_RETRY_NS)
+			listen_resume(g);
 		if (n <= 0) {
 			/* in blocking modes 0 is the timeout, not a spin */
 			COUNT(l->st.spins, n == 0 && g->mode.wait == IL_WAIT_SPIN);
@@ -388,6 +487,7 @@ struct il_group *il_group_new(const int *cpus, int n, const struct il_mode *m,
 		return NULL;
 	}
 	g->mode = *m;
+	g->reserve_fd = -1;
 	il_steer_init(&g->steer, n);
 	for (int i = 0; i < n; i++) {
 		g->n = i + 1;	/* what il_group_free has to undo */
@@ -397,6 +497,11 @@ struct il_group *il_group_new(const int *cpus, int n, const struct il_mode *m,
 		}
 	}
 	return g;
+}
+
+void il_group_on_refuse(struct il_group *g, il_refuse_fn *fn)
+{
+	g->on_refuse = fn;
 }
 
 void il_group_steer_queues(struct il_group *g, const uint32_t *rxq_napi, int nq)
@@ -409,6 +514,7 @@ int il_group_listen(struct il_group *g, int lfd, il_conn_fn *on_conn)
 	g->on_conn = on_conn;
 	g->listen_io.fd = lfd;
 	g->listen_io.fn = on_accept;
+	reserve_open(g);
 	return il_loop_add(&g->loops[0], &g->listen_io, EPOLLIN);
 }
 
@@ -462,5 +568,7 @@ void il_group_free(struct il_group *g)
 			close(l->wake_fd);
 		pthread_mutex_destroy(&l->lock);
 	}
+	if (g->reserve_fd >= 0)
+		close(g->reserve_fd);
 	free(g);
 }

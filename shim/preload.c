@@ -37,6 +37,7 @@
 #include "irqlab/mode.h"
 #include "irqlab/guard.h"
 #include "irqlab/napi.h"
+#include "irqlab/neigh.h"
 #include "shim.h"
 
 #define PFX "irqlab-preload: "
@@ -221,6 +222,23 @@ static bool owned_elsewhere(void)
 	return true;
 }
 
+/* Other processes' sockets on the device's NAPI wait up to
+ * irq_suspend_timeout whenever this server stops polling (irqlab/neigh.h
+ * has the heuristic): said even when not verbose, once, at the start. */
+static void warn_neighbours(const char *name)
+{
+	char desc[200], err[128];
+	int n;
+
+	if (!mode.irq_suspend_timeout || !mode.prefer_busy_poll)
+		return;
+	n = il_napi_neighbours(name, desc, sizeof(desc), err, sizeof(err));
+	if (n > 0)
+		say("warning: %d other socket(s) may share %s's NAPI (%.120s); they can wait up to "
+		    "irq_suspend_timeout (%.3g ms) whenever this server stops polling "
+		    "(docs/bench.md, \"The hostage risk\")", n, name, desc, mode.irq_suspend_timeout / 1e6);
+}
+
 /* The guard is started before the server runs: memcached -u drops root
  * after our constructor, and napi-set needs it. Its socket is inherited
  * across fork and exec, so the restore follows the last process of the
@@ -248,6 +266,7 @@ static void apply_napi(const char *name)
 	}
 	napi_owner = getpid();
 	napi_count = rc;
+	warn_neighbours(name);
 	snprintf(owner, sizeof(owner), "%d/%d", (int)napi_owner, il_guard_fd());
 	setenv(OWNER_VAR, owner, 1);
 }

@@ -98,6 +98,10 @@ void cpu_start_app(struct sim *s, int core, enum cat cat, double instr,
 
 	if (polluted)
 		c->pen = 0;
+	if (polluted && cat == CAT_USER) {
+		pen += c->pen_user;	/* a VM's exits: vm.c, take_exit */
+		c->pen_user = 0;
+	}
 	if (cat == CAT_SYS) {
 		instr += c->sys_extra;
 		c->sys_extra = 0;
@@ -281,6 +285,10 @@ static bool pick(struct sim *s, int core)
 		 * the last one: a piece owes the larger of the two, not the sum
 		 * (caches refill once), so a storm of IRQs slows the thread
 		 * down but cannot stop it. */
+		if (c->app_cat == CAT_USER) {
+			c->pen += c->pen_user;
+			c->pen_user = 0;
+		}
 		sim_t fresh = cost_ns(s, 0, c->pen), extra = 0;
 		c->pen = 0;
 		if (fresh > c->app_pen_left)

@@ -118,6 +118,10 @@ static const struct key keys[] = {
 	{ "vm", "host_sched", K_ENUM, OFF(vm.host_sched), 0, 0, 0, "eevdf,cfs",
 	  "host scheduler between a vCPU thread and a vhost worker on one core: "
 	  "slice protection (EEVDF), or a woken worker preempts at once (CFS)" },
+	{ "vm", "host_irq", K_ENUM, OFF(vm.host_irq), 0, 0, 0, "spread,target",
+	  "sriov/passthrough with emulated delivery: the host takes the device's "
+	  "interrupt on another vCPU's host core (which exits for it) and IPIs the "
+	  "target, or on the target's own core" },
 	{ "virtio", "queue_size", K_INT, OFF(vm.queue_size), 0, 1, 32768, NULL,
 	  "virtqueue descriptors (the guest's receive ring)" },
 	{ "virtio", "rx_frames", K_INT, OFF(vm.rx_frames), 0, 1, 65535, NULL,
@@ -196,10 +200,10 @@ void experiment_defaults(struct experiment *e)
 		.rx_usecs = 10000, .mergeable = 1,
 		.cost = {
 			.exit_extint = 1970, .exit_eoi = 850, .exit_hlt = 1000,
-			.exit_io = 1500, .exit_timer = 850, .exit_ipi = 1500,
-			.wake = 10000, .pen_exit = 228, .pen_exit_app = 1393,
-			.ipc = 0.7616, .host_rx_pkt = 3000, .vhost_rx_pkt = 2894,
-			.vhost_tx_pkt = 3703,
+			.exit_io = 1930, .exit_timer = 850, .exit_ipi = 1500,
+			.wake = 10000, .pen_exit = 297, .pen_exit_app = 760,
+			.ipc = 0.7734, .host_rx_pkt = 3000, .vhost_rx_pkt = 3070,
+			.vhost_tx_pkt = 4310,
 			.vhost_run = 1000, .signal = 1000, .bigbuf = 2000,
 			.iotlb_passthrough = 50, .iotlb_sriov = 150,
 		},

@@ -49,6 +49,12 @@ enum vm_idle { VIDLE_HALT, VIDLE_POLL };
  * EEVDF's slice protection (6.6+), or CFS, whose sleeper credit lets a
  * woken vhost worker preempt the CPU-bound vCPU thread at once. */
 enum vm_sched { VSCHED_EEVDF, VSCHED_CFS };
+/* Where the host takes an assigned device's (VF, passthrough) physical
+ * interrupt with emulated delivery: on the target vCPU's host core, or
+ * spread over the host's cores (the kernel's vector allocator; with every
+ * host core running a vCPU, another vCPU exits for it and the host IPIs the
+ * target). */
+enum vm_host_irq { HIRQ_SPREAD, HIRQ_TARGET };
 
 /* VM costs. Exit service times are host ns per exit (exit, handling, entry),
  * as measured (DID paper); per-packet host work is instructions at the
@@ -85,6 +91,7 @@ struct vm_conf {
 	int host_irq_cores;		/* packed: host cores for IRQs + vhost */
 	enum vm_idle idle;		/* guest idle: HLT, or poll (idle=poll) */
 	enum vm_sched host_sched;
+	enum vm_host_irq host_irq;	/* sriov/passthrough, emulated */
 	int queue_size;			/* virtio: virtqueue descriptors */
 	uint32_t rx_frames;		/* virtio: rx coalescing frames max */
 	uint64_t rx_usecs;		/* virtio: rx coalescing timeout, ns */

@@ -216,9 +216,9 @@ struct sim_core {
 	bool halted;		/* it executed HLT and waits for an interrupt */
 	bool in_guest;		/* it was in guest mode when last looked at */
 	bool wake_pending;	/* an interrupt for it arrived while halted */
-	uint32_t extint_owed;	/* deliveries to the running vCPU that exited */
 	double exit_ns_owed;	/* exits' service time, paid next (ns) */
 	double exit_pen;	/* exits' pollution, paid by the next guest piece */
+	double pen_user;	/* exits' TLB pollution, paid by the next user piece */
 	uint64_t hirq_pending;	/* host NIC queues (host index) */
 	int hpoll[MAX_POLL_LIST], nhpoll;	/* host NAPIs scheduled here */
 	int vh[MAX_POLL_LIST], nvh;		/* runnable vhost workers here */

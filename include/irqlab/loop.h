@@ -44,6 +44,9 @@ struct il_io;
 typedef void il_io_fn(struct il_loop *l, struct il_io *io, uint32_t events);
 /* Called in the loop that now owns a freshly accepted connection. */
 typedef void il_conn_fn(struct il_loop *l, int fd, uint32_t napi_id);
+/* Called in loop 0 with a connection accepted only to be refused (the
+ * process was out of fds); it must close fd. */
+typedef void il_refuse_fn(struct il_loop *l, int fd);
 /* The loop's timer is due (now_ns is il_loop_now_ns): returns the next
  * deadline in the same clock, or 0 to stop the timer. */
 typedef uint64_t il_timer_fn(struct il_loop *l, uint64_t now_ns);
@@ -73,6 +76,11 @@ struct il_group_stats {
 	uint64_t by_napi;	/* steered by a known (mapped or seen) NAPI id */
 	uint64_t first_come;	/* new NAPI ids assigned on first sight */
 	uint64_t round_robin;	/* id 0 (no NAPI, e.g. loopback) */
+	uint64_t refused;	/* accepted with the reserved fd and refused:
+				 * the process was out of fds */
+	uint64_t listen_disabled;	/* times the listener stopped being
+					 * polled (out of fds, no reserve) */
+	bool accepting;		/* the listener is polled now */
 };
 
 /* NAPI id -> thread. Pure data, no sockets: unit-testable. Only the accepting
@@ -108,6 +116,14 @@ struct il_loop *il_group_loop(struct il_group *g, int i);
 const struct il_mode *il_group_mode(const struct il_group *g);
 /* Accepts on lfd (non-blocking, listening) in loop 0 and steers. */
 int il_group_listen(struct il_group *g, int lfd, il_conn_fn *on_conn);
+/* Out of fds (EMFILE/ENFILE), loop 0 frees a reserved fd, accepts one
+ * pending connection with it and hands it to fn to be refused (default:
+ * closed), then reserves the fd again; if it cannot, the listener is not
+ * polled until a connection closes (il_loop_conn_closed) or, for fds
+ * freed elsewhere, 100 ms passed (checked after each of loop 0's waits,
+ * which end at least once a second).
+ * Never a busy loop on a listener that cannot be accepted from. */
+void il_group_on_refuse(struct il_group *g, il_refuse_fn *fn);
 /* Optional: deterministic steering from a device's rx queue -> NAPI map. */
 void il_group_steer_queues(struct il_group *g, const uint32_t *rxq_napi, int nq);
 /* Runs loops 1..n-1 in threads and loop 0 in the caller; returns 0 when
@@ -134,7 +150,8 @@ void il_loop_stats(const struct il_loop *l, struct il_loop_stats *out);
 int il_loop_add(struct il_loop *l, struct il_io *io, uint32_t events);
 int il_loop_mod(struct il_loop *l, struct il_io *io, uint32_t events);
 void il_loop_del(struct il_loop *l, struct il_io *io);
-/* The application closed a connection it owned (keeps conns counts right). */
+/* The application closed a connection this loop owned (an fd is free:
+ * a listener paused for lack of fds is polled again). */
 void il_loop_conn_closed(struct il_loop *l);
 
 /* Words for il_mode_apply_epoll's -errno. */

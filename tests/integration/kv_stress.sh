@@ -2,7 +2,9 @@
 # Several threads and clients at once: 8 clients on a 4-loop server each
 # write and read back their own keys (values must come back intact), all
 # increment one shared counter (no lost update across threads/shards), and
-# append to one shared key (every append lands exactly once).
+# append to one shared key (every append lands exactly once), while an
+# admin client keeps issuing stats, stats reset and verbosity (the
+# ThreadSanitizer pass, make tsan, runs this for data races).
 # asan: yes
 . "$IRQLAB_SRC/tests/lib.sh"
 need_cmd perl
@@ -38,6 +40,26 @@ print "bad $bad\n";
 PL
 printf 'set shared 0 0 1\r\n0\r\nset log 0 0 0\r\n\r\n' |
 	perl -MIO::Socket::INET -e '$s = IO::Socket::INET->new("127.0.0.1:'"$PORT"'") or die; local $/; print $s <STDIN>; $s->shutdown(1); print while <$s>' >/dev/null
+# the admin client: counters read and reset, the verbosity changed, while
+# the 8 clients work (until they are done: the file $T/done)
+cat >"$T/admin.pl" <<'PL'
+use strict; use IO::Socket::INET;
+my ($port, $done) = @ARGV;
+my $s = IO::Socket::INET->new("127.0.0.1:$port") or die "connect: $!";
+my ($n, $bad) = (0, 0);
+my @cmds = ("stats", "stats reset", "verbosity 1", "stats settings", "stats irqlab",
+	    "verbosity 0", "stats detail dump", "stats conns");
+while (!-e $done && $n < 20000) {
+	my $c = $cmds[$n++ % @cmds];
+	print $s "$c
+";
+	while (my $l = <$s>) { last if $l =~ /^(END|RESET|OK|ERROR|CLIENT_ERROR)/ }
+}
+print "admin $n
+";
+PL
+perl "$T/admin.pl" "$PORT" "$T/done" >"$T/admin" 2>&1 &
+admin=$!
 N=300
 pids=
 for id in 1 2 3 4 5 6 7 8; do
@@ -45,6 +67,9 @@ for id in 1 2 3 4 5 6 7 8; do
 	pids="$pids $!"
 done
 wait $pids
+: >"$T/done"
+wait $admin
+diag "$(cat "$T/admin") admin commands (stats, stats reset, verbosity) during the load"
 bad=$(cat "$T"/out.* | awk '/^bad/ { s += $2 } END { print s + 0 }')
 done8=$(cat "$T"/out.* | grep -c '^bad')
 is "$done8" 8 "8 concurrent clients finished"
