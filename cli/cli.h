@@ -2,6 +2,8 @@
  * its own name and returns the process exit status. */
 #ifndef IRQLAB_CLI_H
 #define IRQLAB_CLI_H
+#include <stdbool.h>
+#include <stdio.h>
 
 int cmd_probe(int argc, char **argv);	/* cli/probe.c */
 int cmd_napi(int argc, char **argv);	/* cli/napi.c */
@@ -13,5 +15,21 @@ void nic_print_state(const struct il_nic_state *s);
 int cmd_bench(int argc, char **argv);	/* bench/bench.c */
 int cmd_report(int argc, char **argv);	/* cli/report.c */
 int cmd_tune(int argc, char **argv);	/* cli/tune.c -> tune/ */
+
+/* cli/hold.c: --hold for commands that change settings. Call begin before
+ * the first change (SIGINT/SIGTERM blocked; with hold, made deliverable to
+ * sigwait even when the shell ignored them); wait prints the "holding:"
+ * line and returns the signal that ended the hold. */
+void cli_hold_begin(bool hold);
+int cli_hold_wait(void);
+
+/* `irqlab CMD SUB ...`: runs the entry named argv[1] (the list ends with a
+ * NULL name), usage for none or help, exit 2 for an unknown one. */
+struct cli_sub {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+};
+int cli_dispatch(const char *prog, int argc, char **argv,
+		 const struct cli_sub *subs, int (*usage)(FILE *));
 
 #endif

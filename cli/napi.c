@@ -311,18 +311,11 @@ static int hold_and_restore(void)
 	int nsaved = il_napi_saved_count(), sig = 0, rc;
 	struct il_napi old[IL_NAPI_MAX];
 	unsigned what[IL_NAPI_MAX];
-	sigset_t set;
 	char err[256];
 
 	for (int i = 0; i < nsaved; i++)
 		il_napi_saved(i, &old[i], &what[i]);
-	printf("holding: Ctrl-C or kill -TERM %d restores the old values\n",
-	       (int)getpid());
-	fflush(stdout);
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigwait(&set, &sig);
+	sig = cli_hold_wait();
 	rc = il_napi_restore_all();
 	if (rc < 0)
 		fprintf(stderr, "irqlab napi set: restore: %s\n", strerror(-rc));
@@ -484,7 +477,6 @@ static int cmd_set(int argc, char **argv)
 	int64_t id = 0;
 	int hold = 0, n, rc;
 	char err[256];
-	sigset_t block;
 
 	rc = parse_set(argc, argv, &w, &dev, &id, &hold);
 	if (rc)
@@ -502,20 +494,7 @@ static int cmd_set(int argc, char **argv)
 		fprintf(stderr, "irqlab napi set: %s\n", err);
 		return 1;
 	}
-	/* SIGINT/SIGTERM: with --hold they end the hold (sigwait); without,
-	 * they wait until the change is either complete or rolled back. The
-	 * restore guard, started by the first change, covers SIGHUP, exit
-	 * paths and SIGKILL. */
-	if (hold) {
-		/* A shell starts background jobs with SIGINT ignored, and an
-		 * ignored signal never reaches sigwait: --hold asks for it. */
-		signal(SIGINT, SIG_DFL);
-		signal(SIGTERM, SIG_DFL);
-	}
-	sigemptyset(&block);
-	sigaddset(&block, SIGINT);
-	sigaddset(&block, SIGTERM);
-	sigprocmask(SIG_BLOCK, &block, NULL);
+	cli_hold_begin(hold);
 	if (dev && w.mode_only ? apply_mode(dev, &w.mode) : apply(targets, n, &w)) {
 		if (il_napi_saved_count())
 			printf("rolling back the NAPIs already changed\n");
@@ -539,16 +518,9 @@ static int cmd_set(int argc, char **argv)
 
 int cmd_napi(int argc, char **argv)
 {
-	if (argc < 2)
-		return usage(stderr);
-	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") ||
-	    !strcmp(argv[1], "help"))
-		return usage(stdout);
-	if (!strcmp(argv[1], "list"))
-		return cmd_list(argc - 1, argv + 1);
-	if (!strcmp(argv[1], "set"))
-		return cmd_set(argc - 1, argv + 1);
-	fprintf(stderr, "irqlab napi: unknown subcommand '%s' (list, set)\n",
-		argv[1]);
-	return 2;
+	static const struct cli_sub subs[] = {
+		{ "list", cmd_list }, { "set", cmd_set }, { NULL, NULL },
+	};
+
+	return cli_dispatch("irqlab napi", argc, argv, subs, usage);
 }

@@ -334,16 +334,9 @@ static int hold_and_restore(const char *dev)
 {
 	struct il_nic_state *s = malloc(sizeof(*s));
 	char err[256];
-	sigset_t set;
 	int sig = 0, rc;
 
-	printf("holding: Ctrl-C or kill -TERM %d restores the old values\n",
-	       (int)getpid());
-	fflush(stdout);
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigwait(&set, &sig);
+	sig = cli_hold_wait();
 	rc = il_nic_restore_all();
 	if (rc < 0)
 		fprintf(stderr, "irqlab nic set: restore: %s\n", strerror(-rc));
@@ -361,7 +354,6 @@ static int cmd_set(int argc, char **argv)
 {
 	struct want *w = calloc(1, sizeof(*w));
 	char err[256], undo[400];
-	sigset_t block;
 	int rc;
 
 	if (!w)
@@ -371,18 +363,7 @@ static int cmd_set(int argc, char **argv)
 		free(w);
 		return rc > 0 ? 0 : 2;
 	}
-	/* SIGINT/SIGTERM: with --hold they end the hold (sigwait); without,
-	 * they wait until the change is complete or rolled back. */
-	if (w->hold) {
-		/* A shell starts background jobs with SIGINT ignored, and an
-		 * ignored signal never reaches sigwait: --hold asks for it. */
-		signal(SIGINT, SIG_DFL);
-		signal(SIGTERM, SIG_DFL);
-	}
-	sigemptyset(&block);
-	sigaddset(&block, SIGINT);
-	sigaddset(&block, SIGTERM);
-	sigprocmask(SIG_BLOCK, &block, NULL);
+	cli_hold_begin(w->hold);
 	il_nic_restore_on_exit();
 	if (il_nic_apply(w->dev, &w->c, err, sizeof(err))) {
 		fprintf(stderr, "irqlab nic set: %s\n", err);
@@ -414,16 +395,9 @@ static int cmd_set(int argc, char **argv)
 
 int cmd_nic(int argc, char **argv)
 {
-	if (argc < 2)
-		return usage(stderr);
-	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") ||
-	    !strcmp(argv[1], "help"))
-		return usage(stdout);
-	if (!strcmp(argv[1], "show"))
-		return cmd_show(argc - 1, argv + 1);
-	if (!strcmp(argv[1], "set"))
-		return cmd_set(argc - 1, argv + 1);
-	fprintf(stderr, "irqlab nic: unknown subcommand '%s' (show, set)\n",
-		argv[1]);
-	return 2;
+	static const struct cli_sub subs[] = {
+		{ "show", cmd_show }, { "set", cmd_set }, { NULL, NULL },
+	};
+
+	return cli_dispatch("irqlab nic", argc, argv, subs, usage);
 }
