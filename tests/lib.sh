@@ -44,13 +44,14 @@ start_kv() {
 	return 1
 }
 
-# start_memcached: Debian's memcached (1 thread) on 127.0.0.1 at a free
+# start_memcached: Debian's memcached (1 thread, MC_MEM megabytes, default
+# 64) on 127.0.0.1 at a free
 # port; sets PORT and MPID (the caller's trap kills $MPID); fails if it
 # never answers `stats`.
 start_memcached() {
 	PORT=$(free_port)
 	_u=; [ "$(id -u)" -eq 0 ] && _u="-u nobody"
-	memcached $_u -l 127.0.0.1 -p "$PORT" -t 1 -U 0 -m 64 &
+	memcached $_u -l 127.0.0.1 -p "$PORT" -t 1 -U 0 -m "${MC_MEM:-64}" &
 	MPID=$!
 	for _ in $(seq 1 30); do
 		mc_counts "$PORT" > /dev/null 2>&1 && return 0
