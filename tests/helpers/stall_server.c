@@ -132,15 +132,15 @@ static int serve(struct cl *c)
 	return put(c->fd, out, olen);
 }
 
-int main(int argc, char **argv)
-{
-	int port = 0, every = 100, stall = 10, life = 60, one = 1, lfd, ep;
-	struct sockaddr_in sa = { .sin_family = AF_INET };
-	socklen_t sl = sizeof(sa);
-	struct epoll_event ev = { .events = EPOLLIN }, evs[64];
-	static struct cl *cls[MAXC];
-	uint64_t start, next;
+struct opts {
+	int port, every, stall, life;
+};
 
+static struct cl *cls[MAXC];	/* by fd */
+
+/* 0 when the options are good, else the exit status (2). */
+static int parse_args(int argc, char **argv, struct opts *o)
+{
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--garbage")) {
 			garbage = 1;
@@ -151,13 +151,13 @@ int main(int argc, char **argv)
 			return 2;
 		}
 		if (!strcmp(argv[i], "--port"))
-			port = atoi(argv[++i]);
+			o->port = atoi(argv[++i]);
 		else if (!strcmp(argv[i], "--stall-every"))
-			every = atoi(argv[++i]);
+			o->every = atoi(argv[++i]);
 		else if (!strcmp(argv[i], "--stall-for"))
-			stall = atoi(argv[++i]);
+			o->stall = atoi(argv[++i]);
 		else if (!strcmp(argv[i], "--lifetime"))
-			life = atoi(argv[++i]);
+			o->life = atoi(argv[++i]);
 		else if (!strcmp(argv[i], "--slow-after"))
 			slow_at = strtoull(argv[++i], NULL, 10);
 		else if (!strcmp(argv[i], "--slow-us"))
@@ -167,70 +167,111 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (every < 1 || stall < 0 || life < 1) {
+	if (o->every < 1 || o->stall < 0 || o->life < 1) {
 		fprintf(stderr, "stall_server: --stall-every >= 1, --stall-for >= 0, --lifetime >= 1\n");
 		return 2;
 	}
+	return 0;
+}
+
+/* Listens on 127.0.0.1:port and prints the port it got; -1 on failure. */
+static int listen_loopback(int port)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	socklen_t sl = sizeof(sa);
+	int one = 1, lfd;
+
 	lfd = socket(AF_INET, SOCK_STREAM, 0);
 	setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	sa.sin_port = htons((uint16_t)port);
 	if (bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(lfd, 128) < 0) {
 		perror("stall_server: bind/listen");
-		return 1;
+		return -1;
 	}
 	getsockname(lfd, (struct sockaddr *)&sa, &sl);
 	printf("port %d\n", ntohs(sa.sin_port));
 	fflush(stdout);
+	return lfd;
+}
+
+static void accept_client(int ep, int lfd)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+	int one = 1, cfd = accept(lfd, NULL, NULL);
+
+	if (cfd < 0)
+		return;
+	if (cfd >= MAXC) {
+		close(cfd);
+		return;
+	}
+	setsockopt(cfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	cls[cfd] = calloc(1, sizeof(struct cl));
+	cls[cfd]->fd = cfd;
+	ev.data.fd = cfd;
+	epoll_ctl(ep, EPOLL_CTL_ADD, cfd, &ev);
+}
+
+/* Reads what a client sent and answers it; closes it on EOF or error. */
+static void read_client(int fd)
+{
+	struct cl *c = cls[fd];
+	ssize_t r = read(fd, c->buf + c->len, BUF - c->len);
+
+	if (r <= 0 || (c->len += (size_t)r, serve(c) < 0)) {
+		close(fd);
+		free(c);
+		cls[fd] = NULL;
+	}
+}
+
+/* Serves until the lifetime is up, stalling every o->every ms. */
+static void run(const struct opts *o, int lfd)
+{
+	struct epoll_event ev = { .events = EPOLLIN }, evs[64];
+	uint64_t start, next;
+	int ep;
+
 	ep = epoll_create1(0);
 	ev.data.fd = lfd;
 	epoll_ctl(ep, EPOLL_CTL_ADD, lfd, &ev);
 	start = now_ms();
-	next = start + (uint64_t)every;
+	next = start + (uint64_t)o->every;
 	slow_at += start;
-	while (now_ms() < start + (uint64_t)life * 1000) {
+	while (now_ms() < start + (uint64_t)o->life * 1000) {
 		uint64_t now = now_ms();
 		int n;
 
-		if (stall && now >= next) {
-			sleep_ms((uint64_t)stall);	/* the stall: nobody is served */
-			next += (uint64_t)every;
+		if (o->stall && now >= next) {
+			sleep_ms((uint64_t)o->stall);	/* the stall: nobody is served */
+			next += (uint64_t)o->every;
 			if (next < now_ms())
-				next = now_ms() + (uint64_t)every;
+				next = now_ms() + (uint64_t)o->every;
 			continue;
 		}
 		n = epoll_wait(ep, evs, 64, (int)(next - now) + 1);
 		for (int i = 0; i < n; i++) {
-			int fd = evs[i].data.fd;
-
-			if (fd == lfd) {
-				int cfd = accept(lfd, NULL, NULL);
-
-				if (cfd < 0)
-					continue;
-				if (cfd >= MAXC) {
-					close(cfd);
-					continue;
-				}
-				setsockopt(cfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-				cls[cfd] = calloc(1, sizeof(struct cl));
-				cls[cfd]->fd = cfd;
-				ev.data.fd = cfd;
-				epoll_ctl(ep, EPOLL_CTL_ADD, cfd, &ev);
-				continue;
-			}
-			{
-				struct cl *c = cls[fd];
-				ssize_t r = read(fd, c->buf + c->len, BUF - c->len);
-
-				if (r <= 0 || (c->len += (size_t)r, serve(c) < 0)) {
-					close(fd);
-					free(c);
-					cls[fd] = NULL;
-				}
-			}
+			if (evs[i].data.fd == lfd)
+				accept_client(ep, lfd);
+			else
+				read_client(evs[i].data.fd);
 		}
 	}
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o = { .port = 0, .every = 100, .stall = 10, .life = 60 };
+	int rc, lfd;
+
+	rc = parse_args(argc, argv, &o);
+	if (rc)
+		return rc;
+	lfd = listen_loopback(o.port);
+	if (lfd < 0)
+		return 1;
+	run(&o, lfd);
 	for (int i = 0; i < MAXC; i++)
 		if (cls[i]) {
 			close(i);

@@ -38,7 +38,7 @@ static char *plan_text(const struct bench_cfg *c, char *err)
 	return buf;
 }
 
-int main(void)
+static void test_defaults(void)
 {
 	struct bench_cfg c;
 	char err[256];
@@ -48,6 +48,13 @@ int main(void)
 	   !strcmp(c.napi_thread, "none") && c.srv_cpu == 1 && c.cli_cpu == 0,
 	   "defaults: five modes, irqlab-kv, no threaded NAPI, server CPU 1");
 	ok(!strncmp(c.out_dir, "irqlab-results/", 15), "default output under ./irqlab-results/");
+}
+
+/* --quick/--full presets against explicit options, and the list options. */
+static void test_presets(void)
+{
+	struct bench_cfg c;
+	char err[256];
 
 	ok(parse(&c, err, "--time", "2", "--quick", NULL, NULL, NULL) == 0 && c.duration == 2 &&
 	   c.reps == 3 && c.npoints == 4, "--quick sets defaults, an explicit --time wins in any order");
@@ -66,6 +73,13 @@ int main(void)
 	   c.fracs[2] == 0.9, "--points list");
 	ok(parse(&c, err, "--points", "none", NULL, NULL, NULL, NULL) == 0 && c.npoints == 0,
 	   "--points none: closed loop only");
+}
+
+/* Each bad option fails with one line naming it. */
+static void test_errors(void)
+{
+	struct bench_cfg c;
+	char err[256];
 
 	ok(parse(&c, err, "--modes", "base,fast", NULL, NULL, NULL, NULL) < 0 &&
 	   strstr(err, "--modes") && strstr(err, "fast"), "unknown mode: %s", err);
@@ -90,20 +104,16 @@ int main(void)
 	ok(parse(&c, err, "--server-host", "s1", NULL, NULL, NULL, NULL) < 0 && strstr(err, "--dev"),
 	   "server host without device: %s", err);
 	ok(parse(&c, err, "-h", NULL, NULL, NULL, NULL, NULL) == 1, "--help is reported to the caller");
+}
 
-	/* ---- the multi-host plan ---- */
-	char *argv[] = { "bench", "--server-host", "root@srv1", "--dev", "eth1", "--client-host", "cli1",
-			 "--client-host", "cli2", "--srv-cores", "4", "--modes", "adaptive,base,suspend",
-			 "--rates", "100000,200000", "--reps", "2", "--dry-run", NULL };
-	bench_defaults(&c);
-	ok(bench_parse(&c, 18, argv, err, sizeof(err)) == 0, "remote options parse");
-	char *t = plan_text(&c, err);
-	ok(t != NULL, "plan built");
-	if (!t)
-		return tap_done();
-	char *save = strstr(t, "ethtool -c eth1 >");
-	char *change = strstr(t, "ethtool -C eth1 adaptive-rx o");
-	char *trap = strstr(t, "trap 'restore' EXIT");
+/* The server side of the plan: coalescing saved, changed and restored,
+ * queues and IRQs one per core, the server started per mode. */
+static void check_plan_server(const char *t)
+{
+	const char *save = strstr(t, "ethtool -c eth1 >");
+	const char *change = strstr(t, "ethtool -C eth1 adaptive-rx o");
+	const char *trap = strstr(t, "trap 'restore' EXIT");
+
 	ok(save && change && save < change, "coalescing saved before it is changed");
 	ok(trap && trap < change, "restore trap installed before the first change");
 	ok(strstr(t, "restore() { ssh -o BatchMode=yes root@srv1") != NULL, "restore runs on the server host");
@@ -117,12 +127,18 @@ int main(void)
 	   "other cases: coalescing off");
 	ok(strstr(t, "--mode '\\''base'\\'' --dev eth1") && strstr(t, "--mode '\\''suspend'\\'' --dev eth1") &&
 	   strstr(t, "--cpus 0-3"), "server started per mode with its NAPI settings on the NIC");
+}
+
+/* The client side of the plan: load from every client host. */
+static void check_plan_clients(char *t)
+{
+	int closed = 0, rated = 0;
+
 	ok(strstr(t, "ssh -o BatchMode=yes cli1 ") && strstr(t, "ssh -o BatchMode=yes cli2 ") &&
 	   strstr(t, "-s srv1:11311"), "load from each client host, to the server's bare host name");
 	ok(strstr(t, "--qps 50000 ") && strstr(t, "--qps 100000 "), "a target rate split over two clients");
 	/* closed loop is irqlab-load's default (no --qps): count the runs by
 	 * their output files, and check none of them names a rate */
-	int closed = 0, rated = 0;
 	for (char *p = t; (p = strstr(p, "-closed-0-")); p++) {
 		char *line = p;
 		while (line > t && line[-1] != '\n')
@@ -135,7 +151,28 @@ int main(void)
 	ok(strstr(t, "/usr/local/bin/irqlab-load -s srv1:11311 --connections 16 ") != NULL,
 	   "load's command line from its option table (il_load_opts_argv)");
 	ok(strstr(t, "rx-usecs $(awk '\\''/^rx-usecs:/") != NULL, "restore reads the saved values back (quoted)");
+}
 
+/* ---- the multi-host plan ---- */
+static void test_plan(void)
+{
+	struct bench_cfg c;
+	char err[256];
+	char *argv[] = { "bench", "--server-host", "root@srv1", "--dev", "eth1", "--client-host", "cli1",
+			 "--client-host", "cli2", "--srv-cores", "4", "--modes", "adaptive,base,suspend",
+			 "--rates", "100000,200000", "--reps", "2", "--dry-run", NULL };
+	char *t;
+
+	bench_defaults(&c);
+	ok(bench_parse(&c, 18, argv, err, sizeof(err)) == 0, "remote options parse");
+	t = plan_text(&c, err);
+	ok(t != NULL, "plan built");
+	if (!t)
+		return;
+	check_plan_server(t);
+	check_plan_clients(t);
+
+	/* the same plan with a knob-laden mode, then with bad client hosts */
 	strcpy(c.modes[1], "suspend,irq_suspend_timeout=5ms");
 	t = plan_text(&c, err);
 	ok(t && strstr(t, "--mode '\\''suspend,irq_suspend_timeout=5ms'\\''"),
@@ -144,5 +181,13 @@ int main(void)
 	ok(plan_text(&c, err) == NULL && strstr(err, "--client-host"), "a host name with shell syntax is refused");
 	c.nclients = 0;
 	ok(plan_text(&c, err) == NULL && strstr(err, "--client-host"), "no client host refused: %s", err);
+}
+
+int main(void)
+{
+	test_defaults();
+	test_presets();
+	test_errors();
+	test_plan();
 	return tap_done();
 }

@@ -76,36 +76,51 @@ static char *slurp(const char *dir, const char *name)
 	return buf;
 }
 
-/* results.json back into rows: what `irqlab report` reads. */
-static void parse_tests(const struct sweep *s)
+/* One row as a CSV line, to compare rows field by field. */
+static void csv_line(char *out, size_t len, const struct il_result *r)
 {
-	char *buf = NULL, err[256];
+	FILE *x = fmemopen(out, len, "w");
+
+	il_result_csv_row(x, r);
+	fclose(x);
+}
+
+/* results.json back into rows: what `irqlab report` reads. */
+static void test_json_roundtrip(const struct sweep *s)
+{
+	char *buf = NULL, err[256] = "";
 	size_t len = 0;
 	struct il_result *rows;
-	int n = -1;
+	int n = -1, same;
 	FILE *f = open_memstream(&buf, &len);
-	struct il_result odd[2];
 
 	il_result_json(f, s->rows, s->n);
 	fclose(f);
 	ok(il_result_parse_json(buf, &rows, &n, err, sizeof(err)) == 0, "parse results.json (%s)", err);
 	is_int(n, s->n, "  every row back");
-	int same = n == s->n;
+	same = n == s->n;
 	for (int i = 0; same && i < n; i++) {
 		char a[1024], b[1024];
-		FILE *x = fmemopen(a, sizeof(a), "w"), *y = fmemopen(b, sizeof(b), "w");
-		il_result_csv_row(x, &rows[i]);
-		il_result_csv_row(y, &s->rows[i]);
-		fclose(x);
-		fclose(y);
+
+		csv_line(a, sizeof(a), &rows[i]);
+		csv_line(b, sizeof(b), &s->rows[i]);
 		same = !strcmp(a, b);
 	}
 	ok(same, "  the same rows (compared as CSV)");
 	ok(n > 0 && isnan(rows[0].ipc) && !strcmp(rows[0].source, "measured"), "  null stays unknown (NAN)");
 	free(rows);
 	free(buf);
+}
 
-	/* escapes, a long note, unknown fields ignored, simulated source */
+/* escapes, a long note, unknown fields ignored, simulated source */
+static void test_json_odd_rows(void)
+{
+	char *buf = NULL, err[256];
+	size_t len = 0;
+	struct il_result *rows, odd[2];
+	int n = -1;
+	FILE *f;
+
 	il_result_init(&odd[0]);
 	strcpy(odd[0].mode, "it's \"x\"");
 	strcpy(odd[0].kind, "open");
@@ -116,7 +131,6 @@ static void parse_tests(const struct sweep *s)
 	odd[0].flagged = 1;
 	odd[1] = odd[0];
 	odd[1].rep = 1;
-	buf = NULL;
 	f = open_memstream(&buf, &len);
 	il_result_json(f, odd, 2);
 	fclose(f);
@@ -131,6 +145,15 @@ static void parse_tests(const struct sweep *s)
 	free(rows);
 	ok(il_result_parse_json("[]", &rows, &n, err, sizeof(err)) == 0 && n == 0, "parse: empty array");
 	free(rows);
+}
+
+/* Bad input fails with a reason (the line for a syntax error). */
+static void test_json_errors(void)
+{
+	struct il_result *rows;
+	char err[256];
+	int n = -1;
+
 	ok(il_result_parse_json("[\n{\"mode\": \"a\",\n \"qps\": x}]", &rows, &n, err, sizeof(err)) == -1 &&
 	   strstr(err, "line 3") != NULL, "parse: an error names its line (%s)", err);
 	ok(il_result_parse_json("[{\"qps\": \"fast\"}]", &rows, &n, err, sizeof(err)) == -1 &&
@@ -139,9 +162,18 @@ static void parse_tests(const struct sweep *s)
 	   "parse: not an array refused");
 	ok(il_result_parse_json("[{\"mode\": \"a\"}] x", &rows, &n, err, sizeof(err)) == -1,
 	   "parse: trailing text refused");
+}
 
-	/* Measured and simulated rows of the same mode: two table lines */
-	struct il_result mix[3];
+/* Measured and simulated rows of the same mode: two table lines; more
+ * than 16 lines are refused by the plots. */
+static void test_mixed_sources(void)
+{
+	struct il_result mix[3], many[17];
+	struct il_plot_cfg pc = { .dir = "/nonexistent" };
+	struct il_stat st;
+	char md[4096], err[256];
+	FILE *f;
+
 	for (int i = 0; i < 3; i++) {
 		il_result_init(&mix[i]);
 		strcpy(mix[i].mode, "base");
@@ -151,25 +183,29 @@ static void parse_tests(const struct sweep *s)
 		mix[i].qps = 4900 + 50 * i;
 		mix[i].p99_us = 100 + 10 * i;
 	}
-	char md[4096];
 	f = fmemopen(md, sizeof(md), "w");
 	il_report_md_rows(f, mix, 3, "open");
 	fclose(f);
 	ok(strstr(md, "| base (measured) | 5000 | 4925 | 4900..4950 | n/a | n/a | 105 |") &&
 	   strstr(md, "| base (simulated) | 5000 | 5000 | 5000..5000 | n/a | n/a | 120 |"),
 	   "report.md rows: one line per mode and source, medians of each");
-	struct il_stat st = il_rows_stat(mix, 3, "base", "measured", "open", 5000,
-					 offsetof(struct il_result, p99_us));
+	st = il_rows_stat(mix, 3, "base", "measured", "open", 5000, offsetof(struct il_result, p99_us));
 	ok(st.n == 2 && st.med == 105 && st.min == 100 && st.max == 110, "il_rows_stat: per source");
 
-	struct il_result many[17];
-	struct il_plot_cfg pc = { .dir = "/nonexistent" };
 	for (int i = 0; i < 17; i++) {
 		many[i] = mix[0];
 		snprintf(many[i].mode, sizeof(many[i].mode), "m%d", i);
 	}
 	ok(il_plot(&pc, many, 17, err, sizeof(err)) == -1 && strstr(err, "more than 16"),
 	   "plots: more than 16 lines refused with a reason (%s)", err);
+}
+
+static void parse_tests(const struct sweep *s)
+{
+	test_json_roundtrip(s);
+	test_json_odd_rows();
+	test_json_errors();
+	test_mixed_sources();
 }
 
 int main(void)
