@@ -198,39 +198,44 @@ static int opt_value(const char *opt, const char *arg, bool time,
 	return rc;
 }
 
+/* One "name old -> new" item of describe(); "old -> " only with a before
+ * (had); times (time_ns) formatted, other values as numbers. */
+static void describe_item(const char **sep, const char *name, int time_ns,
+			  long long now, int had, long long before)
+{
+	char a[32], b[32];
+
+	if (time_ns) {
+		il_fmt_time_ns((uint64_t)now, a, sizeof(a));
+		il_fmt_time_ns((uint64_t)before, b, sizeof(b));
+	} else {
+		snprintf(a, sizeof(a), "%lld", now);
+		snprintf(b, sizeof(b), "%lld", before);
+	}
+	printf("%s %s %s%s%s", *sep, name, had ? b : "", had ? " -> " : "", a);
+	*sep = ",";
+}
+
 static void describe(const char *verb, const struct il_napi *n, unsigned what,
 		     const struct il_napi *before)
 {
-	char name[IF_NAMESIZE], a[32], b[32];
+	const struct il_napi *o = before ? before : n;	/* o: read only if before */
+	char name[IF_NAMESIZE];
 	const char *sep = "";
+	int had = before != NULL;
 
 	printf("%s napi %u (%s):", verb, n->id, dev_name(n->ifindex, name));
-	if (what & IL_SET_DEFER) {
-		printf(" defer_hard_irqs ");
-		sep = ",";
-		if (before)
-			printf("%" PRIu32 " -> ", before->defer_hard_irqs);
-		printf("%" PRIu32, n->defer_hard_irqs);
-	}
-	if (what & IL_SET_GRO) {
-		il_fmt_time_ns(n->gro_flush_timeout, a, sizeof(a));
-		il_fmt_time_ns(before ? before->gro_flush_timeout : 0, b, sizeof(b));
-		printf("%s gro_flush_timeout %s%s%s", sep, before ? b : "",
-		       before ? " -> " : "", a);
-		sep = ",";
-	}
-	if (what & IL_SET_SUSPEND) {
-		il_fmt_time_ns(n->irq_suspend_timeout, a, sizeof(a));
-		il_fmt_time_ns(before ? before->irq_suspend_timeout : 0, b, sizeof(b));
-		printf("%s irq_suspend_timeout %s%s%s", sep, before ? b : "",
-		       before ? " -> " : "", a);
-		sep = ",";
-	}
+	if (what & IL_SET_DEFER)
+		describe_item(&sep, "defer_hard_irqs", 0, n->defer_hard_irqs, had,
+			      o->defer_hard_irqs);
+	if (what & IL_SET_GRO)
+		describe_item(&sep, "gro_flush_timeout", 1, (long long)n->gro_flush_timeout,
+			      had, (long long)o->gro_flush_timeout);
+	if (what & IL_SET_SUSPEND)
+		describe_item(&sep, "irq_suspend_timeout", 1, (long long)n->irq_suspend_timeout,
+			      had, (long long)o->irq_suspend_timeout);
 	if (what & IL_SET_THREADED) {
-		printf("%s threaded ", sep);
-		if (before)
-			printf("%d -> ", before->threaded);
-		printf("%d", n->threaded);
+		describe_item(&sep, "threaded", 0, n->threaded, had, o->threaded);
 		if (n->pid > 0)
 			printf(" (kthread pid %d)", n->pid);
 	}

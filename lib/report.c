@@ -196,6 +196,13 @@ static void gp_str(FILE *f, const char *s)
 	fputc('\'', f);
 }
 
+static void gp_title(FILE *f, const char *title)
+{
+	fprintf(f, "set title ");
+	gp_str(f, title);
+	fputc('\n', f);
+}
+
 static void plot_cmd(FILE *f, const char *dir, const struct series *s, const int *ok, int ns,
 		     int nsrc, const char *png, const char *ylabel, const char *cols, int logy)
 {
@@ -329,20 +336,14 @@ int il_plot(const struct il_plot_cfg *p, const struct il_result *rows, int n,
 	}
 	script_head(f, p, reps, nsrc);
 	snprintf(title, sizeof(title), "p99 latency against load (%s)", ctx);
-	fprintf(f, "set title ");
-	gp_str(f, title);
-	fputc('\n', f);
+	gp_title(f, title);
 	plot_cmd(f, p->dir, s, ok, ns, nsrc, "latency-p99.png", "p99 latency (us, log scale)",
 		 "2:8:3:4:9:10", 1);
 	snprintf(title, sizeof(title), "p95 latency against load (%s)", ctx);
-	fprintf(f, "set title ");
-	gp_str(f, title);
-	fputc('\n', f);
+	gp_title(f, title);
 	plot_cmd(f, p->dir, s, ok, ns, nsrc, "latency-p95.png", "p95 latency (us, log scale)",
 		 "2:5:3:4:6:7", 1);
-	fprintf(f, "set title ");
-	gp_str(f, p->cpu_title ? p->cpu_title : "server CPU busy against load (user+sys+softirq)");
-	fputc('\n', f);
+	gp_title(f, p->cpu_title ? p->cpu_title : "server CPU busy against load (user+sys+softirq)");
 	fprintf(f, "set yrange [0:105]\n");
 	plot_cmd(f, p->dir, s, ok, ns, nsrc, "cpu.png", p->cpu_ylabel ? p->cpu_ylabel :
 		 "server CPU busy (% of all server cores)", "2:11:3:4:12:13", 0);

@@ -25,6 +25,21 @@ skip() { TAP_N=$((TAP_N + 1)); echo "ok $TAP_N # SKIP $*"; }
 skip_all() { echo "1..0 # SKIP $*"; exit 0; }
 done_testing() { echo "1..$TAP_N"; [ "$TAP_FAILED" -eq 0 ]; exit $?; }
 need_root() { [ "$(id -u)" -eq 0 ] || skip_all "needs root (network namespaces, NAPI settings)"; }
+# wait_line FILE REGEX: waits up to 30 s for a line of FILE to match.
+wait_line() {
+	_wl=0
+	while ! grep -q "$2" "$1" 2>/dev/null && [ $_wl -lt 600 ]; do sleep 0.05; _wl=$((_wl + 1)); done
+}
+# hold_start OUT CMD...: runs a `--hold` command in the background (pid in
+# HOLD_PID), output to OUT (emptied first, so an old 'holding' line cannot
+# end the wait), and waits for its 'holding' line.
+hold_start() {
+	_ho=$1; shift
+	: >"$_ho"
+	"$@" >"$_ho" 2>&1 &
+	HOLD_PID=$!
+	wait_line "$_ho" '^holding'
+}
 need_cmd() { command -v "$1" >/dev/null 2>&1 || skip_all "needs $1 (scripts/install-deps.sh installs it)"; }
 
 # start_kv ARGS...: starts irqlab-kv on 127.0.0.1 with a kernel-chosen port

@@ -53,3 +53,21 @@ napi_field() {
 napi_settings() {
 	echo "$(napi_field defer_hard_irqs)/$(napi_field gro_flush_timeout_ns)/$(napi_field irq_suspend_timeout_ns)"
 }
+
+# netns_world: what every NAPI test needs first: root, ip and ethtool, the
+# veth pair up (else skip with the reason), IRQLAB set.
+netns_world() {
+	need_root
+	need_cmd ip
+	need_cmd ethtool
+	netns_up || skip_all "cannot create network namespaces and a veth pair"
+	IRQLAB=$IRQLAB_BUILD/irqlab
+}
+srv() { ip netns exec "$NS_SRV" "$@"; }
+
+# supports KEY [VALUE]: whether `irqlab probe --json` in the server namespace
+# says "KEY": VALUE (default true; KEY napi_set, irq_suspend, threaded_attr..).
+supports() { srv "$IRQLAB" probe --json | grep -q "\"$1\": ${2:-true}"; }
+
+# need_feature KEY REASON: skip the whole test unless supports KEY.
+need_feature() { supports "$1" || skip_all "$2"; }

@@ -91,8 +91,7 @@ one_run() {
 }
 
 netns_up || skip_all "cannot create network namespaces and a veth pair"
-ip netns exec "$NS_SRV" "$IRQLAB" probe --json | grep -q '"irq_suspend": true' ||
-	skip_all "kernel lacks irq_suspend_timeout (needs Linux 6.13)"
+need_feature irq_suspend "kernel lacks irq_suspend_timeout (needs Linux 6.13)"
 netns_down
 
 run=1

@@ -26,19 +26,14 @@
 # - busywait spins instead of sleeping: the serving thread's voluntary
 #   context switches (per thread, unaffected by others) stay near zero.
 . "$IRQLAB_SRC/tests/lib.sh"
-need_root
-need_cmd ip
-need_cmd ethtool
 need_cmd taskset
 need_cmd bash	# talk() uses bash's /dev/tcp
 . "$IRQLAB_SRC/tests/netns.sh"
-IRQLAB=$IRQLAB_BUILD/irqlab
+netns_world
 KV=$IRQLAB_BUILD/irqlab-kv
 LOAD=$IRQLAB_BUILD/irqlab-load
 SHIM=$IRQLAB_BUILD/libirqlab-preload.so
-[ -x "$IRQLAB" ] || skip_all "needs $IRQLAB (make)"
 [ "$(nproc)" -ge 2 ] || skip_all "needs 2 CPUs (server on CPU 1, client on CPU 0)"
-netns_up || skip_all "cannot create network namespaces and a veth pair"
 TMP=$(mktemp -d)
 SRV_PID=
 cleanup() {
@@ -48,11 +43,8 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'cleanup; exit 130' INT TERM
-srv() { ip netns exec "$NS_SRV" "$@"; }
-srv "$IRQLAB" probe --json | grep -q '"napi_set": true' ||
-	skip_all "kernel lacks napi-set (needs Linux 6.13)"
-srv "$IRQLAB" probe --json | grep -q '"irq_suspend": true' ||
-	skip_all "kernel lacks irq_suspend_timeout (needs Linux 6.13)"
+need_feature napi_set "kernel lacks napi-set (needs Linux 6.13)"
+need_feature irq_suspend "kernel lacks irq_suspend_timeout (needs Linux 6.13)"
 
 expected() {
 	case $1 in

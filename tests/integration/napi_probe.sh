@@ -3,13 +3,8 @@
 # NAPI whose settings are shown, lo has none and says why.
 # asan: yes
 . "$IRQLAB_SRC/tests/lib.sh"
-need_root
-need_cmd ip
-need_cmd ethtool
 . "$IRQLAB_SRC/tests/netns.sh"
-netns_up || skip_all "cannot create network namespaces and a veth pair"
-IRQLAB=$IRQLAB_BUILD/irqlab
-srv() { ip netns exec "$NS_SRV" "$@"; }
+netns_world
 
 out=$(srv "$IRQLAB" probe --dev "$DEV_SRV")
 ok $? "probe --dev $DEV_SRV exits 0"

@@ -4,20 +4,14 @@
 # dies of the signal), and a rejected change is rolled back.
 # asan: yes
 . "$IRQLAB_SRC/tests/lib.sh"
-need_root
-need_cmd ip
-need_cmd ethtool
 . "$IRQLAB_SRC/tests/netns.sh"
-netns_up || skip_all "cannot create network namespaces and a veth pair"
-IRQLAB=$IRQLAB_BUILD/irqlab
+netns_world
 OUT=$(mktemp)
 trap 'rm -f "$OUT"; netns_down' EXIT
-srv() { ip netns exec "$NS_SRV" "$@"; }
 settings() { echo "$(napi_settings)/$(napi_field threaded)"; }
-srv "$IRQLAB" probe --json | grep -q '"napi_set": true' ||
-	skip_all "kernel lacks napi-set (needs Linux 6.13)"
+need_feature napi_set "kernel lacks napi-set (needs Linux 6.13)"
 threaded=0
-srv "$IRQLAB" probe --json | grep -q '"threaded_attr": true' && threaded=1
+supports threaded_attr && threaded=1
 
 # Start from non-default values so "restored" cannot mean "reset to 0".
 srv "$IRQLAB" napi set --dev "$DEV_SRV" --defer-hard-irqs 3 --gro-flush-timeout 7us \
@@ -27,18 +21,10 @@ is "$orig" "3/7000/0/0" "starting values set"
 
 # hold SIGNAL: runs set --hold, waits until it holds, signals it.
 hold() {
-	# Not through srv(): a backgrounded function is a subshell, and the
-	# signal must reach irqlab itself (ip netns exec execs it). OUT is
-	# emptied here, not by the background redirection, which may come
-	# after the first look for "holding" and leave the last run's there.
-	: >"$OUT"
-	ip netns exec "$NS_SRV" "$IRQLAB" napi set --dev "$DEV_SRV" --mode suspend \
-		--threaded $threaded --hold >"$OUT" 2>&1 &
-	_pid=$!
-	_i=0
-	while ! grep -q '^holding' "$OUT" && [ $_i -lt 600 ]; do
-		sleep 0.05; _i=$((_i + 1))
-	done
+	# Not through srv(): ip netns exec execs irqlab, so the signal reaches it.
+	hold_start "$OUT" ip netns exec "$NS_SRV" "$IRQLAB" napi set --dev "$DEV_SRV" \
+		--mode suspend --threaded $threaded --hold
+	_pid=$HOLD_PID
 	HELD=$(settings)
 	kill -"$1" $_pid
 	wait $_pid 2>/dev/null
@@ -70,7 +56,7 @@ fi
 
 # A change this kernel cannot take (threaded=2 before Linux 6.19) is
 # refused as a whole: defer_hard_irqs in the same command stays untouched.
-if srv "$IRQLAB" probe --json | grep -q '"threaded_busy_poll": false' && [ $threaded = 1 ]; then
+if supports threaded_busy_poll false && [ $threaded = 1 ]; then
 	srv "$IRQLAB" napi set --dev "$DEV_SRV" --defer-hard-irqs 50 --threaded 2 >/dev/null 2>&1
 	ok $([ $? -eq 1 ]; echo $?) "refused set exits 1"
 	is "$(settings)" "$orig" "refused set changed nothing"
@@ -91,11 +77,8 @@ if srv ip link add "${MQ}a" numrxqueues 2 numtxqueues 2 type veth peer name "${M
 	}
 	before=$(all)
 	is "$(echo $before | wc -w)" 2 "two-queue veth has two NAPIs"
-	: >"$OUT"
-	ip netns exec "$NS_SRV" "$IRQLAB" napi set --dev "${MQ}a" --mode defer --hold >"$OUT" 2>&1 &
-	_pid=$!
-	_i=0
-	while ! grep -q '^holding' "$OUT" && [ $_i -lt 600 ]; do sleep 0.05; _i=$((_i + 1)); done
+	hold_start "$OUT" ip netns exec "$NS_SRV" "$IRQLAB" napi set --dev "${MQ}a" --mode defer --hold
+	_pid=$HOLD_PID
 	is "$(all)" "100/20000 100/20000 " "both NAPIs set while holding"
 	kill -TERM $_pid
 	wait $_pid 2>/dev/null

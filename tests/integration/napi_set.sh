@@ -3,17 +3,9 @@
 # changes print a working undo command, bad input gets a clear message.
 # asan: yes
 . "$IRQLAB_SRC/tests/lib.sh"
-need_root
-need_cmd ip
-need_cmd ethtool
 . "$IRQLAB_SRC/tests/netns.sh"
-netns_up || skip_all "cannot create network namespaces and a veth pair"
-IRQLAB=$IRQLAB_BUILD/irqlab
-srv() { ip netns exec "$NS_SRV" "$@"; }
-support() {	# support KEY: true/false from probe --json
-	srv "$IRQLAB" probe --json | sed -n "s/.*\"$1\": \(true\|false\).*/\1/p" | head -n 1
-}
-[ "$(support napi_set)" = true ] || skip_all "kernel lacks napi-set (needs Linux 6.13)"
+netns_world
+need_feature napi_set "kernel lacks napi-set (needs Linux 6.13)"
 
 id=$(napi_field id)
 ok $([ -n "$id" ] && [ "$id" -gt 0 ]; echo $?) "napi list finds the veth NAPI (id $id)"
@@ -54,7 +46,7 @@ is "$(napi_field defer_hard_irqs)/$(napi_field gro_flush_timeout_ns)/$(napi_fiel
 srv "$IRQLAB" napi set --dev "$DEV_SRV" --mode base >/dev/null
 is "$(napi_field defer_hard_irqs)/$(napi_field gro_flush_timeout_ns)" "0/0" "--dev --mode base"
 
-if [ "$(support threaded_attr)" = true ]; then
+if supports threaded_attr; then
 	srv "$IRQLAB" napi set --id "$id" --threaded 1 >/dev/null
 	is "$(napi_field threaded)" 1 "threaded=1 reads back"
 	pid=$(napi_field pid)
@@ -66,7 +58,7 @@ else
 	skip "per-NAPI threaded needs Linux 6.17"
 	skip "per-NAPI threaded needs Linux 6.17"
 fi
-if [ "$(support threaded_busy_poll)" = false ] && [ "$(support threaded_attr)" = true ]; then
+if supports threaded_busy_poll false && supports threaded_attr; then
 	err=$(srv "$IRQLAB" napi set --id "$id" --threaded 2 2>&1)
 	ok $([ $? -eq 1 ]; echo $?) "threaded=2 refused on this kernel"
 	echo "$err" | grep -q "threaded=2 (busy-poll) needs Linux 6.19"

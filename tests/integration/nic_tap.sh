@@ -66,18 +66,9 @@ ok $? "bad value error names the option"
 
 # hold SIGNAL: --coalesce off (rx-frames 1 on tap) held, then signalled.
 hold() {
-	# Not through in_ns: a backgrounded function is a subshell, and the
-	# signal must reach irqlab itself (ip netns exec execs it). Empty the
-	# output first: the background job's own redirection may come after
-	# the wait below has read the last run's 'holding' line.
-	: >"$OUT"
-	ip netns exec "$NS" "$IRQLAB" nic set --dev "$TAP" --coalesce off --hold \
-		>"$OUT" 2>&1 &
-	_pid=$!
-	_i=0
-	while ! grep -q '^holding' "$OUT" && [ $_i -lt 600 ]; do
-		sleep 0.05; _i=$((_i + 1))
-	done
+	# Not through in_ns: ip netns exec execs irqlab, so the signal reaches it.
+	hold_start "$OUT" ip netns exec "$NS" "$IRQLAB" nic set --dev "$TAP" --coalesce off --hold
+	_pid=$HOLD_PID
 	HELD=$(frames)
 	kill -"$1" $_pid
 	wait $_pid 2>/dev/null

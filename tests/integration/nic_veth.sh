@@ -49,13 +49,9 @@ ok $? "combined channels on veth refused in words"
 
 # Start RPS from a non-default value so "restored" cannot mean "reset".
 [ $rps_on = 1 ] && in_ns sh -c "echo 1 > /sys/class/net/$VA/queues/rx-0/rps_cpus"
-# (The output is emptied first, so an old 'holding' line cannot end the wait.)
-: >"$OUT"
-ip netns exec "$NS" "$IRQLAB" nic set --dev "$VA" --queues 2 --rps off --hold \
-	>"$OUT" 2>&1 &
-pid=$!
-i=0
-while ! grep -q '^holding' "$OUT" && [ $i -lt 600 ]; do sleep 0.05; i=$((i + 1)); done
+# (hold_start empties the output first: an old 'holding' cannot end the wait.)
+hold_start "$OUT" ip netns exec "$NS" "$IRQLAB" nic set --dev "$VA" --queues 2 --rps off --hold
+pid=$HOLD_PID
 json | grep -q '"channels": {"rx": 2, "tx": 2,'
 ok $? "held: 2 rx and 2 tx channels"
 in_ns ethtool -l "$VA" | sed -n '/Current/,$p' | grep -q '^RX:[[:space:]]*2'
@@ -78,13 +74,9 @@ fi
 
 # SIGKILL: the guard runs "ethtool -L VA rx 1 tx 1" and writes rps_cpus
 # back, newest first.
-# (The output is emptied first, so an old 'holding' line cannot end the wait.)
-: >"$OUT"
-ip netns exec "$NS" "$IRQLAB" nic set --dev "$VA" --queues 2 --rps off --hold \
-	>"$OUT" 2>&1 &
-pid=$!
-i=0
-while ! grep -q '^holding' "$OUT" && [ $i -lt 600 ]; do sleep 0.05; i=$((i + 1)); done
+# (hold_start empties the output first: an old 'holding' cannot end the wait.)
+hold_start "$OUT" ip netns exec "$NS" "$IRQLAB" nic set --dev "$VA" --queues 2 --rps off --hold
+pid=$HOLD_PID
 json | grep -q '"channels": {"rx": 2, "tx": 2,'
 ok $? "held again: 2 channels"
 kill -KILL $pid

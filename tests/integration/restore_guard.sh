@@ -5,12 +5,8 @@
 # shim (all three through the library's restore guard, lib/guard.c); and
 # what `irqlab bench` cleans up (its namespaces and servers) after the same.
 . "$IRQLAB_SRC/tests/lib.sh"
-need_root
-need_cmd ip
-need_cmd ethtool
 . "$IRQLAB_SRC/tests/netns.sh"
-netns_up || skip_all "cannot create network namespaces and a veth pair"
-IRQLAB=$IRQLAB_BUILD/irqlab
+netns_world
 KV=$IRQLAB_BUILD/irqlab-kv
 SHIM=$IRQLAB_BUILD/libirqlab-preload.so
 T=$(mktemp -d)
@@ -27,9 +23,7 @@ cleanup() {
 	netns_down
 }
 trap cleanup EXIT
-srv() { ip netns exec "$NS_SRV" "$@"; }
-srv "$IRQLAB" probe --json | grep -q '"napi_set": true' ||
-	skip_all "kernel lacks napi-set (needs Linux 6.13)"
+need_feature napi_set "kernel lacks napi-set (needs Linux 6.13)"
 SUSPEND=100/20000/20000000
 
 # Values no mode uses, so "restored" cannot mean "reset to 0".
