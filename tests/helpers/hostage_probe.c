@@ -205,35 +205,19 @@ static int parse(int argc, char **argv)
 	return 0;
 }
 
-int main(int argc, char **argv)
-{
-	uint64_t *at, *lat, worst = 0, worst_at = 0;
-	size_t n = 0, cap;
-	pthread_t th;
-	struct timespec rt;
-	int fd, rc = 0;
-	FILE *log = NULL;
+/* The probe's samples: send time since t0 and latency, in ns. */
+struct samples {
+	uint64_t *at, *lat;
+	size_t n, cap;
+	uint64_t worst, worst_at;
+};
 
-	if (parse(argc, argv))
-		return 2;
-	if ((fd = dial()) < 0)
-		return 1;
-	if (o.log && !(log = fopen(o.log, "w"))) {
-		fprintf(stderr, "hostage_probe: --log %s: %s\n", o.log, strerror(errno));
-		return 1;
-	}
-	cap = (size_t)(o.duration_s * 1e9 / (double)o.interval_ns) + 2;
-	at = calloc(cap, sizeof(*at));
-	lat = calloc(cap, sizeof(*lat));
-	if (!at || !lat)
-		return 1;
-	t0 = il_now_ns() + 1000000;
-	clock_gettime(CLOCK_REALTIME, &rt);
-	if (o.stop_pid && pthread_create(&th, NULL, stopper, NULL)) {
-		fprintf(stderr, "hostage_probe: thread: %s\n", strerror(errno));
-		return 1;
-	}
-	for (n = 0; n < cap; n++) {
+/* One get per interval on the fixed schedule until --duration; 1 when the
+ * server stops answering. */
+static int probe(int fd, FILE *log, struct samples *sm)
+{
+	for (sm->n = 0; sm->n < sm->cap; sm->n++) {
+		size_t n = sm->n;
 		uint64_t due = t0 + n * o.interval_ns, done;
 
 		if (due - t0 >= (uint64_t)(o.duration_s * 1e9))
@@ -242,36 +226,25 @@ int main(int argc, char **argv)
 		if (ask(fd)) {
 			fprintf(stderr, "hostage_probe: no answer within %d ms at %.1f ms\n",
 				REPLY_TIMEOUT_MS, (due - t0) / 1e6);
-			rc = 1;
-			break;
+			return 1;
 		}
 		done = il_now_ns();
-		at[n] = due - t0;
-		lat[n] = done - due;
-		if (lat[n] > worst) {
-			worst = lat[n];
-			worst_at = at[n];
+		sm->at[n] = due - t0;
+		sm->lat[n] = done - due;
+		if (sm->lat[n] > sm->worst) {
+			sm->worst = sm->lat[n];
+			sm->worst_at = sm->at[n];
 		}
 		if (log)
-			fprintf(log, "%.3f %.1f\n", at[n] / 1e6, lat[n] / 1e3);
+			fprintf(log, "%.3f %.1f\n", sm->at[n] / 1e6, sm->lat[n] / 1e3);
 	}
-	if (o.stop_pid) {
-		pthread_join(th, NULL);
-		kill(o.stop_pid, SIGCONT);	/* whatever happened above */
-	}
-	printf("start_realtime=%.6f samples=%zu worst_us=%.0f worst_at_ms=%.1f\n",
-	       rt.tv_sec + rt.tv_nsec / 1e9 + 0.001, n, worst / 1e3, worst_at / 1e6);
-	window("all", at, lat, n, 0, 1e12);
-	if (o.stop_pid) {
-		double a = o.stop_at_s * 1e3, b = (o.stop_at_s + o.stop_for_s) * 1e3;
+	return 0;
+}
 
-		window("before", at, lat, n, 0, a);
-		window("stopped", at, lat, n, a, b);
-		/* the first 50 ms after SIGCONT belong to the recovery */
-		window("after", at, lat, n, b + 50, 1e12);
-	}
-	/* stalls: runs of samples over the threshold, reported by their first
-	 * sample's send time and the longest latency in the run */
+/* stalls: runs of samples over the threshold, reported by their first
+ * sample's send time and the longest latency in the run */
+static void print_stalls(const uint64_t *at, const uint64_t *lat, size_t n)
+{
 	for (size_t i = 0; i < n; i++) {
 		if (lat[i] < o.stall_ns)
 			continue;
@@ -286,10 +259,61 @@ int main(int argc, char **argv)
 		printf("stall at_ms=%.1f us=%.0f\n", at[i] / 1e6, m / 1e3);
 		i = j;
 	}
+}
+
+static void report(const struct samples *sm, const struct timespec *rt)
+{
+	printf("start_realtime=%.6f samples=%zu worst_us=%.0f worst_at_ms=%.1f\n",
+	       rt->tv_sec + rt->tv_nsec / 1e9 + 0.001, sm->n, sm->worst / 1e3, sm->worst_at / 1e6);
+	window("all", sm->at, sm->lat, sm->n, 0, 1e12);
+	if (o.stop_pid) {
+		double a = o.stop_at_s * 1e3, b = (o.stop_at_s + o.stop_for_s) * 1e3;
+
+		window("before", sm->at, sm->lat, sm->n, 0, a);
+		window("stopped", sm->at, sm->lat, sm->n, a, b);
+		/* the first 50 ms after SIGCONT belong to the recovery */
+		window("after", sm->at, sm->lat, sm->n, b + 50, 1e12);
+	}
+	print_stalls(sm->at, sm->lat, sm->n);
+}
+
+int main(int argc, char **argv)
+{
+	struct samples sm = { 0 };
+	pthread_t th;
+	struct timespec rt;
+	int fd, rc;
+	FILE *log = NULL;
+
+	if (parse(argc, argv))
+		return 2;
+	if ((fd = dial()) < 0)
+		return 1;
+	if (o.log && !(log = fopen(o.log, "w"))) {
+		fprintf(stderr, "hostage_probe: --log %s: %s\n", o.log, strerror(errno));
+		return 1;
+	}
+	sm.cap = (size_t)(o.duration_s * 1e9 / (double)o.interval_ns) + 2;
+	sm.at = calloc(sm.cap, sizeof(*sm.at));
+	sm.lat = calloc(sm.cap, sizeof(*sm.lat));
+	if (!sm.at || !sm.lat)
+		return 1;
+	t0 = il_now_ns() + 1000000;
+	clock_gettime(CLOCK_REALTIME, &rt);
+	if (o.stop_pid && pthread_create(&th, NULL, stopper, NULL)) {
+		fprintf(stderr, "hostage_probe: thread: %s\n", strerror(errno));
+		return 1;
+	}
+	rc = probe(fd, log, &sm);
+	if (o.stop_pid) {
+		pthread_join(th, NULL);
+		kill(o.stop_pid, SIGCONT);	/* whatever happened above */
+	}
+	report(&sm, &rt);
 	if (log)
 		fclose(log);
-	free(at);
-	free(lat);
+	free(sm.at);
+	free(sm.lat);
 	close(fd);
 	return rc;
 }
