@@ -178,8 +178,13 @@ void tune_print(FILE *f, const struct tune_run *r, const struct tune_out *o)
 		nmeas += !r->jobs[i].rc;
 	tune_objective_str(r->obj, obj, sizeof(obj));
 	fprintf(f, "irqlab tune: %s\n  %s\n", obj, o->setup ? o->setup : "");
-	fprintf(f, "searched %d candidates: %d halving rounds + leaders, %d runs (%s), %.1f s of "
-		"%.0f s budget%s%s%s\n", r->space->n, r->rounds, nmeas, r->be->source, r->elapsed_s,
+	char how[64];
+	if (r->exhaustive)
+		snprintf(how, sizeof(how), "exhaustive (every one at full length)");
+	else
+		snprintf(how, sizeof(how), "%d halving rounds + leaders", r->rounds);
+	fprintf(f, "searched %d candidates: %s, %d runs (%s), %.1f s of "
+		"%.0f s budget%s%s%s\n", r->space->n, how, nmeas, r->be->source, r->elapsed_s,
 		r->budget_s, r->interrupted ? "; INTERRUPTED" : "",
 		r->why_stop[0] && r->verdict != V_TIE ? "; " : "",
 		r->why_stop[0] && r->verdict != V_TIE ? r->why_stop : "");

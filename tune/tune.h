@@ -161,6 +161,9 @@ struct tune_run {
 	int leaders;		/* how many go to the repeat phase */
 	uint64_t seed;
 	bool progress;		/* a progress line on stderr */
+	bool exhaustive;	/* no halving: every candidate gets MIN_REPS full
+				 * runs, then one leader decision (the baseline
+				 * the halving's cost is measured against) */
 	volatile int *stop;	/* set asynchronously: end soon, report */
 	/* every job run, in order */
 	struct tune_job *jobs;
