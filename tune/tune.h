@@ -232,6 +232,9 @@ struct tune_out {
 
 /* The recommendation on f (terminal). */
 void tune_print(FILE *f, const struct tune_run *r, const struct tune_out *o);
+/* Measured runs flagged as disturbed by other processes, and the median
+ * share of a core those took (NAN when none). */
+int tune_noisy_runs(const struct tune_run *r, double *median_noise);
 /* tune.json (result rows), candidates.tsv, tune.gp + tune.png, report.md. */
 int tune_write_dir(const struct tune_run *r, const struct tune_out *o, char *err,
 		   size_t len);
