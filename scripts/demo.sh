@@ -57,6 +57,6 @@ sed -n "/^closed-loop QPS, median/,/^  suspend/p; /^  \* a run was flagged/p" "$
 echo "== contrast: receive work on the sender's core (none), 3 runs per mode"
 sed -n "/^closed-loop QPS, median/,/^  suspend/p; /^  \* a run was flagged/p" "$OUT/none.txt"
 echo "== ranking (> stable in every run, ~ not separable) and the model"
-grep -E '^(### |Order: |Of the |The sizes)' "$OUT/report.md" | sed 's/  $//'
+grep -E '^(### |Order: |Of the |The sizes|[0-9]+ flagged run|`\*`)' "$OUT/report.md" | sed 's/  $//'
 echo
 echo "demo: $(($(date +%s) - start)) s; open $OUT/report.md (plots: $OUT/latency-p99.png, $OUT/cpu.png)"
