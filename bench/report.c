@@ -19,15 +19,25 @@
 static void spread_line(FILE *f, const struct bench_cfg *c, const struct sweep *s)
 {
 	struct il_stat base = sweep_stat(s, bench_mode_label(c, 0), "closed", 0, OFF(qps));
+	int noisy = 0;
 
 	fprintf(f, "closed-loop QPS, median [min..max] of %d and ratio to %s:\n", c->reps,
 		bench_mode_label(c, 0));
 	for (int m = 0; m < c->nmodes; m++) {
 		struct il_stat q = sweep_stat(s, bench_mode_label(c, m), "closed", 0, OFF(qps));
+		struct il_result r;
+		int flagged = !sweep_median_row(s, bench_mode_label(c, m), "closed", 0, &r) &&
+			      r.flagged;
+
+		noisy |= flagged;
 		/* spread: (max - min) / median, the run-to-run noise of this point */
-		fprintf(f, "  %-10s %9.0f [%.0f..%.0f] spread %4.1f%%  x%.2f\n", bench_mode_label(c, m),
-			q.med, q.min, q.max, 100 * (q.max - q.min) / q.med, q.med / base.med);
+		fprintf(f, "  %-10s %9.0f [%.0f..%.0f] spread %4.1f%%  x%.2f%s\n",
+			bench_mode_label(c, m), q.med, q.min, q.max, 100 * (q.max - q.min) / q.med,
+			q.med / base.med, flagged ? "  *" : "");
 	}
+	if (noisy)	/* a ranking from such a row may say more about the machine */
+		fprintf(f, "  * a run was flagged (e.g. others took more than --noise-limit %% of a"
+			" core); results.json's note says why\n");
 }
 
 void report_table(FILE *f, const struct bench_cfg *c, const struct sweep *s)

@@ -24,6 +24,11 @@ int cmd_agent(int argc, char **argv);	/* cli/agent.c */
 void cli_hold_begin(bool hold);
 int cli_hold_wait(void);
 
+/* --dev DEV, --json and --help of a list/show subcommand: -1 to go on, else
+ * the exit status (usage for --help or a bad option). optind is left after
+ * the options. */
+int cli_dev_json(int argc, char **argv, int (*usage)(FILE *), const char **dev, int *json);
+
 /* `irqlab CMD SUB ...`: runs the entry named argv[1] (the list ends with a
  * NULL name), usage for none or help, exit 2 for an unknown one. */
 struct cli_sub {

@@ -1,5 +1,6 @@
-/* What `irqlab napi set` and `irqlab nic set` share: --hold's signal
- * handling and the subcommand dispatch. */
+/* What `irqlab napi` and `irqlab nic` share: --hold's signal handling, the
+ * subcommand dispatch and the --dev/--json reading of list and show. */
+#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -55,4 +56,25 @@ int cli_dispatch(const char *prog, int argc, char **argv,
 	for (const struct cli_sub *s = subs; s->name; s++)
 		fprintf(stderr, "%s%s", s->name, s[1].name ? ", " : ")\n");
 	return 2;
+}
+
+int cli_dev_json(int argc, char **argv, int (*usage)(FILE *), const char **dev, int *json)
+{
+	static const struct option opts[] = {
+		{ "dev", required_argument, NULL, 'd' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	int c;
+
+	while ((c = getopt_long(argc, argv, "d:jh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd': *dev = optarg; break;
+		case 'j': *json = 1; break;
+		case 'h': return usage(stdout);
+		default: return usage(stderr);
+		}
+	}
+	return -1;
 }

@@ -122,26 +122,14 @@ static void print_json(const struct il_napi *n, int count)
 
 static int cmd_list(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "dev", required_argument, NULL, 'd' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
 	struct il_napi n[IL_NAPI_MAX];
 	struct il_queue q[IL_NAPI_MAX];
 	const char *dev = NULL;
 	char err[256];
 	int c, count, nq, json = 0;
 
-	while ((c = getopt_long(argc, argv, "d:jh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'd': dev = optarg; break;
-		case 'j': json = 1; break;
-		case 'h': return usage(stdout);
-		default: return usage(stderr);
-		}
-	}
+	if ((c = cli_dev_json(argc, argv, usage, &dev, &json)) >= 0)
+		return c;
 	if (optind < argc) {
 		fprintf(stderr, "irqlab napi list: unexpected '%s'\n", argv[optind]);
 		return 2;

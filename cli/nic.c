@@ -104,25 +104,13 @@ void nic_print_state(const struct il_nic_state *s)
 
 static int cmd_show(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "dev", required_argument, NULL, 'd' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
 	struct il_nic_state *s;
 	const char *dev = NULL;
 	int json = 0, c, rc;
 	char err[256];
 
-	while ((c = getopt_long(argc, argv, "d:jh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'd': dev = optarg; break;
-		case 'j': json = 1; break;
-		case 'h': return usage(stdout);
-		default: return usage(stderr);
-		}
-	}
+	if ((c = cli_dev_json(argc, argv, usage, &dev, &json)) >= 0)
+		return c;
 	if (!dev || optind < argc) {
 		fprintf(stderr, "irqlab nic show: %s\n", dev ? "unexpected "
 			"argument" : "--dev DEV is required");

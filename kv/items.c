@@ -14,6 +14,7 @@ static void do_item_free(struct store *s, struct shard *sh, struct item *it)
 	sh->count--;
 	sh->st.curr_items--;
 	sh->st.bytes -= item_total(it->nkey, it->nbytes);
+	sh->cc[it->cls].bytes -= item_class_size(it->nkey, it->nbytes, it->flags);
 	if (it->cls == CLS_LARGE)
 		sh->st.large_items--;
 	do_chunk_free(s, it);
@@ -41,6 +42,7 @@ void do_item_link(struct store *s, struct shard *sh, struct item **pp,
 	sh->st.curr_items++;
 	sh->st.total_items++;
 	sh->st.bytes += item_total(it->nkey, it->nbytes);
+	sh->cc[it->cls].bytes += item_class_size(it->nkey, it->nbytes, it->flags);
 	if (it->cls == CLS_LARGE)
 		sh->st.large_items++;
 	if (sh->count > sh->mask + 1 + (sh->mask + 1) / 2)
@@ -52,13 +54,23 @@ void do_item_link(struct store *s, struct shard *sh, struct item **pp,
 static void do_count_removal(struct shard *sh, const struct item *it, uint32_t now)
 {
 	bool unfetched = !(it->iflags & IT_FETCHED);
+	struct cls_count *cc = &sh->cc[it->cls];
 
 	if (do_item_dead(sh, it, now)) {
 		sh->st.reclaimed++;
 		sh->st.expired_unfetched += unfetched;
+		cc->reclaimed++;
+		cc->expired_unfetched += unfetched;
 	} else {
 		sh->st.evictions++;
 		sh->st.evicted_unfetched += unfetched;
+		cc->evicted++;
+		cc->evicted_unfetched += unfetched;
+		cc->evicted_nonzero += it->exptime != 0;
+		/* memcached's evicted_time: how long ago the last evicted
+		 * item was used */
+		cc->evicted_time = now > it->atime ? now - it->atime : 0;
+		cc->evicted_at = now;
 	}
 }
 
@@ -129,6 +141,37 @@ bool do_evict_other(struct store *s, struct shard *mine, int c, uint32_t now)
 	return false;
 }
 
+/* A dead item among the last RECLAIM_TRIES of sh's LRU of class c. */
+static bool do_reclaim_one(struct store *s, struct shard *sh, int c, uint32_t now)
+{
+	struct item *it = sh->lru[c].tail;
+
+	for (int i = 0; it && i < RECLAIM_TRIES; i++, it = it->prev)
+		if (do_item_dead(sh, it, now)) {
+			do_item_evict(s, sh, it, now);
+			return true;
+		}
+	return false;
+}
+
+bool do_lru_reclaim_dead(struct store *s, struct shard *sh, int c, uint32_t now)
+{
+	if (do_reclaim_one(s, sh, c, now))
+		return true;
+	for (int i = 0; i < s->nshards; i++) {
+		struct shard *o = &s->sh[i];
+		bool done;
+
+		if (o == sh || pthread_mutex_trylock(&o->lock))
+			continue;
+		done = do_reclaim_one(s, o, c, now);
+		pthread_mutex_unlock(&o->lock);
+		if (done)
+			return true;
+	}
+	return false;
+}
+
 bool all_evict_oldest(struct store *s, int c, uint32_t now)
 {
 	struct shard *sh = NULL;
@@ -144,12 +187,14 @@ bool all_evict_oldest(struct store *s, int c, uint32_t now)
  * value an append extends) from being evicted. all: every shard lock is
  * held, so the slow path may run (all_room_slab, all_room_large); else the
  * fast path under the caller's shard lock, which sets *room when only the
- * slow path can help. */
+ * slow path can help. A failure in the slow path counts as the class's
+ * outofmemory. */
 struct item *do_item_alloc(struct store *s, struct shard *sh,
-			   struct item *pin, size_t total, uint32_t now,
-			   bool all, bool *room)
+			   struct item *pin, size_t nkey, size_t nbytes,
+			   uint32_t flags, uint32_t now, bool all, bool *room)
 {
-	int ci = slab_class_of(s, total);
+	int ci = slab_class_of(s, item_class_size(nkey, nbytes, flags));
+	size_t total = item_total(nkey, nbytes);
 	struct item *it;
 
 	if (pin)
@@ -159,8 +204,10 @@ struct item *do_item_alloc(struct store *s, struct shard *sh,
 		it = ci == CLS_LARGE ? all_room_large(s, total, now) :
 				       all_room_slab(s, ci, now);
 		s->pin = NULL;
+		if (!it)
+			sh->cc[ci].outofmemory++;
 	} else {
-		it = do_chunk_alloc(s, sh, total, now, room);
+		it = do_chunk_alloc(s, sh, ci, total, now, room);
 	}
 	if (pin)
 		do_lru_push(&sh->lru[pin->cls], pin);

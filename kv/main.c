@@ -164,6 +164,8 @@ static int setup_server(void)
 		 * than threads keep two threads off the same lock most of the
 		 * time */
 		.nshards = kv_set.threads == 1 ? 1 : kv_set.threads * 4,
+		.chunk_min = (size_t)kv_set.chunk_min,
+		.factor = kv_set.factor,
 	};
 	struct store *s = store_new(&sc);
 	char err[256];

@@ -91,6 +91,24 @@ static int set_item_max(struct kv_settings *s, const char *arg, char *err, size_
 	return 0;
 }
 
+/* memcached: "Factor must be greater than 1"; it has no upper bound, but
+ * past 100 only two classes are left. */
+static int set_factor(struct kv_settings *s, const char *arg, char *err, size_t len)
+{
+	if (il_opt_num("--slab-growth-factor", arg, 1.0, 100.0, 0, &s->factor, err, len))
+		return -1;
+	if (s->factor <= 1.0) {
+		snprintf(err, len, "--slab-growth-factor: '%s' is not greater than 1", arg);
+		return -1;
+	}
+	return 0;
+}
+
+static int set_chunk_min(struct kv_settings *s, const char *arg, char *err, size_t len)
+{
+	return set_int("--slab-min-size", arg, 1, 65536, &s->chunk_min, err, len);
+}
+
 static int set_udp(struct kv_settings *s, const char *arg, char *err, size_t len)
 {
 	long long v;
@@ -188,6 +206,12 @@ static const struct kv_option options[] = {
 	{ 'I', "max-item-size", "SIZE", "item_size_max",
 	  "largest item, 1k-1g, suffix k/m/g, at most half of\n--memory-limit (default 1m)",
 	  set_item_max },
+	{ 'f', "slab-growth-factor", "F", "growth_factor",
+	  "chunk size growth between slab classes, >1-100\n(default 1.25)",
+	  set_factor },
+	{ 'n', "slab-min-size", "BYTES", "chunk_size",
+	  "key + value + flags of the smallest class, 1-65536\n(default 48; its chunk is 48 bytes more)",
+	  set_chunk_min },
 	{ 'U', "udp-port", "0", "udpport",
 	  "UDP is not supported: only 0 is accepted (default 0)", set_udp },
 	{ 0, "mode", "SPEC", "irqlab_mode",
@@ -220,6 +244,8 @@ void kv_settings_init(struct kv_settings *s)
 	s->mem_mb = 64;
 	s->maxconns = 1024;
 	s->item_max = 1024 * 1024;
+	s->factor = 1.25;
+	s->chunk_min = 48;
 	s->read_buf_mb = KV_READ_BUF_MB;
 	il_mode_preset("base", &s->mode);
 }

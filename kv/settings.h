@@ -21,6 +21,8 @@ struct kv_settings {
 	size_t mem_mb;		/* -m */
 	int maxconns;		/* -c */
 	size_t item_max;	/* -I */
+	double factor;		/* -f, growth between slab classes */
+	int chunk_min;		/* -n, first class = 48 + this */
 	int verbose;		/* -v; see kv_verbosity() */
 	struct il_mode mode;	/* --mode */
 	char dev[32];		/* --dev, "" = none */

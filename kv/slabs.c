@@ -1,48 +1,47 @@
-/* Memory: size classes, 64 KiB slab pages, and moving pages between
- * classes (see store_int.h for the lock naming).
+/* Memory: size classes, slab pages, and moving pages between classes (see
+ * store_int.h for the lock naming).
  *
- * Memory layout, chosen to keep resident memory below memcached's for the
- * same items: one chunk per item holding a 51-byte header, the key, the
- * value and its "\r\n" (so a reply copies the value and terminator in one
- * memcpy). Chunks come from 64 KiB slab pages cut into fine size classes
- * (8-byte steps up to 512 bytes, then 1/16 growth), so rounding wastes a
- * few bytes per item where memcached's factor-1.25 classes waste about
- * 10%. Items larger than the biggest class get their own malloc. The memory
- * limit counts pages plus large items. */
+ * Classes and pages are memcached 1.6's (slabs.c:slabs_init): the first
+ * class is -n (48) bytes plus memcached's 48-byte item header, each next
+ * one -f (1.25) times bigger, 8-byte aligned, and the last is half a 1 MiB
+ * page; an item goes to the class memcached would choose for it
+ * (item_class_size). So "stats slabs"/"stats items" number the same
+ * classes with the same chunk sizes, and memcached-tool and exporters read
+ * them unchanged. One chunk holds irqlab-kv's 51-byte header, the key, the
+ * value and its "\r\n" (a reply copies value and terminator in one
+ * memcpy). Items larger than the largest class get their own malloc (class
+ * 0; memcached chains chunks instead). The memory limit counts pages plus
+ * large items. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "store_int.h"
 
-void slabs_init(struct store *s)
+int slabs_init(struct store *s, size_t chunk_min, double factor)
 {
-	uint32_t sizes[NCLS_MAX];
+	size_t size = 48 + chunk_min;
 	int n = 1;
 
-	sizes[0] = 0;
-	for (uint32_t sz = 64; sz <= 512; sz += 8)
-		sizes[n++] = sz;
-	while (n < NCLS_MAX) {
-		uint32_t sz = sizes[n - 1] + sizes[n - 1] / 16;
-
-		sz = (sz + 7) & ~7u;
-		if (sz > CHUNK_MAX)
-			break;
-		sizes[n++] = sz;
+	s->chunk_max = s->page_size / 2;
+	/* memcached's loop: stop once the next size would pass chunk_max /
+	 * factor, or when the table is one short of full */
+	while (n < NCLS_MAX - 1 && (double)size < (double)s->chunk_max / factor) {
+		size = (size + 7) & ~(size_t)7;
+		s->slab[n++].size = (uint32_t)size;
+		size = (size_t)((double)size * factor);
 	}
+	s->slab[n++].size = (uint32_t)s->chunk_max;
 	s->ncls = n;
-	for (int t = 0; t <= 512 / 8; t++) {
-		int c = 1;
-
-		while (sizes[c] < (uint32_t)t * 8)
+	for (size_t t = 0, c = 1; t <= SMALL_MAX / 8; t++) {
+		while (c < (size_t)n - 1 && s->slab[c].size < t * 8)
 			c++;
 		s->small_cls[t] = (uint8_t)c;
 	}
+	s->freemap = calloc(s->page_size / s->slab[1].size / 64 + 1, sizeof(uint64_t));
 	pthread_mutex_init(&s->pages_lock, NULL);
-	for (int c = 0; c < n; c++) {
+	for (int c = 0; c < n; c++)
 		pthread_mutex_init(&s->slab[c].lock, NULL);
-		s->slab[c].size = sizes[c];
-	}
+	return s->freemap ? 0 : -1;
 }
 
 void slabs_free(struct store *s)
@@ -50,25 +49,26 @@ void slabs_free(struct store *s)
 	for (size_t p = 0; p < s->npages; p++)
 		free(s->pages[p].mem);
 	free(s->pages);
+	free(s->freemap);
 	for (int c = 0; c < s->ncls; c++)
 		pthread_mutex_destroy(&s->slab[c].lock);
 	pthread_mutex_destroy(&s->pages_lock);
 }
 
-int slab_class_of(const struct store *s, size_t total)
+int slab_class_of(const struct store *s, size_t size)
 {
 	int lo, hi;
 
-	if (total <= 512)
-		return s->small_cls[total / 8];
-	if (total > s->slab[s->ncls - 1].size)
+	if (size <= SMALL_MAX)
+		return s->small_cls[(size + 7) / 8];
+	if (size > s->chunk_max)
 		return CLS_LARGE;
-	lo = s->small_cls[512 / 8];
+	lo = s->small_cls[SMALL_MAX / 8];
 	hi = s->ncls - 1;
 	while (lo < hi) {
 		int mid = (lo + hi) / 2;
 
-		if (s->slab[mid].size >= total)
+		if (s->slab[mid].size >= size)
 			hi = mid;
 		else
 			lo = mid + 1;
@@ -100,16 +100,16 @@ static struct item *large_malloc(struct store *s, size_t total)
 	return it;
 }
 
-static bool in_page(const void *p, const char *mem)
+static bool in_page(const struct store *s, const void *p, const char *mem)
 {
-	return (const char *)p >= mem && (const char *)p < mem + PAGE_SIZE;
+	return (const char *)p >= mem && (const char *)p < mem + s->page_size;
 }
 
 /* Class c carves its chunks from page mem from now on. */
-static void give_page_locked(struct slab *c, char *mem)
+static void give_page_locked(struct store *s, struct slab *c, char *mem)
 {
 	c->cur = mem;
-	c->left = PAGE_SIZE / c->size;
+	c->left = (uint32_t)(s->page_size / c->size);
 	c->pages++;
 }
 
@@ -117,9 +117,9 @@ static bool new_page_locked(struct store *s, struct slab *c)
 {
 	void *p;
 
-	if (!mem_take(s, PAGE_SIZE))
+	if (!mem_take(s, s->page_size))
 		return false;
-	p = malloc(PAGE_SIZE);
+	p = malloc(s->page_size);
 	pthread_mutex_lock(&s->pages_lock);
 	if (p && s->npages == s->cappages) {
 		size_t cap = s->cappages ? s->cappages * 2 : 64;
@@ -133,13 +133,13 @@ static bool new_page_locked(struct store *s, struct slab *c)
 	if (!p || s->npages == s->cappages) {
 		pthread_mutex_unlock(&s->pages_lock);
 		free(p);
-		atomic_fetch_sub(&s->mem_used, PAGE_SIZE);
+		atomic_fetch_sub(&s->mem_used, s->page_size);
 		return false;
 	}
 	s->pages[s->npages].mem = p;
 	s->pages[s->npages++].cls = (int)(c - s->slab);
 	pthread_mutex_unlock(&s->pages_lock);
-	give_page_locked(c, p);
+	give_page_locked(s, c, p);
 	return true;
 }
 
@@ -158,9 +158,10 @@ void do_chunk_free(struct store *s, struct item *it)
 	pthread_mutex_unlock(&c->lock);
 }
 
-/* A free or never-used chunk of class c, or a new page while the limit
- * allows; NULL when the class needs eviction or another class's page. */
-static struct item *do_slab_take(struct store *s, struct slab *c)
+/* A free or never-used chunk of class c, or (grow) a new page while the
+ * limit allows; NULL when the class needs eviction or another class's
+ * page. */
+static struct item *do_slab_take(struct store *s, struct slab *c, bool grow)
 {
 	struct item *it = NULL;
 
@@ -168,7 +169,7 @@ static struct item *do_slab_take(struct store *s, struct slab *c)
 	if (c->free) {
 		it = c->free;
 		c->free = it->next;
-	} else if (c->left || new_page_locked(s, c)) {
+	} else if (c->left || (grow && new_page_locked(s, c))) {
 		it = (struct item *)c->cur;
 		c->cur += c->size;
 		c->left--;
@@ -177,13 +178,22 @@ static struct item *do_slab_take(struct store *s, struct slab *c)
 	return it;
 }
 
-/* Also returns NULL with *room set every BALANCE_EVERY evictions of a
+/* Evictions in class c between two page-balance checks: a page's worth,
+ * at most BALANCE_EVERY (a class of two 512 KiB chunks a page looks again
+ * after two). */
+static uint32_t balance_every(const struct store *s, const struct slab *c)
+{
+	uint32_t per = (uint32_t)(s->page_size / c->size);
+
+	return per < BALANCE_EVERY ? per : BALANCE_EVERY;
+}
+
+/* Also returns NULL with *room set every balance_every() evictions of a
  * class, so the slow path can weigh moving a page against evicting in the
  * class (memcached's slab automove, done inline). */
-struct item *do_chunk_alloc(struct store *s, struct shard *sh, size_t total,
-			    uint32_t now, bool *room)
+struct item *do_chunk_alloc(struct store *s, struct shard *sh, int ci,
+			    size_t total, uint32_t now, bool *room)
 {
-	int ci = slab_class_of(s, total);
 	struct slab *c = &s->slab[ci];
 	struct item *it;
 
@@ -193,7 +203,18 @@ struct item *do_chunk_alloc(struct store *s, struct shard *sh, size_t total,
 		*room = !mem_take(s, total);
 		return *room ? NULL : large_malloc(s, total);
 	}
-	while (!(it = do_slab_take(s, c))) {
+	/* memory of a dead item near the LRU tail before a new page */
+	it = do_slab_take(s, c, false);
+	if (!it && do_lru_reclaim_dead(s, sh, ci, now))
+		it = do_slab_take(s, c, false);
+	/* few chunks a page (16 KiB and up): evict the oldest over all
+	 * shards, in the slow path; one shard's tail may be a recent item */
+	if (!it && !(it = do_slab_take(s, c, true)) &&
+	    s->page_size / c->size < BALANCE_EVERY) {
+		*room = true;
+		return NULL;
+	}
+	while (!it && !(it = do_slab_take(s, c, true))) {
 		bool check;
 
 		pthread_mutex_lock(&c->lock);
@@ -283,9 +304,9 @@ static size_t all_victim_page(struct store *s, int c)
 	for (size_t p = 0; p < s->npages; p++) {
 		char *m = s->pages[p].mem;
 
-		if (s->pages[p].cls != c || in_page(s->pin, m))
+		if (s->pages[p].cls != c || in_page(s, s->pin, m))
 			continue;
-		if (!t || in_page(t, m))
+		if (!t || in_page(s, t, m))
 			return p;
 		if (first == s->npages)
 			first = p;
@@ -298,15 +319,16 @@ static void all_clear_page(struct store *s, size_t p, uint32_t now)
 {
 	char *mem = s->pages[p].mem;
 	struct slab *c = &s->slab[s->pages[p].cls];
-	uint32_t n = PAGE_SIZE / c->size, carved = n;
-	uint64_t freemap[PAGE_SIZE / 64 / 64] = { 0 };
+	uint32_t n = (uint32_t)(s->page_size / c->size), carved = n;
+	uint64_t *freemap = s->freemap;
 	struct item **pp;
 
+	memset(freemap, 0, (n / 64 + 1) * sizeof(*freemap));
 	pthread_mutex_lock(&c->lock);
-	if (c->left && in_page(c->cur, mem))
+	if (c->left && in_page(s, c->cur, mem))
 		carved = (uint32_t)((c->cur - mem) / c->size);
 	for (struct item *f = c->free; f; f = f->next)
-		if (in_page(f, mem)) {
+		if (in_page(s, f, mem)) {
 			uint32_t k = (uint32_t)(((char *)f - mem) / c->size);
 
 			freemap[k / 64] |= 1ull << (k % 64);
@@ -320,11 +342,11 @@ static void all_clear_page(struct store *s, size_t p, uint32_t now)
 	}
 	pthread_mutex_lock(&c->lock);
 	for (pp = (struct item **)&c->free; *pp;)
-		if (in_page(*pp, mem))
+		if (in_page(s, *pp, mem))
 			*pp = (*pp)->next;
 		else
 			pp = &(*pp)->next;
-	if (c->left && in_page(c->cur, mem)) {
+	if (c->left && in_page(s, c->cur, mem)) {
 		c->cur = NULL;
 		c->left = 0;
 	}
@@ -355,7 +377,7 @@ static bool all_move_page(struct store *s, int v, int to, uint32_t now)
 		return false;
 	pthread_mutex_lock(&c->lock);
 	s->pages[p].cls = to;
-	give_page_locked(c, s->pages[p].mem);
+	give_page_locked(s, c, s->pages[p].mem);
 	pthread_mutex_unlock(&c->lock);
 	return true;
 }
@@ -371,7 +393,7 @@ static bool all_release_page(struct store *s, int v, uint32_t now)
 	free(s->pages[p].mem);
 	s->pages[p] = s->pages[--s->npages];
 	pthread_mutex_unlock(&s->pages_lock);
-	atomic_fetch_sub(&s->mem_used, PAGE_SIZE);
+	atomic_fetch_sub(&s->mem_used, s->page_size);
 	return true;
 }
 
@@ -386,7 +408,7 @@ struct item *all_room_slab(struct store *s, int ci, uint32_t now)
 	bool check = true;
 	int v;
 
-	while (!(it = do_slab_take(s, c))) {
+	while (!(it = do_slab_take(s, c, true))) {
 		if (check) {
 			bool moved;
 
@@ -398,7 +420,7 @@ struct item *all_room_slab(struct store *s, int ci, uint32_t now)
 			/* a page that held no items: look again as soon as this
 			 * one is used up, there may be more (after deletes) */
 			pthread_mutex_lock(&c->lock);
-			c->balance_in = moved && !theirs ? 0 : BALANCE_EVERY;
+			c->balance_in = moved && !theirs ? 0 : balance_every(s, c);
 			pthread_mutex_unlock(&c->lock);
 			if (moved)
 				continue;

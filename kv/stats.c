@@ -248,7 +248,16 @@ void kv_stats_settings(struct buf *o)
 	stat_s(o, "evictions", "on");
 	stat_u(o, "num_threads", (uint64_t)kv_set.threads);
 	stat_s(o, "cas_enabled", "yes");
+	snprintf(v, sizeof(v), "%.2f", kv_set.factor);
+	stat_s(o, "growth_factor", v);
+	stat_u(o, "chunk_size", (uint64_t)kv_set.chunk_min);
 	stat_u(o, "item_size_max", kv_set.item_max);
+	if (kv_store) {
+		struct store_class sc;
+
+		store_class_stats(kv_store, store_classes(kv_store) - 1, &sc);
+		stat_u(o, "slab_chunk_max", sc.chunk_size);
+	}
 	stat_s(o, "flush_enabled", "yes");
 	stat_u(o, "idle_timeout", (uint64_t)kv_set.idle_timeout);
 	stat_u(o, "read_buf_mem_limit", kv_set.read_buf_mb * 1024 * 1024);
@@ -260,31 +269,47 @@ void kv_stats_settings(struct buf *o)
 	buf_adds(o, "END\r\n");
 }
 
-/* memcached's "stats slabs": one block per size class that has pages. */
+/* "N:name value" / "items:N:name value" lines of class c. */
+static void stat_cls(struct buf *o, const char *prefix, int c, const char *field, uint64_t v)
+{
+	char name[64];
+
+	snprintf(name, sizeof(name), "%s%d:%s", prefix, c, field);
+	stat_u(o, name, v);
+}
+
+/* memcached's "stats slabs": one block per size class that has pages, in
+ * memcached 1.6.18's order and names (free_chunks_end is 0 there too: a
+ * page is cut into chunks when it is assigned). */
 void kv_stats_slabs(struct buf *o)
 {
 	struct store_stats ss;
-	char name[64];
 	int active = 0;
 
 	for (int c = 1; c < store_classes(kv_store); c++) {
 		struct store_class sc;
-		uint64_t per_page;
+		uint64_t total;
 
 		store_class_stats(kv_store, c, &sc);
 		if (!sc.pages)
 			continue;
 		active++;
-		per_page = 65536 / sc.chunk_size;
-#define SLAB_STAT(field, v) \
-	do { snprintf(name, sizeof(name), "%d:%s", c, field); stat_u(o, name, v); } while (0)
-		SLAB_STAT("chunk_size", sc.chunk_size);
-		SLAB_STAT("chunks_per_page", per_page);
-		SLAB_STAT("total_pages", sc.pages);
-		SLAB_STAT("total_chunks", sc.pages * per_page);
-		SLAB_STAT("used_chunks", sc.items);
-		SLAB_STAT("free_chunks", sc.pages * per_page - sc.items);
-#undef SLAB_STAT
+		total = (uint64_t)sc.pages * sc.per_page;
+		stat_cls(o, "", c, "chunk_size", sc.chunk_size);
+		stat_cls(o, "", c, "chunks_per_page", sc.per_page);
+		stat_cls(o, "", c, "total_pages", sc.pages);
+		stat_cls(o, "", c, "total_chunks", total);
+		stat_cls(o, "", c, "used_chunks", sc.items);
+		stat_cls(o, "", c, "free_chunks", total - sc.items);
+		stat_cls(o, "", c, "free_chunks_end", 0);
+		stat_cls(o, "", c, "get_hits", sc.get_hits);
+		stat_cls(o, "", c, "cmd_set", sc.cmd_set);
+		stat_cls(o, "", c, "delete_hits", sc.delete_hits);
+		stat_cls(o, "", c, "incr_hits", sc.incr_hits);
+		stat_cls(o, "", c, "decr_hits", sc.decr_hits);
+		stat_cls(o, "", c, "cas_hits", sc.cas_hits);
+		stat_cls(o, "", c, "cas_badval", sc.cas_badval);
+		stat_cls(o, "", c, "touch_hits", sc.touch_hits);
 	}
 	store_stats(kv_store, &ss);
 	stat_u(o, "active_slabs", (uint64_t)active);
@@ -292,23 +317,31 @@ void kv_stats_slabs(struct buf *o)
 	buf_adds(o, "END\r\n");
 }
 
-/* memcached's "stats items": item count and LRU-tail age per class; class
- * 0 holds the items too big for a slab chunk. */
+/* memcached's "stats items": per class with items, the counters memcached
+ * 1.6.18 prints that irqlab-kv has (one LRU per class, no hot/warm/cold
+ * segments and no background crawler, so those lines are left out rather
+ * than printed as zeros); class 0 holds the items too big for a slab
+ * chunk. */
 void kv_stats_items(struct buf *o)
 {
 	uint32_t now = kv_clock();
-	char name[64];
 
 	for (int c = 0; c < store_classes(kv_store); c++) {
 		struct store_class sc;
 
 		store_class_stats(kv_store, c, &sc);
-		if (!sc.items)
+		if (!sc.items)	/* as memcached: classes holding items */
 			continue;
-		snprintf(name, sizeof(name), "items:%d:number", c);
-		stat_u(o, name, sc.items);
-		snprintf(name, sizeof(name), "items:%d:age", c);
-		stat_u(o, name, now > sc.oldest_atime ? now - sc.oldest_atime : 0);
+		stat_cls(o, "items:", c, "number", sc.items);
+		stat_cls(o, "items:", c, "age", now > sc.oldest_atime ? now - sc.oldest_atime : 0);
+		stat_cls(o, "items:", c, "mem_requested", sc.mem_requested);
+		stat_cls(o, "items:", c, "evicted", sc.evicted);
+		stat_cls(o, "items:", c, "evicted_nonzero", sc.evicted_nonzero);
+		stat_cls(o, "items:", c, "evicted_time", sc.evicted_time);
+		stat_cls(o, "items:", c, "outofmemory", sc.outofmemory);
+		stat_cls(o, "items:", c, "reclaimed", sc.reclaimed);
+		stat_cls(o, "items:", c, "expired_unfetched", sc.expired_unfetched);
+		stat_cls(o, "items:", c, "evicted_unfetched", sc.evicted_unfetched);
 	}
 	buf_adds(o, "END\r\n");
 }

@@ -37,11 +37,12 @@ struct store *store_new(const struct store_cfg *cfg)
 		s->shift--;
 	s->mem_limit = cfg->mem_limit;
 	s->item_max = cfg->item_max;
+	s->page_size = cfg->page_size ? cfg->page_size : PAGE_DEFAULT;
 	atomic_init(&s->cas, 0);
 	atomic_init(&s->mem_used, 0);
-	slabs_init(s);
 	s->sh = aligned_alloc(64, sizeof(struct shard) * s->nshards);
-	if (!s->sh) {
+	if (slabs_init(s, cfg->chunk_min ? cfg->chunk_min : 48,
+		       cfg->factor > 1.0 ? cfg->factor : 1.25) || !s->sh) {
 		store_free(s);
 		return NULL;
 	}
@@ -92,7 +93,9 @@ void store_unlock_all(struct store *s)
 }
 
 /* A read: the live item of key (NULL: miss), its metadata in *m, its value
- * and "\r\n" appended to val, touched, marked fetched, made most recent. */
+ * and "\r\n" appended to val, touched, marked fetched, made most recent;
+ * counted as a hit of its class (a touch hit when touched, as memcached
+ * counts gat). */
 static struct item *do_read(struct store *s, struct shard *sh, uint64_t h,
 			    const char *key, size_t nkey, uint32_t now,
 			    const uint32_t *touch, struct st_meta *m, struct buf *val)
@@ -101,6 +104,10 @@ static struct item *do_read(struct store *s, struct shard *sh, uint64_t h,
 
 	if (!it)
 		return NULL;
+	if (touch)
+		sh->cc[it->cls].touch_hits++;
+	else
+		sh->cc[it->cls].get_hits++;
 	if (m)
 		do_item_meta(it, m);
 	if (val)
@@ -231,20 +238,35 @@ static enum st_res do_store_put(struct store *s, struct shard *sh, uint64_t h,
 	struct item *old = *do_item_find(s, sh, h, key, nkey, now), *it;
 	size_t vlen = nbytes;
 	enum st_res r = put_allowed(op, old, cas_in);
+	int ci;
 
 	if (r != ST_STORED) {
+		/* memcached allocates the item before it compares: the
+		 * command counts in the new item's class */
+		if (item_total(nkey, nbytes) <= s->item_max) {
+			ci = slab_class_of(s, item_class_size(nkey, nbytes, flags));
+			sh->cc[ci].cmd_set++;
+		}
+		/* in the stored item's class, as memcached counts cas */
+		if (op == ST_CAS && r == ST_EXISTS)
+			sh->cc[old->cls].cas_badval++;
 		/* memcached bumps the existing item on a failed add */
 		if (op == ST_ADD && r == ST_NOT_STORED)
 			do_item_bump(sh, old, now);
 		return r;
 	}
-	if (op == ST_APPEND || op == ST_PREPEND)
+	if (op == ST_APPEND || op == ST_PREPEND) {
 		vlen = old->nbytes + nbytes;
+		flags = old->flags;
+	}
 	if (item_total(nkey, vlen) > s->item_max)
 		return ST_TOO_LARGE;
-	it = do_item_alloc(s, sh, old, item_total(nkey, vlen), now, all, room);
+	it = do_item_alloc(s, sh, old, nkey, vlen, flags, now, all, room);
 	if (!it)
 		return ST_NO_MEMORY;
+	sh->cc[it->cls].cmd_set++;
+	if (op == ST_CAS)
+		sh->cc[old->cls].cas_hits++;
 	it->nkey = (uint8_t)nkey;
 	it->nbytes = (uint32_t)vlen;
 	it->atime = now;
@@ -296,6 +318,7 @@ enum st_res store_delete(struct store *s, const char *key, size_t nkey,
 		if (cas_in && (*pp)->cas != cas_in) {
 			r = ST_EXISTS;
 		} else {
+			sh->cc[(*pp)->cls].delete_hits++;
 			do_item_unlink(s, sh, pp);
 			r = ST_DELETED;
 		}
@@ -340,6 +363,7 @@ enum st_res store_touch(struct store *s, const char *key, size_t nkey,
 	pthread_mutex_lock(&sh->lock);
 	it = *do_item_find(s, sh, h, key, nkey, now);
 	if (it) {
+		sh->cc[it->cls].touch_hits++;
 		it->exptime = exptime;
 		do_item_bump(sh, it, now);
 	}
@@ -374,7 +398,7 @@ static enum st_res do_arith(struct store *s, struct shard *sh, uint64_t h,
 		it->cas = store_next_cas(s);
 		do_item_bump(sh, it, now);
 	} else {
-		nit = do_item_alloc(s, sh, it, item_total(nkey, (size_t)len), now, all, room);
+		nit = do_item_alloc(s, sh, it, nkey, (size_t)len, it->flags, now, all, room);
 		if (!nit)
 			return ST_NO_MEMORY;
 		nit->nkey = (uint8_t)nkey;
@@ -387,6 +411,10 @@ static enum st_res do_arith(struct store *s, struct shard *sh, uint64_t h,
 		it = nit;
 	}
 	*value = v;
+	if (incr)
+		sh->cc[it->cls].incr_hits++;
+	else
+		sh->cc[it->cls].decr_hits++;
 	if (m)
 		do_item_meta(it, m);
 	return ST_STORED;
@@ -420,8 +448,17 @@ enum st_res store_arith(struct store *s, const char *key, size_t nkey,
 	(void)store_put(s, ST_ADD, key, nkey, 0, av->exptime, num, (size_t)len, 0,
 			now, NULL);
 	*value = av->initial;
-	if (m && !store_get(s, key, nkey, now, NULL, m, NULL))
-		memset(m, 0, sizeof(*m));
+	if (m) {
+		struct item *it;
+
+		pthread_mutex_lock(&sh->lock);
+		it = *do_item_find(s, sh, h, key, nkey, now);
+		if (it)
+			do_item_meta(it, m);
+		else
+			memset(m, 0, sizeof(*m));
+		pthread_mutex_unlock(&sh->lock);
+	}
 	return ST_STORED;
 }
 
@@ -481,15 +518,21 @@ int store_classes(const struct store *s)
 
 void store_class_stats(struct store *s, int cls, struct store_class *out)
 {
+	uint64_t evicted_at = 0;
+
 	memset(out, 0, sizeof(*out));
 	if (cls < 0 || cls >= s->ncls)
 		return;
-	out->chunk_size = cls == CLS_LARGE ? 0 : s->slab[cls].size;
+	if (cls != CLS_LARGE) {
+		out->chunk_size = s->slab[cls].size;
+		out->per_page = (uint32_t)(s->page_size / s->slab[cls].size);
+	}
 	pthread_mutex_lock(&s->slab[cls].lock);
 	out->pages = s->slab[cls].pages;
 	pthread_mutex_unlock(&s->slab[cls].lock);
 	for (int i = 0; i < s->nshards; i++) {
 		struct shard *sh = &s->sh[i];
+		const struct cls_count *cc = &sh->cc[cls];
 		struct item *tail;
 
 		pthread_mutex_lock(&sh->lock);
@@ -497,6 +540,25 @@ void store_class_stats(struct store *s, int cls, struct store_class *out)
 		tail = sh->lru[cls].tail;
 		if (tail && (!out->oldest_atime || tail->atime < out->oldest_atime))
 			out->oldest_atime = tail->atime;
+		out->mem_requested += cc->bytes;
+		out->evicted += cc->evicted;
+		out->evicted_nonzero += cc->evicted_nonzero;
+		if (cc->evicted && cc->evicted_at >= evicted_at) {
+			evicted_at = cc->evicted_at;
+			out->evicted_time = cc->evicted_time;
+		}
+		out->outofmemory += cc->outofmemory;
+		out->reclaimed += cc->reclaimed;
+		out->expired_unfetched += cc->expired_unfetched;
+		out->evicted_unfetched += cc->evicted_unfetched;
+		out->get_hits += cc->get_hits;
+		out->cmd_set += cc->cmd_set;
+		out->delete_hits += cc->delete_hits;
+		out->incr_hits += cc->incr_hits;
+		out->decr_hits += cc->decr_hits;
+		out->cas_hits += cc->cas_hits;
+		out->cas_badval += cc->cas_badval;
+		out->touch_hits += cc->touch_hits;
 		pthread_mutex_unlock(&sh->lock);
 	}
 }

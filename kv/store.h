@@ -50,6 +50,11 @@ struct store_cfg {
 	size_t mem_limit;	/* bytes */
 	size_t item_max;	/* largest item (header + key + value) */
 	int nshards;		/* rounded up to a power of two */
+	/* slab layout, memcached's (0: its defaults); the largest class is
+	 * half a page */
+	size_t page_size;	/* 1 MiB */
+	size_t chunk_min;	/* -n: first class = 48 + this (48) */
+	double factor;		/* -f: growth between classes (1.25) */
 };
 
 struct store_stats {
@@ -116,13 +121,21 @@ void store_flush(struct store *s, uint32_t now, uint32_t when);
 
 void store_stats(struct store *s, struct store_stats *out);
 
-/* Per size class, for "stats slabs" / "stats items". Class 0 holds the
- * items too big for a slab chunk (chunk_size 0, pages 0). */
+/* Per size class, for "stats slabs" / "stats items" (memcached's names).
+ * Class 0 holds the items too big for a slab chunk (chunk_size 0, pages
+ * 0). */
 struct store_class {
-	uint32_t chunk_size;
+	uint32_t chunk_size, per_page;
 	uint32_t pages;
 	uint64_t items;
 	uint32_t oldest_atime;	/* last access of the oldest LRU tail, 0 = none */
+	uint64_t mem_requested;	/* sizes its items asked the allocator for:
+				 * memcached's (item_class_size), the
+				 * chunk holds irqlab-kv's smaller item */
+	uint64_t evicted, evicted_nonzero, evicted_time, outofmemory;
+	uint64_t reclaimed, expired_unfetched, evicted_unfetched;
+	uint64_t get_hits, cmd_set, delete_hits, incr_hits, decr_hits,
+		 cas_hits, cas_badval, touch_hits;
 };
 int store_classes(const struct store *s);
 void store_class_stats(struct store *s, int cls, struct store_class *out);

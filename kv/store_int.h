@@ -2,8 +2,8 @@
  * store.h). memcached's layout, one job per file:
  *   assoc.c  the hash table (one per shard)
  *   items.c  items in table and LRU: link, unlink, find, evict, allocate
- *   slabs.c  memory: size classes, 64 KiB pages, moving pages between
- *            classes
+ *   slabs.c  memory: size classes and pages laid out as memcached's
+ *            (-n, -f, 1 MiB pages), moving pages between classes
  *   store.c  the operations of store.h, each taking the locks it needs
  *
  * Locks, and how a function's name says which it expects held:
@@ -27,11 +27,13 @@
 
 #include "store.h"
 
-#define PAGE_SIZE	(64 * 1024)
-#define CHUNK_MAX	(PAGE_SIZE / 4)
-#define NCLS_MAX	128
+#define PAGE_DEFAULT	(1024 * 1024)	/* memcached's slab_page_size */
+#define NCLS_MAX	64	/* memcached's MAX_NUMBER_OF_SLAB_CLASSES */
+#define SMALL_MAX	1024	/* class sizes up to this by table lookup */
+#define RECLAIM_TRIES	5	/* LRU tail items probed for a dead one */
 #define CLS_LARGE	0	/* class 0: individually allocated */
-#define BALANCE_EVERY	64	/* evictions in a class between page-balance checks */
+#define BALANCE_EVERY	64	/* at most this many evictions in a class between
+				 * page-balance checks */
 
 enum { IT_FETCHED = 1, IT_WON = 2, IT_STALE = 4 };
 
@@ -50,6 +52,16 @@ struct item {
 };
 
 #define HDR offsetof(struct item, data)
+
+/* Per class and shard, under the shard lock: memcached's "stats items" and
+ * "stats slabs" counters of the class. */
+struct cls_count {
+	uint64_t bytes;		/* mem_requested: item_class_size()s */
+	uint64_t evicted, evicted_nonzero, evicted_time, evicted_at;
+	uint64_t outofmemory, reclaimed, expired_unfetched, evicted_unfetched;
+	uint64_t get_hits, cmd_set, delete_hits, incr_hits, decr_hits,
+		 cas_hits, cas_badval, touch_hits;
+};
 
 /* Size classes are shared by all shards (a leaf lock each, taken inside a
  * shard lock, never the other way round), so pages are not stranded in one
@@ -84,6 +96,7 @@ struct shard {
 	uint64_t count;
 	uint32_t flush_when;		/* delayed flush_all, 0 = none */
 	struct lru lru[NCLS_MAX];	/* per class: eviction stays in class */
+	struct cls_count cc[NCLS_MAX];
 	struct store_stats st;
 } __attribute__((aligned(64)));
 
@@ -91,6 +104,8 @@ struct store {
 	int nshards, shift;
 	int ncls;
 	size_t mem_limit, item_max;
+	size_t page_size, chunk_max;	/* chunk_max: the largest class */
+	uint64_t *freemap;		/* all_clear_page's, a bit per chunk */
 	_Atomic size_t mem_used;
 	_Atomic uint64_t cas;
 	struct shard *sh;
@@ -100,13 +115,23 @@ struct store {
 	size_t npages, cappages;
 	_Atomic uint64_t slabs_moved;	/* pages given to another class */
 	struct item *pin;		/* the slow path must not free it */
-	uint8_t small_cls[512 / 8 + 1];	/* total/8 -> class, totals <= 512 */
+	uint8_t small_cls[SMALL_MAX / 8 + 1];	/* ceil(size/8) -> class */
 };
 
 /* Bytes an item takes: header, key, value, "\r\n", 8-byte aligned. */
 static inline size_t item_total(size_t nkey, size_t nbytes)
 {
 	return (HDR + nkey + nbytes + 2 + 7) & ~(size_t)7;
+}
+
+/* The bytes memcached 1.6 asks its slab allocator for the same item (a
+ * 48-byte header, the key and a NUL, the client flags when not 0, the value
+ * and "\r\n", the cas): the class is chosen by it, so an item lands in the
+ * class memcached would put it in, and per-class figures compare. It is at
+ * least item_total(), so the item fits the chunk. */
+static inline size_t item_class_size(size_t nkey, size_t nbytes, uint32_t flags)
+{
+	return 48 + nkey + 1 + (flags ? 4 : 0) + nbytes + 2 + 8;
 }
 
 static inline struct shard *assoc_shard(struct store *s, uint64_t h)
@@ -191,15 +216,20 @@ void do_item_unlink(struct store *s, struct shard *sh, struct item **pp);
 void do_item_evict(struct store *s, struct shard *sh, struct item *it,
 		   uint32_t now);
 void do_item_meta(const struct item *it, struct st_meta *m);
-/* A chunk for an item of `total` bytes; see items.c. */
+/* A chunk for an item of that key length, value length and flags; see
+ * items.c. */
 struct item *do_item_alloc(struct store *s, struct shard *sh,
-			   struct item *pin, size_t total, uint32_t now,
-			   bool all, bool *room);
+			   struct item *pin, size_t nkey, size_t nbytes,
+			   uint32_t flags, uint32_t now, bool all, bool *room);
 /* Evicts the LRU tail of class c: this shard's, another not busy shard's,
  * or (all_) the oldest over every shard. False: the class is empty. */
 bool do_lru_evict_tail(struct store *s, struct shard *sh, int c, uint32_t now);
 bool do_evict_other(struct store *s, struct shard *mine, int c, uint32_t now);
 bool all_evict_oldest(struct store *s, int c, uint32_t now);
+/* Frees a dead (expired or flushed) item among the last RECLAIM_TRIES of
+ * class c's LRU, in this shard or another not busy one, so its chunk is
+ * reused before a new page is taken. False: none found. */
+bool do_lru_reclaim_dead(struct store *s, struct shard *sh, int c, uint32_t now);
 uint64_t store_next_cas(struct store *s);
 
 /* The item of key (a dead one is reclaimed first), as its table link;
@@ -219,14 +249,18 @@ static inline struct item **do_item_find(struct store *s, struct shard *sh,
 
 /* ---- slabs.c: size classes and pages ---- */
 
-void slabs_init(struct store *s);
+/* Classes as memcached's slabs_init: chunk_min + 48, times factor, 8-byte
+ * aligned, the last one page_size / 2. -1 when out of memory. */
+int slabs_init(struct store *s, size_t chunk_min, double factor);
 void slabs_free(struct store *s);
-int slab_class_of(const struct store *s, size_t total);
+/* The class for an item_class_size(), CLS_LARGE above the largest. */
+int slab_class_of(const struct store *s, size_t size);
 void do_chunk_free(struct store *s, struct item *it);
-/* The fast path, under the caller's shard lock; NULL with *room set when
- * only the slow path can find the memory. */
-struct item *do_chunk_alloc(struct store *s, struct shard *sh, size_t total,
-			    uint32_t now, bool *room);
+/* The fast path, under the caller's shard lock: a chunk of class ci (or a
+ * large item's `total` bytes); NULL with *room set when only the slow path
+ * can find the memory. */
+struct item *do_chunk_alloc(struct store *s, struct shard *sh, int ci,
+			    size_t total, uint32_t now, bool *room);
 /* The slow path: memory for a slab item / a large item, moving pages
  * between classes or evicting across shards as needed. */
 struct item *all_room_slab(struct store *s, int ci, uint32_t now);

@@ -440,6 +440,8 @@ static int is_base(const char *mode)
 struct ranked {
 	const char *mode;
 	struct il_stat q;
+	int left_out;		/* flagged runs not counted in q */
+	int suspect;		/* fewer than two unflagged runs: q has flagged ones */
 };
 
 static int cmp_ranked(const void *a, const void *b)
@@ -463,6 +465,31 @@ static int apart(const struct il_stat *hi, const struct il_stat *lo)
 	return hi->min > lo->max;
 }
 
+/* A mode's closed-loop QPS over its unflagged runs when at least two are
+ * left: a run another process disturbed (or whose backlog grew) would
+ * otherwise decide the order. Else over all runs. */
+static struct il_stat clean_stat(const struct il_result *rows, int n, const char *mode,
+				 const char *source, int *left_out, int *suspect)
+{
+	struct il_stat all = il_rows_stat(rows, n, mode, source, "closed", 0, OFF(qps)), q;
+	struct il_result *clean = malloc(sizeof(*clean) * (size_t)(n + 1));
+	int m = 0;
+
+	if (!clean)
+		return all;
+	for (int i = 0; i < n; i++)
+		if (!rows[i].flagged)
+			clean[m++] = rows[i];
+	q = il_rows_stat(clean, m, mode, source, "closed", 0, OFF(qps));
+	free(clean);
+	if (q.n >= 2 && q.n < all.n) {
+		*left_out = all.n - q.n;
+		return q;
+	}
+	*suspect = q.n < all.n;
+	return all;
+}
+
 /* The closed-loop medians of one (source, setup) group, highest first;
  * returns the count and the reference (base, else the first mode). */
 static int group_ranked(const struct il_result *rows, int n, const struct series *s, int ns,
@@ -474,14 +501,15 @@ static int group_ranked(const struct il_result *rows, int n, const struct series
 	for (int i = 0; i < ns; i++) {
 		if (strcmp(s[i].source, source) || strcmp(setup_of(s[i].mode), setup))
 			continue;
-		struct il_stat q = il_rows_stat(rows, n, s[i].mode, source, "closed", 0, OFF(qps));
+		int left_out = 0, suspect = 0;
+		struct il_stat q = clean_stat(rows, n, s[i].mode, source, &left_out, &suspect);
 		if (!q.n)
 			continue;
 		if (!k || (!got_base && is_base(s[i].mode))) {
 			*ref = q;
 			got_base |= is_base(s[i].mode);
 		}
-		out[k++] = (struct ranked){ s[i].mode, q };
+		out[k++] = (struct ranked){ s[i].mode, q, left_out, suspect };
 	}
 	qsort(out, (size_t)k, sizeof(*out), cmp_ranked);
 	return k;
@@ -489,16 +517,35 @@ static int group_ranked(const struct il_result *rows, int n, const struct series
 
 static void ranking_table(FILE *f, const struct ranked *r, int k, const struct il_stat *ref)
 {
+	int left_out = 0, suspect = 0;
+
 	fprintf(f, "| rank | mode | QPS (median) | min..max | runs | spread | x base |\n"
 		   "|---|---|---|---|---|---|---|\n");
-	for (int i = 0; i < k; i++)
-		fprintf(f, "| %d | %s | %.0f | %.0f..%.0f | %d | %.1f%% | %.2f |\n", i + 1,
-			r[i].mode, r[i].q.med, r[i].q.min, r[i].q.max, r[i].q.n,
+	for (int i = 0; i < k; i++) {
+		char runs[32];
+
+		if (r[i].suspect)
+			snprintf(runs, sizeof(runs), "%d (flagged)", r[i].q.n);
+		else
+			snprintf(runs, sizeof(runs), r[i].left_out ? "%d (+%d flagged)" : "%d",
+				 r[i].q.n, r[i].left_out);
+		left_out += r[i].left_out;
+		suspect |= r[i].suspect;
+		fprintf(f, "| %d | %s | %.0f | %.0f..%.0f | %s | %.1f%% | %.2f |\n", i + 1,
+			r[i].mode, r[i].q.med, r[i].q.min, r[i].q.max, runs,
 			100 * (r[i].q.max - r[i].q.min) / r[i].q.med, r[i].q.med / ref->med);
+	}
+	if (left_out)
+		fprintf(f, "\n%d flagged run(s) left out of the ranking (another process took more "
+			   "than the noise limit, or the backlog grew: see the table's notes); "
+			   "the closed-loop table above keeps them.\n", left_out);
+	if (suspect)
+		fprintf(f, "\n`*`: fewer than two of this mode's runs were unflagged; its place "
+			   "may say more about the machine than about the mode.\n");
 	fprintf(f, "\nOrder: ");
 	for (int i = 0; i < k; i++)
-		fprintf(f, "%s%s", i ? (apart(&r[i - 1].q, &r[i].q) ? " > " : " ≈ ") : "",
-			r[i].mode);
+		fprintf(f, "%s%s%s", i ? (apart(&r[i - 1].q, &r[i].q) ? " > " : " ≈ ") : "",
+			r[i].mode, r[i].suspect ? "*" : "");
 	if (r[0].q.n >= 2)
 		fprintf(f, "  \n`>`: the min..max ranges are apart, the order held in every run "
 			   "(stable); `≈`: the ranges overlap, these runs cannot rank the two.\n\n");

@@ -53,10 +53,10 @@ RATES=$(grep -o '"target_qps": [0-9.]*' "$OUT/aligned/results.json" |
 
 echo
 echo "== receive work on the server's core (aligned): closed loop, 5 runs per mode"
-sed -n '/^closed-loop QPS, median/,/^  suspend/p' "$OUT/aligned.txt"
+sed -n "/^closed-loop QPS, median/,/^  suspend/p; /^  \* a run was flagged/p" "$OUT/aligned.txt"
 echo "== contrast: receive work on the sender's core (none), 3 runs per mode"
-sed -n '/^closed-loop QPS, median/,/^  suspend/p' "$OUT/none.txt"
+sed -n "/^closed-loop QPS, median/,/^  suspend/p; /^  \* a run was flagged/p" "$OUT/none.txt"
 echo "== ranking (> stable in every run, ~ not separable) and the model"
-grep -E '^(### |Order: |Of the |The sizes)' "$OUT/report.md" | sed 's/  $//'
+grep -E '^(### |Order: |Of the |The sizes|[0-9]+ flagged run|`\*`)' "$OUT/report.md" | sed 's/  $//'
 echo
 echo "demo: $(($(date +%s) - start)) s; open $OUT/report.md (plots: $OUT/latency-p99.png, $OUT/cpu.png)"

@@ -12,7 +12,8 @@ KV=$IRQLAB_BUILD/irqlab-kv
 [ -x "$KV" ] || skip_all "irqlab-kv not built"
 T=$(mktemp -d)
 trap 'kill $KVPID 2>/dev/null; wait $KVPID 2>/dev/null; rm -rf "$T"' EXIT INT TERM
-start_kv -t 4 -m 16 || skip_all "irqlab-kv did not start"
+# -m 64: values of 1-3000 bytes use 17 classes of 1 MiB pages
+start_kv -t 4 -m 64 || skip_all "irqlab-kv did not start"
 
 cat >"$T/client.pl" <<'PL'
 use strict; use IO::Socket::INET;

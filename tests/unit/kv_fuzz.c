@@ -25,7 +25,8 @@ static struct kv_thread th;
 
 static void setup(void)
 {
-	struct store_cfg sc = { 8 << 20, 256 * 1024, 2 };
+	struct store_cfg sc = { .mem_limit = 8 << 20, .item_max = 256 * 1024, .nshards = 2,
+				.page_size = 64 * 1024 };
 
 	if (th.store)
 		return;

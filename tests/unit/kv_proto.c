@@ -176,9 +176,12 @@ static void test_replies(void)
 	{
 		const char *r = run("set si 0 0 3\r\nabc\r\nstats items\r\nstats slabs\r\n");
 
-		ok(strstr(r, "STAT items:1:number ") && strstr(r, "STAT 1:chunk_size 64\r\n") &&
+		ok(strstr(r, "STAT items:1:number ") && strstr(r, "STAT 1:chunk_size 96\r\n") &&
+		   strstr(r, "STAT 1:chunks_per_page 10922\r\n") &&
+		   strstr(r, "STAT items:1:mem_requested ") && strstr(r, "STAT items:1:evicted_time ") &&
+		   strstr(r, "STAT 1:free_chunks_end 0\r\n") && strstr(r, "STAT 1:touch_hits ") &&
 		   strstr(r, "STAT active_slabs ") && !strcmp(r + strlen(r) - 5, "END\r\n"),
-		   "stats items / stats slabs list the class of a stored item");
+		   "stats items / stats slabs list the class of a stored item (memcached's class 1, 96 bytes)");
 	}
 }
 
@@ -241,7 +244,7 @@ static void test_out_bound(void)
  * chunk counts, a set refused for memory does not, text or meta. */
 static void test_cmd_set(void)
 {
-	struct store_cfg sc = { 1 << 20, 2 << 20, 1 };
+	struct store_cfg sc = { .mem_limit = 1 << 20, .item_max = 2 << 20, .nshards = 1 };
 	struct store *keep = th.store, *tiny = store_new(&sc);
 	static char big[1500 * 1024];
 	char hdr[64];
@@ -376,7 +379,7 @@ static void test_fuzz(void)
 
 int main(void)
 {
-	struct store_cfg sc = { 64 << 20, 1 << 20, 1 };
+	struct store_cfg sc = { .mem_limit = 64 << 20, .item_max = 1 << 20, .nshards = 1 };
 
 	kv_clock_init();
 	th.store = kv_store = store_new(&sc);

@@ -58,6 +58,12 @@ static void test_parse(void)
 	   "--cpus without -t: one thread per CPU");
 	ok(parse("--mode napibusy --dev lo", err, sizeof(err)) == KV_OPT_RUN &&
 	   !strcmp(kv_set.mode.name, "napibusy") && !strcmp(kv_set.dev, "lo"), "--mode and --dev");
+	ok(parse("", err, sizeof(err)) == KV_OPT_RUN && kv_set.factor == 1.25 && kv_set.chunk_min == 48 &&
+	   parse("-f 2 -n 8", err, sizeof(err)) == KV_OPT_RUN && kv_set.factor == 2.0 &&
+	   kv_set.chunk_min == 8 &&
+	   parse("--slab-growth-factor=1.05 --slab-min-size 100", err, sizeof(err)) == KV_OPT_RUN &&
+	   kv_set.factor == 1.05 && kv_set.chunk_min == 100,
+	   "-f/-n: memcached's slab growth factor (1.25) and minimum size (48)");
 	ok(parse("-h", err, sizeof(err)) == KV_OPT_HELP && parse("-p 1 --help", err, sizeof(err)) == KV_OPT_HELP,
 	   "-h and --help ask for the help text");
 
@@ -67,6 +73,9 @@ static void test_parse(void)
 	bad("-c x", "--conn-limit: 'x' is not in 1-1000000");
 	bad("-I 10", "--max-item-size: '10' is not a size in 1024-");
 	bad("-m 1 -I 1m", "--max-item-size: 1048576 is more than half of --memory-limit (1 MB)");
+	bad("-f 1", "--slab-growth-factor: '1' is not greater than 1");
+	bad("-f 0.5", "--slab-growth-factor: '0.5' is not a number in 1-100");
+	bad("-n 0", "--slab-min-size: '0' is not in 1-65536");
 	bad("-U 5", "--udp-port: '5' is not in 0-0 (UDP is not supported");
 	bad("-l localhost", "--listen: 'localhost' is not a numeric IPv4/IPv6 address");
 	bad("--mode nosuch", "--mode: ");

@@ -8,9 +8,11 @@
 #include "../../kv/store.h"
 #include "../../kv/kv.h"
 
+/* 64 KiB pages, so a few MB hold enough pages to move between classes. */
 static struct store *mk(size_t mem, size_t item_max, int shards)
 {
-	struct store_cfg c = { mem, item_max, shards };
+	struct store_cfg c = { .mem_limit = mem, .item_max = item_max,
+			       .nshards = shards, .page_size = 64 * 1024 };
 
 	return store_new(&c);
 }
@@ -380,6 +382,171 @@ static void test_rebalance_threads(void)
 	store_free(s);
 }
 
+/* store_new with memcached's layout (1 MiB pages), -n and -f. */
+static struct store *mk_mc(size_t mem, int shards, size_t chunk_min, double factor)
+{
+	struct store_cfg c = { .mem_limit = mem, .item_max = 1 << 20, .nshards = shards,
+			       .chunk_min = chunk_min, .factor = factor };
+
+	return store_new(&c);
+}
+
+static struct store_class cls(struct store *s, int c)
+{
+	struct store_class sc;
+
+	store_class_stats(s, c, &sc);
+	return sc;
+}
+
+/* The class table against memcached 1.6.18's "memcached -vv" (defaults, and
+ * -n 8 -f 2), and where items go (checked with "stats items" there). */
+static void test_layout(void)
+{
+	static const uint32_t mc[] = {
+		96, 120, 152, 192, 240, 304, 384, 480, 600, 752, 944, 1184, 1480,
+		1856, 2320, 2904, 3632, 4544, 5680, 7104, 8880, 11104, 13880, 17352,
+		21696, 27120, 33904, 42384, 52984, 66232, 82792, 103496, 129376,
+		161720, 202152, 252696, 315872, 394840, 524288 };
+	static const uint32_t mc_n8f2[] = {
+		56, 112, 224, 448, 896, 1792, 3584, 7168, 14336, 28672, 57344,
+		114688, 229376, 524288 };
+	static char v[200000];
+	struct store *s = mk_mc(64 << 20, 1, 0, 0);
+	bool same = store_classes(s) == 40;
+
+	for (int c = 1; same && c < 40; c++)
+		same = cls(s, c).chunk_size == mc[c - 1] &&
+		       cls(s, c).per_page == (1 << 20) / mc[c - 1];
+	ok(same, "default classes: memcached's 39 (96 .. 394840, 524288 bytes; chunks per 1 MiB page)");
+	/* 48 + key + 1 + [4 flags] + value + 2 + 8 cas = 96: class 1 */
+	memset(v, 'v', sizeof(v));
+	store_put(s, ST_SET, "k", 1, 0, 0, v, 36, 0, 10, NULL);
+	store_put(s, ST_SET, "l", 1, 0, 0, v, 37, 0, 10, NULL);
+	store_put(s, ST_SET, "f", 1, 7, 0, v, 32, 0, 10, NULL);
+	store_put(s, ST_SET, "g", 1, 7, 0, v, 33, 0, 10, NULL);
+	store_put(s, ST_SET, "b", 1, 0, 0, v, 200000, 0, 10, NULL);
+	ok(cls(s, 1).items == 2 && cls(s, 2).items == 2 && cls(s, 35).items == 1,
+	   "items go to memcached's class: 96 bytes with or without flags in class 1, 97 in 2, 200 kB in 35");
+	ok(cls(s, 1).pages == 1 && cls(s, 35).pages == 1 && cls(s, 3).pages == 0,
+	   "a class takes a 1 MiB page when it stores its first item");
+	store_free(s);
+
+	s = mk_mc(64 << 20, 1, 8, 2.0);
+	same = store_classes(s) == 15;
+	for (int c = 1; same && c < 15; c++)
+		same = cls(s, c).chunk_size == mc_n8f2[c - 1];
+	ok(same, "-n 8 -f 2: memcached's 14 classes (56 .. 229376, 524288)");
+	store_free(s);
+	s = mk_mc(64 << 20, 1, 48, 1.01);
+	ok(store_classes(s) == 64 && cls(s, 63).chunk_size == 512 * 1024 &&
+	   cls(s, 62).chunk_size < 2000,
+	   "-f 1.01: 63 classes at most, the last one 512 KiB (memcached's table size)");
+	store_free(s);
+}
+
+/* Expired items' chunks are reused before a new page is taken, in any
+ * shard; counted per class as memcached does. */
+static void test_reclaim(void)
+{
+	static char v[100000];
+	char k[32];
+
+	memset(v, 'r', sizeof(v));
+	for (int shards = 1; shards <= 4; shards *= 4) {
+		struct store *s = mk_mc(64 << 20, shards, 0, 0);
+		struct store_stats a, b;
+		struct store_class sc;
+		bool stored = true;
+		int c;
+
+		for (int i = 0; i < 40; i++) {
+			snprintf(k, sizeof(k), "old%d", i);
+			stored &= store_put(s, ST_SET, k, strlen(k), 0, 12, v, sizeof(v), 0, 10,
+					    NULL) == ST_STORED;
+		}
+		store_stats(s, &a);
+		for (int i = 0; i < 40; i++) {
+			snprintf(k, sizeof(k), "new%d", i);
+			stored &= store_put(s, ST_SET, k, strlen(k), 0, 0, v, sizeof(v), 0, 20,
+					    NULL) == ST_STORED;
+		}
+		store_stats(s, &b);
+		c = 32;	/* 100 kB values: memcached's class 32, 103496 bytes */
+		sc = cls(s, c);
+		ok(stored && a.mem_used == 4 << 20 && b.mem_used == a.mem_used,
+		   "%d shard(s): 40 expired 100 kB items replaced by 40 new ones: %llu -> %llu bytes malloced",
+		   shards, (unsigned long long)a.mem_used, (unsigned long long)b.mem_used);
+		ok(sc.reclaimed == 40 && sc.expired_unfetched == 40 && sc.evicted == 0 &&
+		   sc.items == 40 && b.reclaimed == 40,
+		   "%d shard(s): class %d reclaimed %llu, expired_unfetched %llu, evicted %llu",
+		   shards, c, (unsigned long long)sc.reclaimed,
+		   (unsigned long long)sc.expired_unfetched, (unsigned long long)sc.evicted);
+		store_free(s);
+	}
+}
+
+/* memcached's per-class counters of "stats slabs" and "stats items". */
+static void test_class_counters(void)
+{
+	struct store *s = mk_mc(2 << 20, 1, 0, 0);
+	static char v[300000];
+	struct store_class sc;
+	uint64_t cas = 0, n;
+
+	memset(v, '1', 10);
+	store_put(s, ST_SET, "a", 1, 0, 0, v, 5, 0, 10, &cas);		/* class 1 */
+	store_put(s, ST_ADD, "a", 1, 0, 0, v, 5, 0, 10, NULL);		/* not stored */
+	store_put(s, ST_CAS, "a", 1, 0, 0, v, 5, cas + 9, 10, NULL);	/* badval */
+	store_put(s, ST_CAS, "a", 1, 0, 0, v, 5, cas, 10, NULL);	/* hit */
+	store_get(s, "a", 1, 10, NULL, NULL, NULL);
+	store_get(s, "a", 1, 10, (const uint32_t[]){ 0 }, NULL, NULL);	/* gat */
+	store_touch(s, "a", 1, 0, 10);
+	store_arith(s, "a", 1, true, 1, 0, NULL, 10, &n, NULL);
+	store_arith(s, "a", 1, false, 1, 0, NULL, 10, &n, NULL);
+	store_delete(s, "a", 1, 0, 10);
+	sc = cls(s, 1);
+	ok(sc.cmd_set == 4 && sc.get_hits == 1 && sc.touch_hits == 2 && sc.cas_hits == 1 &&
+	   sc.cas_badval == 1 && sc.incr_hits == 1 && sc.decr_hits == 1 && sc.delete_hits == 1,
+	   "class 1: cmd_set 4, get_hits 1, touch_hits 2, cas 1/1, incr 1, decr 1, delete 1 "
+	   "(%llu %llu %llu %llu/%llu %llu %llu %llu)",
+	   (unsigned long long)sc.cmd_set, (unsigned long long)sc.get_hits,
+	   (unsigned long long)sc.touch_hits, (unsigned long long)sc.cas_hits,
+	   (unsigned long long)sc.cas_badval, (unsigned long long)sc.incr_hits,
+	   (unsigned long long)sc.decr_hits, (unsigned long long)sc.delete_hits);
+	/* 2 MB: two 1 MiB pages; 300 kB values (class 37, 3 a page) evict
+	 * each other, the oldest first: the one with a ttl, set 5 s before */
+	memset(v, 'e', sizeof(v));
+	store_put(s, ST_SET, "t", 1, 0, 100, v, sizeof(v), 0, 10, NULL);
+	for (int i = 0; i < 8 && !cls(s, 37).evicted; i++) {
+		char k[8];
+
+		snprintf(k, sizeof(k), "e%d", i);
+		store_put(s, ST_SET, k, strlen(k), 0, 0, v, sizeof(v), 0, 15, NULL);
+	}
+	sc = cls(s, 37);
+	ok(sc.evicted == 1 && sc.evicted_nonzero == 1 && sc.evicted_time == 5 &&
+	   sc.evicted_unfetched == 1 && !has(s, "t", 15) &&
+	   sc.mem_requested == sc.items * (48 + 2 + 1 + sizeof(v) + 2 + 8),
+	   "class 37: the first eviction counted (evicted %llu, nonzero %llu, evicted_time %llu s), "
+	   "mem_requested %llu for %llu items",
+	   (unsigned long long)sc.evicted, (unsigned long long)sc.evicted_nonzero,
+	   (unsigned long long)sc.evicted_time, (unsigned long long)sc.mem_requested,
+	   (unsigned long long)sc.items);
+	store_free(s);
+	/* an item that cannot fit (1.5 MB, 1 MB of memory): outofmemory of
+	 * its class (0: too big for a chunk) */
+	{
+		struct store_cfg c = { .mem_limit = 1 << 20, .item_max = 2 << 20, .nshards = 1 };
+		static char big[1500 * 1024];
+
+		s = store_new(&c);
+		ok(store_put(s, ST_SET, "h", 1, 0, 0, big, sizeof(big), 0, 15, NULL) == ST_NO_MEMORY &&
+		   cls(s, 0).outofmemory == 1, "an item larger than the memory: outofmemory 1 in class 0");
+	}
+	store_free(s);
+}
+
 int main(void)
 {
 	test_basic();
@@ -387,5 +554,8 @@ int main(void)
 	test_shards();
 	test_rebalance();
 	test_rebalance_threads();
+	test_layout();
+	test_reclaim();
+	test_class_counters();
 	return tap_done();
 }
