@@ -118,7 +118,8 @@ static const struct optdef defs[] = {
 	  "interval of p99 is within PCT of it, e.g. 5% (default off)" },
 	{ "start-at", 0, K_NUM, F(start_at), 0, 1e9, 1e11, NULL, 0, "T",
 	  "start the load at wall-clock time T (seconds since\n"
-	  "1970, fractions allowed): agents on several hosts\n"
+	  "1970, fractions allowed; connects and preloads first;\n"
+	  "an error if T has passed): generators on several hosts\n"
 	  "start together (default: now)" },
 	{ "seed", 0, K_U64, F(seed), 0, 0, 1e18, NULL, 0, "N",
 	  "random seed (default 1)" },

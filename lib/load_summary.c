@@ -32,6 +32,8 @@ void il_load_summary_init(struct il_load_summary *s)
 	memset(s, 0, sizeof(*s));
 	s->schema = IL_LOAD_SCHEMA;
 	s->ci_level = NAN;
+	s->started_at = NAN;
+	s->config.start_at = NAN;
 	for (int op = 0; op < IL_NOPS; op++)
 		for (int k = 0; k < IL_NLATS; k++)
 			stat_init(&s->lat[op][k]);
@@ -78,6 +80,7 @@ void il_load_summary_config(struct il_load_summary *s, const struct il_load_opts
 	c->time_s = o->time;
 	c->warmup_s = o->warmup;
 	c->seed = o->seed;
+	c->start_at = o->start_at > 0 ? o->start_at : NAN;
 }
 
 void il_load_stat_from_hist(struct il_load_stat *st, const struct il_hist *h)
@@ -184,6 +187,7 @@ static json_t *jconfig(const struct il_load_config *c)
 	put(o, "engine", json_string(c->engine));
 	put(o, "timestamps", json_string(c->timestamps));
 	put(o, "batch", juint(c->batch));
+	put(o, "start_at", real(c->start_at, 6));
 	return o;
 }
 
@@ -305,6 +309,7 @@ static json_t *document(const struct il_load_summary *s)
 	put(d, "tool", json_string("irqlab-load"));
 	put(d, "schema", json_integer(IL_LOAD_SCHEMA));
 	put(d, "config", jconfig(&s->config));
+	put(d, "started_at", real(s->started_at, 6));
 	put(d, "duration_s", real(s->duration_s, 6));
 	put(d, "qps", real(s->qps, 1));
 	put(d, "target_qps", real(s->target_qps, 1));
@@ -343,7 +348,9 @@ int il_load_summary_write(FILE *f, const struct il_load_summary *s)
 	fputc('{', f);
 	json_object_foreach(d, k, v) {
 		/* keys are ours: plain identifiers, no escaping needed */
-		char *val = json_dumps(v, JSON_ENCODE_ANY | JSON_REAL_PRECISION(15));
+		/* 15 digits; 16 where wall-clock times (unix s) need the us */
+		int wall = !strcmp(k, "started_at") || !strcmp(k, "config");
+		char *val = json_dumps(v, JSON_ENCODE_ANY | JSON_REAL_PRECISION(wall ? 16 : 15));
 
 		if (!val) {
 			rc = -1;
@@ -540,6 +547,8 @@ static void rconfig(struct rd *r, json_t *d, struct il_load_config *c)
 	c->batch = 1;
 	if (json_object_get(o, "batch"))
 		runs(r, o, path, "batch", &c->batch);
+	if (json_object_get(o, "start_at"))
+		rnum(r, o, path, "start_at", &c->start_at);
 }
 
 static void rhist(struct rd *r, json_t *o, const char *path, struct il_hist **out)
@@ -755,6 +764,8 @@ int il_load_summary_read(const char *text, struct il_load_summary *s, char *err,
 		fail(&r, "schema", "a version this reader does not know (it reads 1-2)");
 	s->schema = (int)schema;
 	rconfig(&r, d, &s->config);
+	if (json_object_get(d, "started_at"))
+		rnum(&r, d, "", "started_at", &s->started_at);
 	rnum(&r, d, "", "duration_s", &s->duration_s);
 	rnum(&r, d, "", "qps", &s->qps);
 	rnum(&r, d, "", "target_qps", &s->target_qps);

@@ -86,6 +86,54 @@ static int check_stamps(const struct il_load_opts *o, const struct env *env, cha
 	return 0;
 }
 
+/* --start-at T: ns of CLOCK_REALTIME left until T; -1 with why if T has
+ * passed. */
+static int64_t start_left_ns(double at, char *err, size_t len)
+{
+	struct timespec rt;
+	int64_t left;
+
+	clock_gettime(CLOCK_REALTIME, &rt);
+	left = llround(at * 1e9) - ((int64_t)rt.tv_sec * 1000000000LL + rt.tv_nsec);
+	if (left <= 0) {
+		snprintf(err, len, "--start-at: %.6f is %.3fs in the past (a unix time, e.g. "
+			 "$(($(date +%%s) + 5)))", at, -left / 1e9);
+		return -1;
+	}
+	return left;
+}
+
+/* Sleeps until --start-at's wall-clock instant is 2 ms away (sleeping on
+ * CLOCK_REALTIME follows a clock step during the wait), then turns the
+ * instant into CLOCK_MONOTONIC, the clock of the schedule; a wake-up past
+ * the instant starts at once (the summary's started_at shows by how much).
+ * 0, or -1 with why: the instant passed while connecting and preloading, or
+ * a signal came. */
+static int wait_start(double at, uint64_t *origin, char *err, size_t len)
+{
+	int64_t left = start_left_ns(at, err, len), wake = llround(at * 1e9) - 2000000;
+	struct timespec ts = { (time_t)(wake / 1000000000LL), (long)(wake % 1000000000LL) };
+	uint64_t mono;
+
+	if (left < 0) {
+		snprintf(err, len, "--start-at: %.6f passed before the load could start "
+			 "(connecting and preloading took longer; give a later time)", at);
+		return -1;
+	}
+	while (!load_stop && left > 2000000) {
+		clock_nanosleep(CLOCK_REALTIME, TIMER_ABSTIME, &ts, NULL);
+		left = start_left_ns(at, err, len);
+	}
+	if (load_stop) {
+		snprintf(err, len, "interrupted while waiting for --start-at");
+		return -1;
+	}
+	mono = il_now_ns();
+	left = start_left_ns(at, err, len);
+	*origin = mono + (left > 0 ? (uint64_t)left : 0);
+	return 0;
+}
+
 /* Options, servers and engine; exits with status 2 on bad input (0 after
  * --help). */
 static void setup(struct il_load_opts *o, struct env *env, struct workload *w,
@@ -98,6 +146,8 @@ static void setup(struct il_load_opts *o, struct env *env, struct workload *w,
 		il_load_opts_usage(stdout);
 		exit(0);
 	}
+	if (rc == 0 && o->start_at > 0 && start_left_ns(o->start_at, err, sizeof(err)) < 0)
+		rc = -1;
 	if (rc < 0 || resolve(o, env, err, sizeof(err)) < 0 ||
 	    pick_engine(o, env, err, sizeof(err)) < 0 || check_stamps(o, env, err, sizeof(err)) < 0) {
 		fprintf(stderr, "irqlab-load: %s\n", err);
@@ -223,17 +273,86 @@ static void progress(struct thread *ts, const struct il_load_opts *o, uint64_t o
 		fprintf(stderr, "\r%60s\r", "");
 }
 
+/* The main thread's side of thread_main's barriers (connected, go,
+ * preloaded, origin set), then the progress line until the threads end.
+ * 0, or 1 when a thread failed or --start-at could not be kept. */
+static int run_phases(struct thread *ts, const struct il_load_opts *o)
+{
+	char err[300];
+	uint64_t t0, origin;
+	int rc;
+
+	pthread_barrier_wait(&barrier);
+	if ((rc = first_failure(ts, o->threads)))
+		atomic_store(&g_abort, 1);
+	pthread_barrier_wait(&barrier);
+	if (rc)
+		return rc;
+	t0 = il_now_ns();
+	pthread_barrier_wait(&barrier);
+	if ((rc = first_failure(ts, o->threads)) == 0 && !o->noload && !o->json)
+		fprintf(stderr, "preloaded %llu records in %.2fs\n",
+			(unsigned long long)o->records, (il_now_ns() - t0) / 1e9);
+	origin = il_now_ns() + 1000000;	/* every thread starts on the same tick */
+	if (!rc && !o->loadonly && o->start_at > 0 &&
+	    wait_start(o->start_at, &origin, err, sizeof(err)) < 0) {
+		fprintf(stderr, "irqlab-load: %s\n", err);
+		rc = 1;
+	}
+	if (rc)
+		atomic_store(&g_abort, 1);
+	for (unsigned i = 0; i < o->threads; i++) {
+		ts[i].origin = origin;
+		ts[i].t_meas = origin + (uint64_t)(o->warmup * 1e9);
+		ts[i].t_end = ts[i].t_meas + (uint64_t)(o->time * 1e9);
+		ts[i].t_deadline = ts[i].t_end + (uint64_t)(o->timeout * 1e9);
+	}
+	pthread_barrier_wait(&barrier);
+	if (!rc && !o->loadonly)
+		progress(ts, o, origin);
+	return rc;
+}
+
+/* After the threads ended: their errors, then the summary (table or JSON,
+ * and --hdr). 0, or 1 if every thread died or the output failed. */
+static int report(struct thread *ts, const struct il_load_opts *o, const struct env *env)
+{
+	struct il_load_summary sum;
+	double wall = o->time;
+	unsigned dead = 0;
+	int rc = 0;
+
+	for (unsigned i = 0; i < o->threads; i++) {
+		dead += ts[i].failed != 0;
+		if (ts[i].failed || ts[i].err[0])
+			fprintf(stderr, "irqlab-load: thread %u: %s\n", i, ts[i].err);
+	}
+	if (load_stop) {	/* interrupted or --ci: the window was shorter */
+		wall = (ts[0].t_end - ts[0].t_meas) / 1e9;
+		if (load_stop == 1)
+			fprintf(stderr, "irqlab-load: interrupted, reporting %.2fs\n", wall);
+	}
+	if (load_summarize(&sum, o, env, ts, o->threads, wall) < 0)
+		return 1;
+	if (o->json)
+		il_load_summary_write(stdout, &sum);
+	else
+		load_print_text(stdout, &sum);
+	if (o->hdr[0] && write_hgrm(o->hdr, &sum) < 0)
+		rc = 1;
+	il_load_summary_free(&sum);
+	return dead == o->threads ? 1 : rc;
+}
+
 int main(int argc, char **argv)
 {
-	struct il_load_opts o;
 	static struct env env;
+	struct il_load_opts o;
 	struct workload w = { 0 };
 	struct thread *ts;
 	pthread_t *tids;
-	struct il_load_summary sum;
 	char err[300];
-	uint64_t t0, origin;
-	int rc = 0, dead = 0;
+	int rc;
 
 	signal(SIGPIPE, SIG_IGN);
 	setup(&o, &env, &w, argc, argv);
@@ -249,68 +368,17 @@ int main(int argc, char **argv)
 	tids = calloc(o.threads, sizeof(*tids));
 	if (!ts || !tids)
 		return 1;
-	for (unsigned i = 0; i < o.threads; i++) {
-		ts[i] = (struct thread){ .id = (int)i, .o = &o, .env = &env, .w = &w, .nconns = o.conns, .ep = -1 };
-	}
+	for (unsigned i = 0; i < o.threads; i++)
+		ts[i] = (struct thread){ .id = (int)i, .o = &o, .env = &env, .w = &w,
+					 .nconns = o.conns, .ep = -1 };
 	pthread_barrier_init(&barrier, NULL, o.threads + 1);
 	for (unsigned i = 0; i < o.threads; i++)
 		pthread_create(&tids[i], NULL, thread_main, &ts[i]);
-	pthread_barrier_wait(&barrier);
-	if (first_failure(ts, o.threads)) {
-		atomic_store(&g_abort, 1);
-		rc = 1;
-	}
-	pthread_barrier_wait(&barrier);
-	if (!rc) {
-		t0 = il_now_ns();
-		pthread_barrier_wait(&barrier);
-		if (first_failure(ts, o.threads)) {
-			atomic_store(&g_abort, 1);
-			rc = 1;
-		} else if (!o.noload && !o.json) {
-			fprintf(stderr, "preloaded %llu records in %.2fs\n",
-				(unsigned long long)o.records, (il_now_ns() - t0) / 1e9);
-		}
-		origin = il_now_ns() + 1000000;	/* every thread starts on the same tick */
-		for (unsigned i = 0; i < o.threads; i++) {
-			ts[i].origin = origin;
-			ts[i].t_meas = origin + (uint64_t)(o.warmup * 1e9);
-			ts[i].t_end = ts[i].t_meas + (uint64_t)(o.time * 1e9);
-			ts[i].t_deadline = ts[i].t_end + (uint64_t)(o.timeout * 1e9);
-		}
-		pthread_barrier_wait(&barrier);
-		if (!rc && !o.loadonly)
-			progress(ts, &o, origin);
-	}
+	rc = run_phases(ts, &o);
 	for (unsigned i = 0; i < o.threads; i++)
 		pthread_join(tids[i], NULL);
-	if (!rc && !o.loadonly) {
-		for (unsigned i = 0; i < o.threads; i++)
-			if (ts[i].failed) {
-				fprintf(stderr, "irqlab-load: thread %u: %s\n", i, ts[i].err);
-				dead++;
-			} else if (ts[i].err[0]) {
-				fprintf(stderr, "irqlab-load: thread %u: %s\n", i, ts[i].err);
-			}
-		double wall = o.time;
-
-		if (load_stop) {	/* interrupted or --ci: the window was shorter */
-			wall = (ts[0].t_end - ts[0].t_meas) / 1e9;
-			if (load_stop == 1)
-				fprintf(stderr, "irqlab-load: interrupted, reporting %.2fs\n", wall);
-		}
-		if (load_summarize(&sum, &o, &env, ts, o.threads, wall) < 0)
-			return 1;
-		if (o.json)
-			il_load_summary_write(stdout, &sum);
-		else
-			load_print_text(stdout, &sum);
-		if (o.hdr[0] && write_hgrm(o.hdr, &sum) < 0)
-			rc = 1;
-		il_load_summary_free(&sum);
-		if (dead == (int)o.threads)
-			rc = 1;
-	}
+	if (!rc && !o.loadonly)
+		rc = report(ts, &o, &env);
 	for (unsigned i = 0; i < o.threads; i++)
 		thread_teardown(&ts[i]);
 	pthread_barrier_destroy(&barrier);

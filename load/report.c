@@ -111,6 +111,9 @@ static void warnings(struct il_load_summary *s, const struct il_load_opts *o)
 	if (fabs(s->timestamps.clock_step_us) > 100)
 		il_load_summary_warn(s, "the wall clock stepped by %.0f us during the run: kernel "
 				     "stamps are off by up to that much", s->timestamps.clock_step_us);
+	if (o->start_at > 0 && s->started_at - o->start_at > 0.001)
+		il_load_summary_warn(s, "started %.1f ms after --start-at (the generator woke "
+				     "late)", 1e3 * (s->started_at - o->start_at));
 	if (s->totals.set_failed)
 		il_load_summary_warn(s, "%llu sets not stored",
 				     (unsigned long long)s->totals.set_failed);
@@ -141,6 +144,7 @@ int load_summarize(struct il_load_summary *s, const struct il_load_opts *o,
 	il_load_stat_from_hist(&s->schedule.send_lag, s->lag_hist);
 	done = s->requests.gets + s->requests.sets;
 	s->duration_s = wall;
+	s->started_at = (double)((int64_t)ts[0].origin + ts[0].rt_off) / 1e9;
 	s->qps = wall > 0 ? done / wall : 0;
 	s->target_qps = o->qps;
 	s->achieved_ratio = open ? s->qps / o->qps : 1.0;

@@ -464,8 +464,13 @@ int thread_run(struct thread *t)
 {
 	unsigned live = 0;
 	int closed = !(t->o->qps > 0);
-	uint64_t now = il_now_ns();
+	struct timespec at = { (time_t)(t->origin / 1000000000ULL),
+			       (long)(t->origin % 1000000000ULL) };
+	uint64_t now;
 
+	/* every thread starts on the origin's tick (--start-at: across hosts) */
+	clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &at, NULL);
+	now = il_now_ns();
 	t->next_sched = (double)t->origin;
 	t->bat.t0 = t->t_meas;
 	t->closed = closed;

@@ -78,6 +78,7 @@ struct il_load_config {
 	uint64_t records;
 	double update, time_s, warmup_s;
 	uint64_t seed;
+	double start_at;		/* --start-at, unix s; NAN: not given */
 };
 
 #define IL_LOAD_MAX_WARNINGS 16
@@ -85,6 +86,10 @@ struct il_load_summary {
 	int schema;			/* as read; the writer writes IL_LOAD_SCHEMA */
 	struct il_load_config config;
 	double duration_s, qps, target_qps, achieved_ratio;
+	/* wall-clock time (unix s) the load started (warm-up included): with
+	 * --start-at, that instant unless the generator woke late; NAN in
+	 * summaries that predate it */
+	double started_at;
 	struct {			/* the measured window */
 		uint64_t gets, sets, misses, errors, set_failed, sent;
 	} requests;

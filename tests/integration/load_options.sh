@@ -44,7 +44,8 @@ bad "qps with a unit suffix still ranged" "--qps: '2G' is not a number in 0-1e+0
 bad "v6 port checked" "--server: '0' is not in 1-65535" -s "[::1]:0"
 "$LOAD" --help > "$T/help"; ok $? "--help exits 0"
 for o in server threads cpus connections depth qps iadist keysize valuesize records update \
-	 popularity loadonly noload warmup time timeout late-us seed json protocol preload-depth spin-us; do
+	 popularity loadonly noload warmup time timeout late-us seed json protocol preload-depth spin-us \
+	 start-at; do
 	grep -q -- "--$o" "$T/help" || { ok 1 "--help documents --$o"; continue; }
 	ok 0 "--help documents --$o"
 done

@@ -64,6 +64,8 @@ static void fill(struct il_load_summary *s, struct il_rng *r, int n)
 	s->lat[IL_OP_GET][IL_LAT_CORRECTED].ci_hi[3] = 120.25;
 	s->ci_level = 0.95;
 	s->duration_s = 1.5;
+	s->started_at = 1796280000.123456;
+	s->config.start_at = 1796280000.123;
 	s->qps = 999.9;
 	s->target_qps = 1000;
 	s->achieved_ratio = 0.9999;
@@ -200,6 +202,8 @@ int main(void)
 	is_str(b.config.engine, "uring", "config.engine");
 	ok(b.config.open && b.config.target_qps == 1000, "open loop at 1000");
 	ok(b.qps == 999.9 && b.duration_s == 1.5 && b.achieved_ratio == 0.9999, "qps, duration, ratio");
+	ok(fabs(b.started_at - 1796280000.123456) < 1e-6 && fabs(b.config.start_at - 1796280000.123) < 1e-6,
+	   "started_at and config.start_at (--start-at) to the microsecond");
 	ok(b.requests.gets == 20000 && b.totals.unanswered == 3 && b.generator.syscalls == 12345 &&
 	   b.generator.fell_behind == 1, "counters and flags");
 	for (int op = 0; op < IL_NOPS; op++)
@@ -240,7 +244,8 @@ int main(void)
 
 	ok(il_load_summary_read(schema1, &c, err, sizeof(err)) == 0, "schema 1 read (%s)", err);
 	ok(c.schema == 1 && c.qps == 45000.5 && c.lat[0][0].p[0] == 28.1 && !c.hist[0][0] &&
-	   isnan(c.ci_level) && c.nchecks == 0, "schema 1: figures, no histograms or checks");
+	   isnan(c.ci_level) && c.nchecks == 0 && isnan(c.started_at) && isnan(c.config.start_at),
+	   "schema 1: figures, no histograms, checks or start time");
 	errors();
 	hgrm();
 	il_load_summary_free(&a);

@@ -1,32 +1,61 @@
-/* Regression of the calibration table. Bare metal: every published QPS and
- * CPU figure within 10% (CPU shares: or 1 point), published order kept.
- * VM rows: the orders kept, and no more figures outside 10% than the known
- * misses docs/sim.md lists (so a change that makes them worse fails).
- * Short runs (20 ms simulated each) so the test takes about a second. */
+/* Regression of the calibration table. Every published QPS and CPU figure
+ * within 10% (CPU shares: or 1 point), bare metal and VM, and the published
+ * orders kept, except the VM misses docs/sim.md ("Calibration", "Not met")
+ * lists by name with their reason: each of those is named here with the
+ * error it must not exceed, so a new miss fails, and a known one that gets
+ * worse fails too. A known miss that comes within 10% is reported (update
+ * the list and the docs). Short runs (20 ms simulated each) so the test
+ * takes about a second. */
+#include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "../../sim/calib.h"
 #include "../../sim/sim.h"
 #include "tap.h"
 
-/* docs/sim.md, "Calibration": SR-IOV no coalescing QPS, the user shares of
- * both VirtIO rows and the VirtIO suspend softirq share; in these 20 ms
- * runs also the VirtIO no-coalescing softirq share (+9.9% at 0.3 s, about
- * +11.5% at 20 ms). */
-#define VM_KNOWN_MISSES 5
+/* docs/sim.md, "Calibration": row, figure, the largest |error| (%) allowed.
+ * The VirtIO no-coalescing softirq share is +10.6% in these 20 ms runs and
+ * within 10% at 0.5 s; the VirtIO suspend user share is 19-22% depending
+ * on the seed (18 published). */
+static const struct {
+	const char *row, *figure;
+	double max_err;
+} known[] = {
+	{ "vm-virtio-aligned", "user%", 20 },
+	{ "vm-virtio-aligned", "softirq%", 13 },
+	{ "vm-virtio-aligned-suspend", "user%", 25 },
+	{ "vm-virtio-aligned-suspend", "softirq%", 100 },
+	{ "vm-sriov", "qps", 22 },
+};
+#define NKNOWN (int)(sizeof(known) / sizeof(known[0]))
+static int seen[NKNOWN];
+
+static int known_miss(const char *row, const char *figure, double err)
+{
+	for (int i = 0; i < NKNOWN; i++)
+		if (!strcmp(known[i].row, row) && !strcmp(known[i].figure, figure)) {
+			seen[i] = 1;
+			return fabs(err) <= known[i].max_err ? i : -2;
+		}
+	return -1;
+}
 
 int main(void)
 {
 	FILE *f = tmpfile();
 	char line[256], row[64] = "";
-	int bare_out = 0, vm_out = 0, orders = 0;
+	int bare_out = 0, vm_new = 0, vm_worse = 0, vm_known = 0, orders = 0;
 
 	if (!f)
 		tap_skip_all("no tmpfile");
 	calib_run(f, 0.02, 10, 0);
 	rewind(f);
 	while (fgets(line, sizeof(line), f)) {
+		char fig[32];
+		double pub, sim, err;
+
 		if (!strncmp(line, "order:", 6)) {
 			orders++;
 			tap_diag("%s", line);
@@ -34,15 +63,38 @@ int main(void)
 			sscanf(line, "%63s", row);
 		} else if (strstr(line, "outside")) {
 			bool vm = !strncmp(row, "vm-", 3) || !strncmp(row, "did-", 4);
-			vm ? vm_out++ : bare_out++;
-			tap_diag("%s:%s", row, line);
+			if (sscanf(line, " %31s %lf %lf %lf", fig, &pub, &sim, &err) != 4)
+				err = NAN;	/* "n/a": a published zero */
+			if (isnan(err))
+				err = -100;
+			if (!vm) {
+				bare_out++;
+				tap_diag("%s:%s", row, line);
+				continue;
+			}
+			int k = known_miss(row, fig, err);
+			if (k >= 0) {
+				vm_known++;
+				tap_diag("known miss (docs/sim.md) %s:%s", row, line);
+			} else if (k == -2) {
+				vm_worse++;
+				tap_diag("known miss got worse %s:%s", row, line);
+			} else {
+				vm_new++;
+				tap_diag("new miss %s:%s", row, line);
+			}
 		}
 	}
 	fclose(f);
 	is_int(bare_out, 0, "bare metal: every QPS and CPU figure within tolerance");
 	is_int(orders, 0, "published orders kept (bare metal and VM)");
-	ok(vm_out <= VM_KNOWN_MISSES, "VM: %d figure(s) outside 10%%, at most the %d "
-	   "known misses", vm_out, VM_KNOWN_MISSES);
+	is_int(vm_new, 0, "VM: no figure outside 10% but the documented misses");
+	is_int(vm_worse, 0, "VM: no documented miss beyond its documented error");
+	for (int i = 0; i < NKNOWN; i++)
+		if (!seen[i])
+			tap_diag("documented miss %s %s is now within 10%%: update the list "
+				 "and docs/sim.md", known[i].row, known[i].figure);
+	tap_diag("%d documented VM miss(es) outside 10%% in this run", vm_known);
 
 	struct experiment e;
 	char err[256];
