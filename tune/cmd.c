@@ -24,7 +24,7 @@ struct opts {
 	const char *sets[MAX_LIST], *space[MAX_LIST];
 	int nsets, nspace;
 	int measure, measure_top, dry_run, threads, leaders, eta, srv_cpu, cli_cpu, conns;
-	int no_remeasure, have_qps, have_slo;
+	int no_remeasure, have_qps, have_slo, exhaustive;
 	double budget_s, conf, time_s, short_s, warmup_s, noise;
 	uint64_t seed;
 	char cmdline[1024];
@@ -77,6 +77,8 @@ static void usage(FILE *f)
 "      --seed N           first seed of the simulated runs\n"
 "      --noise PCT        sim, for tests: add PCT%% relative noise to CPU and latency\n"
 "      --no-remeasure     measured: skip re-measuring the recommendation\n"
+"      --exhaustive       no halving: every candidate 3 full-length runs, then the\n"
+"                         same decision (the baseline the search saves time against)\n"
 "output:\n"
 "  -o, --out DIR          tune.json, candidates.tsv, report.md, tune.png (default\n"
 "                         irqlab-tune/<timestamp>)\n"
@@ -89,7 +91,7 @@ static void usage(FILE *f)
 
 enum { O_QPS = 256, O_MAXQPS, O_SLO, O_CPU, O_SIM, O_SET, O_MEASURE, O_TOP, O_SERVER,
        O_SRV, O_CLI, O_CONNS, O_SPACE, O_CANDS, O_BUDGET, O_CONF, O_TIME, O_WARM,
-       O_LEAD, O_ETA, O_THREADS, O_SEED, O_NOISE, O_NOREM, O_DEV, O_DRY };
+       O_LEAD, O_ETA, O_THREADS, O_SEED, O_NOISE, O_NOREM, O_DEV, O_DRY, O_EXH };
 
 static const struct option longopts[] = {
 	{ "qps", required_argument, 0, O_QPS }, { "max-qps", no_argument, 0, O_MAXQPS },
@@ -106,6 +108,7 @@ static const struct option longopts[] = {
 	{ "noise", required_argument, 0, O_NOISE }, { "no-remeasure", no_argument, 0, O_NOREM },
 	{ "out", required_argument, 0, 'o' }, { "dev", required_argument, 0, O_DEV },
 	{ "dry-run", no_argument, 0, O_DRY }, { "help", no_argument, 0, 'h' },
+	{ "exhaustive", no_argument, 0, O_EXH },
 	{ 0, 0, 0, 0 },
 };
 
@@ -207,6 +210,7 @@ static int one_opt(struct opts *o, int c, const char *a, char *err, size_t len)
 		return 0;
 	case O_DEV: o->dev = a; return 0;
 	case O_DRY: o->dry_run = 1; return 0;
+	case O_EXH: o->exhaustive = 1; return 0;
 	}
 	snprintf(err, len, "unknown option (see --help)");
 	return -1;
@@ -282,6 +286,10 @@ static int parse(struct opts *o, int argc, char **argv, char *err, size_t len)
 	}
 	if ((o->nsets || o->noise > 0) && !o->sim) {
 		snprintf(err, len, "%s: only with --sim CONFIG", o->nsets ? "--set" : "--noise");
+		return -1;
+	}
+	if (o->exhaustive && (o->obj.goal == GOAL_MAX_QPS || o->measure)) {
+		snprintf(err, len, "--exhaustive: only with --qps (least CPU), without --measure");
 		return -1;
 	}
 	if (o->candidates && o->nspace) {
@@ -397,6 +405,7 @@ static int search_and_report(struct opts *o, struct tune_space *sp, struct tune_
 	r->eta = o->eta ? o->eta : 3;
 	r->leaders = o->leaders ? o->leaders : 4;
 	r->seed = o->seed;
+	r->exhaustive = o->exhaustive;
 	r->progress = isatty(2);
 	r->stop = &stop_flag;
 	fprintf(stderr, "irqlab tune: %d candidates, %s; plan:\n", sp->n, setup);
@@ -542,7 +551,8 @@ int tune_main(int argc, char **argv)
 	if (o.dry_run) {
 		struct tune_run dr = { .obj = &o.obj, .space = &sp, .be = &be, .conf = o.conf,
 				       .budget_s = o.budget_s, .eta = o.eta ? o.eta : 3,
-				       .leaders = o.leaders ? o.leaders : 4 };
+				       .leaders = o.leaders ? o.leaders : 4,
+				       .exhaustive = o.exhaustive };
 		char obj[200];
 		tune_objective_str(&o.obj, obj, sizeof(obj));
 		printf("irqlab tune (dry run): %s\n  %d candidates, %s backend%s; plan:\n", obj, sp.n,

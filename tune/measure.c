@@ -187,13 +187,8 @@ struct tune_meas *tune_meas_new(const struct tune_meas_cfg *c, char *err, size_t
 	topo_names(&m->w.topo, getpid());
 	snprintf(plan, sizeof(plan), "%s/plan.txt", c->out_dir);
 	m->w.topo.log = fopen(plan, "w");
-	/* recorded before they exist: deleted however tune ends */
-	const char *d1[] = { "ip", "netns", "del", m->w.topo.ns_srv, NULL };
-	const char *d2[] = { "ip", "netns", "del", m->w.topo.ns_cli, NULL };
-	if (il_guard_run(d1, err, len) || il_guard_run(d2, err, len)) {
-		tune_meas_free(m);
-		return NULL;
-	}
+	/* topo_up records each namespace's deletion with the restore guard
+	 * before it adds it: deleted however tune ends (SIGKILL included) */
 	m->up = 1;
 	if (topo_up(&m->w.topo, err, len)) {
 		tune_meas_free(m);
@@ -227,12 +222,9 @@ void tune_meas_free(struct tune_meas *m)
 		world_ops.mode_end(&m->w, 0);
 	m->cur = -1;
 	if (m->up) {
-		/* the guard's recorded deletions, now: they are then forgotten,
-		 * so the exit does not run them a second time */
-		char err[200];
-		if (il_guard_restore(IL_GUARD_RUN, err, sizeof(err)) < 0)
-			fprintf(stderr, "irqlab tune: %s\n", err);
-		m->w.topo.up = 0;
+		/* the guard's recorded deletions, now (topo_down): they are
+		 * then forgotten, so the exit does not run them a second time */
+		topo_down(&m->w.topo);
 		m->up = 0;
 	}
 	if (m->w.topo.log) {

@@ -169,6 +169,53 @@ static void verdict(FILE *f, const struct tune_run *r, const struct tune_out *o)
 	}
 }
 
+static int by_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+/* Measured: how many runs other processes disturbed (the bench's noise
+ * check, over --noise-limit of a core), with the median of what they took.
+ * 0 when none (or simulated). */
+int tune_noisy_runs(const struct tune_run *r, double *median_noise)
+{
+	int n = 0;
+	double *v = calloc((size_t)r->njobs + 1, sizeof(*v));
+
+	for (int i = 0; i < r->njobs; i++) {
+		const struct tune_job *j = &r->jobs[i];
+		if (j->rc || strcmp(j->r.source, "measured"))
+			continue;
+		if (j->r.flagged && strstr(j->r.note, "noise") && v)
+			v[n++] = j->r.noise_cpu;
+	}
+	if (median_noise) {
+		*median_noise = NAN;
+		if (n && v) {
+			qsort(v, (size_t)n, sizeof(*v), by_double);
+			*median_noise = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+		}
+	}
+	free(v);
+	return n;
+}
+
+static void busy_warning(FILE *f, const struct tune_run *r)
+{
+	double med;
+	int n = tune_noisy_runs(r, &med), all = 0;
+
+	for (int i = 0; i < r->njobs; i++)
+		all += !r->jobs[i].rc && !strcmp(r->jobs[i].r.source, "measured");
+	if (!n)
+		return;
+	fprintf(f, "warning: %d of %d measured runs were disturbed by other processes (they took "
+		"a median %.0f%% of a core; each run's note in tune.json names the biggest)%s\n",
+		n, all, med, n * 2 > all ? ": the latencies and CPU shares are not this machine's "
+		"own; rerun when it is quiet" : "");
+}
+
 void tune_print(FILE *f, const struct tune_run *r, const struct tune_out *o)
 {
 	char obj[200];
@@ -178,11 +225,17 @@ void tune_print(FILE *f, const struct tune_run *r, const struct tune_out *o)
 		nmeas += !r->jobs[i].rc;
 	tune_objective_str(r->obj, obj, sizeof(obj));
 	fprintf(f, "irqlab tune: %s\n  %s\n", obj, o->setup ? o->setup : "");
-	fprintf(f, "searched %d candidates: %d halving rounds + leaders, %d runs (%s), %.1f s of "
-		"%.0f s budget%s%s%s\n", r->space->n, r->rounds, nmeas, r->be->source, r->elapsed_s,
+	char how[64];
+	if (r->exhaustive)
+		snprintf(how, sizeof(how), "exhaustive (every one at full length)");
+	else
+		snprintf(how, sizeof(how), "%d halving rounds + leaders", r->rounds);
+	fprintf(f, "searched %d candidates: %s, %d runs (%s), %.1f s of "
+		"%.0f s budget%s%s%s\n", r->space->n, how, nmeas, r->be->source, r->elapsed_s,
 		r->budget_s, r->interrupted ? "; INTERRUPTED" : "",
 		r->why_stop[0] && r->verdict != V_TIE ? "; " : "",
 		r->why_stop[0] && r->verdict != V_TIE ? r->why_stop : "");
+	busy_warning(f, r);
 	verdict(f, r, o);
 	if (r->verdict == V_WINNER || r->verdict == V_TIE) {
 		fprintf(f, "why the others lost:\n");

@@ -396,6 +396,16 @@ double tune_plan(const struct tune_run *r, FILE *f)
 	int alive = r->space->n, p = r->be->parallel > 0 ? r->be->parallel : 1, round = 0;
 	struct tune_job j = { .qps = r->obj->qps };
 
+	if (r->exhaustive) {
+		j.run_s = r->be->full_s;
+		t = alive * MIN_REPS * r->be->estimate(r->be->ctx, &j) / p;
+		if (f)
+			fprintf(f, "  exhaustive: %d candidates x %d runs of %g s, no halving: "
+				"about %.0f s (budget %.0f s)\n", alive, MIN_REPS, r->be->full_s, t,
+				r->budget_s);
+		return t;
+	}
+
 	if (r->obj->goal == GOAL_MAX_QPS) {
 		j.run_s = run_s;
 		double one = r->be->estimate(r->be->ctx, &j);
@@ -814,14 +824,23 @@ int tune_search(struct tune_run *r, char *err, size_t len)
 		r->eta = 3;
 	if (r->leaders < 2)
 		r->leaders = 4;
-	if (r->obj->goal == GOAL_MAX_QPS)
-		rc = rate_search(r, err, len);
-	if (!rc && !r->interrupted && nalive(r))
-		rc = sh_rounds(r, err, len);
-	if (!rc && nalive(r) && !r->interrupted)
+	if (r->exhaustive) {
+		/* the baseline: the whole grid at full length, MIN_REPS runs
+		 * each, one decision by the leaders' rule (no repeats) */
+		struct tune_backend *be = (struct tune_backend *)r->be;
+		int saved = be->max_reps;
+		be->max_reps = MIN_REPS;
 		rc = leaders(r, err, len);
-	else if (!rc && r->interrupted && nalive(r))
-		rc = leaders(r, err, len);	/* decides on what there is */
+		be->max_reps = saved;
+	} else {
+		if (r->obj->goal == GOAL_MAX_QPS)
+			rc = rate_search(r, err, len);
+		if (!rc && !r->interrupted && nalive(r))
+			rc = sh_rounds(r, err, len);
+		/* interrupted too: the leaders' step decides on what there is */
+		if (!rc && nalive(r))
+			rc = leaders(r, err, len);
+	}
 	if (!rc && !nalive(r))
 		r->verdict = V_INFEASIBLE;
 	progress_end(r);

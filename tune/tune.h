@@ -161,6 +161,9 @@ struct tune_run {
 	int leaders;		/* how many go to the repeat phase */
 	uint64_t seed;
 	bool progress;		/* a progress line on stderr */
+	bool exhaustive;	/* no halving: every candidate gets MIN_REPS full
+				 * runs, then one leader decision (the baseline
+				 * the halving's cost is measured against) */
 	volatile int *stop;	/* set asynchronously: end soon, report */
 	/* every job run, in order */
 	struct tune_job *jobs;
@@ -229,6 +232,9 @@ struct tune_out {
 
 /* The recommendation on f (terminal). */
 void tune_print(FILE *f, const struct tune_run *r, const struct tune_out *o);
+/* Measured runs flagged as disturbed by other processes, and the median
+ * share of a core those took (NAN when none). */
+int tune_noisy_runs(const struct tune_run *r, double *median_noise);
 /* tune.json (result rows), candidates.tsv, tune.gp + tune.png, report.md. */
 int tune_write_dir(const struct tune_run *r, const struct tune_out *o, char *err,
 		   size_t len);

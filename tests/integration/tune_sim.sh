@@ -34,6 +34,13 @@ modes=$(grep -o '"mode": *"[^"]*"' "$T/out/tune.json" | sort -u | tr -d ' "' | t
 is "$modes" "mode:c000 mode:c001 mode:c002 " "--candidates: only the three listed were run"
 grep -q "Pareto front" "$T/out/report.md"; ok $? "report.md explains the plot"
 
+timeout 300 "$B" tune $FAST --qps 50000 --slo 'p99<=5ms' --candidates "$T/cands" --exhaustive \
+	-o "$T/exh" > "$T/stdout" 2> "$T/stderr"; rc=$?
+is "$rc" 0 "--exhaustive: exit 0"
+grep -q "searched 3 candidates: exhaustive (every one at full length), 9 runs" "$T/stdout"
+ok $? "--exhaustive: 3 runs of each of the 3 ($(grep searched "$T/stdout"))"
+grep -A1 "^recommendation" "$T/stdout" | grep -q "c001  --mode 'base'"; ok $? "--exhaustive: base too"
+
 timeout 300 "$B" tune $FAST --qps 50000 --slo 'p99<=1us' --candidates "$T/cands" \
 	-o "$T/inf" > "$T/stdout" 2> "$T/stderr"; rc=$?
 is "$rc" 1 "infeasible target: exit 1"
@@ -47,6 +54,15 @@ grep -q "estimated duration" "$T/dry"; ok $? "--dry-run: the duration"
 "$B" tune --sim "$CONF" --qps 600000 --slo 'p99<=250us' --space mode=suspend --space \
 	'gro_flush_timeout=20us..50us' --dry-run > "$T/dry"
 grep -q " 48 candidates" "$T/dry"; ok $? "--space narrows (suspend with 2 gro values x 2 defer x 3 suspend x 2 budget x 2 NIC: 48)"
+
+"$B" tune --sim "$CONF" --qps 600000 --slo 'p99<=250us' --exhaustive --dry-run > "$T/dry"
+grep -q "exhaustive: 240 candidates x 3 runs of 0.2 s, no halving" "$T/dry"; ok $? "--exhaustive --dry-run: the whole grid at full length"
+
+# the recommendation table: one cell (tune/table.sh), its row
+IRQLAB_BUILD=$IRQLAB_BUILD timeout 300 sh "$IRQLAB_SRC/tune/table.sh" -o "$T/table" "$CONF" 50000 5ms \
+	--candidates "$T/cands" --time 0.05 --threads 2 --budget 2m > "$T/table.md" 2> "$T/table.err"
+grep -q "^| 50K | 5ms | winner | \`base\` | [0-9.]* \[[0-9.]*, [0-9.]*\] | [0-9.]* \[[0-9.]*, [0-9.]*\] | [0-9]*, [0-9.]* |$" "$T/table.md"
+ok $? "tune/table.sh: the cell's row ($(tail -n 1 "$T/table.md"))"
 
 bad() {	# bad "what" "expected text" args...
 	what=$1; want=$2; shift 2
@@ -62,6 +78,8 @@ bad "CPU cap out of range" "--cpu: '150' is not a number in 1-100" --sim "$CONF"
 bad "bad budget" "--budget: '0s' is not a time" --sim "$CONF" --qps 1000 --slo 'p99<=1ms' --budget 0s
 bad "unknown knob" "unknown knob 'gro'" --sim "$CONF" --qps 1000 --slo 'p99<=1ms' --space gro=1
 bad "--measure alone" "--measure: only with --sim" --qps 1000 --slo 'p99<=1ms' --measure
+bad "--exhaustive with --max-qps" "--exhaustive: only with --qps" --sim "$CONF" --max-qps \
+	--slo 'p99<=1ms' --exhaustive
 bad "bad config" "--sim" --sim /nonexistent.conf --qps 1000 --slo 'p99<=1ms'
 "$B" tune --help | grep -q -- "--candidates FILE"; ok $? "--help documents --candidates"
 done_testing

@@ -31,10 +31,23 @@ pid=$!
 watch 240 $pid
 wait $pid; rc=$?
 kill $wpid 2>/dev/null
-is "$rc" 0 "measured tune: exit 0 $(tail -n 2 "$T/stderr" | tr '\n' ' ')"
-grep -Eq "^(recommendation|no single winner)" "$T/stdout"; ok $? "a recommendation"
-grep -q "^re-measurement of c00[01] (3 fresh runs" "$T/stdout"; ok $? "re-measured"
-grep "^re-measurement" "$T/stdout" | grep -q ": meets the target"; ok $? "the re-measurement meets the target: $(grep '^re-measurement' "$T/stdout")"
+busy=$(grep "^warning: .*not this machine's own" "$T/stdout")
+if [ -z "$busy" ]; then
+	is "$rc" 0 "measured tune: exit 0 $(tail -n 2 "$T/stderr" | tr '\n' ' ')"
+	grep -Eq "^(recommendation|no single winner)" "$T/stdout"; ok $? "a recommendation"
+	grep -q "^re-measurement of c00[01] (3 fresh runs" "$T/stdout"; ok $? "re-measured"
+	grep "^re-measurement" "$T/stdout" | grep -q ": meets the target"; ok $? "the re-measurement meets the target: $(grep '^re-measurement' "$T/stdout")"
+else
+	# other processes took the machine: the latencies are theirs, the
+	# verdict may be "undecided"; the tune still ends cleanly and says so
+	case "$rc" in 0|1) ok 0 "busy machine: tune ended with a verdict (exit $rc)" ;;
+	*) ok 1 "busy machine: tune ended with a verdict (exit $rc)" ;; esac
+	grep -Eq "^(recommendation|no single winner|undecided|infeasible)" "$T/stdout"
+	ok $? "busy machine: a verdict is printed"
+	skip "the re-measurement against the target: the machine was busy ($busy)"
+	skip "the re-measurement meets the target: the machine was busy"
+fi
+! grep -q "exited with status" "$T/stderr"; ok $? "the teardown ran each deletion once ($(grep 'exited with status' "$T/stderr" | head -1))"
 grep -q '"source": "measured"' "$T/out/tune.json"; ok $? "tune.json has measured rows"
 perl "$IRQLAB_SRC/bench/schema-check.pl" "$IRQLAB_SRC/docs/result-schema.md" "$T/out/tune.json" \
 	> /dev/null 2>&1; ok $? "tune.json follows the result schema"

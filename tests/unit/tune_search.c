@@ -141,6 +141,49 @@ static void known_optimum(void)
 	ok(r.second >= 0 && s.cpu[r.second] > s.cpu[opt], "a runner-up with more CPU");
 	int runs = r.njobs;
 	ok(runs < 200 * 3, "halving spends fewer than 3 runs per candidate (%d runs)", runs);
+	double halving_s = 0;
+	for (int i = 0; i < r.njobs; i++)
+		halving_s += r.jobs[i].run_s;
+	tune_run_free(&r);
+
+	/* the exhaustive baseline: every candidate 3 full runs, the same
+	 * optimum, at more cost (the estimate is the run length here) */
+	memset(&r, 0, sizeof(r));
+	r.exhaustive = true;
+	{
+		char err[256];
+		r.obj = &o;
+		r.space = &sp;
+		r.be = &be;
+		r.conf = 0.95;
+		r.budget_s = 1e9;
+		r.seed = 1;
+		reset(&sp);
+		if (tune_search(&r, err, sizeof(err)))
+			tap_diag("search: %s", err);
+	}
+	double exh_s = 0;
+	bool all_full = true;
+	for (int i = 0; i < r.njobs; i++) {
+		exh_s += r.jobs[i].run_s;
+		all_full &= r.jobs[i].run_s == be.full_s;
+	}
+	ok(r.njobs == 200 * 3 && all_full, "--exhaustive: 3 full-length runs per candidate (%d runs)",
+	   r.njobs);
+	/* 3 runs each give wider intervals than the halving's leader
+	 * repeats: the optimum is the winner or among the tied */
+	bool has_opt = r.best == opt;
+	for (int i = 0; i < r.ntied; i++)
+		has_opt |= r.tied[i] == opt;
+	ok((r.verdict == V_WINNER || r.verdict == V_TIE) && has_opt, "--exhaustive: the optimum "
+	   "is its winner or among its tied (verdict %d, first %s, %d more tied)", r.verdict,
+	   r.best >= 0 ? sp.c[r.best].label : "none", r.ntied);
+	ok(be.max_reps == 20, "--exhaustive leaves the backend's max_reps as it was");
+	ok(halving_s < exh_s / 2, "halving runs %.1f s of runs, exhaustive %.1f s", halving_s, exh_s);
+	tap_diag("halving: %d runs, %.1f s of runs; exhaustive: %d runs, %.1f s", runs, halving_s,
+		 r.njobs, exh_s);
+	tune_run_free(&r);
+	run(&r, &o, &sp, &be, 1);
 	int lost_miss = 0;
 	for (int c = 0; c < sp.n; c++)
 		lost_miss += s.lat[c] > 200 && strstr(sp.c[c].why, "misses") != NULL;
