@@ -482,11 +482,20 @@ static pid_t spawn(char *const argv[], int out_fd, int err_fd)
 	_exit(127);
 }
 
+static void server_log(char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/agent-%d-server.log", A.state_dir, (int)getpid());
+}
+
 static void server_stop(void)
 {
+	char log[PATH_MAX + 64];
+
 	if (A.srv_pid > 0)
 		stop_child(A.srv_pid);
 	A.srv_pid = 0;
+	server_log(log, sizeof(log));
+	unlink(log);
 }
 
 static int op_server_start(json_t *job, json_t *res, char *err, size_t len)
@@ -507,7 +516,7 @@ static int op_server_start(json_t *job, json_t *res, char *err, size_t len)
 		return -1;
 	if (dev)
 		journal_napis(dev);
-	snprintf(log, sizeof(log), "%s/agent-%d-server.log", A.state_dir, (int)getpid());
+	server_log(log, sizeof(log));
 	fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	A.srv_pid = spawn(argv, fd, fd);
 	free(argv);
@@ -518,7 +527,7 @@ static int op_server_start(json_t *job, json_t *res, char *err, size_t len)
 	rc = wait_listen(A.srv_pid, (unsigned)port, 10);
 	if (rc) {
 		char last[200];
-		read_line(log, last, sizeof(last));
+		last_line(log, last, sizeof(last));
 		snprintf(err, len, "%s %s on port %d: %s", name,
 			 rc == -ECHILD ? "exited before listening" : "does not listen",
 			 (int)port, last[0] ? last : "(no output)");
