@@ -1,7 +1,8 @@
 /* Across machines: the plan of remote commands for a real NIC host and one
- * or more client hosts, as a reviewable shell script (`--dry-run`). It is
- * never executed by irqlab here (docs/bench.md). Every setting it changes
- * on the server host is saved there first and restored by a trap. */
+ * or more client hosts, as a reviewable shell script (`--dry-run`); without
+ * --dry-run, multi.c runs the experiment through `irqlab agent` on each
+ * host instead (docs/multihost.md). Every setting the plan changes on the
+ * server host is saved there first and restored by a trap. */
 #define _GNU_SOURCE
 #include <stdarg.h>
 #include <stdio.h>
@@ -72,7 +73,7 @@ static const char *bare_host(const char *h)
  * are made of. */
 static int safe_word(const char *s)
 {
-	if (!*s)
+	if (!*s || *s == '-')	/* no ssh option in disguise */
 		return 0;
 	for (; *s; s++)
 		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_@:[]", *s))
@@ -148,7 +149,7 @@ static int load_cmds(struct plan *p, const struct bench_cfg *c, const char *labe
 }
 
 /* Host names and the device go into shell commands: check them first. */
-static int check_hosts(const struct bench_cfg *c, char *err, size_t len)
+int remote_check_hosts(const struct bench_cfg *c, char *err, size_t len)
 {
 	if (!safe_word(c->server_host) || !safe_word(c->dev)) {
 		snprintf(err, len, "--server-host and --dev may hold only letters, digits and .-_@:[]");
@@ -234,7 +235,7 @@ int remote_plan(const struct bench_cfg *c, struct plan *p, char *err, size_t len
 	char dir[64], cmd[256];
 
 	memset(p, 0, sizeof(*p));
-	if (check_hosts(c, err, len))
+	if (remote_check_hosts(c, err, len))
 		return -1;
 	snprintf(dir, sizeof(dir), "/tmp/irqlab-bench-%d", (int)getpid());
 	add(p, "#!/bin/sh");

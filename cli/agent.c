@@ -259,6 +259,24 @@ static void read_line(const char *path, char *buf, size_t len)
 		fclose(f);
 }
 
+/* The last non-empty line of a file, "" if none. */
+static void last_line(const char *path, char *buf, size_t len)
+{
+	char line[512];
+	FILE *f = fopen(path, "r");
+
+	buf[0] = 0;
+	while (f && fgets(line, sizeof(line), f))
+		if (line[strspn(line, " \r\n")]) {
+			size_t n = strcspn(line, "\r\n");
+			n = n < len ? n : len - 1;
+			memcpy(buf, line, n);
+			buf[n] = 0;
+		}
+	if (f)
+		fclose(f);
+}
+
 static json_t *probe_dev(const char *dev)
 {
 	static struct il_napi n[IL_NAPI_MAX];
@@ -464,11 +482,20 @@ static pid_t spawn(char *const argv[], int out_fd, int err_fd)
 	_exit(127);
 }
 
+static void server_log(char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/agent-%d-server.log", A.state_dir, (int)getpid());
+}
+
 static void server_stop(void)
 {
+	char log[PATH_MAX + 64];
+
 	if (A.srv_pid > 0)
 		stop_child(A.srv_pid);
 	A.srv_pid = 0;
+	server_log(log, sizeof(log));
+	unlink(log);
 }
 
 static int op_server_start(json_t *job, json_t *res, char *err, size_t len)
@@ -489,7 +516,7 @@ static int op_server_start(json_t *job, json_t *res, char *err, size_t len)
 		return -1;
 	if (dev)
 		journal_napis(dev);
-	snprintf(log, sizeof(log), "%s/agent-%d-server.log", A.state_dir, (int)getpid());
+	server_log(log, sizeof(log));
 	fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	A.srv_pid = spawn(argv, fd, fd);
 	free(argv);
@@ -500,7 +527,7 @@ static int op_server_start(json_t *job, json_t *res, char *err, size_t len)
 	rc = wait_listen(A.srv_pid, (unsigned)port, 10);
 	if (rc) {
 		char last[200];
-		read_line(log, last, sizeof(last));
+		last_line(log, last, sizeof(last));
 		snprintf(err, len, "%s %s on port %d: %s", name,
 			 rc == -ECHILD ? "exited before listening" : "does not listen",
 			 (int)port, last[0] ? last : "(no output)");
@@ -564,14 +591,26 @@ static char *slurp(int fd, double deadline)
 	return NULL;
 }
 
+static bool has_arg(json_t *job, const char *word)
+{
+	json_t *v;
+	size_t i;
+
+	json_array_foreach(json_object_get(job, "args"), i, v)
+		if (json_is_string(v) && !strcmp(json_string_value(v), word))
+			return true;
+	return false;
+}
+
 /* Runs irqlab-load with the job's args (plus --json) at "start_at", within
- * "timeout_s" (default 600), and answers with its summary. */
+ * "timeout_s" (default 600), and answers with its summary (none for
+ * --loadonly, which only preloads). */
 static int op_load(json_t *job, json_t *res, char *err, size_t len)
 {
 	double start_at = json_number_value(json_object_get(job, "start_at"));
 	double limit = json_number_value(json_object_get(job, "timeout_s"));
-	char path[PATH_MAX + 64], *out;
-	int pfd[2], st;
+	char path[PATH_MAX + 64], *out, errpath[PATH_MAX + 64], why[300];
+	int pfd[2], st, efd;
 	char **argv;
 	pid_t pid;
 
@@ -586,9 +625,13 @@ static int op_load(json_t *job, json_t *res, char *err, size_t len)
 	if (start_at > 0)
 		sleep_until(start_at);
 	json_object_set_new(res, "started_at", json_real(realtime_s()));
-	pid = spawn(argv, pfd[1], -1);
+	snprintf(errpath, sizeof(errpath), "%s/agent-%d-load.err", A.state_dir, (int)getpid());
+	efd = open(errpath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	pid = spawn(argv, pfd[1], efd);
 	free(argv);
 	close(pfd[1]);
+	if (efd >= 0)
+		close(efd);
 	out = slurp(pfd[0], il_now_s() + (limit > 0 ? limit : 600));
 	close(pfd[0]);
 	if (!out)
@@ -596,14 +639,19 @@ static int op_load(json_t *job, json_t *res, char *err, size_t len)
 	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
 		;
 	json_t *sum = out ? json_loads(out, 0, NULL) : NULL;
+	if (!sum && out && has_arg(job, "--loadonly"))
+		sum = json_null();
 	free(out);
 	if (!sum || !WIFEXITED(st) || WEXITSTATUS(st)) {
 		json_decref(sum);
-		snprintf(err, len, "irqlab-load %s", !out ? "ran past its time limit" :
-			 WIFEXITED(st) && WEXITSTATUS(st) ? "failed (its options or the server)" :
-			 "gave no JSON summary");
+		last_line(errpath, why, sizeof(why));
+		snprintf(err, len, "irqlab-load %s%s%s", !out ? "ran past its time limit" :
+			 WIFEXITED(st) && WEXITSTATUS(st) ? "failed" : "gave no JSON summary",
+			 why[0] ? ": " : "", why);
+		unlink(errpath);
 		return -1;
 	}
+	unlink(errpath);
 	json_object_set_new(res, "summary", sum);
 	return 0;
 }
