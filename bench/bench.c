@@ -22,6 +22,7 @@
 #include "irqlab/report.h"
 #include "irqlab/signals.h"
 #include "bench.h"
+#include "multi.h"
 #include "../cli/cli.h"
 
 volatile sig_atomic_t bench_stop;
@@ -137,7 +138,7 @@ static void usage(FILE *f)
 "      --no-plots         skip gnuplot\n"
 "      --kv PATH, --load PATH, --shim PATH, --memcached PATH   programs to use\n"
 "\n"
-"Across machines (prints a plan; irqlab does not ssh anywhere itself):\n"
+"Across machines: irqlab runs `irqlab agent` on every host over ssh (docs/multihost.md):\n"
 "      --server-host H    server host with the real NIC (ssh destination)\n"
 "      --client-host H    load generator host (repeatable)\n"
 "      --dev DEV          the server's NIC\n"
@@ -145,8 +146,10 @@ static void usage(FILE *f)
 "      --client-threads N threads per client host (default 1)\n"
 "      --rates LIST       open-loop targets in QPS, e.g. 100000,200000\n"
 "      --rx-usecs N, --rx-frames N   NIC coalescing of the 'adaptive' case (default 8, 128)\n"
-"      --remote-bin DIR   where irqlab-kv/irqlab-load are on the hosts (default /usr/local/bin)\n"
-"      --dry-run          print the plan as a shell script and exit\n"
+"      --remote-bin DIR   where irqlab, irqlab-kv, irqlab-load are on the hosts (default /usr/local/bin)\n"
+"      --ssh CMD          the ssh command, e.g. 'ssh -F FILE' (default ssh; BatchMode and one\n"
+"                         multiplexed connection per host are added)\n"
+"      --dry-run          print a shell plan of the same experiment and exit\n"
 "  -h, --help             this text\n");
 }
 
@@ -203,6 +206,7 @@ static const struct bopt opts[] = {
 	{ "rx-usecs", K_INT, F(rx_usecs), 0, 100000, NULL, 0 },
 	{ "rx-frames", K_INT, F(rx_frames), 0, 100000, NULL, 0 },
 	{ "remote-bin", K_STR, F(remote_bin_dir), 0, 0, NULL, 0 },
+	{ "ssh", K_STR, F(ssh), 0, 0, NULL, 0 },
 	{ "dry-run", K_FLAG, F(dry_run), 0, 0, NULL, 0 },
 };
 #define NOPTS (sizeof(opts) / sizeof(opts[0]))
@@ -533,12 +537,6 @@ static int run_remote(const struct bench_cfg *c)
 		fprintf(stderr, "irqlab bench: %s\n", err);
 		return 2;
 	}
-	if (!c->dry_run) {
-		plan_free(&p);
-		fprintf(stderr, "irqlab bench: running across machines is only planned here: "
-			"add --dry-run to print the plan (a shell script to review and run yourself)\n");
-		return 2;
-	}
 	plan_print(stdout, &p);
 	plan_free(&p);
 	return 0;
@@ -584,6 +582,13 @@ static int world_open(struct world *w, const struct bench_cfg *c)
 	il_signals_on_stop(SIGINT, on_stop, NULL);
 	il_signals_on_stop(SIGTERM, on_stop, NULL);
 	il_signals_on_stop(SIGHUP, on_stop, NULL);
+	if (c->server_host[0]) {	/* the rest is about this machine */
+		fprintf(stderr, "irqlab bench: %s on %s, modes", c->server, c->server_host);
+		for (int m = 0; m < c->nmodes; m++)
+			fprintf(stderr, " %s", c->modes[m]);
+		fprintf(stderr, "; %d client host(s); output %s\n", c->nclients, c->out_dir);
+		return 0;
+	}
 	/* Hardware counters: probe once, say why not. */
 	w->perf_ok = il_perf_open(&perf, c->srv_cpu, w->perf_why, sizeof(w->perf_why)) == 0;
 	if (w->perf_ok)
@@ -647,29 +652,35 @@ int cmd_bench(int argc, char **argv)
 		fprintf(stderr, "irqlab bench: %s\n", err);
 		return 2;
 	}
-	if (c.server_host[0])
+	if (c.server_host[0] && c.dry_run)
 		return run_remote(&c);
 	if (c.dry_run) {
 		dry_run_local(&c);
 		return 0;
 	}
-	if (preflight(&c, err, sizeof(err))) {
+	if (c.server_host[0] ? remote_check_hosts(&c, err, sizeof(err)) :
+	    preflight(&c, err, sizeof(err))) {
 		fprintf(stderr, "irqlab bench: %s\n", err);
-		return 1;
+		return c.server_host[0] ? 2 : 1;
 	}
 	if (world_open(&w, &c))
 		return 1;
-	rc = topo_up(&w.topo, err, sizeof(err));
-	if (!rc && strcmp(c.napi_thread, "none"))
-		rc = topo_napi_thread(&w.topo, !strcmp(c.napi_thread, "aligned") ? c.srv_cpu : c.cli_cpu,
-				      err, sizeof(err));
 	struct bench_ops ops = world_ops;
 	ops.ctx = &w;
+	if (c.server_host[0]) {
+		rc = multi_open(&c, &ops, err, sizeof(err));	/* bench/multi.c */
+	} else {
+		rc = topo_up(&w.topo, err, sizeof(err));
+		if (!rc && strcmp(c.napi_thread, "none"))
+			rc = topo_napi_thread(&w.topo, !strcmp(c.napi_thread, "aligned") ?
+					      c.srv_cpu : c.cli_cpu, err, sizeof(err));
+	}
 	memset(&s, 0, sizeof(s));
 	if (!rc)
 		rc = sweep_run(&c, &ops, &s, err, sizeof(err));
 	progress_done();
 	teardown();	/* before writing: nothing of ours stays up meanwhile */
+	multi_close();	/* every host restores (no-op on a single host) */
 	if (rc) {
 		fprintf(stderr, "irqlab bench: %s%s\n", err, bench_stop ? " (cleaned up)" : "");
 		if (s.n) {

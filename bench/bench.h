@@ -42,6 +42,7 @@ struct bench_cfg {
 	int srv_cores, client_threads;
 	int rx_usecs, rx_frames;	/* the "adaptive" case's NIC coalescing */
 	double rates[BENCH_MAX_POINTS];	/* open-loop targets across machines */
+	char ssh[512];			/* --ssh: the ssh command (words) */
 	int nrates;
 };
 
@@ -139,6 +140,12 @@ struct il_load_opts;
 int bench_load_opts(const struct bench_cfg *c, const char *server, unsigned threads,
 		    double qps, struct il_load_opts *o, char *err, size_t len);
 
+/* run.c: a row's figures from irqlab-load's summary (one generator's, or
+ * the merged summary of several hosts'): 0, or -1 with why in err. */
+struct il_load_summary;
+int bench_result_from_load(const struct il_load_summary *ls, struct il_result *r,
+			   char *err, size_t len);
+
 /* report.c */
 void report_table(FILE *f, const struct bench_cfg *c, const struct sweep *s);
 int report_files(const struct bench_cfg *c, const struct sweep *s,
@@ -148,12 +155,14 @@ int report_files(const struct bench_cfg *c, const struct sweep *s,
  * not installed, -1 when it failed (message in err) */
 int plot_all(const struct bench_cfg *c, const struct sweep *s, char *err, size_t len);
 
-/* remote.c: the multi-host plan (never executed here) */
+/* remote.c: the multi-host plan (--dry-run; multi.c runs it for real) */
 struct plan {
 	char **cmd;
 	int n, cap;
 };
 int remote_plan(const struct bench_cfg *c, struct plan *p, char *err, size_t len);
+/* The host names and the device as shell-safe words: 0, or -1 with why. */
+int remote_check_hosts(const struct bench_cfg *c, char *err, size_t len);
 void plan_print(FILE *f, const struct plan *p);
 void plan_free(struct plan *p);
 

@@ -13,6 +13,7 @@
 #include "irqlab/mode.h"
 #include "irqlab/report.h"
 #include "bench.h"
+#include "multi.h"
 
 #define OFF(f) offsetof(struct il_result, f)
 
@@ -77,6 +78,10 @@ static FILE *open_out(const struct bench_cfg *c, const char *name, char *err, si
 static void md_setup(FILE *f, const struct bench_cfg *c, const struct sweep *s,
 		     const struct world *w)
 {
+	if (c->server_host[0]) {
+		multi_md_setup(f, c);	/* bench/multi.c */
+		goto runs;
+	}
 	fprintf(f, "- World: two network namespaces (`%s`, `%s`) joined by a veth pair "
 		   "(`%s` / `%s`), GRO on (each veth gets a NAPI), TSO/GSO off (TCP takes "
 		   "the NAPI path), %s <-> %s.\n",
@@ -90,6 +95,7 @@ static void md_setup(FILE *f, const struct bench_cfg *c, const struct sweep *s,
 		!strcmp(c->napi_thread, "aligned") ? " (kthread on the server CPU)" :
 		!strcmp(c->napi_thread, "separate") ? " (kthread on the generator CPU)" :
 		" (receive processing runs in softirq on the sending CPU, see below)");
+runs:
 	fprintf(f, "- Runs: %g s warm-up + %g s measured, %d repetition(s) per point; "
 		   "open-loop targets at", c->warmup, c->duration, c->reps);
 	for (int i = 0; i < c->npoints; i++)
@@ -104,8 +110,9 @@ static void md_setup(FILE *f, const struct bench_cfg *c, const struct sweep *s,
 			fprintf(f, "  - `%s`: %s\n", c->modes[m], buf);
 		}
 	}
-	fprintf(f, "- Hardware counters: %s.\n", w->perf_ok ? "cycles and instructions of the server CPU"
-		: w->perf_why);
+	fprintf(f, "- Hardware counters: %s.\n", c->server_host[0] ?
+		"not read on remote hosts yet" : w->perf_ok ?
+		"cycles and instructions of the server CPU" : w->perf_why);
 }
 
 /* report.md's bench-specific "Reading it" bullets. */

@@ -382,34 +382,45 @@ static double pct(const struct il_load_stat *st, double q)
 /* The generator's summary into r, through the typed reader (irqlab/
  * load_summary.h). Latencies are gets' (97% of requests) from their
  * scheduled send time (corrected: no coordinated omission). */
+int bench_result_from_load(const struct il_load_summary *ls, struct il_result *r,
+			   char *err, size_t len)
+{
+	const struct il_load_stat *get = &ls->lat[IL_OP_GET][IL_LAT_CORRECTED];
+
+	r->qps = ls->qps;
+	r->duration_s = ls->duration_s;
+	r->requests = (double)(ls->requests.gets + ls->requests.sets);
+	r->errors = (double)(ls->requests.errors + ls->totals.protocol_errors +
+			     ls->totals.unanswered + ls->totals.unsent +
+			     ls->totals.connection_errors);
+	r->p50_us = pct(get, 0.5);
+	r->p95_us = pct(get, 0.95);
+	r->p99_us = pct(get, 0.99);
+	run_flag_backlog(r, pct(&ls->lat[IL_OP_GET][IL_LAT_UNCORRECTED], 0.99));
+	if (ls->generator.fell_behind)	/* the open-loop schedule was not kept */
+		note(r, "generator fell behind");
+	if (!isfinite(r->qps)) {
+		snprintf(err, len, "irqlab-load's report has no \"qps\"");
+		return -1;
+	}
+	return 0;
+}
+
 static int read_load(const char *path, struct il_result *r, char *err, size_t len)
 {
 	struct il_load_summary ls;
 	char e[256];
+	int rc;
 
 	if (il_load_summary_read_file(path, &ls, e, sizeof(e))) {
 		snprintf(err, len, "irqlab-load's report %s: %s", path, e);
 		return -1;
 	}
-	const struct il_load_stat *get = &ls.lat[IL_OP_GET][IL_LAT_CORRECTED];
-	r->qps = ls.qps;
-	r->duration_s = ls.duration_s;
-	r->requests = (double)(ls.requests.gets + ls.requests.sets);
-	r->errors = (double)(ls.requests.errors + ls.totals.protocol_errors +
-			     ls.totals.unanswered + ls.totals.unsent +
-			     ls.totals.connection_errors);
-	r->p50_us = pct(get, 0.5);
-	r->p95_us = pct(get, 0.95);
-	r->p99_us = pct(get, 0.99);
-	run_flag_backlog(r, pct(&ls.lat[IL_OP_GET][IL_LAT_UNCORRECTED], 0.99));
-	if (ls.generator.fell_behind)	/* the open-loop schedule was not kept */
-		note(r, "generator fell behind");
+	rc = bench_result_from_load(&ls, r, e, sizeof(e));
 	il_load_summary_free(&ls);
-	if (!isfinite(r->qps)) {
-		snprintf(err, len, "irqlab-load's report has no \"qps\" (see %s)", path);
-		return -1;
-	}
-	return 0;
+	if (rc)
+		snprintf(err, len, "%s (see %s)", e, path);
+	return rc;
 }
 
 /* What the counters and the report say together: a report that cannot be

@@ -15,6 +15,7 @@ void nic_print_state(const struct il_nic_state *s);
 int cmd_bench(int argc, char **argv);	/* bench/bench.c */
 int cmd_report(int argc, char **argv);	/* cli/report.c */
 int cmd_tune(int argc, char **argv);	/* cli/tune.c -> tune/ */
+int cmd_agent(int argc, char **argv);	/* cli/agent.c */
 
 /* cli/hold.c: --hold for commands that change settings. Call begin before
  * the first change (SIGINT/SIGTERM blocked; with hold, made deliverable to

@@ -11,6 +11,7 @@
 #pragma weak cmd_bench
 #pragma weak cmd_report
 #pragma weak cmd_tune
+#pragma weak cmd_agent
 
 static const struct {
 	const char *name;
@@ -22,6 +23,7 @@ static const struct {
 	{ "nic",   cmd_nic,   "show and set coalescing, queues, IRQ affinity, RPS (with restore)" },
 	{ "bench", cmd_bench, "compare the interrupt-handling modes end to end" },
 	{ "report", cmd_report, "plots and report.md from results.json (measured, simulated)" },
+	{ "agent", cmd_agent, "the remote half of a multi-host bench (JSON jobs on stdin)" },
 	{ "tune",  cmd_tune,  "the cheapest settings that keep a latency target (measured, simulated)" },
 };
 

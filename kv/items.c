@@ -100,7 +100,7 @@ void do_item_meta(const struct item *it, struct st_meta *m)
 	m->atime = it->atime;
 	m->fetched = it->iflags & IT_FETCHED;
 	m->cls = it->cls;
-	m->total = (uint32_t)item_total(it->nkey, it->nbytes);
+	m->total = (uint32_t)item_class_size(it->nkey, it->nbytes, it->flags);
 	m->nbytes = it->nbytes;
 	m->win = false;
 	m->won = it->iflags & IT_WON;

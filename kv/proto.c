@@ -53,6 +53,9 @@ static const struct kv_cmd commands[] = {
 	CMD("quit", 1, KV_TOK_MAX - 1, 0, kv_cmd_quit, 0),
 	CMD("stats", 1, KV_TOK_MAX - 1, 0, kv_cmd_stats, 0),
 	CMD("shutdown", 1, KV_TOK_MAX - 1, 0, kv_cmd_shutdown, 0),
+	CMD("slabs", 1, KV_TOK_MAX - 1, 0, kv_admin_slabs, 0),
+	CMD("lru_crawler", 1, KV_TOK_MAX - 1, 0, kv_admin_lru_crawler, 0),
+	CMD("lru", 1, KV_TOK_MAX - 1, 0, kv_admin_lru, 0),
 };
 
 static const struct kv_cmd *lookup(const struct kv_tok *name)

@@ -35,6 +35,9 @@ typedef long kv_cmd_fn(struct kv_conn *c, struct kv_req *r, int arg);
 kv_cmd_fn kv_cmd_get, kv_cmd_gat, kv_cmd_store, kv_cmd_arith, kv_cmd_delete,
 	  kv_cmd_touch, kv_cmd_flush, kv_cmd_verbosity, kv_cmd_version,
 	  kv_cmd_quit, kv_cmd_stats, kv_cmd_shutdown;
+/* Admin commands (proto_admin.c). */
+kv_cmd_fn kv_admin_slabs, kv_admin_lru_crawler, kv_admin_lru;
+void kv_admin_cachedump(struct kv_conn *c, struct kv_req *r);	/* stats cachedump */
 /* Meta commands (proto_meta.c). */
 kv_cmd_fn kv_meta_get, kv_meta_set, kv_meta_delete, kv_meta_arith,
 	  kv_meta_debug, kv_meta_noop;

@@ -396,6 +396,10 @@ long kv_cmd_stats(struct kv_conn *c, struct kv_req *r, int arg)
 		kv_stats_general(&c->out);
 		return 0;
 	}
+	if (kv_tok_is(&r->t[1], "cachedump")) {
+		kv_admin_cachedump(c, r);
+		return 0;
+	}
 	for (size_t i = 0; i < sizeof(stats_cmds) / sizeof(stats_cmds[0]); i++) {
 		if (!kv_tok_is(&r->t[1], stats_cmds[i].name))
 			continue;

@@ -218,8 +218,8 @@ struct item *do_chunk_alloc(struct store *s, struct shard *sh, int ci,
 		bool check;
 
 		pthread_mutex_lock(&c->lock);
-		check = !c->balance_in;
-		if (!check)
+		check = !c->balance_in && atomic_load(&s->automove);
+		if (c->balance_in)
 			c->balance_in--;
 		pthread_mutex_unlock(&c->lock);
 		/* our shard's tail first, then another shard's; with none,
@@ -368,7 +368,7 @@ static size_t all_empty_page(struct store *s, int v, uint32_t now)
 }
 
 /* Empties a page of class v and gives it to class to. */
-static bool all_move_page(struct store *s, int v, int to, uint32_t now)
+bool all_move_page(struct store *s, int v, int to, uint32_t now)
 {
 	size_t p = all_empty_page(s, v, now);
 	struct slab *c = &s->slab[to];
@@ -405,7 +405,7 @@ struct item *all_room_slab(struct store *s, int ci, uint32_t now)
 	struct slab *c = &s->slab[ci];
 	struct shard *sh;
 	struct item *it, *mine, *theirs;
-	bool check = true;
+	bool check = atomic_load(&s->automove) != 0;
 	int v;
 
 	while (!(it = do_slab_take(s, c, true))) {

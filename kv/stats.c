@@ -252,6 +252,8 @@ void kv_stats_settings(struct buf *o)
 	stat_s(o, "growth_factor", v);
 	stat_u(o, "chunk_size", (uint64_t)kv_set.chunk_min);
 	stat_u(o, "item_size_max", kv_set.item_max);
+	if (kv_store)
+		stat_u(o, "slab_automove", (uint64_t)store_automove(kv_store));
 	if (kv_store) {
 		struct store_class sc;
 
@@ -342,6 +344,8 @@ void kv_stats_items(struct buf *o)
 		stat_cls(o, "items:", c, "reclaimed", sc.reclaimed);
 		stat_cls(o, "items:", c, "expired_unfetched", sc.expired_unfetched);
 		stat_cls(o, "items:", c, "evicted_unfetched", sc.evicted_unfetched);
+		stat_cls(o, "items:", c, "crawler_reclaimed", sc.crawler_reclaimed);
+		stat_cls(o, "items:", c, "crawler_items_checked", sc.crawler_items_checked);
 	}
 	buf_adds(o, "END\r\n");
 }

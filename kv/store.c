@@ -25,11 +25,13 @@ size_t store_item_max(const struct store *s)
 
 struct store *store_new(const struct store_cfg *cfg)
 {
-	struct store *s = calloc(1, sizeof(*s));
+	/* aligned as its slab classes are (64: a cache line each) */
+	struct store *s = aligned_alloc(64, (sizeof(*s) + 63) & ~(size_t)63);
 	int shards = 1;
 
 	if (!s)
 		return NULL;
+	memset(s, 0, sizeof(*s));
 	while (shards < cfg->nshards)
 		shards *= 2;
 	s->nshards = shards;
@@ -40,6 +42,7 @@ struct store *store_new(const struct store_cfg *cfg)
 	s->page_size = cfg->page_size ? cfg->page_size : PAGE_DEFAULT;
 	atomic_init(&s->cas, 0);
 	atomic_init(&s->mem_used, 0);
+	atomic_init(&s->automove, 1);
 	s->sh = aligned_alloc(64, sizeof(struct shard) * s->nshards);
 	if (slabs_init(s, cfg->chunk_min ? cfg->chunk_min : 48,
 		       cfg->factor > 1.0 ? cfg->factor : 1.25) || !s->sh) {
@@ -559,6 +562,97 @@ void store_class_stats(struct store *s, int cls, struct store_class *out)
 		out->cas_hits += cc->cas_hits;
 		out->cas_badval += cc->cas_badval;
 		out->touch_hits += cc->touch_hits;
+		out->crawler_reclaimed += cc->crawler_reclaimed;
+		out->crawler_items_checked += cc->crawler_items_checked;
+		pthread_mutex_unlock(&sh->lock);
+	}
+}
+
+enum st_reassign store_reassign(struct store *s, int src, int dst, uint32_t now)
+{
+	enum st_reassign r = ST_RA_NOSPARE;
+
+	if (src == dst)
+		return ST_RA_SAME;
+	if (src != -1 && (src < 1 || src >= s->ncls))
+		return ST_RA_BADCLASS;
+	if (dst < 1 || dst >= s->ncls)
+		return ST_RA_BADCLASS;
+	store_lock_all(s);
+	for (int c = 1; src == -1 && c < s->ncls; c++)
+		if (c != dst && s->slab[c].pages >= 2)
+			src = c;
+	if (src > 0 && s->slab[src].pages >= 2 && all_move_page(s, src, dst, now))
+		r = ST_RA_OK;
+	store_unlock_all(s);
+	return r;
+}
+
+void store_set_automove(struct store *s, int mode)
+{
+	atomic_store(&s->automove, mode);
+}
+
+int store_automove(const struct store *s)
+{
+	return atomic_load(&s->automove);
+}
+
+uint64_t store_crawl(struct store *s, int cls, uint32_t now)
+{
+	uint64_t n = 0;
+
+	if (cls < 0 || cls >= s->ncls)
+		return 0;
+	for (int i = 0; i < s->nshards; i++) {
+		struct shard *sh = &s->sh[i];
+		struct item *it, *prev;
+
+		pthread_mutex_lock(&sh->lock);
+		for (it = sh->lru[cls].tail; it; it = prev) {
+			prev = it->prev;
+			sh->cc[cls].crawler_items_checked++;
+			if (do_item_dead(sh, it, now)) {
+				/* memcached's crawler counts here, not in
+				 * reclaimed */
+				struct item **pp = do_assoc_slot(sh, assoc_hash(it->data, it->nkey),
+								 it->data, it->nkey);
+
+				sh->cc[cls].crawler_reclaimed++;
+				sh->cc[cls].expired_unfetched += !(it->iflags & IT_FETCHED);
+				sh->st.expired_unfetched += !(it->iflags & IT_FETCHED);
+				if (*pp == it)
+					do_item_unlink(s, sh, pp);
+				n++;
+			}
+		}
+		pthread_mutex_unlock(&sh->lock);
+	}
+	return n;
+}
+
+void store_walk(struct store *s, int cls, uint32_t now,
+		bool (*fn)(void *arg, const struct st_item_info *it), void *arg)
+{
+	bool more = true;
+
+	if (cls < 0 || cls >= s->ncls)
+		return;
+	for (int i = 0; more && i < s->nshards; i++) {
+		struct shard *sh = &s->sh[i];
+
+		pthread_mutex_lock(&sh->lock);
+		for (struct item *it = sh->lru[cls].head; more && it; it = it->next) {
+			struct st_item_info x = {
+				.key = it->data, .nkey = it->nkey, .nbytes = it->nbytes,
+				.exptime = it->exptime, .atime = it->atime,
+				.size = (uint32_t)item_class_size(it->nkey, it->nbytes, it->flags),
+				.cas = it->cas, .fetched = it->iflags & IT_FETCHED, .cls = cls,
+			};
+
+			if (!do_item_dead(sh, it, now))
+				more = fn(arg, &x);
+		}
 		pthread_mutex_unlock(&sh->lock);
 	}
 }

@@ -30,7 +30,8 @@ struct st_meta {
 	uint32_t atime;		/* last access before this one */
 	bool fetched;		/* had been read before this access */
 	uint8_t cls;		/* size class (1-based like memcached) */
-	uint32_t total;		/* bytes the item occupies */
+	uint32_t total;		/* its size as memcached counts it (the
+				 * class is chosen by it; "me" shows it) */
 	uint32_t nbytes;	/* value length */
 	bool win;		/* meta: this client should recache (W) */
 	bool won;		/* meta: another client already won (Z) */
@@ -136,8 +137,41 @@ struct store_class {
 	uint64_t reclaimed, expired_unfetched, evicted_unfetched;
 	uint64_t get_hits, cmd_set, delete_hits, incr_hits, decr_hits,
 		 cas_hits, cas_badval, touch_hits;
+	uint64_t crawler_reclaimed, crawler_items_checked;
 };
 int store_classes(const struct store *s);
 void store_class_stats(struct store *s, int cls, struct store_class *out);
+
+/* ---- memcached's admin commands ---- */
+
+/* "slabs reassign src dst": a page of class src (-1: any class with a
+ * page to spare) goes to class dst, its items evicted. memcached's
+ * checks, in its order: src == dst, class ids, src has fewer than 2 pages
+ * (or its only spare page holds the item being stored). */
+enum st_reassign { ST_RA_OK, ST_RA_SAME, ST_RA_BADCLASS, ST_RA_NOSPARE };
+enum st_reassign store_reassign(struct store *s, int src, int dst, uint32_t now);
+/* "slabs automove 0|1|2": 0 moves a page to a class only when it has
+ * nothing to evict; 1 and 2 also when another class's oldest item is
+ * older than its own (checked every page's worth of evictions). */
+void store_set_automove(struct store *s, int mode);
+int store_automove(const struct store *s);
+/* "lru_crawler crawl": frees every dead (expired or flushed) item of
+ * class cls, counted as crawler_reclaimed; returns how many. */
+uint64_t store_crawl(struct store *s, int cls, uint32_t now);
+
+/* An item as the dumps show it. */
+struct st_item_info {
+	const char *key;
+	size_t nkey;
+	uint32_t nbytes, exptime, atime, size;
+	uint64_t cas;
+	bool fetched;
+	int cls;
+};
+/* Calls fn for the live items of class cls, most recent first, shard by
+ * shard, under the shard's lock (fn must not call the store); stops when
+ * fn returns false. */
+void store_walk(struct store *s, int cls, uint32_t now,
+		bool (*fn)(void *arg, const struct st_item_info *it), void *arg);
 
 #endif

@@ -61,6 +61,7 @@ struct cls_count {
 	uint64_t outofmemory, reclaimed, expired_unfetched, evicted_unfetched;
 	uint64_t get_hits, cmd_set, delete_hits, incr_hits, decr_hits,
 		 cas_hits, cas_badval, touch_hits;
+	uint64_t crawler_reclaimed, crawler_items_checked;
 };
 
 /* Size classes are shared by all shards (a leaf lock each, taken inside a
@@ -114,6 +115,7 @@ struct store {
 	struct page *pages;
 	size_t npages, cappages;
 	_Atomic uint64_t slabs_moved;	/* pages given to another class */
+	_Atomic int automove;		/* "slabs automove" (1) */
 	struct item *pin;		/* the slow path must not free it */
 	uint8_t small_cls[SMALL_MAX / 8 + 1];	/* ceil(size/8) -> class */
 };
@@ -265,6 +267,8 @@ struct item *do_chunk_alloc(struct store *s, struct shard *sh, int ci,
  * between classes or evicting across shards as needed. */
 struct item *all_room_slab(struct store *s, int ci, uint32_t now);
 struct item *all_room_large(struct store *s, size_t total, uint32_t now);
+/* Moves a page of class v to class `to` (false: v has none that may go). */
+bool all_move_page(struct store *s, int v, int to, uint32_t now);
 /* The oldest LRU tail of class c over all shards (NULL: no items). */
 struct item *all_oldest_tail(struct store *s, int c, struct shard **where);
 

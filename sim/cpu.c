@@ -289,12 +289,20 @@ static bool pick(struct sim *s, int core)
 			c->pen += c->pen_user;
 			c->pen_user = 0;
 		}
+		/* in a VM the vCPU re-enters guest mode (vm_pick has served
+		 * the exits owed) and the piece pays the exits' pollution */
+		sim_t exits = 0;
+		if (s->vm) {
+			double pen = 0;
+			exits = (sim_t)vm_guest_entry(s, core, &pen);
+			c->pen += pen;
+		}
 		sim_t fresh = cost_ns(s, 0, c->pen), extra = 0;
 		c->pen = 0;
 		if (fresh > c->app_pen_left)
 			extra = fresh - c->app_pen_left;
 		charge(s, c, 0, extra);
-		begin(s, core, W_APP, c->app_cat, c->app_left + extra, false);
+		begin(s, core, W_APP, c->app_cat, c->app_left + extra + exits, false);
 		c->pen_ns = c->app_pen_left + extra;
 		return true;
 	}

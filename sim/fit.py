@@ -22,9 +22,9 @@ PARAMS = {
     "cover": {"cost.ipc0": 1.076, "cost.pen_async": 3385, "cost.cs": 2702,
               "cost.pen_kern": 3653, "cost.pen_pkt": 295, "cost.pen_wake": 2060,
               "cost.timer": 600, "cost.wake": 1200},
-    "vm": {"vmcost.ipc": 0.8, "vmcost.pen_exit": 3000, "vmcost.pen_exit_app": 800,
-           "vmcost.vhost_rx_pkt": 2894, "vmcost.vhost_tx_pkt": 3703,
-           "vmcost.exit_io": 1500},
+    "vm": {"vmcost.ipc": 0.7772, "vmcost.pen_exit": 296, "vmcost.pen_exit_app": 782,
+           "vmcost.vhost_rx_pkt": 3036, "vmcost.vhost_tx_pkt": 4248,
+           "vmcost.exit_io": 1959},
 }[MACHINE]
 # vmcost.* only acts in VM rows: set for every row
 PREFIX = "" if MACHINE == "vm" else MACHINE + ":"

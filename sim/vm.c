@@ -83,6 +83,28 @@ void vm_init_core(struct sim *s, int core)
 	c->htask = H_NONE;
 }
 
+/* An asynchronous exit (external interrupt) of the vCPU on core: it
+ * happens now. If the guest is in the middle of kernel work (a hard IRQ,
+ * timer or softirq piece, which the model does not split), that piece is
+ * stretched by the exit's service time: the vCPU exits, and re-enters to
+ * finish it. Otherwise the exit is owed and served before the guest runs
+ * again (vm_pick), after preempting the app piece (cpu_interrupt). */
+static void async_exit(struct sim *s, int core)
+{
+	struct sim_core *c = &s->cores[core];
+	double ns = take_exit(s, c, EXIT_EXTINT);
+
+	if (c->cur == W_HARDIRQ || c->cur == W_TIMER || c->cur == W_SOFTIRQ) {
+		c->end += (sim_t)ns;
+		c->gen++;
+		c->vm_exit_ns += (sim_t)ns;
+		evq_push(&s->q, c->end, EV_CORE, (uint32_t)core, c->gen);
+		return;
+	}
+	c->exit_ns_owed += ns;
+	cpu_interrupt(s, core);
+}
+
 /* Emulated delivery of an assigned device's interrupt (vm.host_irq =
  * spread): the physical MSI-X is remapped to a host vector the host's
  * allocator put on another core than the target vCPU's. With every host
@@ -101,8 +123,7 @@ static void host_irq_elsewhere(struct sim *s, int target)
 
 	if (c->halted || !c->in_guest)
 		return;
-	c->exit_ns_owed += take_exit(s, c, EXIT_EXTINT);
-	cpu_interrupt(s, h);
+	async_exit(s, h);
 }
 
 /* A virtual interrupt for the guest on core's vCPU: a device queue's, or
@@ -128,8 +149,9 @@ void vm_interrupt(struct sim *s, int core, int q, bool timer)
 	 * is charged there (tick-based accounting samples the interrupted
 	 * context), the handler pays its pollution. */
 	if (c->in_guest && delivery_exits(s, timer))
-		c->exit_ns_owed += take_exit(s, c, EXIT_EXTINT);
-	cpu_interrupt(s, core);
+		async_exit(s, core);
+	else
+		cpu_interrupt(s, core);
 }
 
 /* A synchronous exit of the guest code that just ran on core (a kick at

@@ -25,6 +25,35 @@ skip() { TAP_N=$((TAP_N + 1)); echo "ok $TAP_N # SKIP $*"; }
 skip_all() { echo "1..0 # SKIP $*"; exit 0; }
 done_testing() { echo "1..$TAP_N"; [ "$TAP_FAILED" -eq 0 ]; exit $?; }
 need_root() { [ "$(id -u)" -eq 0 ] || skip_all "needs root (network namespaces, NAPI settings)"; }
+# need_built VAR PATH: VAR=$IRQLAB_BUILD/PATH, or skip the test when that
+# is not built.
+need_built() {
+	eval "$1=\$IRQLAB_BUILD/$2"
+	[ -x "$IRQLAB_BUILD/$2" ] || skip_all "${2##*/} not built"
+}
+
+# kv_world: what an irqlab-kv test needs first: perl, $KV, a temp dir $T;
+# on exit the server start_kv started ($KVPID) is killed and $T removed.
+kv_world() {
+	need_cmd perl
+	need_built KV irqlab-kv
+	T=$(mktemp -d)
+	trap 'kill $KVPID 2>/dev/null; wait $KVPID 2>/dev/null; rm -rf "$T"' EXIT INT TERM
+}
+
+# stall_world NAME: the same for a test of irqlab-load ($LOAD) against the
+# stalling test server ($STALL): $T is /tmp/irqlab-NAME.XXXXXX; on exit
+# the server in $SPID is killed and $T removed.
+stall_world() {
+	need_cmd perl
+	need_built LOAD irqlab-load
+	need_built STALL tests/helpers/stall_server
+	T=$(mktemp -d "/tmp/irqlab-$1.XXXXXX")
+	SPID=
+	trap 'stall_cleanup' EXIT INT TERM
+}
+stall_cleanup() { [ -n "$SPID" ] && kill "$SPID" 2>/dev/null; rm -rf "$T"; }
+
 # wait_line FILE REGEX: waits up to 30 s for a line of FILE to match.
 wait_line() {
 	_wl=0

@@ -122,9 +122,54 @@ static int inum(const char *opt, const char *s, long long lo, long long hi, int 
 	return 0;
 }
 
+/* --set and --space, each up to MAX_LIST times. */
+static int add_list(struct opts *o, int set, const char *a, char *err, size_t len)
+{
+	const char **l = set ? o->sets : o->space;
+	int *n = set ? &o->nsets : &o->nspace;
+
+	if (*n == MAX_LIST) {
+		snprintf(err, len, "%s: at most %d", set ? "--set" : "--space", MAX_LIST);
+		return -1;
+	}
+	l[(*n)++] = a;
+	return 0;
+}
+
+/* --budget: minutes and hours too (a budget is "10m", not "600s"); a bare
+ * number counts seconds; 1 s..24 h. */
+static int parse_budget(struct opts *o, const char *a, char *err, size_t len)
+{
+	size_t l = strlen(a);
+	double mult = 1, v;
+	uint64_t ns;
+	char num[32];
+
+	if (l && l < sizeof(num) && (a[l - 1] == 'h' || (a[l - 1] == 'm' && (l < 2 ||
+						       a[l - 2] != 'm')))) {
+		mult = a[l - 1] == 'h' ? 3600 : 60;
+		snprintf(num, sizeof(num), "%.*s", (int)l - 1, a);
+		if (il_opt_num("--budget", num, 0.001, 1440, 0, &v, err, len)) {
+			snprintf(err, len, "--budget: '%s' is not a time in 1s..24h "
+				 "(s, m, h; a bare number counts seconds)", a);
+			return -1;
+		}
+		o->budget_s = v * mult;
+	} else if (il_opt_time("--budget", a, 1000000000ULL, 1000000000ULL,
+			       86400000000000ULL, &ns, err, len)) {
+		return -1;
+	} else {
+		o->budget_s = (double)ns / 1e9;
+	}
+	if (o->budget_s < 1 || o->budget_s > 86400) {
+		snprintf(err, len, "--budget: '%s' is not a time in 1s..24h", a);
+		return -1;
+	}
+	return 0;
+}
+
 static int one_opt(struct opts *o, int c, const char *a, char *err, size_t len)
 {
-	uint64_t ns;
 	long long ll;
 
 	switch (c) {
@@ -134,16 +179,7 @@ static int one_opt(struct opts *o, int c, const char *a, char *err, size_t len)
 	case O_CPU: return tune_parse_cpu(a, &o->obj, err, len);
 	case O_SIM: o->sim = a; return 0;
 	case O_SET:
-	case O_SPACE: {
-		const char **l = c == O_SET ? o->sets : o->space;
-		int *n = c == O_SET ? &o->nsets : &o->nspace;
-		if (*n == MAX_LIST) {
-			snprintf(err, len, "%s: at most %d", c == O_SET ? "--set" : "--space", MAX_LIST);
-			return -1;
-		}
-		l[(*n)++] = a;
-		return 0;
-	}
+	case O_SPACE: return add_list(o, c == O_SET, a, err, len);
 	case O_MEASURE: o->measure = 1; return 0;
 	case O_TOP: return inum("--measure-top", a, 1, 16, &o->measure_top, err, len);
 	case O_SERVER:
@@ -157,33 +193,7 @@ static int one_opt(struct opts *o, int c, const char *a, char *err, size_t len)
 	case O_CLI: return inum("--cli-cpu", a, 0, 4095, &o->cli_cpu, err, len);
 	case O_CONNS: return inum("--connections", a, 1, 1024, &o->conns, err, len);
 	case O_CANDS: o->candidates = a; return 0;
-	case O_BUDGET: {
-		/* minutes and hours too: a budget is "10m", not "600s" */
-		size_t l = strlen(a);
-		double mult = 1, v;
-		char num[32];
-		if (l && l < sizeof(num) && (a[l - 1] == 'h' || (a[l - 1] == 'm' && (l < 2 ||
-							       a[l - 2] != 'm')))) {
-			mult = a[l - 1] == 'h' ? 3600 : 60;
-			snprintf(num, sizeof(num), "%.*s", (int)l - 1, a);
-			if (il_opt_num("--budget", num, 0.001, 1440, 0, &v, err, len)) {
-				snprintf(err, len, "--budget: '%s' is not a time in 1s..24h "
-					 "(s, m, h; a bare number counts seconds)", a);
-				return -1;
-			}
-			o->budget_s = v * mult;
-		} else if (il_opt_time("--budget", a, 1000000000ULL, 1000000000ULL,
-				       86400000000000ULL, &ns, err, len)) {
-			return -1;
-		} else {
-			o->budget_s = (double)ns / 1e9;
-		}
-		if (o->budget_s < 1 || o->budget_s > 86400) {
-			snprintf(err, len, "--budget: '%s' is not a time in 1s..24h", a);
-			return -1;
-		}
-		return 0;
-	}
+	case O_BUDGET: return parse_budget(o, a, err, len);
 	case O_CONF:
 		if (il_opt_num("--confidence", a, 50, 99.9, 0, &o->conf, err, len))
 			return -1;
@@ -486,11 +496,112 @@ static void default_out(char *buf, size_t len)
 	snprintf(buf, len, "irqlab-tune/%s", ts);
 }
 
+/* What the options left open: the budget (longer for measured runs) and
+ * the simulator's threads (one per CPU, at most 16). */
+static void fill_defaults(struct opts *o, bool measured_only)
+{
+	if (!o->budget_s)
+		o->budget_s = measured_only ? 600 : 300;
+	if (!o->threads) {
+		long n = sysconf(_SC_NPROCESSORS_ONLN);
+		o->threads = n > 0 ? (n > 16 ? 16 : (int)n) : 1;
+	}
+}
+
+/* --dry-run: the plan, its estimated duration and the first candidates. */
+static int dry_run(struct opts *o, struct tune_space *sp, struct tune_backend *be,
+		   bool measured_only)
+{
+	struct tune_run dr = { .obj = &o->obj, .space = sp, .be = be, .conf = o->conf,
+			       .budget_s = o->budget_s, .eta = o->eta ? o->eta : 3,
+			       .leaders = o->leaders ? o->leaders : 4,
+			       .exhaustive = o->exhaustive };
+	char obj[200];
+
+	tune_objective_str(&o->obj, obj, sizeof(obj));
+	printf("irqlab tune (dry run): %s\n  %d candidates, %s backend%s; plan:\n", obj, sp->n,
+	       be->source, o->measure ? ", then the best measured" : "");
+	double t = tune_plan(&dr, stdout);
+	if (o->measure)
+		printf("  then %d candidates measured on the veth pair: about %.0f s more\n",
+		       o->measure_top, o->measure_top * 4 * (o->warmup_s + 2 + 3));
+	printf("  estimated duration: %.0f s; stops earlier when the leaders separate\n", t);
+	if (sp->note[0] && measured_only)
+		printf("  note: %s\n", sp->note);
+	for (int i = 0; i < sp->n && i < 20; i++)
+		printf("  %s %s%s%s\n", sp->c[i].label, sp->c[i].spec,
+		       sp->c[i].coal == TC_AS_IS ? "" : " nic=", sp->c[i].coal == TC_AS_IS ?
+		       "" : sp->c[i].nic);
+	if (sp->n > 20)
+		printf("  ... %d more\n", sp->n - 20);
+	return 0;
+}
+
+/* The simulator backend for --sim; NULL (after saying why) on error. */
+static struct tune_sim *sim_backend(struct opts *o, struct tune_backend *be)
+{
+	char err[512];
+	struct tune_sim *ts = tune_sim_new(o->sim, o->sets, o->nsets, o->threads, o->noise,
+					   err, sizeof(err));
+
+	if (!ts) {
+		fprintf(stderr, "irqlab tune: --sim: %s\n", err);
+		return NULL;
+	}
+	tune_sim_backend(ts, be);
+	/* with --measure, --time is the measured runs' length */
+	if (o->time_s > 0 && !o->measure) {
+		be->full_s = o->time_s;
+		be->short_s = o->time_s / 4;
+	}
+	return ts;
+}
+
+/* The measured backend's parameters (the world is built by tune_meas_new;
+ * this is enough for --dry-run's estimate). */
+static void meas_backend(struct opts *o, const struct tune_meas_cfg *mc, struct tune_backend *be)
+{
+	memset(be, 0, sizeof(*be));
+	be->source = "measured";
+	be->full_s = mc->run_s;
+	be->short_s = mc->short_s;
+	be->max_reps = 10;
+	be->parallel = 1;
+	be->estimate = dry_meas_estimate;
+	be->ctx = o;
+}
+
+/* --measure: the simulated ranking is written to OUT/simulated, then its
+ * best are measured on the veth pair; *fin becomes that run. */
+static int measure_best(struct opts *o, struct tune_run *r, struct tune_meas_cfg *mc,
+			const char *setup, const char *out_dir, struct tune_space *msp,
+			struct tune_meas **tm, struct tune_run *mr, struct tune_run **fin)
+{
+	struct tune_out sout = { out_dir, o->cmdline, setup, o->dev, NULL };
+	struct tune_backend mbe;
+	char mdir[600], err[512];
+
+	fprintf(stderr, "irqlab tune: simulated ranking done (%d runs, %.1f s); measuring "
+		"the best %d\n", r->njobs, r->elapsed_s, o->measure_top);
+	snprintf(mdir, sizeof(mdir), "%s/simulated", out_dir);
+	sout.dir = mdir;
+	if (tune_write_dir(r, &sout, err, sizeof(err)))
+		fprintf(stderr, "irqlab tune: %s\n", err);
+	if (top_of(r, o->measure_top, msp, err, sizeof(err)) ||
+	    !(*tm = tune_meas_new(mc, err, sizeof(err)))) {
+		fprintf(stderr, "irqlab tune: %s\n", err);
+		return -1;
+	}
+	tune_meas_backend(*tm, &mbe);
+	*fin = mr;
+	return search_and_report(o, msp, &mbe, tune_meas_describe(*tm), out_dir, mr, true);
+}
+
 int tune_main(int argc, char **argv)
 {
 	static struct opts o;
 	struct tune_space sp = { 0 }, msp = { 0 };
-	struct tune_backend be, mbe;
+	struct tune_backend be;
 	struct tune_sim *ts = NULL;
 	struct tune_meas *tm = NULL;
 	struct tune_run r, mr;
@@ -513,12 +624,7 @@ int tune_main(int argc, char **argv)
 		fprintf(stderr, "irqlab tune: %s\n", err);
 		return 2;
 	}
-	if (!o.budget_s)
-		o.budget_s = measured_only ? 600 : 300;
-	if (!o.threads) {
-		long n = sysconf(_SC_NPROCESSORS_ONLN);
-		o.threads = n > 0 ? (n > 16 ? 16 : (int)n) : 1;
-	}
+	fill_defaults(&o, measured_only);
 	struct tune_meas_cfg mc = {
 		.run_s = o.time_s > 0 ? o.time_s : 2, .warmup_s = o.warmup_s,
 		.srv_cpu = o.srv_cpu, .cli_cpu = o.cli_cpu, .connections = o.conns,
@@ -526,53 +632,18 @@ int tune_main(int argc, char **argv)
 	};
 	mc.short_s = mc.run_s / 2;
 	if (o.sim) {
-		ts = tune_sim_new(o.sim, o.sets, o.nsets, o.threads, o.noise, err, sizeof(err));
-		if (!ts) {
-			fprintf(stderr, "irqlab tune: --sim: %s\n", err);
+		if (!(ts = sim_backend(&o, &be))) {
 			tune_space_free(&sp);
 			return 2;
 		}
-		tune_sim_backend(ts, &be);
-		/* with --measure, --time is the measured runs' length */
-		if (o.time_s > 0 && !o.measure) {
-			be.full_s = o.time_s;
-			be.short_s = o.time_s / 4;
-		}
 	} else {
-		memset(&be, 0, sizeof(be));
-		be.source = "measured";
-		be.full_s = mc.run_s;
-		be.short_s = mc.short_s;
-		be.max_reps = 10;
-		be.parallel = 1;
-		be.estimate = dry_meas_estimate;
-		be.ctx = &o;
+		meas_backend(&o, &mc, &be);
 	}
 	if (o.dry_run) {
-		struct tune_run dr = { .obj = &o.obj, .space = &sp, .be = &be, .conf = o.conf,
-				       .budget_s = o.budget_s, .eta = o.eta ? o.eta : 3,
-				       .leaders = o.leaders ? o.leaders : 4,
-				       .exhaustive = o.exhaustive };
-		char obj[200];
-		tune_objective_str(&o.obj, obj, sizeof(obj));
-		printf("irqlab tune (dry run): %s\n  %d candidates, %s backend%s; plan:\n", obj, sp.n,
-		       be.source, o.measure ? ", then the best measured" : "");
-		double t = tune_plan(&dr, stdout);
-		if (o.measure)
-			printf("  then %d candidates measured on the veth pair: about %.0f s more\n",
-			       o.measure_top, o.measure_top * 4 * (o.warmup_s + 2 + 3));
-		printf("  estimated duration: %.0f s; stops earlier when the leaders separate\n", t);
-		if (sp.note[0] && measured_only)
-			printf("  note: %s\n", sp.note);
-		for (int i = 0; i < sp.n && i < 20; i++)
-			printf("  %s %s%s%s\n", sp.c[i].label, sp.c[i].spec,
-			       sp.c[i].coal == TC_AS_IS ? "" : " nic=", sp.c[i].coal == TC_AS_IS ?
-			       "" : sp.c[i].nic);
-		if (sp.n > 20)
-			printf("  ... %d more\n", sp.n - 20);
+		rc = dry_run(&o, &sp, &be, measured_only);
 		tune_sim_free(ts);
 		tune_space_free(&sp);
-		return 0;
+		return rc;
 	}
 	il_signals_on_stop(SIGINT, on_stop, NULL);
 	il_signals_on_stop(SIGTERM, on_stop, NULL);
@@ -593,27 +664,9 @@ int tune_main(int argc, char **argv)
 	const char *setup = ts ? tune_sim_describe(ts) : tune_meas_describe(tm);
 	rc = search_and_report(&o, &sp, &be, setup, out_dir, &r, !o.measure);
 	struct tune_run *fin = &r;
-	if (!rc && o.measure && !stop_flag) {
-		char mdir[600];
-		fprintf(stderr, "irqlab tune: simulated ranking done (%d runs, %.1f s); measuring "
-			"the best %d\n", r.njobs, r.elapsed_s, o.measure_top);
-		struct tune_out sout = { out_dir, o.cmdline, setup, o.dev, NULL };
-		snprintf(mdir, sizeof(mdir), "%s/simulated", out_dir);
-		sout.dir = mdir;
-		if (tune_write_dir(&r, &sout, err, sizeof(err)))
-			fprintf(stderr, "irqlab tune: %s\n", err);
-		if (top_of(&r, o.measure_top, &msp, err, sizeof(err))) {
-			fprintf(stderr, "irqlab tune: %s\n", err);
-			rc = -1;
-		} else if (!(tm = tune_meas_new(&mc, err, sizeof(err)))) {
-			fprintf(stderr, "irqlab tune: %s\n", err);
-			rc = -1;
-		} else {
-			tune_meas_backend(tm, &mbe);
-			rc = search_and_report(&o, &msp, &mbe, tune_meas_describe(tm), out_dir, &mr, true);
-			fin = &mr;
-		}
-	}
+
+	if (!rc && o.measure && !stop_flag)
+		rc = measure_best(&o, &r, &mc, setup, out_dir, &msp, &tm, &mr, &fin);
 	int status = rc ? 1 : stop_flag || fin->interrupted ? 130 :
 		     fin->verdict == V_WINNER || fin->verdict == V_TIE ? 0 : 1;
 	if (fin == &mr)

@@ -229,15 +229,12 @@ static int product(struct tune_space *s, const char *preset, const struct lists 
 	return 0;
 }
 
-int tune_space_default(struct tune_space *s, const char *const *narrow, int nnarrow,
-		       bool nic_coalesce, char *err, size_t len)
+/* --space KNOB=...: the modes (into modes), the coalescing list (coal) and
+ * the per-knob overrides (over[k]); both buffers are 256 bytes. */
+static int parse_narrow(struct tune_space *s, const char *const *narrow, int nnarrow,
+			bool nic_coalesce, char *modes, char *coal, const char **over,
+			char *err, size_t len)
 {
-	char modes[256] = "", coal[256];
-	const char *over[NKNOB] = { NULL };
-	int bad = 0;
-
-	snprintf(coal, sizeof(coal), "%s", nic_coalesce ? coal_default : "as-is");
-	s->nic_coalesce = nic_coalesce;
 	for (int i = 0; i < nnarrow; i++) {
 		const char *eq = strchr(narrow[i], '=');
 		char key[40];
@@ -248,7 +245,7 @@ int tune_space_default(struct tune_space *s, const char *const *narrow, int nnar
 		}
 		snprintf(key, sizeof(key), "%.*s", (int)(eq - narrow[i]), narrow[i]);
 		if (!strcmp(key, "mode")) {
-			snprintf(modes, sizeof(modes), "%s", eq + 1);
+			snprintf(modes, 256, "%s", eq + 1);
 			continue;
 		}
 		if (!strcmp(key, "coalesce")) {
@@ -257,7 +254,7 @@ int tune_space_default(struct tune_space *s, const char *const *narrow, int nnar
 					 "this device has no interrupt coalescing");
 				return -1;
 			}
-			snprintf(coal, sizeof(coal), "%s", eq + 1);
+			snprintf(coal, 256, "%s", eq + 1);
 			continue;
 		}
 		int k;
@@ -271,6 +268,37 @@ int tune_space_default(struct tune_space *s, const char *const *narrow, int nnar
 		}
 		over[k] = eq + 1;
 	}
+	return 0;
+}
+
+/* Every name of --space mode=... is a mode preset. */
+static int check_modes(const char *modes, char *err, size_t len)
+{
+	char buf[256], *save, *t;
+
+	snprintf(buf, sizeof(buf), "%s", modes);
+	for (t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		struct il_mode m;
+		if (il_mode_preset(t, &m)) {
+			snprintf(err, len, "--space: mode: '%s' is not one of %s", t,
+				 IL_MODE_NAMES);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int tune_space_default(struct tune_space *s, const char *const *narrow, int nnarrow,
+		       bool nic_coalesce, char *err, size_t len)
+{
+	char modes[256] = "", coal[256];
+	const char *over[NKNOB] = { NULL };
+	int bad = 0;
+
+	snprintf(coal, sizeof(coal), "%s", nic_coalesce ? coal_default : "as-is");
+	s->nic_coalesce = nic_coalesce;
+	if (parse_narrow(s, narrow, nnarrow, nic_coalesce, modes, coal, over, err, len))
+		return -1;
 	for (size_t g = 0; g < NGRID; g++) {
 		struct lists L;
 		char spec[512];
@@ -301,18 +329,8 @@ int tune_space_default(struct tune_space *s, const char *const *narrow, int nnar
 			return -1;
 skip:;
 	}
-	if (modes[0]) {
-		char buf[256], *save, *t;
-		snprintf(buf, sizeof(buf), "%s", modes);
-		for (t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-			struct il_mode m;
-			if (il_mode_preset(t, &m)) {
-				snprintf(err, len, "--space: mode: '%s' is not one of %s", t,
-					 IL_MODE_NAMES);
-				return -1;
-			}
-		}
-	}
+	if (modes[0] && check_modes(modes, err, len))
+		return -1;
 	if (!s->n) {
 		snprintf(err, len, "--space: no candidate left (%d combinations the kernel "
 			 "refuses)", bad);

@@ -30,9 +30,10 @@ grep -q "mode suspend: suspend defer_hard_irqs=100" "$T/dry"; ok $? "local --dry
 ok $? "multi-host --dry-run exits 0"
 sh -n "$T/plan.sh"; ok $? "the plan is valid sh (sh -n)"
 is "$(grep -c "'ethtool -C eth1 adaptive-rx o" "$T/plan.sh")" 5 "coalescing set for each of the 5 cases"
-"$B" bench --server-host srv1 --dev eth1 --client-host c1 2> "$T/err"; rc=$?
-is "$rc" 2 "multi-host without --dry-run refuses"
-grep -q "add --dry-run" "$T/err"; ok $? "and says what to do"
+"$B" bench --server-host srv1.invalid --dev eth1 --client-host c1.invalid -o "$T/mh" 2> "$T/err"; rc=$?
+is "$rc" 1 "multi-host to hosts that do not exist fails"
+grep -q "^irqlab bench: srv1.invalid: ssh: Could not resolve hostname srv1.invalid" "$T/err"
+ok $? "one line names the host and ssh's reason"
 
 if command -v setpriv >/dev/null 2>&1 && [ "$(id -u)" -eq 0 ]; then
 	setpriv --reuid=65534 --regid=65534 --clear-groups "$B" bench --quick -o "$T/x" 2> "$T/err"; rc=$?

@@ -7,11 +7,7 @@
 # stays bounded, and every reply arrives once the client reads.
 # asan: yes
 . "$IRQLAB_SRC/tests/lib.sh"
-need_cmd perl
-KV=$IRQLAB_BUILD/irqlab-kv
-[ -x "$KV" ] || skip_all "irqlab-kv not built"
-T=$(mktemp -d)
-trap 'kill $KVPID 2>/dev/null; wait $KVPID 2>/dev/null; rm -rf "$T"' EXIT INT TERM
+kv_world
 start_kv -t 2 -m 4 || skip_all "irqlab-kv did not start"
 
 cat >"$T/fill.pl" <<'PL'

@@ -5,11 +5,7 @@
 # and exits cleanly. The NAPI side needs --dev: see kv_steer.sh.
 # asan: yes
 . "$IRQLAB_SRC/tests/lib.sh"
-need_cmd perl
-KV=$IRQLAB_BUILD/irqlab-kv
-[ -x "$KV" ] || skip_all "irqlab-kv not built"
-T=$(mktemp -d)
-trap 'kill $KVPID 2>/dev/null; wait $KVPID 2>/dev/null; rm -rf "$T"' EXIT INT TERM
+kv_world
 
 for mode in base defer napibusy busywait suspend; do
 	if ! start_kv -t 1 --mode $mode; then

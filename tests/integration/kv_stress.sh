@@ -7,11 +7,7 @@
 # ThreadSanitizer pass, make tsan, runs this for data races).
 # asan: yes
 . "$IRQLAB_SRC/tests/lib.sh"
-need_cmd perl
-KV=$IRQLAB_BUILD/irqlab-kv
-[ -x "$KV" ] || skip_all "irqlab-kv not built"
-T=$(mktemp -d)
-trap 'kill $KVPID 2>/dev/null; wait $KVPID 2>/dev/null; rm -rf "$T"' EXIT INT TERM
+kv_world
 # -m 64: values of 1-3000 bytes use 17 classes of 1 MiB pages
 start_kv -t 4 -m 64 || skip_all "irqlab-kv did not start"
 

@@ -7,15 +7,7 @@
 # no schedule checks, and --hdr writes an .hgrm table that reads back.
 # asan: no (timing)
 . "$IRQLAB_SRC/tests/lib.sh"
-need_cmd perl
-LOAD=$IRQLAB_BUILD/irqlab-load
-STALL=$IRQLAB_BUILD/tests/helpers/stall_server
-[ -x "$LOAD" ] || skip_all "irqlab-load not built"
-[ -x "$STALL" ] || skip_all "stall_server not built"
-T=$(mktemp -d /tmp/irqlab-load-chk.XXXXXX)
-SPID=
-cleanup() { [ -n "$SPID" ] && kill "$SPID" 2>/dev/null; rm -rf "$T"; }
-trap cleanup EXIT INT TERM
+stall_world load-chk
 
 start_stall() {	# start_stall ARGS: sets SPID, PORT
 	"$STALL" --lifetime 60 "$@" > "$T/port" &

@@ -5,15 +5,7 @@
 # protocol garbage is counted and reported, never ignored.
 # asan: yes
 . "$IRQLAB_SRC/tests/lib.sh"
-need_cmd perl
-LOAD=$IRQLAB_BUILD/irqlab-load
-STALL=$IRQLAB_BUILD/tests/helpers/stall_server
-[ -x "$LOAD" ] || skip_all "irqlab-load not built"
-[ -x "$STALL" ] || skip_all "stall_server not built"
-T=$(mktemp -d /tmp/irqlab-load-stall.XXXXXX)
-SPID=
-cleanup() { [ -n "$SPID" ] && kill "$SPID" 2>/dev/null; rm -rf "$T"; }
-trap cleanup EXIT INT TERM
+stall_world load-stall
 
 NSTART=0
 start_stall() {	# start_stall ARGS...: sets SPID and PORT

@@ -64,26 +64,47 @@ for try in 1 2 3; do
 	perl -e 'exit($ARGV[0] < 25 ? 0 : 1)' "$rd" && break
 done
 ok "$(perl -e 'print $ARGV[0] < 25 ? 0 : 1' "$rd")" "polling, low load: the two stamps agree (p50 difference $rd < 25 us, best of up to 3 runs)"
-ok "$(json_get "$T/spin.json" '$j->{latency_us}{get}{kernel_corrected}{p50} <= $j->{latency_us}{get}{corrected}{p50} ? 0 : 1')" \
-	"the kernel stamp is never later than user space's (p50)"
+# Every reply's kernel stamp is no later than user space's, and both
+# latencies of a reply start at the same send time: so each percentile (and
+# the maximum) of a kernel-stamped kind is at most the user-space one, for
+# gets and sets, corrected and uncorrected; exactly, in the histograms too.
+kernel_le_user() {	# kernel_le_user FILE NAME
+	_bad=$(json_get "$1" 'my @b; for my $op (qw(get set)) { my $l = $j->{latency_us}{$op};
+		next unless $l->{kernel_corrected} && $l->{kernel_corrected}{count};
+		for my $k (qw(corrected uncorrected)) { for my $q (qw(p50 p90 p99 p999 max)) {
+			push @b, "$op $k $q $l->{\"kernel_$k\"}{$q} > $l->{$k}{$q}"
+				if $l->{"kernel_$k"}{$q} > $l->{$k}{$q} } } } join("; ", @b)')
+	[ -z "$_bad" ]; ok $? "$2: kernel-stamped latency <= user-space latency at every percentile"
+	[ -z "$_bad" ] || diag "$_bad"
+}
+kernel_le_user "$T/spin.json" "polling, low load"
+kernel_le_user "$T/d0.json" "closed loop"
+kernel_le_user "$T/d500.json" "delayed wake-ups"
 
 # --batch keeps the open-loop schedule: waits still end at the next send time.
 if [ "$ENGINES" != epoll ]; then
-	for b in 1 8; do
-		"$LOAD" -s "$S" --noload -r 1000 -c 8 -q 5000 -t 1 --engine uring --batch $b --late-us 1000 --json > "$T/b$b.json"
+	# Pairs of runs, up to three: a pair where the shared machine took
+	# the CPU away from the --batch run for a while (seen once: p50
+	# 723 us against 62) is run again; broken batching fails all three.
+	for try in 1 2 3; do
+		for b in 1 8; do
+			"$LOAD" -s "$S" --noload -r 1000 -c 8 -q 5000 -t 1 --engine uring --batch $b --late-us 1000 --json > "$T/b$b.json"
+		done
+		l1=$(json_get "$T/b1.json" '$j->{schedule}{send_lag_us}{p50}')
+		l8=$(json_get "$T/b8.json" '$j->{schedule}{send_lag_us}{p50}')
+		diag "open loop 5000 QPS, pair $try: send lag p50 $l1 us without batching, $l8 us with --batch 8"
+		perl -e 'exit($ARGV[1] <= 2 * $ARGV[0] + 20 ? 0 : 1)' "$l1" "$l8" && break
 	done
-	l1=$(json_get "$T/b1.json" '$j->{schedule}{send_lag_us}{p50}')
-	l8=$(json_get "$T/b8.json" '$j->{schedule}{send_lag_us}{p50}')
-	diag "open loop 5000 QPS: send lag p50 $l1 us without batching, $l8 us with --batch 8"
 	ok "$(perl -e 'print $ARGV[1] <= 2 * $ARGV[0] + 20 ? 0 : 1' "$l1" "$l8")" \
 		"--batch 8: the send lag stays (p50 $l8 <= 2 x $l1 + 20 us)"
 	ok "$(perl -e 'print abs($ARGV[0] - 5000) < 500 && abs($ARGV[1] - 5000) < 500 ? 0 : 1' \
 		"$(json_get "$T/b1.json" '$j->{requests}{sent}')" "$(json_get "$T/b8.json" '$j->{requests}{sent}')")" \
 		"--batch 8: the rate is kept (about 5000 sends in 1 s, with and without)"
 	every_stamped "$T/b8.json" "--batch 8"
+	kernel_le_user "$T/b8.json" "--batch 8"
 else
 	skip "io_uring not available: --batch"; skip "io_uring not available: --batch"
-	skip "io_uring not available: --batch"
+	skip "io_uring not available: --batch"; skip "io_uring not available: --batch"
 fi
 
 "$LOAD" -s "$S" --timestamps hw -t 0.1 > /dev/null 2> "$T/hw.err"

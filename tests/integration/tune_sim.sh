@@ -58,6 +58,12 @@ grep -q " 48 candidates" "$T/dry"; ok $? "--space narrows (suspend with 2 gro va
 "$B" tune --sim "$CONF" --qps 600000 --slo 'p99<=250us' --exhaustive --dry-run > "$T/dry"
 grep -q "exhaustive: 240 candidates x 3 runs of 0.2 s, no halving" "$T/dry"; ok $? "--exhaustive --dry-run: the whole grid at full length"
 
+# the recommendation table: one cell (tune/table.sh), its row
+IRQLAB_BUILD=$IRQLAB_BUILD timeout 300 sh "$IRQLAB_SRC/tune/table.sh" -o "$T/table" "$CONF" 50000 5ms \
+	--candidates "$T/cands" --time 0.05 --threads 2 --budget 2m > "$T/table.md" 2> "$T/table.err"
+grep -q "^| 50K | 5ms | winner | \`base\` | [0-9.]* \[[0-9.]*, [0-9.]*\] | [0-9.]* \[[0-9.]*, [0-9.]*\] | [0-9]*, [0-9.]* |$" "$T/table.md"
+ok $? "tune/table.sh: the cell's row ($(tail -n 1 "$T/table.md"))"
+
 bad() {	# bad "what" "expected text" args...
 	what=$1; want=$2; shift 2
 	"$B" tune "$@" > /dev/null 2> "$T/err"; rc=$?

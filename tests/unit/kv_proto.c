@@ -377,6 +377,59 @@ static void test_fuzz(void)
 	   synced, alive);
 }
 
+/* memcached's admin commands doing what they say (their replies and error
+ * paths are compared with memcached in kv_requests/21_admin.txt). */
+static void test_admin(void)
+{
+	struct store_stats a, b;
+	const char *r;
+	char k[16];
+	bool stored = true;
+
+	run("flush_all\r\n");
+	/* 11000 one-byte items: class 1 (10922 a page) takes 2 pages */
+	for (int i = 0; i < 11000; i++) {
+		snprintf(k, sizeof(k), "ra%d", i);
+		stored &= store_put(th.store, ST_SET, k, strlen(k), 0, 0, "x", 1, 0, th.now, NULL) == ST_STORED;
+	}
+	store_stats(th.store, &a);
+	check("slabs reassign 1 5\r\n", "OK\r\n");
+	store_stats(th.store, &b);
+	r = run("stats slabs\r\n");
+	ok(stored && strstr(r, "STAT 1:total_pages 1\r\n") && strstr(r, "STAT 5:total_pages 1\r\n") &&
+	   b.evictions > a.evictions && b.curr_items < a.curr_items && b.mem_used == a.mem_used,
+	   "slabs reassign 1 5: a page of class 1 (its items evicted: %llu -> %llu) now in class 5",
+	   (unsigned long long)a.curr_items, (unsigned long long)b.curr_items);
+	check("slabs reassign 1 5\r\n", "NOSPARE source class has no spare pages\r\n");
+	check("slabs reassign -1 7\r\n", "NOSPARE source class has no spare pages\r\n");
+	check("slabs automove 0\r\n", "OK\r\n");
+	ok(strstr(run("stats settings\r\n"), "STAT slab_automove 0\r\n") != NULL,
+	   "slabs automove 0 shows in stats settings");
+	check("slabs automove 1\r\n", "OK\r\n");
+
+	/* crawl: expired items freed, counted per class */
+	run("flush_all\r\n");
+	check("set e1 0 2 1\r\nx\r\nset e2 0 2 1\r\nx\r\nset k%b 0 0 1\r\ny\r\n",
+	      "STORED\r\nSTORED\r\nSTORED\r\n");
+	r = run("stats cachedump 1 0\r\n");
+	ok(strstr(r, "ITEM k%b [1 b; 0 s]\r\n") && strstr(r, "ITEM e1 [1 b; ") && !strcmp(r + strlen(r) - 5, "END\r\n"),
+	   "stats cachedump lists the class's items (no expiry: 0 s)");
+	check("stats cachedump 1 1\r\n", "ITEM k%b [1 b; 0 s]\r\nEND\r\n");
+	th.now += 5;
+	store_stats(th.store, &a);
+	check("lru_crawler crawl 1\r\n", "OK\r\n");
+	store_stats(th.store, &b);
+	r = run("stats items\r\n");
+	ok(a.curr_items == 3 && b.curr_items == 1 && strstr(r, "STAT items:1:crawler_reclaimed 2\r\n") &&
+	   strstr(r, "STAT items:1:crawler_items_checked 3\r\n") && b.reclaimed == a.reclaimed,
+	   "lru_crawler crawl 1 frees the 2 expired items (crawler_reclaimed 2 of 3 checked)");
+	r = run("lru_crawler metadump 1\r\n");
+	ok(!strncmp(r, "key=k%25b exp=-1 la=", 20) && strstr(r, " fetch=no cls=1 size=63\nEND\r\n"),
+	   "lru_crawler metadump: memcached's line, key uri-encoded, memcached's size (%s)", r);
+	check("lru_crawler disable\r\nlru_crawler crawl 1\r\nlru_crawler enable\r\n",
+	      "OK\r\nCLIENT_ERROR lru crawler disabled\r\nOK\r\n");
+}
+
 int main(void)
 {
 	struct store_cfg sc = { .mem_limit = 64 << 20, .item_max = 1 << 20, .nshards = 1 };
@@ -390,6 +443,7 @@ int main(void)
 	test_split();
 	test_out_bound();
 	test_cmd_set();
+	test_admin();
 	test_fuzz();
 	store_free(kv_store);
 	return tap_done();

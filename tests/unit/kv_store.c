@@ -519,7 +519,7 @@ static void test_class_counters(void)
 	memset(v, 'e', sizeof(v));
 	store_put(s, ST_SET, "t", 1, 0, 100, v, sizeof(v), 0, 10, NULL);
 	for (int i = 0; i < 8 && !cls(s, 37).evicted; i++) {
-		char k[8];
+		char k[16];
 
 		snprintf(k, sizeof(k), "e%d", i);
 		store_put(s, ST_SET, k, strlen(k), 0, 0, v, sizeof(v), 0, 15, NULL);

@@ -16,9 +16,12 @@
 #include "tap.h"
 
 /* docs/sim.md, "Calibration": row, figure, the largest |error| (%) allowed.
- * The VirtIO no-coalescing softirq share is +10.6% in these 20 ms runs and
- * within 10% at 0.5 s; the VirtIO suspend user share is 19-22% depending
- * on the seed (18 published). */
+ * Some are seed- or run-length-dependent (outside in some runs, inside in
+ * others): the VirtIO no-coalescing softirq share (+11% in these 20 ms
+ * runs, within 10% at 0.5 s), the VirtIO suspend user share (the host
+ * NIC's net_dim parks in one of two profiles), the SR-IOV no-coalescing QPS
+ * (+6.6% at 0.5 s, up to +10.9% in 20 ms runs) and the SR-IOV adaptive
+ * user share (+8.6..+10.5%). */
 static const struct {
 	const char *row, *figure;
 	double max_err;
@@ -27,7 +30,11 @@ static const struct {
 	{ "vm-virtio-aligned", "softirq%", 13 },
 	{ "vm-virtio-aligned-suspend", "user%", 25 },
 	{ "vm-virtio-aligned-suspend", "softirq%", 100 },
-	{ "vm-sriov", "qps", 22 },
+	{ "vm-sriov", "qps", 13 },
+	{ "vm-sriov", "user%", 17 },
+	{ "vm-sriov", "sys%", 16 },
+	{ "vm-sriov", "softirq%", 19 },
+	{ "vm-sriov-adaptive", "user%", 13 },
 };
 #define NKNOWN (int)(sizeof(known) / sizeof(known[0]))
 static int seen[NKNOWN];
@@ -92,8 +99,9 @@ int main(void)
 	is_int(vm_worse, 0, "VM: no documented miss beyond its documented error");
 	for (int i = 0; i < NKNOWN; i++)
 		if (!seen[i])
-			tap_diag("documented miss %s %s is now within 10%%: update the list "
-				 "and docs/sim.md", known[i].row, known[i].figure);
+			tap_diag("documented miss %s %s is within 10%% in this run (seed-"
+				 "dependent, or fixed: then update the list and docs/sim.md)",
+				 known[i].row, known[i].figure);
 	tap_diag("%d documented VM miss(es) outside 10%% in this run", vm_known);
 
 	struct experiment e;

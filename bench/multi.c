@@ -1,0 +1,513 @@
+/* irqlab bench across machines: the driver behind `--server-host`. One
+ * `irqlab agent` per host over ssh (hosts.c); a preflight on every host;
+ * per mode the server host's NIC case and server (old values recorded
+ * there by the agent's guard); per run irqlab-load on every client host
+ * from a common wall-clock instant, their summaries merged exactly
+ * (histograms merged, counts added) into one row of the normal report. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "irqlab/load_opts.h"
+#include "irqlab/load_summary.h"
+#include "irqlab/mode.h"
+#include "bench.h"
+#include "multi.h"
+
+#define MAX_HOSTS (1 + BENCH_MAX_CLIENTS)
+
+static struct {
+	const struct bench_cfg *c;
+	struct hosts_how how;
+	char ssh[512], ctl[64], logs[600], agent[600];
+	struct host h[MAX_HOSTS];	/* h[0] the server, then the clients */
+	int n;
+	int has_coalesce, has_channels, has_irqs;	/* the server's device */
+	char lines[MAX_HOSTS][300];
+	const char *line_ptr[MAX_HOSTS + 1];
+	int open;
+} M;
+
+static const char *host_addr(const char *h)	/* without "user@" */
+{
+	const char *at = strrchr(h, '@');
+
+	return at ? at + 1 : h;
+}
+
+/* --- preflight ------------------------------------------------------------- */
+
+/* Appends "HOST: why" to err, one line per failure (bench prints err
+ * after "irqlab bench: "); returns -1. */
+static int fail(char *err, size_t len, int *bad, const struct host *h, const char *why)
+{
+	size_t n = *bad ? strlen(err) : 0;
+
+	if (n < len)
+		snprintf(err + n, len - n, "%s%s: %s", (*bad)++ ? "\nirqlab bench: " : "",
+			 h->name, why);
+	return -1;
+}
+
+static void warn(const struct host *h, const char *why)
+{
+	fprintf(stderr, "irqlab bench: %s: warning: %s\n", h->name, why);
+}
+
+/* What the modes need from the server's kernel. */
+static int modes_need(const struct bench_cfg *c, int *napi, int *suspend)
+{
+	*napi = *suspend = 0;
+	for (int m = 0; m < c->nmodes; m++) {
+		struct il_mode md;
+		char e[160];
+		if (!strcmp(c->modes[m], "adaptive") || il_mode_parse(c->modes[m], &md, e, sizeof(e)))
+			continue;
+		*napi |= il_mode_has_napi_knobs(&md);
+		*suspend |= md.irq_suspend_timeout > 0;
+	}
+	return 0;
+}
+
+static void server_checks(const struct host *h, json_t *p, char *err, size_t len, int *bad)
+{
+	const struct bench_cfg *c = M.c;
+	json_t *dev = json_object_get(p, "dev"), *napi = json_object_get(p, "napi");
+	char why[400];
+	int need_napi, need_suspend;
+
+	modes_need(c, &need_napi, &need_suspend);
+	if (!json_is_true(json_object_get(p, "root")))
+		fail(err, len, bad, h, "not root: the server's NIC and NAPI settings need root "
+		     "(log in as root, or use a user with CAP_NET_ADMIN)");
+	if (!json_is_true(json_object_get(json_object_get(p, "bins"), "irqlab-kv"))) {
+		snprintf(why, sizeof(why), "no irqlab-kv in %s (--remote-bin)", c->remote_bin_dir);
+		fail(err, len, bad, h, why);
+	}
+	if (!json_is_true(json_object_get(dev, "exists"))) {
+		snprintf(why, sizeof(why), "no device %s (--dev)", c->dev);
+		fail(err, len, bad, h, why);
+	} else if (need_napi && json_integer_value(json_object_get(dev, "napis")) == 0) {
+		snprintf(why, sizeof(why), "%s", json_string_value(json_object_get(dev, "why")) ?: "");
+		fail(err, len, bad, h, why);
+	}
+	if (need_napi && !json_is_true(json_object_get(napi, "napi_set"))) {
+		snprintf(why, sizeof(why), "Linux %s has no per-NAPI settings (needs 6.13)",
+			 json_string_value(json_object_get(p, "kernel")) ?: "?");
+		fail(err, len, bad, h, why);
+	} else if (need_suspend && !json_is_true(json_object_get(napi, "irq_suspend"))) {
+		fail(err, len, bad, h, "no irq_suspend_timeout (needs Linux 6.13): "
+		     "choose other modes with --modes");
+	}
+	json_int_t ib = json_integer_value(json_object_get(p, "irqbalance"));
+	if (ib > 0) {
+		snprintf(why, sizeof(why), "irqbalance (pid %lld) runs and may move the queues' "
+			 "IRQs during the run (systemctl stop irqbalance)", (long long)ib);
+		warn(h, why);
+	}
+}
+
+static void common_checks(const struct host *h, json_t *p, int client, char *err, size_t len,
+			  int *bad)
+{
+	const char *gov = json_string_value(json_object_get(p, "governor"));
+	char why[300];
+
+	if (client && !json_is_true(json_object_get(json_object_get(p, "bins"), "irqlab-load"))) {
+		snprintf(why, sizeof(why), "no irqlab-load in %s (--remote-bin)", M.c->remote_bin_dir);
+		fail(err, len, bad, h, why);
+	}
+	/* a common start needs the clocks to agree well within a second */
+	if (fabs(h->offset_s) > 0.05 + h->rtt_s) {
+		snprintf(why, sizeof(why), "its clock is %.0f ms off this machine's: a common start "
+			 "needs synchronised clocks (chrony, systemd-timesyncd)", h->offset_s * 1e3);
+		fail(err, len, bad, h, why);
+	}
+	if (gov && strcmp(gov, "performance")) {
+		snprintf(why, sizeof(why), "CPU frequency governor '%s' (performance is steadier)", gov);
+		warn(h, why);
+	}
+}
+
+/* The server's device: what the NIC case can set there. */
+static void server_nic(struct host *h)
+{
+	json_t *r;
+	char err[300];
+
+	r = host_call(h, json_pack("{s:s, s:s}", "op", "nic-show", "dev", M.c->dev), 30,
+		      err, sizeof(err));
+	json_t *nic = json_object_get(r, "nic"), *q;
+	size_t i;
+
+	M.has_coalesce = json_is_object(json_object_get(nic, "coalesce"));
+	M.has_channels = json_is_object(json_object_get(nic, "channels"));
+	json_array_foreach(json_object_get(nic, "queues"), i, q)
+		M.has_irqs |= json_integer_value(json_object_get(q, "irq")) > 0;
+	if (!M.has_coalesce)
+		warn(h, "the device has no interrupt coalescing (ethtool -C): the cases run "
+		     "with what it has");
+	json_decref(r);
+}
+
+/* hello and probe on every host (in parallel), then the checks. */
+static int preflight(char *err, size_t len)
+{
+	int bad = 0;
+
+	for (int i = 0; i < M.n; i++) {
+		struct host *h = &M.h[i];
+		char e[400];
+		json_t *hello = host_call(h, json_pack("{s:s}", "op", "hello"), 30, e, sizeof(e));
+		if (!hello || host_clock(h, e, sizeof(e))) {
+			size_t k = strlen(h->name);
+			fail(err, len, &bad, h, !strncmp(e, h->name, k) && e[k] == ':' ? e + k + 2 : e);
+			json_decref(hello);
+			continue;
+		}
+		json_t *p = host_call(h, json_pack("{s:s, s:s}", "op", "probe", "dev", M.c->dev),
+				      30, e, sizeof(e));
+		snprintf(M.lines[i], sizeof(M.lines[i]), "%s %s: Linux %s %s, agent pid %lld, "
+			 "clock offset %+.1f ms (round trip %.1f ms)", i ? "client" : "server",
+			 h->name, json_string_value(json_object_get(hello, "kernel")) ?: "?",
+			 json_string_value(json_object_get(hello, "machine")) ?: "?",
+			 (long long)json_integer_value(json_object_get(hello, "pid")),
+			 h->offset_s * 1e3, h->rtt_s * 1e3);
+		M.line_ptr[i] = M.lines[i];
+		if (i == 0 && p)
+			server_checks(h, p, err, len, &bad);
+		if (p)
+			common_checks(h, p, i > 0, err, len, &bad);
+		json_decref(p);
+		json_decref(hello);
+	}
+	if (!bad)
+		server_nic(&M.h[0]);
+	return bad ? -1 : 0;
+}
+
+/* --- per mode ---------------------------------------------------------------- */
+
+static void cpu_range(char *buf, size_t len, int n)
+{
+	snprintf(buf, len, n > 1 ? "0-%d" : "0", n - 1);
+}
+
+/* The NIC case of a mode: adaptive coalescing for "adaptive", none for the
+ * others (the published cases), a queue per server core, each queue's IRQ
+ * on its own core, RPS off; only what the device has. */
+static int nic_case(int m, char *err, size_t len)
+{
+	const struct bench_cfg *c = M.c;
+	json_t *job = json_pack("{s:s, s:s, s:b}", "op", "nic-set", "dev", c->dev, "rps_off", 1);
+	char cpus[32];
+
+	if (M.has_coalesce)
+		json_object_set_new(job, "coalesce",
+				    json_string(strcmp(c->modes[m], "adaptive") ? "off" : "adaptive"));
+	if (M.has_channels)
+		json_object_set_new(job, "queues", json_integer(c->srv_cores));
+	if (M.has_irqs) {
+		cpu_range(cpus, sizeof(cpus), c->srv_cores);
+		json_object_set_new(job, "irq_cpus", json_string(cpus));
+	}
+	json_t *r = host_call(&M.h[0], job, 60, err, len);
+	json_decref(r);
+	return r ? 0 : -1;
+}
+
+static json_t *strings(char **argv)
+{
+	json_t *a = json_array();
+
+	for (int i = 0; argv[i]; i++)
+		json_array_append_new(a, json_string(argv[i]));
+	return a;
+}
+
+static int server_start(int m, char *err, size_t len)
+{
+	const struct bench_cfg *c = M.c;
+	const char *spec = strcmp(c->modes[m], "adaptive") ? c->modes[m] : "base";
+	char port[16], threads[16], cpus[32];
+	char *argv[] = { "-p", port, "-t", threads, "--cpus", cpus, "-m", "1024",
+			 "--mode", (char *)spec, "--dev", (char *)c->dev, NULL };
+
+	snprintf(port, sizeof(port), "%u", c->port);
+	snprintf(threads, sizeof(threads), "%d", c->srv_cores);
+	cpu_range(cpus, sizeof(cpus), c->srv_cores);
+	json_t *r = host_call(&M.h[0], json_pack("{s:s, s:s, s:i, s:s, s:o}", "op", "server-start",
+				"bin", "irqlab-kv", "port", (int)c->port, "dev", c->dev,
+				"args", strings(argv)), 30, err, len);
+	json_decref(r);
+	return r ? 0 : -1;
+}
+
+static int preload(char *err, size_t len)
+{
+	const struct bench_cfg *c = M.c;
+	char srv[160], rec[32];
+	char *argv[] = { "-s", srv, "--records", rec, "--loadonly", NULL };
+
+	snprintf(srv, sizeof(srv), "%s:%u", host_addr(M.h[0].name), c->port);
+	snprintf(rec, sizeof(rec), "%d", c->records);
+	json_t *r = host_call(&M.h[1], json_pack("{s:s, s:o}", "op", "load", "args", strings(argv)),
+			      180, err, len);
+	json_decref(r);
+	return r ? 0 : -1;
+}
+
+static int multi_mode_begin(void *ctx, int m, char *err, size_t len)
+{
+	(void)ctx;
+	fprintf(stderr, "irqlab bench: mode %s on %s\n", bench_mode_label(M.c, m), M.h[0].name);
+	if (nic_case(m, err, len) || server_start(m, err, len) || preload(err, len))
+		return -1;
+	return 0;
+}
+
+static void multi_mode_end(void *ctx, int m)
+{
+	char err[300];
+
+	(void)ctx;
+	(void)m;
+	if (!host_alive(&M.h[0], err, sizeof(err)))
+		return;		/* its agent restored when ssh ended: the run says why */
+	/* the server first (it restores its NAPI settings), then the case */
+	json_decref(host_call(&M.h[0], json_pack("{s:s}", "op", "server-stop"), 30, err, sizeof(err)));
+	json_t *r = host_call(&M.h[0], json_pack("{s:s}", "op", "restore"), 60, err, sizeof(err));
+	if (!r)
+		fprintf(stderr, "irqlab bench: %s\n", err);
+	json_decref(r);
+}
+
+/* --- per run: the clients together, merged -------------------------------------- */
+
+/* Adds s into m: counts add, histograms merge (percentiles come from the
+ * merged histograms, never from averaged percentiles). */
+static void merge_one(struct il_load_summary *m, const struct il_load_summary *s)
+{
+	m->qps += s->qps;
+	m->target_qps += isfinite(s->target_qps) ? s->target_qps : 0;
+	m->duration_s = fmax(m->duration_s, s->duration_s);
+#define ADD(f) m->f += s->f
+	ADD(requests.gets); ADD(requests.sets); ADD(requests.misses); ADD(requests.errors);
+	ADD(requests.set_failed); ADD(requests.sent);
+	ADD(totals.gets); ADD(totals.sets); ADD(totals.misses); ADD(totals.errors);
+	ADD(totals.set_failed); ADD(totals.protocol_errors); ADD(totals.unanswered);
+	ADD(totals.unsent); ADD(totals.connection_errors); ADD(schedule.late_sends);
+#undef ADD
+	m->generator.fell_behind |= s->generator.fell_behind;
+	m->generator.below_target |= s->generator.below_target;
+	for (int o = 0; o < IL_NOPS; o++)
+		for (int k = 0; k < IL_NLATS; k++) {
+			if (!s->hist[o][k])
+				continue;
+			if (!m->hist[o][k])
+				m->hist[o][k] = il_hist_new();
+			if (m->hist[o][k])
+				il_hist_merge(m->hist[o][k], s->hist[o][k]);
+		}
+}
+
+static int merge(struct il_load_summary *m, const struct il_load_summary *s, int n,
+		 char *err, size_t len)
+{
+	il_load_summary_init(m);
+	m->qps = m->target_qps = m->duration_s = 0;
+	m->schema = s[0].schema;
+	m->config = s[0].config;
+	for (int i = 0; i < n; i++) {
+		if (!s[i].hist[IL_OP_GET][IL_LAT_CORRECTED] && n > 1) {
+			snprintf(err, len, "%s: its irqlab-load reports no histograms (schema %d): "
+				 "results cannot be merged exactly; update irqlab there",
+				 M.h[1 + i].name, s[i].schema);
+			return -1;
+		}
+		merge_one(m, &s[i]);
+	}
+	for (int o = 0; o < IL_NOPS; o++)
+		for (int k = 0; k < IL_NLATS; k++)
+			if (m->hist[o][k] && il_hist_count(m->hist[o][k]))
+				il_load_stat_from_hist(&m->lat[o][k], m->hist[o][k]);
+			else if (n == 1)
+				m->lat[o][k] = s[0].lat[o][k];
+	m->achieved_ratio = m->target_qps > 0 ? m->qps / m->target_qps : NAN;
+	return 0;
+}
+
+/* One client's answer: its summary, kept as a file per host. */
+static int client_summary(int i, json_t *a, const struct run_spec *sp,
+			  struct il_load_summary *s, char *err, size_t len)
+{
+	char path[900], e[300];
+	char *text = json_dumps(json_object_get(a, "summary"), JSON_INDENT(1));
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s-%s-%.0f-%d-%s.json", M.logs,
+		 bench_mode_label(M.c, sp->mode), sp->kind, sp->target_qps, sp->rep, M.h[i].name);
+	if (text && (f = fopen(path, "w"))) {
+		fputs(text, f);
+		fclose(f);
+	}
+	int rc = text ? il_load_summary_read(text, s, e, sizeof(e)) : -1;
+	free(text);
+	if (rc)
+		snprintf(err, len, "%s: its irqlab-load summary: %s", M.h[i].name,
+			 text ? e : "missing");
+	return rc;
+}
+
+/* The job for every client: the rate split evenly over them, one start
+ * instant (irqlab-load --start-at) after the slowest round trip. */
+static json_t *load_job(const struct run_spec *sp, double start_at, char *err, size_t len)
+{
+	const struct bench_cfg *c = M.c;
+	int nc = M.n - 1;
+	double qps = strcmp(sp->kind, "closed") ? sp->target_qps / nc : 0;
+	struct il_load_opts o;
+	char srv[160];
+	char **argv;
+
+	snprintf(srv, sizeof(srv), "%s:%u", host_addr(M.h[0].name), c->port);
+	if (bench_load_opts(c, srv, (unsigned)c->client_threads, qps, &o, err, len))
+		return NULL;
+	o.late_us = 1000;	/* as the single-host bench (run.c) */
+	o.start_at = start_at;	/* irqlab-load connects, then waits for it */
+	if (!(argv = il_load_opts_argv(&o, "irqlab-load"))) {
+		snprintf(err, len, "out of memory");
+		return NULL;
+	}
+	json_t *job = json_pack("{s:s, s:o, s:f}", "op", "load", "args", strings(argv + 1),
+				"timeout_s", c->warmup + c->duration + 60);
+	free(argv);
+	return job;
+}
+
+static int multi_run(void *ctx, const struct run_spec *sp, struct il_result *r,
+		     char *err, size_t len)
+{
+	struct il_load_summary s[BENCH_MAX_CLIENTS], m;
+	int ids[BENCH_MAX_CLIENTS], got = 0, rc = 0;
+	double rtt = 0;
+	struct timespec now;
+
+	(void)ctx;
+	if (!host_alive(&M.h[0], err, len))	/* its agent restored and stopped */
+		return -1;
+	for (int i = 1; i < M.n; i++)
+		rtt = fmax(rtt, M.h[i].rtt_s);
+	clock_gettime(CLOCK_REALTIME, &now);
+	double start_at = (double)now.tv_sec + now.tv_nsec / 1e9 + 0.5 + 2 * rtt;
+	for (int i = 1; i < M.n && !rc; i++) {
+		json_t *job = load_job(sp, start_at, err, len);
+		ids[i - 1] = job ? host_send(&M.h[i], job, err, len) : -1;
+		json_decref(job);
+		rc = ids[i - 1] < 0;
+	}
+	for (int i = 1; i < M.n && !rc; i++) {
+		json_t *a = host_wait(&M.h[i], ids[i - 1], M.c->warmup + M.c->duration + 90, err, len);
+		rc = !a || client_summary(i, a, sp, &s[got], err, len);
+		got += !rc;
+		json_decref(a);
+	}
+	/* a server that went away is the cause of what the clients saw */
+	char e2[400];
+	if (!host_alive(&M.h[0], e2, sizeof(e2))) {
+		snprintf(err, len, "%s", e2);
+		rc = -1;
+	}
+	if (!rc)
+		rc = merge(&m, s, got, err, len);
+	if (!rc) {
+		rc = bench_result_from_load(&m, r, err, len);
+		il_load_summary_free(&m);
+	}
+	for (int i = 0; i < got; i++)
+		il_load_summary_free(&s[i]);
+	return rc ? -1 : 0;
+}
+
+/* --- open and close ------------------------------------------------------------ */
+
+static int setup(const struct bench_cfg *c, char *err, size_t len)
+{
+	memset(&M, 0, sizeof(M));
+	M.c = c;
+	snprintf(M.ssh, sizeof(M.ssh), "%s", c->ssh[0] ? c->ssh : "ssh");
+	snprintf(M.logs, sizeof(M.logs), "%s/logs", c->out_dir);
+	/* control sockets want a short path (sun_path is 108 bytes) */
+	snprintf(M.ctl, sizeof(M.ctl), "/tmp/irqlab-ssh-XXXXXX");
+	if (!mkdtemp(M.ctl)) {
+		snprintf(err, len, "mkdtemp: %s", strerror(errno));
+		return -1;
+	}
+	snprintf(M.agent, sizeof(M.agent), "%s/irqlab agent --bin-dir %s",
+		 c->remote_bin_dir, c->remote_bin_dir);
+	M.how = (struct hosts_how){ .ssh = M.ssh, .dir = M.ctl, .agent = M.agent, .logs = M.logs };
+	snprintf(M.h[0].name, sizeof(M.h[0].name), "%s", c->server_host);
+	for (int k = 0; k < c->nclients; k++)
+		snprintf(M.h[1 + k].name, sizeof(M.h[0].name), "%s", c->client_hosts[k]);
+	M.n = 1 + c->nclients;
+	return 0;
+}
+
+int multi_open(const struct bench_cfg *c, struct bench_ops *ops, char *err, size_t len)
+{
+	static const struct bench_ops mops = {
+		.mode_begin = multi_mode_begin,
+		.mode_end = multi_mode_end,
+		.run = multi_run,
+	};
+
+	if (setup(c, err, len))
+		return -1;
+	M.open = 1;
+	atexit(multi_close);
+	signal(SIGPIPE, SIG_IGN);	/* a host that hung up is an error, not a death */
+	for (int i = 0; i < M.n; i++)
+		if (host_open(&M.h[i], &M.how, err, len))
+			return -1;
+	if (preflight(err, len))
+		return -1;
+	*ops = mops;
+	return 0;
+}
+
+void multi_close(void)
+{
+	if (!M.open)
+		return;
+	M.open = 0;
+	for (int i = 0; i < M.n; i++)
+		host_hangup(&M.h[i]);	/* all agents restore at once */
+	for (int i = 0; i < M.n; i++)
+		host_close(&M.h[i], &M.how);
+	rmdir(M.ctl);
+}
+
+void multi_md_setup(FILE *f, const struct bench_cfg *c)
+{
+	fprintf(f, "- Hosts, over ssh (`irqlab agent` on each, docs/multihost.md):\n");
+	for (int i = 0; M.line_ptr[i]; i++)
+		fprintf(f, "  - %s\n", M.line_ptr[i]);
+	fprintf(f, "- Server: irqlab-kv on %s, %d thread(s) pinned to the first %d CPU(s); "
+		   "device `%s`: a queue per server core, RPS off, each queue's IRQ on its own "
+		   "core, coalescing adaptive for `adaptive` and off for the other modes, where "
+		   "the device has them%s. Every old value is restored after each mode.\n",
+		c->server_host, c->srv_cores, c->srv_cores, c->dev,
+		M.has_coalesce ? "" : " (this device has no interrupt coalescing)");
+	fprintf(f, "- Load: irqlab-load on %d client host(s), %d thread(s), %d connections "
+		   "and depth %d each, the target rate split evenly, all started at one "
+		   "wall-clock instant; the hosts' histograms merged (counts add, percentiles "
+		   "of the merged histogram); each host's summary is in logs/.\n",
+		M.n - 1, c->client_threads, c->connections, c->depth);
+}

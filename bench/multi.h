@@ -1,0 +1,85 @@
+/* irqlab bench across machines: the driver (multi.c) and its transport
+ * (hosts.c).
+ *
+ * The hosts of a multi-host bench: one `irqlab agent` per host behind one
+ * OpenSSH connection (the user's keys, config and agent; BatchMode; a
+ * multiplexed master per host, ControlMaster/ControlPersist), spoken to in
+ * JSON lines (cli/agent.c, docs/multihost.md). Every error names the host:
+ *   "c2: ssh: connect to host 198.18.20.3 port 22: Connection refused" */
+#ifndef IRQLAB_BENCH_MULTI_H
+#define IRQLAB_BENCH_MULTI_H
+
+#include <stddef.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#include <jansson.h>
+
+struct host {
+	char name[128];			/* [user@]host as given */
+	pid_t ssh;			/* the ssh process, 0 when closed */
+	int to, from;			/* the agent's stdin and stdout */
+	char *buf;			/* answers read but not yet taken */
+	size_t blen, bcap;
+	int next_id;
+	char errpath[600];		/* ssh's stderr */
+	double offset_s, rtt_s;		/* clock: remote - local, round trip */
+};
+
+/* How to reach the hosts: the ssh command (words, e.g. "ssh -F cfg"), the
+ * directory for control sockets and logs, and the agent's command line on
+ * the host ("irqlab agent", "/opt/irqlab/irqlab agent --bin-dir ..."). */
+struct hosts_how {
+	const char *ssh;
+	const char *dir;
+	const char *agent;
+	const char *logs;		/* ssh's stderr per host */
+};
+
+/* Starts ssh and the agent on h->name (set by the caller). 0, or -1 with
+ * "HOST: why" in err. The connection is only known to work after the first
+ * answer (host_call). */
+int host_open(struct host *h, const struct hosts_how *how, char *err, size_t len);
+
+/* Sends job (a JSON object; an "id" is added) and returns its id, or -1. */
+int host_send(struct host *h, json_t *job, char *err, size_t len);
+
+/* Waits up to timeout_s for the answer to id: the answer when it says
+ * "ok": true; NULL with "HOST: why" in err otherwise (the agent's error,
+ * a timeout, or ssh's last words when the connection ended). */
+json_t *host_wait(struct host *h, int id, double timeout_s, char *err, size_t len);
+
+/* host_send then host_wait; job is consumed. */
+json_t *host_call(struct host *h, json_t *job, double timeout_s, char *err, size_t len);
+
+/* Measures the clock offset and round trip (a probe's "time" against the
+ * local clock around it): 0 or -1. */
+int host_clock(struct host *h, char *err, size_t len);
+
+/* Ends the agent's stdin (it restores everything and exits) and waits up
+ * to 15 s for ssh to end, then stops the master connection. */
+void host_close(struct host *h, const struct hosts_how *how);
+
+/* 1 while the ssh connection runs; 0 with "HOST: why" in err after it
+ * ended (killed, or the host unreachable for ServerAliveInterval x 3). */
+int host_alive(struct host *h, char *err, size_t len);
+
+/* Async-signal-safe: closes the agent's stdin, nothing else. */
+void host_hangup(struct host *h);
+
+/* --- multi.c: the driver ------------------------------------------------ */
+
+struct bench_cfg;
+struct bench_ops;
+
+/* Opens every host, runs the preflight (each failure one line naming the
+ * host, on stderr; the first in err) and fills ops for sweep_run. 0 or -1. */
+int multi_open(const struct bench_cfg *c, struct bench_ops *ops, char *err, size_t len);
+/* Hangs up every host (each agent restores what it changed) and waits for
+ * them. Idempotent; registered with atexit by multi_open. */
+void multi_close(void);
+/* report.md's setup lines for a multi-host run: the hosts (kernel, clock
+ * offset), the server's case, the load. */
+void multi_md_setup(FILE *f, const struct bench_cfg *c);
+
+#endif

@@ -1,0 +1,159 @@
+#!/bin/sh
+# irqlab bench across hosts, for real, on one machine: a server and two
+# client "hosts" (network namespaces on a bridge), each with its own sshd
+# (throwaway host and user keys in a temp dir), driven over ssh with
+# --ssh 'ssh -F CONFIG' from a fourth namespace. Checks a row per mode,
+# merged counts equal the per-client sums, NAPI settings changed during the
+# run and restored after a normal end, after SIGINT of the local irqlab and
+# after its ssh connection to the server is killed; a client whose sshd is
+# down is named in a one-line error and nothing is changed.
+. "$IRQLAB_SRC/tests/lib.sh"
+need_root
+need_cmd ip
+need_cmd ethtool
+need_cmd ssh
+need_cmd ssh-keygen
+[ -x /usr/sbin/sshd ] || skip_all "needs sshd (openssh-server; scripts/install-deps.sh installs it)"
+IRQLAB=$IRQLAB_BUILD/irqlab
+T=$(mktemp -d); [ -n "$MH_KEEP" ] && echo "# keeping $T"
+MH_HUB=ilmh$$; MH_S=ilms$$; MH_A=ilma$$; MH_B=ilmb$$
+MH_DEV=ilmd$$		# the server's device (veth, GRO on: it has a NAPI)
+MH_SIP=198.18.20.1; MH_AIP=198.18.20.2; MH_BIP=198.18.20.3; MH_HIP=198.18.20.254
+mh_down() {
+	for p in "$T"/sshd-*.pid; do [ -f "$p" ] && kill "$(cat "$p")" 2>/dev/null; done
+	for n in $MH_S $MH_A $MH_B $MH_HUB; do ip netns del "$n" 2>/dev/null; done
+	[ -n "$MH_MADE_RUN_SSHD" ] && rmdir /run/sshd 2>/dev/null
+	return 0
+}
+trap 'mh_down; [ -n "$MH_KEEP" ] || rm -rf "$T"' EXIT
+trap 'exit 130' INT TERM
+mh_host() {	# mh_host NS DEV IP: a host on the hub's bridge
+	ip netns add "$1" && ip -n "$MH_HUB" link add "h$2" type veth peer name "$2" netns "$1" &&
+	ip -n "$MH_HUB" link set "h$2" master br0 up &&
+	ip -n "$1" addr add "$3/24" dev "$2" && ip -n "$1" link set "$2" up && ip -n "$1" link set lo up
+}
+mh_sshd() {	# mh_sshd NS IP: sshd on the host's address only
+	cat >"$T/sshd-$1.conf" <<EOC
+ListenAddress $2
+HostKey $T/hostkey
+AuthorizedKeysFile $T/id.pub
+PidFile $T/sshd-$1.pid
+PermitRootLogin prohibit-password
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+UsePAM no
+StrictModes no
+EOC
+	ip netns exec "$1" /usr/sbin/sshd -f "$T/sshd-$1.conf" -E "$T/sshd-$1.log"
+}
+mh_up() {
+	[ -d /run/sshd ] || { mkdir -p /run/sshd && MH_MADE_RUN_SSHD=1; }
+	ip netns add "$MH_HUB" && ip -n "$MH_HUB" link add br0 type bridge &&
+	ip -n "$MH_HUB" link set br0 up && ip -n "$MH_HUB" link set lo up &&
+	ip -n "$MH_HUB" addr add "$MH_HIP/24" dev br0 &&
+	mh_host "$MH_S" "$MH_DEV" "$MH_SIP" && mh_host "$MH_A" ilmda$$ "$MH_AIP" &&
+	mh_host "$MH_B" ilmdb$$ "$MH_BIP" || return 1
+	ip netns exec "$MH_S" ethtool -K "$MH_DEV" gro on >/dev/null &&
+	ip netns exec "$MH_A" ethtool -K ilmda$$ tso off gso off >/dev/null &&
+	ip netns exec "$MH_B" ethtool -K ilmdb$$ tso off gso off >/dev/null || return 1
+	ssh-keygen -q -t ed25519 -N '' -f "$T/hostkey" && ssh-keygen -q -t ed25519 -N '' -f "$T/id" || return 1
+	cat >"$T/ssh_config" <<EOC
+Host *
+	User root
+	IdentityFile $T/id
+	IdentitiesOnly yes
+	UserKnownHostsFile /dev/null
+	StrictHostKeyChecking no
+	LogLevel ERROR
+	ConnectTimeout 5
+EOC
+	mh_sshd "$MH_S" "$MH_SIP" && mh_sshd "$MH_A" "$MH_AIP" && mh_sshd "$MH_B" "$MH_BIP"
+}
+mh_up || skip_all "cannot build the namespace world (namespaces, a bridge, sshd)"
+in_s() { ip netns exec "$MH_S" "$@"; }
+in_s "$IRQLAB" probe --json | grep -q '"napi_set": true' || skip_all "kernel lacks napi-set (needs Linux 6.13)"
+napi() {
+	in_s "$IRQLAB" napi list --dev "$MH_DEV" --json | perl -ne \
+		'print "$1/$2/$3\n" if /"defer_hard_irqs": (\d+).*"gro_flush_timeout_ns": (\d+).*"irq_suspend_timeout_ns": (\d+)/' | head -n 1
+}
+napi_back() { for _ in $(seq 50); do [ "$(napi)" = "$before" ] && return 0; sleep 0.1; done; return 1; }
+watch_napi() {	# samples the server's NAPI settings into $T/seen until killed
+	while :; do napi >>"$T/seen"; sleep 0.1; done
+}
+before=$(napi)
+ok $([ -n "$before" ]; echo $?) "the server's veth has a NAPI ($before)"
+ip netns exec "$MH_HUB" ssh -F "$T/ssh_config" -o BatchMode=yes "$MH_SIP" true 2>"$T/ssh.err"
+ok $? "ssh reaches the server namespace's sshd" || diag "$(cat "$T/ssh.err")"
+bench() {	# bench OUT [options]: the multi-host bench from the hub namespace
+	_o=$1; shift
+	ip netns exec "$MH_HUB" "$IRQLAB" bench --server-host "$MH_SIP" --client-host "$MH_AIP" \
+		--client-host "$MH_BIP" --dev "$MH_DEV" --ssh "ssh -F $T/ssh_config" \
+		--remote-bin "$IRQLAB_BUILD" --records 1000 --connections 4 --no-plots -o "$_o" "$@"
+}
+
+# --- a normal run --------------------------------------------------------------
+: >"$T/seen"
+watch_napi & WPID=$!
+bench "$T/r1" --modes base,suspend --time 1 --warmup 0 --reps 1 --points 0.5 >"$T/r1.out" 2>&1
+rc=$?
+kill $WPID; wait $WPID 2>/dev/null
+is "$rc" 0 "a two-client run ends well" || diag "$(tail -5 "$T/r1.out")"
+rows() { json_get "$T/r1/results.json" "join ' ', map { \"\$_->{mode}/\$_->{kind}\" } grep { \$_->{kind} eq '$1' } @\$j"; }
+is "$(rows closed)" "base/closed suspend/closed" "a closed-loop row per mode"
+is "$(rows open | wc -w)" 2 "an open-loop row per mode"
+for m in base suspend; do
+	f0=$(ls "$T"/r1/logs/$m-closed-0-0-$MH_AIP.json 2>/dev/null); f1=$(ls "$T"/r1/logs/$m-closed-0-0-$MH_BIP.json 2>/dev/null)
+	sum=$(perl -MJSON::PP -e 'my $s = 0; for (@ARGV) { local $/; open my $f, "<", $_ or die; my $j = decode_json(<$f>); $s += $j->{requests}{gets} + $j->{requests}{sets} } print "$s\n"' $f0 $f1)
+	got=$(json_get "$T/r1/results.json" "(grep { \$_->{mode} eq '$m' && \$_->{kind} eq 'closed' } @\$j)[0]{requests}")
+	ok $([ -n "$f0" ] && [ -n "$f1" ] && [ "$sum" -gt 0 ] && [ "$sum" = "$got" ]; echo $?) \
+		"$m: merged requests ($got) = the two clients' sum ($sum)"
+done
+grep -q "^100/20000/20000000$" "$T/seen"
+ok $? "during the run the server's NAPI had the suspend mode's settings"
+napi_back
+is "$(napi)" "$before" "NAPI settings restored after a normal end"
+grep -q "^- Hosts, over ssh" "$T/r1/report.md" && grep -q "^  - client $MH_BIP: Linux" "$T/r1/report.md"
+ok $? "report.md lists the hosts"
+pgrep -x irqlab >/dev/null && pgrep -ax irqlab | grep -q " agent " 
+ok $((! $?)) "no agent left on any host"
+
+# bench_bg OUT: a long suspend run in the background; IPID is irqlab's pid
+# (the background shell's child), once the suspend settings are on
+bench_bg() {
+	bench "$1" --modes suspend --time 5 --warmup 0 --reps 3 --points none >"$1.out" 2>&1 &
+	BPID=$!
+	for _ in $(seq 100); do [ "$(napi)" = "100/20000/20000000" ] && break; sleep 0.1; done
+	IPID=$(pgrep -P $BPID -x irqlab)
+}
+
+# --- SIGINT of the local irqlab -------------------------------------------------
+bench_bg "$T/r2"
+is "$(napi)" "100/20000/20000000" "SIGINT case: the suspend settings are on"
+kill -INT $IPID; wait $BPID; rc=$?
+is "$rc" 130 "SIGINT: exit 130"
+napi_back
+is "$(napi)" "$before" "SIGINT: NAPI settings restored on the server"
+
+# --- the ssh connection to the server killed mid-run -----------------------------
+bench_bg "$T/r3"
+# the ssh process bench started for the server (its child)
+for p in $(pgrep -P $IPID -x ssh); do
+	tr '\0' ' ' </proc/$p/cmdline | grep -q " $MH_SIP " && kill -KILL $p
+done
+wait $BPID; rc=$?
+ok $([ "$rc" -ne 0 ]; echo $?) "ssh to the server killed: bench fails (exit $rc)"
+grep -v warning "$T/r3.out" | grep -q "^irqlab bench: $MH_SIP: "
+ok $? "the error names the server host" || diag "$(tail -3 "$T/r3.out")"
+napi_back
+is "$(napi)" "$before" "ssh killed: the agent restored the server's NAPI settings"
+
+# --- a client whose sshd is down ----------------------------------------------------
+kill "$(cat "$T/sshd-$MH_B.pid")"; rm -f "$T/sshd-$MH_B.pid"
+sleep 0.2
+bench "$T/r4" --modes suspend --time 1 --warmup 0 --reps 1 --points none >"$T/r4.out" 2>&1
+ok $([ $? -ne 0 ]; echo $?) "a client without sshd: bench fails"
+grep -q "^irqlab bench: $MH_BIP: ssh: connect to host $MH_BIP port 22: Connection refused" "$T/r4.out"
+ok $? "one line names the client and why" || diag "$(cat "$T/r4.out")"
+is "$(grep -c "$MH_BIP" "$T/r4.out")" 1 "and only one"
+is "$(napi)" "$before" "nothing changed on the server"
+done_testing
