@@ -261,7 +261,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 #ifndef KV_LIBFUZZER
 /* make check: RUNS inputs made of the seed commands below, sent in
  * pseudo-random pieces over pseudo-random connections, with reads, clock
- * steps and hang-ups in between, some bytes flipped. */
+ * steps and hang-ups in between, some bytes flipped.
+ * Long on purpose: the replay loop and its checks read best in one piece. */
 int main(void)
 {
 	static const char *seeds[] = {

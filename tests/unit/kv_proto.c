@@ -67,6 +67,7 @@ static void check(const char *req, const char *want)
 		tap_diag("got '%s' want '%s'", got, want);
 }
 
+/* Long on purpose: one list of error cases in TAP order. */
 static void test_errors(void)
 {
 	char line[4096];

@@ -41,6 +41,7 @@ static const char *val(struct store *s, const char *k)
 	return b.p;
 }
 
+/* Long on purpose: one list of basic cases in TAP order. */
 static void test_basic(void)
 {
 	struct store *s = mk(64 << 20, 1 << 20, 4);
@@ -227,7 +228,8 @@ static int put_n(struct store *s, const char *prefix, int i, size_t n,
 }
 
 /* Memory full of one size class, then another: pages move between classes
- * (memcached's slab rebalancing), evicting what they held. */
+ * (memcached's slab rebalancing), evicting what they held.
+ * Long on purpose: one scenario, fill then refill, checked step by step. */
 static void test_rebalance(void)
 {
 	struct store *s = mk(2 << 20, 512 * 1024, 4);

@@ -75,6 +75,7 @@ static int bad(const char *reply, enum op op, const char *want)
 	return 1;
 }
 
+/* Long on purpose: one list of parser cases in TAP order, a few lines each. */
 int main(void)
 {
 	struct thread t;

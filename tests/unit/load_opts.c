@@ -47,6 +47,7 @@ static void roundtrip(const char *name, char **args)
 
 #define ARGS(...) ((char *[]){ "irqlab-load", "-s", "10.0.0.2:11300", __VA_ARGS__, NULL })
 
+/* Long on purpose: one list of option cases in TAP order, a line or two each. */
 int main(void)
 {
 	struct il_load_opts o, d;
