@@ -43,6 +43,7 @@ struct bench_cfg {
 	int rx_usecs, rx_frames;	/* the "adaptive" case's NIC coalescing */
 	double rates[BENCH_MAX_POINTS];	/* open-loop targets across machines */
 	char ssh[512];			/* --ssh: the ssh command (words) */
+	int install;			/* --install: copy this build where missing */
 	int nrates;
 };
 

@@ -6,6 +6,7 @@
  * (histograms merged, counts added) into one row of the normal report. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -33,6 +34,8 @@ static struct {
 	char lines[MAX_HOSTS][300];
 	int perf_ok;			/* the server's PMU counted */
 	int irqb_said;			/* irqbalance's stop was announced */
+	json_t *build;			/* this build (irqlab_build) */
+	char self[600], selfdir[600];
 	char perf_why[200];		/* else why not */
 	const char *line_ptr[MAX_HOSTS + 1];
 	int open;
@@ -174,6 +177,11 @@ static int preflight(char *err, size_t len)
 			fail(err, len, &bad, h, !strncmp(e, h->name, k) && e[k] == ':' ? e + k + 2 : e);
 			json_decref(hello);
 			continue;
+		}
+		if (irqlab_build_differs(M.build, json_object_get(hello, "build"), e, sizeof(e))) {
+			size_t k = strlen(e);
+			snprintf(e + k, sizeof(e) - k, ": copy this build there, or use --install");
+			fail(err, len, &bad, h, e);
 		}
 		json_t *p = host_call(h, json_pack("{s:s, s:s, s:i}", "op", "probe", "dev", M.c->dev,
 						   "port", i ? 0 : (int)M.c->port), 30, e, sizeof(e));
@@ -616,6 +624,124 @@ static int multi_run(void *ctx, const struct run_spec *sp, struct il_result *r,
 
 /* --- open and close ------------------------------------------------------------ */
 
+/* --- --install ----------------------------------------------------------------- */
+
+/* s as one single-quoted word for the remote shell. */
+static const char *q(const char *s, char *buf, size_t len)
+{
+	size_t n = 0;
+
+	buf[n++] = '\'';
+	for (; *s && n + 6 < len; s++)
+		if (*s == '\'') {
+			memcpy(buf + n, "'\\''", 4);
+			n += 4;
+		} else {
+			buf[n++] = *s;
+		}
+	buf[n++] = '\'';
+	buf[n] = 0;
+	return buf;
+}
+
+/* One host: 0 when --remote-bin there has this build (nothing to do) or
+ * after copying it to a fresh /tmp/irqlab-run.* (h->bindir, h->agent);
+ * -1 with why in err. */
+static int install_host(struct host *h, char *err, size_t len)
+{
+	static const char *const bins[] = { "irqlab", "irqlab-kv", "irqlab-load" };
+	char cmd[1400], qa[700], qb[700], out[4096], why[300];
+	const char *rb = M.c->remote_bin_dir;
+	json_t *rbuild;
+	int had;
+
+	snprintf(cmd, sizeof(cmd), "%s/irqlab agent --build-id --bin-dir %s 2>/dev/null",
+		 q(rb, qa, sizeof(qa)), q(rb, qb, sizeof(qb)));
+	int rc = host_exec(h, &M.how, cmd, -1, out, sizeof(out));
+	if (rc == 255 || rc < 0) {
+		host_ssh_why(h, why, sizeof(why));
+		snprintf(err, len, "%s", why);
+		return -1;
+	}
+	had = rc == 0;
+	rbuild = had ? json_loads(out, 0, NULL) : NULL;
+	int same = rbuild && !irqlab_build_differs(M.build, rbuild, why, sizeof(why));
+	json_decref(rbuild);
+	if (same)
+		return 0;
+	if (host_exec(h, &M.how, "uname -m", -1, out, sizeof(out)) != 0) {
+		snprintf(err, len, "uname -m failed there");
+		return -1;
+	}
+	out[strcspn(out, "\r\n")] = 0;
+	const char *lm = json_string_value(json_object_get(M.build, "machine"));
+	if (strcmp(out, lm)) {
+		snprintf(err, len, "it is %.60s, this machine %s: --install copies this machine's "
+			 "binaries; install irqlab there (--remote-bin)", out, lm);
+		return -1;
+	}
+	if (host_exec(h, &M.how, "mktemp -d /tmp/irqlab-run.XXXXXX", -1, out, sizeof(out)) != 0 ||
+	    strncmp(out, "/tmp/irqlab-run.", 16)) {
+		snprintf(err, len, "cannot make a directory in /tmp there (mktemp -d)");
+		return -1;
+	}
+	out[strcspn(out, "\r\n")] = 0;
+	snprintf(h->bindir, sizeof(h->bindir), "%.250s", out);
+	for (int i = 0; i < 3; i++) {
+		char local[700], dst[400];
+		snprintf(local, sizeof(local), "%s/%s", M.selfdir, bins[i]);
+		snprintf(dst, sizeof(dst), "%s/%s", h->bindir, bins[i]);
+		int fd = open(local, O_RDONLY | O_CLOEXEC);
+		if (fd < 0) {
+			snprintf(err, len, "--install: %.300s: %s", local, strerror(errno));
+			return -1;
+		}
+		snprintf(cmd, sizeof(cmd), "cat > %s && chmod 755 %s", q(dst, qa, sizeof(qa)),
+			 q(dst, qb, sizeof(qb)));
+		rc = host_exec(h, &M.how, cmd, fd, NULL, 0);
+		close(fd);
+		if (rc) {
+			snprintf(err, len, "copying %s to %.300s failed (exit %d)", bins[i], dst, rc);
+			return -1;
+		}
+	}
+	snprintf(h->agent, sizeof(h->agent), "%s/irqlab agent --bin-dir %s",
+		 q(h->bindir, qa, sizeof(qa)), q(h->bindir, qb, sizeof(qb)));
+	fprintf(stderr, "irqlab bench: %s: this build installed in %s for the run (%s)\n",
+		h->name, h->bindir, had ? "another build in --remote-bin" :
+		"none in --remote-bin");
+	return 0;
+}
+
+static int install(char *err, size_t len)
+{
+	int bad = 0;
+
+	for (int i = 0; i < M.n; i++) {
+		char e[400];
+		if (install_host(&M.h[i], e, sizeof(e)))
+			fail(err, len, &bad, &M.h[i], e);
+	}
+	return bad ? -1 : 0;
+}
+
+/* Removes the per-run directories --install made (after the agents that
+ * ran from there ended). */
+static void uninstall(void)
+{
+	for (int i = 0; i < M.n; i++) {
+		char cmd[700], qa[400];
+		if (!M.h[i].bindir[0])
+			continue;
+		snprintf(cmd, sizeof(cmd), "rm -rf %s", q(M.h[i].bindir, qa, sizeof(qa)));
+		if (host_exec(&M.h[i], &M.how, cmd, -1, NULL, 0))
+			fprintf(stderr, "irqlab bench: %s: could not remove %s\n", M.h[i].name,
+				M.h[i].bindir);
+		M.h[i].bindir[0] = 0;
+		host_close(&M.h[i], &M.how);	/* the master connection rm started */
+	}
+}
+
 static int setup(const struct bench_cfg *c, char *err, size_t len)
 {
 	memset(&M, 0, sizeof(M));
@@ -630,11 +756,20 @@ static int setup(const struct bench_cfg *c, char *err, size_t len)
 	}
 	snprintf(M.agent, sizeof(M.agent), "%s/irqlab agent --bin-dir %s",
 		 c->remote_bin_dir, c->remote_bin_dir);
+	ssize_t k = readlink("/proc/self/exe", M.self, sizeof(M.self) - 1);
+	M.self[k > 0 ? k : 0] = 0;
+	snprintf(M.selfdir, sizeof(M.selfdir), "%s", M.self);
+	char *slash = strrchr(M.selfdir, '/');
+	if (slash)
+		*slash = 0;
+	M.build = irqlab_build(M.self, M.selfdir);
 	M.how = (struct hosts_how){ .ssh = M.ssh, .dir = M.ctl, .agent = M.agent, .logs = M.logs };
 	snprintf(M.h[0].name, sizeof(M.h[0].name), "%s", c->server_host);
 	for (int k = 0; k < c->nclients; k++)
 		snprintf(M.h[1 + k].name, sizeof(M.h[0].name), "%s", c->client_hosts[k]);
 	M.n = 1 + c->nclients;
+	for (int i = 0; i < M.n; i++)	/* not open yet: nothing to close */
+		M.h[i].to = M.h[i].from = -1;
 	return 0;
 }
 
@@ -651,6 +786,8 @@ int multi_open(const struct bench_cfg *c, struct bench_ops *ops, char *err, size
 	M.open = 1;
 	atexit(multi_close);
 	signal(SIGPIPE, SIG_IGN);	/* a host that hung up is an error, not a death */
+	if (c->install && install(err, len))
+		return -1;
 	for (int i = 0; i < M.n; i++)
 		if (host_open(&M.h[i], &M.how, err, len))
 			return -1;
@@ -669,7 +806,10 @@ void multi_close(void)
 		host_hangup(&M.h[i]);	/* all agents restore at once */
 	for (int i = 0; i < M.n; i++)
 		host_close(&M.h[i], &M.how);
+	uninstall();
 	rmdir(M.ctl);
+	json_decref(M.build);
+	M.build = NULL;
 }
 
 void multi_md_setup(FILE *f, const struct bench_cfg *c)

@@ -45,6 +45,7 @@
 
 #include "agent.h"
 #include "bench/bench.h"
+#include "bench/multi.h"
 #include "cli.h"
 #include "irqlab/guard.h"
 #include "irqlab/napi.h"
@@ -52,7 +53,6 @@
 #include "irqlab/opt.h"
 #include "irqlab/signals.h"
 
-#define AGENT_VERSION 1
 
 static struct {
 	char self[PATH_MAX];		/* this binary, for undo lines */
@@ -79,6 +79,7 @@ static int usage(FILE *f)
 "  -b, --bin-dir DIR    irqlab-kv and irqlab-load (default: beside irqlab)\n"
 "  -r, --restore        replay the journals of agents that are gone (after\n"
 "                       a hard kill of agent and guard), then exit\n"
+"      --build-id       print this build (protocol, machine, binaries' hashes) and exit\n"
 "      --clock-skew S   (tests) report a clock S seconds off in hello/probe\n"
 "  -h, --help           this text\n");
 	return f == stderr ? 2 : 0;
@@ -235,7 +236,8 @@ static int op_hello(json_t *job, json_t *res, char *err, size_t len)
 	gethostname(host, sizeof(host) - 1);
 	if (il_guard_start(0, err, len) < 0)
 		return -1;
-	json_object_set_new(res, "version", json_integer(AGENT_VERSION));
+	json_object_set_new(res, "version", json_integer(IRQLAB_AGENT_PROTO));
+	json_object_set_new(res, "build", irqlab_build(A.self, A.bindir));
 	json_object_set_new(res, "time", json_real(realtime_s() + A.skew));
 	json_object_set_new(res, "pid", json_integer(getpid()));
 	json_object_set_new(res, "guard_pid", json_integer(il_guard_pid()));
@@ -997,7 +999,7 @@ static void on_signal(int sig, void *arg)
 	unlink(A.journal);
 }
 
-static int setup_paths(const char *state_dir, const char *bin_dir)
+static void setup_self(const char *bin_dir)
 {
 	ssize_t n = readlink("/proc/self/exe", A.self, sizeof(A.self) - 1);
 
@@ -1007,6 +1009,11 @@ static int setup_paths(const char *state_dir, const char *bin_dir)
 	else
 		snprintf(A.bindir, sizeof(A.bindir), "%.*s", (int)(strrchr(A.self, '/') ?
 			 strrchr(A.self, '/') - A.self : 1), n > 0 ? A.self : ".");
+}
+
+static int setup_paths(const char *state_dir, const char *bin_dir)
+{
+	setup_self(bin_dir);
 	if (state_dir)
 		snprintf(A.state_dir, sizeof(A.state_dir), "%s", state_dir);
 	else if (geteuid() == 0)
@@ -1053,11 +1060,12 @@ int cmd_agent(int argc, char **argv)
 		{ "bin-dir", required_argument, NULL, 'b' },
 		{ "restore", no_argument, NULL, 'r' },
 		{ "clock-skew", required_argument, NULL, 'k' },
+		{ "build-id", no_argument, NULL, 'i' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	const char *state = NULL, *bins = NULL;
-	int restore = 0, c;
+	int restore = 0, build = 0, c;
 
 	while ((c = getopt_long(argc, argv, "s:b:rh", opts, NULL)) != -1) {
 		switch (c) {
@@ -1065,12 +1073,21 @@ int cmd_agent(int argc, char **argv)
 		case 'b': bins = optarg; break;
 		case 'r': restore = 1; break;
 		case 'k': A.skew = atof(optarg); break;
+		case 'i': build = 1; break;
 		case 'h': return usage(stdout);
 		default: return usage(stderr);
 		}
 	}
 	if (optind < argc)
 		return usage(stderr);
+	if (build) {	/* before setup_paths: no state dir needed */
+		setup_self(bins);
+		json_t *b = irqlab_build(A.self, A.bindir);
+		json_dumpf(b, stdout, JSON_COMPACT);
+		putchar('\n');
+		json_decref(b);
+		return 0;
+	}
 	if (setup_paths(state, bins))
 		return 1;
 	signal(SIGPIPE, SIG_IGN);

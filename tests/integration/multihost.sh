@@ -209,6 +209,28 @@ ok $? "the line names the server and the port" || diag "$(cat "$T/r6.out")"
 kill $KV; wait $KV 2>/dev/null
 is "$(napi)" "$before" "nothing changed on the server"
 
+# another build in --remote-bin: refused, one line per host; --install
+# copies this build to a per-run directory where --remote-bin lacks it
+# (the hosts share this filesystem: "lacking" is an empty --remote-bin)
+mkdir "$T/old" "$T/empty" && ln -s "$IRQLAB" "$IRQLAB_BUILD/irqlab-kv" "$T/old/" &&
+	cp "$IRQLAB_BUILD/irqlab-load" "$T/old/" && echo >>"$T/old/irqlab-load"
+bench "$T/r7" --modes suspend --time 1 --warmup 0 --reps 1 --points none --remote-bin "$T/old" >"$T/r7.out" 2>&1
+ok $([ $? -ne 0 ]; echo $?) "another build of irqlab-load on the hosts: bench refuses"
+grep -Eq "^irqlab bench: $MH_AIP: its irqlab-load is another build \([0-9a-f]{8} there, [0-9a-f]{8} here\): copy this build there, or use --install$" "$T/r7.out"
+ok $? "the line names the host and the binary" || diag "$(cat "$T/r7.out")"
+is "$(grep -c "another build" "$T/r7.out")" 3 "one line for each host"
+bench "$T/r8" --modes suspend --time 1 --warmup 0 --reps 1 --points none --remote-bin "$T/empty" --install >"$T/r8.out" 2>&1
+is "$?" 0 "--install with an empty --remote-bin: the run ends well" || diag "$(tail -5 "$T/r8.out")"
+is "$(grep -c "^irqlab bench: .*: this build installed in /tmp/irqlab-run\.[A-Za-z0-9]* for the run (none in --remote-bin)$" "$T/r8.out")" 3 \
+	"this build installed on each host" || diag "$(grep install "$T/r8.out")"
+is "$(json_get "$T/r8/results.json" 'scalar @$j')" 1 "a row from the installed binaries"
+left=0
+for d in $(sed -n 's/.* installed in \(\/tmp\/irqlab-run\.[A-Za-z0-9]*\) .*/\1/p' "$T/r8.out"); do
+	[ -e "$d" ] && left=$((left + 1)) && rm -rf "$d"
+done
+is "$left" 0 "the per-run directories are removed after the run"
+is "$(napi)" "$before" "NAPI settings restored after the --install run"
+
 # --- a client whose sshd is down ----------------------------------------------------
 kill "$(cat "$T/sshd-$MH_B.pid")"; rm -f "$T/sshd-$MH_B.pid"
 sleep 0.2
