@@ -3,6 +3,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -244,18 +245,27 @@ json_t *host_call(struct host *h, json_t *job, double timeout_s, char *err, size
 
 int host_clock(struct host *h, char *err, size_t len)
 {
-	struct timespec a, b;
-	json_t *r;
-
-	clock_gettime(CLOCK_REALTIME, &a);
-	r = host_call(h, json_pack("{s:s}", "op", "probe"), 30, err, len);
-	clock_gettime(CLOCK_REALTIME, &b);
-	if (!r)
+	h->rtt_s = INFINITY;
+	/* the fastest of three hellos: its midpoint is the best estimate */
+	for (int i = 0; i < 3; i++) {
+		struct timespec a, b;
+		clock_gettime(CLOCK_REALTIME, &a);
+		json_t *r = host_call(h, json_pack("{s:s}", "op", "hello"), 30, err, len);
+		clock_gettime(CLOCK_REALTIME, &b);
+		if (!r)
+			return -1;
+		double t0 = (double)a.tv_sec + a.tv_nsec / 1e9, t1 = (double)b.tv_sec + b.tv_nsec / 1e9;
+		json_t *t = json_object_get(r, "time");
+		if (json_is_number(t) && t1 - t0 < h->rtt_s) {
+			h->rtt_s = t1 - t0;
+			h->offset_s = json_number_value(t) - (t0 + t1) / 2;
+		}
+		json_decref(r);
+	}
+	if (!isfinite(h->rtt_s)) {
+		snprintf(err, len, "%s: its agent's hello has no \"time\" (an older irqlab?)", h->name);
 		return -1;
-	double t0 = (double)a.tv_sec + a.tv_nsec / 1e9, t1 = (double)b.tv_sec + b.tv_nsec / 1e9;
-	h->rtt_s = t1 - t0;
-	h->offset_s = json_number_value(json_object_get(r, "time")) - (t0 + t1) / 2;
-	json_decref(r);
+	}
 	return 0;
 }
 

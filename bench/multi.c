@@ -32,6 +32,7 @@ static struct {
 	int has_coalesce, has_channels, has_irqs;	/* the server's device */
 	char lines[MAX_HOSTS][300];
 	int perf_ok;			/* the server's PMU counted */
+	int irqb_said;			/* irqbalance's stop was announced */
 	char perf_why[200];		/* else why not */
 	const char *line_ptr[MAX_HOSTS + 1];
 	int open;
@@ -108,11 +109,11 @@ static void server_checks(const struct host *h, json_t *p, char *err, size_t len
 		fail(err, len, bad, h, "no irq_suspend_timeout (needs Linux 6.13): "
 		     "choose other modes with --modes");
 	}
-	json_int_t ib = json_integer_value(json_object_get(p, "irqbalance"));
-	if (ib > 0) {
-		snprintf(why, sizeof(why), "irqbalance (pid %lld) runs and may move the queues' "
-			 "IRQs during the run (systemctl stop irqbalance)", (long long)ib);
-		warn(h, why);
+	json_t *pf = json_object_get(p, "port_free");
+	if (json_is_false(pf)) {
+		snprintf(why, sizeof(why), "port %u is in use there (another server?): choose "
+			 "another with --port", c->port);
+		fail(err, len, bad, h, why);
 	}
 }
 
@@ -174,8 +175,8 @@ static int preflight(char *err, size_t len)
 			json_decref(hello);
 			continue;
 		}
-		json_t *p = host_call(h, json_pack("{s:s, s:s}", "op", "probe", "dev", M.c->dev),
-				      30, e, sizeof(e));
+		json_t *p = host_call(h, json_pack("{s:s, s:s, s:i}", "op", "probe", "dev", M.c->dev,
+						   "port", i ? 0 : (int)M.c->port), 30, e, sizeof(e));
 		snprintf(M.lines[i], sizeof(M.lines[i]), "%s %s: Linux %s %s, agent pid %lld, "
 			 "clock offset %+.1f ms (round trip %.1f ms)", i ? "client" : "server",
 			 h->name, json_string_value(json_object_get(hello, "kernel")) ?: "?",
@@ -266,11 +267,26 @@ static int preload(char *err, size_t len)
 	return r ? 0 : -1;
 }
 
+/* irqbalance would move the queues' IRQs: stopped for the mode (its agent
+ * recorded how to restart it: the mode's restore, or the guard). */
+static int irqbalance_stop(char *err, size_t len)
+{
+	json_t *r = host_call(&M.h[0], json_pack("{s:s}", "op", "irqbalance-stop"), 30, err, len);
+	json_int_t pid = json_integer_value(json_object_get(r, "stopped"));
+
+	if (pid > 0 && !M.irqb_said++)
+		fprintf(stderr, "irqlab bench: %s: irqbalance (pid %lld) stopped for the run; "
+			"restarted after it (%s)\n", M.h[0].name, (long long)pid,
+			json_string_value(json_object_get(r, "restart")) ?: "?");
+	json_decref(r);
+	return r ? 0 : -1;
+}
+
 static int multi_mode_begin(void *ctx, int m, char *err, size_t len)
 {
 	(void)ctx;
 	fprintf(stderr, "irqlab bench: mode %s on %s\n", bench_mode_label(M.c, m), M.h[0].name);
-	if (nic_case(m, err, len) || server_start(m, err, len) || preload(err, len))
+	if (irqbalance_stop(err, len) || nic_case(m, err, len) || server_start(m, err, len) || preload(err, len))
 		return -1;
 	return 0;
 }

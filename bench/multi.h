@@ -52,8 +52,8 @@ json_t *host_wait(struct host *h, int id, double timeout_s, char *err, size_t le
 /* host_send then host_wait; job is consumed. */
 json_t *host_call(struct host *h, json_t *job, double timeout_s, char *err, size_t len);
 
-/* Measures the clock offset and round trip (a probe's "time" against the
- * local clock around it): 0 or -1. */
+/* Measures the clock offset and round trip: the "time" of the fastest of
+ * three hellos against the local clock around it. 0 or -1. */
 int host_clock(struct host *h, char *err, size_t len);
 
 /* Ends the agent's stdin (it restores everything and exits) and waits up

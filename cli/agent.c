@@ -26,6 +26,7 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <net/if.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -33,6 +34,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
@@ -60,6 +62,7 @@ static struct {
 	int napi_journaled, nic_journaled;	/* records already written */
 	volatile pid_t srv_pid;
 	char srv_name[32];
+	double skew;			/* --clock-skew (tests): added to "time" */
 } A;
 
 static int usage(FILE *f)
@@ -76,6 +79,7 @@ static int usage(FILE *f)
 "  -b, --bin-dir DIR    irqlab-kv and irqlab-load (default: beside irqlab)\n"
 "  -r, --restore        replay the journals of agents that are gone (after\n"
 "                       a hard kill of agent and guard), then exit\n"
+"      --clock-skew S   (tests) report a clock S seconds off in hello/probe\n"
 "  -h, --help           this text\n");
 	return f == stderr ? 2 : 0;
 }
@@ -232,6 +236,7 @@ static int op_hello(json_t *job, json_t *res, char *err, size_t len)
 	if (il_guard_start(0, err, len) < 0)
 		return -1;
 	json_object_set_new(res, "version", json_integer(AGENT_VERSION));
+	json_object_set_new(res, "time", json_real(realtime_s() + A.skew));
 	json_object_set_new(res, "pid", json_integer(getpid()));
 	json_object_set_new(res, "guard_pid", json_integer(il_guard_pid()));
 	json_object_set_new(res, "host", json_string(host));
@@ -296,6 +301,28 @@ static json_t *probe_dev(const char *dev)
 			 "why", k < 0 ? err : why);
 }
 
+/* Whether a server could listen on TCP port (any address, this network
+ * namespace): a bind with SO_REUSEADDR fails only against a listener. */
+static bool port_free(int port)
+{
+	struct sockaddr_in6 a = { .sin6_family = AF_INET6, .sin6_port = htons((uint16_t)port) };
+	struct sockaddr_in a4 = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+	int one = 1, fd = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0), rc;
+
+	if (fd < 0) {	/* no IPv6 here */
+		fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		rc = bind(fd, (struct sockaddr *)&a4, sizeof(a4));
+	} else {	/* dual stack: also meets an IPv4 listener */
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		rc = bind(fd, (struct sockaddr *)&a, sizeof(a));
+	}
+	int e = errno;
+	if (fd >= 0)
+		close(fd);
+	return rc == 0 || e != EADDRINUSE;
+}
+
 static int op_probe(json_t *job, json_t *res, char *err, size_t len)
 {
 	struct il_napi_support s;
@@ -310,7 +337,7 @@ static int op_probe(json_t *job, json_t *res, char *err, size_t len)
 	json_object_set_new(res, "kernel", json_string(s.kernel));
 	json_object_set_new(res, "root", json_boolean(geteuid() == 0));
 	json_object_set_new(res, "cpus", json_integer(sysconf(_SC_NPROCESSORS_ONLN)));
-	json_object_set_new(res, "time", json_real(realtime_s()));
+	json_object_set_new(res, "time", json_real(realtime_s() + A.skew));
 	json_object_set_new(res, "napi", json_pack("{s:b, s:b, s:b, s:b, s:b}",
 		"netdev_family", s.netdev_family, "napi_set", s.napi_set,
 		"irq_suspend", s.irq_suspend, "threaded_attr", s.threaded_attr,
@@ -324,6 +351,9 @@ static int op_probe(json_t *job, json_t *res, char *err, size_t len)
 		"irqlab-kv", bin_ok("irqlab-kv"), "irqlab-load", bin_ok("irqlab-load")));
 	if (dev)
 		json_object_set_new(res, "dev", probe_dev(dev));
+	json_int_t port = json_integer_value(json_object_get(job, "port"));
+	if (port > 0 && port < 65536)
+		json_object_set_new(res, "port_free", json_boolean(port_free((int)port)));
 	return 0;
 }
 
@@ -646,6 +676,144 @@ static int op_load(json_t *job, json_t *res, char *err, size_t len)
 	return 0;
 }
 
+/* --- irqbalance: stopped for the run, restarted by the guard ------------------ */
+
+/* Appends s to buf as one single-quoted sh word (for the journal). */
+static void sh_word(char *buf, size_t len, const char *s)
+{
+	size_t n = strlen(buf);
+
+	n += (size_t)snprintf(buf + n, n < len ? len - n : 0, "%s'", n ? " " : "");
+	for (; *s && n + 5 < len; s++)
+		n += (size_t)(*s == '\'' ? snprintf(buf + n, len - n, "'\\''") :
+			      snprintf(buf + n, len - n, "%c", *s));
+	if (n + 1 < len)
+		snprintf(buf + n, len - n, "'");
+}
+
+/* The command line of pid (NUL-separated words), argv[0] its executable:
+ * the words point into buf; n words, or -1. */
+static int proc_argv(int pid, char *buf, size_t len, const char **argv, int max)
+{
+	char p[64];
+	FILE *f;
+	size_t k;
+	int n = 1;
+
+	snprintf(p, sizeof(p), "/proc/%d/exe", pid);
+	ssize_t e = readlink(p, buf, len / 2 - 1);
+	if (e <= 0)
+		return -1;
+	buf[e] = 0;
+	argv[0] = buf;
+	snprintf(p, sizeof(p), "/proc/%d/cmdline", pid);
+	if (!(f = fopen(p, "r")))
+		return -1;
+	char *w = buf + e + 1;
+	k = fread(w, 1, len - (size_t)e - 2, f);
+	fclose(f);
+	w[k] = 0;
+	char *end = w + k;
+	w += strlen(w) + 1;		/* skip the old argv[0] */
+	for (; w < end && n < max - 1; w += strlen(w) + 1)
+		argv[n++] = w;
+	argv[n] = NULL;
+	return n;
+}
+
+/* Started by systemd as irqbalance.service (its cgroup says so). */
+static bool systemd_unit(int pid)
+{
+	char p[64], line[512];
+	bool yes = false;
+	FILE *f;
+
+	snprintf(p, sizeof(p), "/proc/%d/cgroup", pid);
+	if (!(f = fopen(p, "r")))
+		return false;
+	while (!yes && fgets(line, sizeof(line), f))
+		yes = strstr(line, "/irqbalance.service") != NULL;
+	fclose(f);
+	return yes && access("/run/systemd/system", F_OK) == 0;
+}
+
+/* How irqbalance comes back: "systemctl start irqbalance" for the unit,
+ * else its own command line again in a session of its own. */
+static int irqb_restart(int pid, bool unit, const char **argv, char *buf, size_t len)
+{
+	static const char *sysd[] = { "systemctl", "start", "irqbalance", NULL };
+	const char *words[40];
+	int n;
+
+	if (unit) {
+		memcpy(argv, sysd, sizeof(sysd));
+		return 0;
+	}
+	if ((n = proc_argv(pid, buf, len, words, 38)) < 0)
+		return -1;
+	argv[0] = "setsid";
+	argv[1] = "-f";
+	memcpy(argv + 2, words, (size_t)(n + 1) * sizeof(*words));
+	return 0;
+}
+
+static bool gone_within(int pid, double s)
+{
+	for (double end = il_now_s() + s; ; usleep(20000)) {
+		char p[64], st[256] = "";
+		snprintf(p, sizeof(p), "/proc/%d/stat", pid);
+		read_line(p, st, sizeof(st));
+		const char *close = strrchr(st, ')');
+		if (!st[0] || (close && close[2] == 'Z'))	/* gone, or a zombie */
+			return true;
+		if (il_now_s() >= end)
+			return false;
+	}
+}
+
+/* {"op": "irqbalance-stop"}: irqbalance would move the queues' IRQs during
+ * the run. The restart is recorded first (the guard, the journal), then it
+ * is stopped; answers "stopped": its pid (0: none ran), "how", "restart". */
+static int op_irqbalance_stop(json_t *job, json_t *res, char *err, size_t len)
+{
+	static char buf[8192];
+	const char *argv[42];
+	char line[4096] = "";
+	int pid = il_nic_irqbalance_pid();
+
+	(void)job;
+	if (pid && gone_within(pid, 0.01))	/* a zombie not reaped yet */
+		pid = 0;
+	json_object_set_new(res, "stopped", json_integer(pid));
+	if (!pid)
+		return 0;
+	bool unit = systemd_unit(pid);
+	if (irqb_restart(pid, unit, argv, buf, sizeof(buf))) {
+		snprintf(err, len, "irqbalance (pid %d): cannot read its command line to "
+			 "restart it later: not stopped", pid);
+		return -1;
+	}
+	if (il_guard_run(argv, err, len) < 0)
+		return -1;
+	for (int i = 0; argv[i]; i++)
+		sh_word(line, sizeof(line), argv[i]);
+	journal_line("sh %s", line);
+	if (unit) {
+		const char *stop[] = { "systemctl", "stop", "irqbalance", NULL };
+		if (run_cmd(NULL, (char *const *)stop, NULL, 0) != 0)
+			kill(pid, SIGTERM);
+	} else {
+		kill(pid, SIGTERM);
+	}
+	if (!gone_within(pid, 5)) {
+		snprintf(err, len, "irqbalance (pid %d) still runs 5 s after SIGTERM", pid);
+		return -1;
+	}
+	json_object_set_new(res, "how", json_string(unit ? "systemd" : "signal"));
+	json_object_set_new(res, "restart", json_string(line));
+	return 0;
+}
+
 static int replay_journal(const char *path, FILE *say);
 
 /* Puts everything back now: the server, NIC and NAPI settings. */
@@ -699,6 +867,7 @@ static const struct {
 	{ "nic-show", op_nic_show }, { "nic-set", op_nic_set },
 	{ "server-start", op_server_start }, { "server-stop", op_server_stop },
 	{ "load", op_load }, { "restore", op_restore },
+	{ "irqbalance-stop", op_irqbalance_stop },
 	{ "stats-begin", op_stats_begin }, { "stats-end", op_stats_end },
 	{ "server-stats", agent_server_stats },
 };
@@ -883,6 +1052,7 @@ int cmd_agent(int argc, char **argv)
 		{ "state-dir", required_argument, NULL, 's' },
 		{ "bin-dir", required_argument, NULL, 'b' },
 		{ "restore", no_argument, NULL, 'r' },
+		{ "clock-skew", required_argument, NULL, 'k' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -894,6 +1064,7 @@ int cmd_agent(int argc, char **argv)
 		case 's': state = optarg; break;
 		case 'b': bins = optarg; break;
 		case 'r': restore = 1; break;
+		case 'k': A.skew = atof(optarg); break;
 		case 'h': return usage(stdout);
 		default: return usage(stderr);
 		}
