@@ -50,6 +50,11 @@ static const char *host_addr(const char *h)	/* without "user@" */
 
 /* --- preflight ------------------------------------------------------------- */
 
+static const char *bin_dir(const struct host *h)
+{
+	return h->bindir[0] ? h->bindir : M.c->remote_bin_dir;
+}
+
 /* Appends "HOST: why" to err, one line per failure (bench prints err
  * after "irqlab bench: "); returns -1. */
 static int fail(char *err, size_t len, int *bad, const struct host *h, const char *why)
@@ -93,8 +98,18 @@ static void server_checks(const struct host *h, json_t *p, char *err, size_t len
 	if (!json_is_true(json_object_get(p, "root")))
 		fail(err, len, bad, h, "not root: the server's NIC and NAPI settings need root "
 		     "(log in as root, or use a user with CAP_NET_ADMIN)");
-	if (!json_is_true(json_object_get(json_object_get(p, "bins"), "irqlab-kv"))) {
-		snprintf(why, sizeof(why), "no irqlab-kv in %s (--remote-bin)", c->remote_bin_dir);
+	json_t *bins = json_object_get(p, "bins");
+	if (!strcmp(c->server, "kv") && !json_is_true(json_object_get(bins, "irqlab-kv"))) {
+		snprintf(why, sizeof(why), "no irqlab-kv in %.300s (--remote-bin)", bin_dir(h));
+		fail(err, len, bad, h, why);
+	}
+	if (strcmp(c->server, "kv") && !json_is_true(json_object_get(bins, "memcached")))
+		fail(err, len, bad, h, "no memcached in PATH there (--server memcached): "
+		     "install it (Debian: apt install memcached)");
+	if (strcmp(c->server, "kv") && !json_is_true(json_object_get(bins,
+						      "libirqlab-preload.so"))) {
+		snprintf(why, sizeof(why), "no libirqlab-preload.so in %.300s (--remote-bin): "
+			 "memcached runs under it", bin_dir(h));
 		fail(err, len, bad, h, why);
 	}
 	if (!json_is_true(json_object_get(dev, "exists"))) {
@@ -127,7 +142,7 @@ static void common_checks(const struct host *h, json_t *p, int client, char *err
 	char why[300];
 
 	if (client && !json_is_true(json_object_get(json_object_get(p, "bins"), "irqlab-load"))) {
-		snprintf(why, sizeof(why), "no irqlab-load in %s (--remote-bin)", M.c->remote_bin_dir);
+		snprintf(why, sizeof(why), "no irqlab-load in %.300s (--remote-bin)", bin_dir(h));
 		fail(err, len, bad, h, why);
 	}
 	/* a common start needs the clocks to agree well within a second */
@@ -243,6 +258,25 @@ static json_t *strings(char **argv)
 	return a;
 }
 
+/* memcached under the preload shim: the mode through the shim's
+ * environment, a thread per server core, all pinned to those cores. */
+static json_t *memcached_job(const char *spec, char *port, char *threads, char *cpus)
+{
+	const struct bench_cfg *c = M.c;
+	char env[12][160], dev[160];
+	char *argv[] = { "-p", port, "-U", "0", "-t", threads, "-u", "root", "-m", "1024", NULL };
+	int n = bench_mode_env(spec, env, 12);
+	json_t *e = json_array();
+
+	snprintf(dev, sizeof(dev), "IRQLAB_DEV=%s", c->dev);
+	json_array_append_new(e, json_string(dev));
+	for (int i = 0; i < n; i++)
+		json_array_append_new(e, json_string(env[i]));
+	return json_pack("{s:s, s:s, s:i, s:s, s:o, s:b, s:o, s:s}", "op", "server-start",
+			 "bin", "memcached", "port", (int)c->port, "dev", c->dev,
+			 "args", strings(argv), "shim", 1, "env", e, "cpus", cpus);
+}
+
 static int server_start(int m, char *err, size_t len)
 {
 	const struct bench_cfg *c = M.c;
@@ -250,13 +284,17 @@ static int server_start(int m, char *err, size_t len)
 	char port[16], threads[16], cpus[32];
 	char *argv[] = { "-p", port, "-t", threads, "--cpus", cpus, "-m", "1024",
 			 "--mode", (char *)spec, "--dev", (char *)c->dev, NULL };
+	json_t *job;
 
 	snprintf(port, sizeof(port), "%u", c->port);
 	snprintf(threads, sizeof(threads), "%d", c->srv_cores);
 	cpu_range(cpus, sizeof(cpus), c->srv_cores);
-	json_t *r = host_call(&M.h[0], json_pack("{s:s, s:s, s:i, s:s, s:o}", "op", "server-start",
-				"bin", "irqlab-kv", "port", (int)c->port, "dev", c->dev,
-				"args", strings(argv)), 30, err, len);
+	if (strcmp(c->server, "kv"))
+		job = memcached_job(spec, port, threads, cpus);
+	else
+		job = json_pack("{s:s, s:s, s:i, s:s, s:o}", "op", "server-start", "bin",
+				"irqlab-kv", "port", (int)c->port, "dev", c->dev, "args", strings(argv));
+	json_t *r = host_call(&M.h[0], job, 30, err, len);
 	json_decref(r);
 	return r ? 0 : -1;
 }
@@ -649,7 +687,8 @@ static const char *q(const char *s, char *buf, size_t len)
  * -1 with why in err. */
 static int install_host(struct host *h, char *err, size_t len)
 {
-	static const char *const bins[] = { "irqlab", "irqlab-kv", "irqlab-load" };
+	static const char *const bins[] = { "irqlab", "irqlab-kv", "irqlab-load",
+					    "libirqlab-preload.so" };
 	char cmd[1400], qa[700], qb[700], out[4096], why[300];
 	const char *rb = M.c->remote_bin_dir;
 	json_t *rbuild;
@@ -687,11 +726,13 @@ static int install_host(struct host *h, char *err, size_t len)
 	}
 	out[strcspn(out, "\r\n")] = 0;
 	snprintf(h->bindir, sizeof(h->bindir), "%.250s", out);
-	for (int i = 0; i < 3; i++) {
+	for (int i = 0; i < 4; i++) {
 		char local[700], dst[400];
 		snprintf(local, sizeof(local), "%s/%s", M.selfdir, bins[i]);
 		snprintf(dst, sizeof(dst), "%s/%s", h->bindir, bins[i]);
 		int fd = open(local, O_RDONLY | O_CLOEXEC);
+		if (fd < 0 && i == 3)	/* the shim: only memcached needs it */
+			continue;
 		if (fd < 0) {
 			snprintf(err, len, "--install: %.300s: %s", local, strerror(errno));
 			return -1;
@@ -817,11 +858,12 @@ void multi_md_setup(FILE *f, const struct bench_cfg *c)
 	fprintf(f, "- Hosts, over ssh (`irqlab agent` on each, docs/multihost.md):\n");
 	for (int i = 0; M.line_ptr[i]; i++)
 		fprintf(f, "  - %s\n", M.line_ptr[i]);
-	fprintf(f, "- Server: irqlab-kv on %s, %d thread(s) pinned to the first %d CPU(s); "
+	fprintf(f, "- Server: %s on %s, %d thread(s) pinned to the first %d CPU(s); "
 		   "device `%s`: a queue per server core, RPS off, each queue's IRQ on its own "
 		   "core, coalescing adaptive for `adaptive` and off for the other modes, where "
 		   "the device has them%s. Every old value is restored after each mode.\n",
-		c->server_host, c->srv_cores, c->srv_cores, c->dev,
+		strcmp(c->server, "kv") ? "memcached under libirqlab-preload.so (the mode through "
+		"its environment)" : "irqlab-kv", c->server_host, c->srv_cores, c->srv_cores, c->dev,
 		M.has_coalesce ? "" : " (this device has no interrupt coalescing)");
 	fprintf(f, "- Load: irqlab-load on %d client host(s), %d thread(s), %d connections "
 		   "and depth %d each, the target rate split evenly, all started at one "

@@ -28,6 +28,7 @@
 #include <net/if.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -256,6 +257,21 @@ static bool bin_ok(const char *name)
 	return access(p, X_OK) == 0;
 }
 
+static bool in_path(const char *name)
+{
+	const char *path = getenv("PATH");
+	char p[PATH_MAX + 64];
+
+	for (const char *s = path ? path : "/usr/bin:/bin"; *s;) {
+		size_t n = strcspn(s, ":");
+		snprintf(p, sizeof(p), "%.*s/%s", (int)n, s, name);
+		if (n && access(p, X_OK) == 0)
+			return true;
+		s += n + (s[n] == ':');
+	}
+	return false;
+}
+
 /* The first line of a small file, "" if unreadable. */
 static void read_line(const char *path, char *buf, size_t len)
 {
@@ -349,8 +365,10 @@ static int op_probe(json_t *job, json_t *res, char *err, size_t len)
 		"channels", ns.kind[IL_ET_CHANNELS], "rings", ns.kind[IL_ET_RINGS]));
 	json_object_set_new(res, "irqbalance", json_integer(il_nic_irqbalance_pid()));
 	json_object_set_new(res, "governor", gov[0] ? json_string(gov) : json_null());
-	json_object_set_new(res, "bins", json_pack("{s:b, s:b}",
-		"irqlab-kv", bin_ok("irqlab-kv"), "irqlab-load", bin_ok("irqlab-load")));
+	json_object_set_new(res, "bins", json_pack("{s:b, s:b, s:b, s:b}",
+		"irqlab-kv", bin_ok("irqlab-kv"), "irqlab-load", bin_ok("irqlab-load"),
+		"libirqlab-preload.so", bin_ok("libirqlab-preload.so"),
+		"memcached", in_path("memcached")));
 	if (dev)
 		json_object_set_new(res, "dev", probe_dev(dev));
 	json_int_t port = json_integer_value(json_object_get(job, "port"));
@@ -501,7 +519,14 @@ static int job_prog(const char *name, char *path, size_t plen, char *err, size_t
 	return -1;
 }
 
-static pid_t spawn(char *const argv[], int out_fd, int err_fd)
+/* What a server gets besides its argv: environment ("K=V", NULL-ended,
+ * may be NULL) and the CPUs it may run on (NULL: any). */
+struct spawn_extra {
+	char **env;
+	cpu_set_t *cpus;
+};
+
+static pid_t spawn(char *const argv[], int out_fd, int err_fd, const struct spawn_extra *x)
 {
 	pid_t pid = fork();
 
@@ -512,8 +537,62 @@ static pid_t spawn(char *const argv[], int out_fd, int err_fd)
 	dup2(null, 0);
 	dup2(out_fd >= 0 ? out_fd : null, 1);
 	dup2(err_fd >= 0 ? err_fd : null, 2);
+	for (int i = 0; x && x->env && x->env[i]; i++)
+		putenv(x->env[i]);
+	if (x && x->cpus && sched_setaffinity(0, sizeof(*x->cpus), x->cpus))
+		_exit(126);
 	execvp(argv[0], argv);
 	_exit(127);
+}
+
+/* The job's "env" (IRQLAB_* only: the preload shim's settings), "shim"
+ * (LD_PRELOAD of the bin dir's libirqlab-preload.so) and "cpus" ("0-3"):
+ * 0, or -1 with why. env is malloc'd strings, NULL-ended. */
+static int server_extra(json_t *job, char **env, int max, cpu_set_t *set, bool *pin,
+			char *err, size_t len)
+{
+	const char *cpus = str_field(job, "cpus");
+	json_t *v;
+	size_t i;
+	int n = 0;
+
+	env[0] = NULL;
+	if (json_is_true(json_object_get(job, "shim"))) {
+		char p[PATH_MAX + 64];
+		snprintf(p, sizeof(p), "%s/libirqlab-preload.so", A.bindir);
+		if (access(p, R_OK)) {
+			snprintf(err, len, "libirqlab-preload.so is not installed here (%s)", p);
+			return -1;
+		}
+		if (asprintf(&env[n++], "LD_PRELOAD=%s", p) < 0)
+			return -1;
+	}
+	json_array_foreach(json_object_get(job, "env"), i, v) {
+		const char *e = json_string_value(v);
+		if (!e || strncmp(e, "IRQLAB_", 7) || !strchr(e, '=') || n + 1 >= max) {
+			snprintf(err, len, "\"env\" holds IRQLAB_NAME=VALUE strings only");
+			env[n] = NULL;
+			return -1;
+		}
+		env[n++] = strdup(e);
+	}
+	env[n] = NULL;
+	*pin = cpus != NULL;
+	if (cpus) {
+		int c[IL_NIC_QMAX], k = il_opt_cpus("cpus", cpus, c, IL_NIC_QMAX, err, len);
+		if (k < 0)
+			return -1;
+		CPU_ZERO(set);
+		for (int j = 0; j < k; j++)
+			CPU_SET(c[j], set);
+	}
+	return 0;
+}
+
+static void free_env(char **env)
+{
+	for (int i = 0; env[i]; i++)
+		free(env[i]);
 }
 
 static void server_log(char *buf, size_t len)
@@ -537,7 +616,9 @@ static int op_server_start(json_t *job, json_t *res, char *err, size_t len)
 	const char *name = str_field(job, "bin"), *dev = str_field(job, "dev");
 	json_int_t port = json_integer_value(json_object_get(job, "port"));
 	char path[PATH_MAX + 64], log[PATH_MAX + 64];
-	char **argv;
+	char **argv, *env[33];
+	cpu_set_t set;
+	bool pin = false;
 	int fd, rc;
 
 	server_stop();
@@ -545,15 +626,22 @@ static int op_server_start(json_t *job, json_t *res, char *err, size_t len)
 		snprintf(err, len, "server-start needs \"bin\" and \"port\" (1..65535)");
 		return -1;
 	}
-	if (job_prog(name, path, sizeof(path), err, len) ||
-	    !(argv = job_argv(job, path, NULL, err, len)))
+	if (server_extra(job, env, 32, &set, &pin, err, len)) {
+		free_env(env);
 		return -1;
+	}
+	if (job_prog(name, path, sizeof(path), err, len) ||
+	    !(argv = job_argv(job, path, NULL, err, len))) {
+		free_env(env);
+		return -1;
+	}
 	if (dev)
 		journal_napis(dev);
 	server_log(log, sizeof(log));
 	fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	A.srv_pid = spawn(argv, fd, fd);
+	A.srv_pid = spawn(argv, fd, fd, &(struct spawn_extra){ env, pin ? &set : NULL });
 	free(argv);
+	free_env(env);
 	if (fd >= 0)
 		close(fd);
 	snprintf(A.srv_name, sizeof(A.srv_name), "%.15s", name);
@@ -649,7 +737,7 @@ static int op_load(json_t *job, json_t *res, char *err, size_t len)
 	json_object_set_new(res, "started_at", json_real(realtime_s()));
 	snprintf(errpath, sizeof(errpath), "%s/agent-%d-load.err", A.state_dir, (int)getpid());
 	efd = open(errpath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	pid = spawn(argv, pfd[1], efd);
+	pid = spawn(argv, pfd[1], efd, NULL);
 	free(argv);
 	close(pfd[1]);
 	if (efd >= 0)

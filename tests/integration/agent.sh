@@ -12,10 +12,13 @@ ST=$T/state
 
 # --- the protocol, no root needed ------------------------------------------
 printf '%s\n' '{"id":1,"op":"hello"}' 'garbage' '{"id":3,"op":"nope"}' \
-	'{"id":4,"op":"load","args":[1]}' '{"id":5,"op":"server-start","bin":"sh","port":1}' |
+	'{"id":4,"op":"load","args":[1]}' '{"id":5,"op":"server-start","bin":"sh","port":1}' \
+	'{"id":6,"op":"server-start","bin":"memcached","port":1,"env":["PATH=/tmp"]}' |
 	"$IRQLAB" agent --state-dir "$ST" >"$T/p.out" 2>"$T/p.err"
 ok $? "agent exits 0 at the end of its input"
-is "$(wc -l <"$T/p.out")" 5 "one answer per job"
+is "$(wc -l <"$T/p.out")" 6 "one answer per job"
+grep -q '"error":"\\"env\\" holds IRQLAB_NAME=VALUE strings only","id":6' "$T/p.out"
+ok $? "a server's environment holds the shim's IRQLAB_ settings only"
 grep -q '^{.*"guard_pid":[1-9].*"ok":true,"id":1}$' "$T/p.out"
 ok $? "hello answers with the guard's pid"
 grep -q '"error":"line 2: not a JSON object: .*garbage' "$T/p.out"

@@ -219,17 +219,47 @@ ok $([ $? -ne 0 ]; echo $?) "another build of irqlab-load on the hosts: bench re
 grep -Eq "^irqlab bench: $MH_AIP: its irqlab-load is another build \([0-9a-f]{8} there, [0-9a-f]{8} here\): copy this build there, or use --install$" "$T/r7.out"
 ok $? "the line names the host and the binary" || diag "$(cat "$T/r7.out")"
 is "$(grep -c "another build" "$T/r7.out")" 3 "one line for each host"
-bench "$T/r8" --modes suspend --time 1 --warmup 0 --reps 1 --points none --remote-bin "$T/empty" --install >"$T/r8.out" 2>&1
+bench "$T/r8" --modes suspend --time 1 --warmup 0 --reps 1 --rates 3000 --remote-bin "$T/empty" --install >"$T/r8.out" 2>&1
 is "$?" 0 "--install with an empty --remote-bin: the run ends well" || diag "$(tail -5 "$T/r8.out")"
+# --rates: the open-loop target is the total, split evenly over the clients
+is "$(json_get "$T/r8/results.json" "join ' ', map { \$_->{target_qps} } grep { \$_->{kind} eq 'open' } @\$j")" 3000 \
+	"--rates 3000: one open-loop row with that target"
+split=$(perl -MJSON::PP -e 'my @t; my $q = 0; for (@ARGV) { local $/; open my $f, "<", $_ or die; my $j = decode_json(<$f>); push @t, $j->{config}{target_qps}; $q += $j->{qps} } printf "%s %.0f\n", join("+", @t), $q' \
+	"$T"/r8/logs/suspend-open-3000-0-$MH_AIP.json "$T"/r8/logs/suspend-open-3000-0-$MH_BIP.json)
+is "${split% *}" "1500+1500" "each client host was given half of it"
+is "${split#* }" "$(json_get "$T/r8/results.json" "sprintf '%.0f', (grep { \$_->{kind} eq 'open' } @\$j)[0]{qps}")" \
+	"the row's QPS is the clients' sum"
 is "$(grep -c "^irqlab bench: .*: this build installed in /tmp/irqlab-run\.[A-Za-z0-9]* for the run (none in --remote-bin)$" "$T/r8.out")" 3 \
 	"this build installed on each host" || diag "$(grep install "$T/r8.out")"
-is "$(json_get "$T/r8/results.json" 'scalar @$j')" 1 "a row from the installed binaries"
+is "$(json_get "$T/r8/results.json" 'scalar @$j')" 2 "rows from the installed binaries"
 left=0
 for d in $(sed -n 's/.* installed in \(\/tmp\/irqlab-run\.[A-Za-z0-9]*\) .*/\1/p' "$T/r8.out"); do
 	[ -e "$d" ] && left=$((left + 1)) && rm -rf "$d"
 done
 is "$left" 0 "the per-run directories are removed after the run"
 is "$(napi)" "$before" "NAPI settings restored after the --install run"
+
+# --- memcached under the preload shim as the server --------------------------------
+if command -v memcached >/dev/null; then
+	: >"$T/seen"
+	watch_napi & WPID=$!
+	bench "$T/r9" --server memcached --modes suspend --time 1 --warmup 0 --reps 1 --points none >"$T/r9.out" 2>&1
+	rc=$?
+	kill $WPID; wait $WPID 2>/dev/null
+	is "$rc" 0 "--server memcached across hosts: the run ends well" || diag "$(tail -5 "$T/r9.out")"
+	is "$(json_get "$T/r9/results.json" "join ' ', map { \"\$_->{mode}/\$_->{kind}\" } @\$j")" "suspend/closed" "a row from memcached"
+	grep -q "^100/20000/20000000$" "$T/seen"
+	ok $? "the shim gave the server's NAPI the suspend settings during the run"
+	napi_back
+	is "$(napi)" "$before" "and they are restored after it"
+	srv=$T/r9/logs/suspend-closed-0-0-$MH_SIP.json
+	is "$(json_get "$srv" '$j->{requests_served}')" "$(json_get "$srv" '$j->{requests_sent}')" \
+		"memcached's stats deltas = the requests both clients sent"
+	grep -q "^- Server: memcached under libirqlab-preload.so" "$T/r9/report.md"
+	ok $? "report.md names memcached as the server"
+else
+	skip "no memcached here: --server memcached across hosts not run"
+fi
 
 # --- a client whose sshd is down ----------------------------------------------------
 kill "$(cat "$T/sshd-$MH_B.pid")"; rm -f "$T/sshd-$MH_B.pid"
