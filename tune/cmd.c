@@ -634,10 +634,9 @@ int tune_main(int argc, char **argv)
 	struct tune_meas_cfg mc = {
 		.run_s = o.time_s > 0 ? o.time_s : 2, .warmup_s = o.warmup_s,
 		.srv_cpu = o.srv_cpu, .cli_cpu = o.cli_cpu, .connections = o.conns,
-		.qps = o.obj.goal == GOAL_MIN_CPU ? o.obj.qps : 0,
-		.server = o.server, .out_dir = out_dir, .stop = &stop_flag,
+		.qps = o.obj.goal == GOAL_MIN_CPU ? o.obj.qps : 0, .server = o.server,
+		.out_dir = out_dir, .stop = &stop_flag, .short_s = (o.time_s > 0 ? o.time_s : 2) / 2,
 	};
-	mc.short_s = mc.run_s / 2;
 	if (o.sim) {
 		if (!(ts = sim_backend(&o, &be))) {
 			tune_space_free(&sp);
