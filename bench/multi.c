@@ -31,6 +31,8 @@ static struct {
 	int n;
 	int has_coalesce, has_channels, has_irqs;	/* the server's device */
 	char lines[MAX_HOSTS][300];
+	int perf_ok;			/* the server's PMU counted */
+	char perf_why[200];		/* else why not */
 	const char *line_ptr[MAX_HOSTS + 1];
 	int open;
 } M;
@@ -392,47 +394,207 @@ static json_t *load_job(const struct run_spec *sp, double start_at, char *err, s
 	return job;
 }
 
+/* --- per run: the server's side of the same window ----------------------------- */
+
+/* The server's request counters (its `stats`): NULL with why in err. */
+static json_t *kv_stats(char *err, size_t len)
+{
+	json_t *a = host_call(&M.h[0], json_pack("{s:s, s:s, s:i}", "op", "server-stats", "host",
+				host_addr(M.h[0].name), "port", (int)M.c->port), 30, err, len);
+	json_t *st = json_incref(json_object_get(a, "stats"));
+
+	json_decref(a);
+	return st;
+}
+
+/* Requests the server answered between two `stats`: gets + sets, -1 if
+ * either is missing. */
+static long long served(json_t *a, json_t *b)
+{
+	json_t *ga = json_object_get(a, "cmd_get"), *sa = json_object_get(a, "cmd_set");
+	json_t *gb = json_object_get(b, "cmd_get"), *sb = json_object_get(b, "cmd_set");
+
+	if (!json_is_integer(ga) || !json_is_integer(sa) || !json_is_integer(gb) ||
+	    !json_is_integer(sb))
+		return -1;
+	return (long long)(json_integer_value(gb) + json_integer_value(sb) -
+			   json_integer_value(ga) - json_integer_value(sa));
+}
+
+/* The window the clients measure (after their warm-up), on the server's
+ * clock: stats-begin and stats-end queued now, answered then. */
+static int stats_jobs(double start_at, int ids[2], char *err, size_t len)
+{
+	const struct bench_cfg *c = M.c;
+	double t0 = start_at + M.h[0].offset_s + c->warmup;
+	char cpus[32];
+
+	cpu_range(cpus, sizeof(cpus), c->srv_cores);
+	ids[0] = host_send(&M.h[0], json_pack("{s:s, s:s, s:f}", "op", "stats-begin", "cpus", cpus,
+				"at", t0), err, len);
+	/* stop a little early, as the single-host bench: the load still runs */
+	ids[1] = ids[0] < 0 ? -1 : host_send(&M.h[0], json_pack("{s:s, s:f}", "op", "stats-end",
+				"at", t0 + 0.97 * c->duration), err, len);
+	return ids[1] < 0 ? -1 : 0;
+}
+
+static double num(json_t *o, const char *k)
+{
+	json_t *v = json_object_get(o, k);
+
+	return json_is_number(v) ? json_number_value(v) : NAN;
+}
+
+/* The row's server figures from stats-end: the CPU split averaged over the
+ * server's cores (hard IRQ time counted as sys: the row has no column for
+ * it; the per-core split with irq and steal is in logs/), interrupts and
+ * NET_RX per second summed over them, the server's context switches, the
+ * busy-polled packets, and IPC / cycles per query where the PMU counts. */
+static void server_fill(struct il_result *r, json_t *w)
+{
+	json_t *cpus = json_object_get(w, "cpus"), *k;
+	double u = 0, s = 0, q = 0, wall = num(w, "wall_s");
+	size_t i, n = json_array_size(cpus);
+
+	json_array_foreach(cpus, i, k) {
+		u += num(k, "user");
+		s += num(k, "sys") + num(k, "irq");
+		q += num(k, "softirq");
+	}
+	if (n) {
+		r->cpu_user = u / (double)n;
+		r->cpu_sys = s / (double)n;
+		r->cpu_softirq = q / (double)n;
+		r->cpu_idle = fmax(0, 100 - r->cpu_user - r->cpu_sys - r->cpu_softirq);
+	}
+	r->irq_per_s = num(w, "irq_per_s");
+	r->softirq_per_s = num(w, "net_rx_per_s");
+	r->cs_per_s = num(w, "cs_per_s");
+	r->busy_polled = num(w, "busy_polled");
+	r->cycles = num(w, "cycles");
+	r->instructions = num(w, "instructions");
+	if (isfinite(r->cycles) && isfinite(r->instructions) && r->cycles > 0) {
+		double queries = r->qps * wall;
+		r->ipc = r->instructions / r->cycles;
+		if (queries > 0) {
+			r->cpq = r->cycles / queries;
+			r->ipq = r->instructions / queries;
+		}
+	}
+	const char *why = json_string_value(json_object_get(w, "perf"));
+	if (why && !M.perf_why[0])
+		snprintf(M.perf_why, sizeof(M.perf_why), "%s", why);
+	else if (!why)
+		M.perf_ok = 1;
+}
+
+/* Writes the server's file of a run (logs/, beside the clients'): the
+ * window's measurements and its request counters; warns when the server
+ * counted other requests than the clients sent. */
+static void server_log(const struct run_spec *sp, json_t *w, json_t *kv0, json_t *kv1,
+		       unsigned long long sent)
+{
+	long long n = served(kv0, kv1);
+	char path[900];
+	json_t *o = json_pack("{s:O?, s:O?, s:O?}", "window", w, "stats_before", kv0,
+			      "stats_after", kv1);
+
+	json_object_set_new(o, "requests_served", n < 0 ? json_null() : json_integer(n));
+	json_object_set_new(o, "requests_sent", json_integer((json_int_t)sent));
+	snprintf(path, sizeof(path), "%s/%s-%s-%.0f-%d-%s.json", M.logs,
+		 bench_mode_label(M.c, sp->mode), sp->kind, sp->target_qps, sp->rep, M.h[0].name);
+	if (json_dump_file(o, path, JSON_INDENT(1)))
+		fprintf(stderr, "irqlab bench: cannot write %s\n", path);
+	json_decref(o);
+	if (n >= 0 && (unsigned long long)n != sent)
+		fprintf(stderr, "irqlab bench: %s: warning: the server answered %lld requests in "
+			"%s %s run %d, the clients sent %llu (another client?)\n", M.h[0].name, n,
+			bench_mode_label(M.c, sp->mode), sp->kind, sp->rep, sent);
+}
+
+/* The clients' answers (summaries into s, *got of them), then the
+ * server's window; a server that went away is the cause of what the
+ * clients saw. The window's answer in *w. */
+static int collect(const struct run_spec *sp, const int *ids, const int sids[2],
+		   struct il_load_summary *s, int *got, json_t **w, char *err, size_t len)
+{
+	double limit = M.c->warmup + M.c->duration + 90;
+	int rc = 0;
+	char e2[400];
+
+	for (int i = 1; i < M.n && !rc; i++) {
+		json_t *a = host_wait(&M.h[i], ids[i - 1], limit, err, len);
+		rc = !a || client_summary(i, a, sp, &s[*got], err, len);
+		*got += !rc;
+		json_decref(a);
+	}
+	if (!host_alive(&M.h[0], e2, sizeof(e2))) {
+		snprintf(err, len, "%s", e2);
+		return -1;
+	}
+	if (rc)
+		return -1;
+	json_decref(host_wait(&M.h[0], sids[0], 30, err, len));
+	*w = host_wait(&M.h[0], sids[1], 30, err, len);
+	return *w ? 0 : -1;
+}
+
+static unsigned long long clients_sent(const struct il_load_summary *s, int n)
+{
+	unsigned long long t = 0;
+
+	for (int i = 0; i < n; i++)
+		t += s[i].totals.gets + s[i].totals.sets;
+	return t;
+}
+
 static int multi_run(void *ctx, const struct run_spec *sp, struct il_result *r,
 		     char *err, size_t len)
 {
 	struct il_load_summary s[BENCH_MAX_CLIENTS], m;
-	int ids[BENCH_MAX_CLIENTS], got = 0, rc = 0;
+	int ids[BENCH_MAX_CLIENTS], sids[2], got = 0, rc = 0;
 	double rtt = 0;
 	struct timespec now;
+	json_t *w = NULL, *kv0, *kv1 = NULL;
+	char e2[300];
 
 	(void)ctx;
 	if (!host_alive(&M.h[0], err, len))	/* its agent restored and stopped */
 		return -1;
-	for (int i = 1; i < M.n; i++)
+	if (!(kv0 = kv_stats(e2, sizeof(e2))))
+		fprintf(stderr, "irqlab bench: warning: %s\n", e2);
+	for (int i = 0; i < M.n; i++)
 		rtt = fmax(rtt, M.h[i].rtt_s);
 	clock_gettime(CLOCK_REALTIME, &now);
+	/* one instant on this clock; each host gets it on its own */
 	double start_at = (double)now.tv_sec + now.tv_nsec / 1e9 + 0.5 + 2 * rtt;
 	for (int i = 1; i < M.n && !rc; i++) {
-		json_t *job = load_job(sp, start_at, err, len);
+		json_t *job = load_job(sp, start_at + M.h[i].offset_s, err, len);
 		ids[i - 1] = job ? host_send(&M.h[i], job, err, len) : -1;
 		json_decref(job);
 		rc = ids[i - 1] < 0;
 	}
-	for (int i = 1; i < M.n && !rc; i++) {
-		json_t *a = host_wait(&M.h[i], ids[i - 1], M.c->warmup + M.c->duration + 90, err, len);
-		rc = !a || client_summary(i, a, sp, &s[got], err, len);
-		got += !rc;
-		json_decref(a);
-	}
-	/* a server that went away is the cause of what the clients saw */
-	char e2[400];
-	if (!host_alive(&M.h[0], e2, sizeof(e2))) {
-		snprintf(err, len, "%s", e2);
-		rc = -1;
-	}
+	if (!rc)
+		rc = stats_jobs(start_at, sids, err, len);
+	if (!rc)
+		rc = collect(sp, ids, sids, s, &got, &w, err, len);
+	if (!rc && kv0 && !(kv1 = kv_stats(e2, sizeof(e2))))
+		fprintf(stderr, "irqlab bench: warning: %s\n", e2);
+	if (!rc)
+		server_log(sp, w, kv0, kv1, clients_sent(s, got));
 	if (!rc)
 		rc = merge(&m, s, got, err, len);
 	if (!rc) {
 		rc = bench_result_from_load(&m, r, err, len);
 		il_load_summary_free(&m);
 	}
+	if (!rc)
+		server_fill(r, w);
 	for (int i = 0; i < got; i++)
 		il_load_summary_free(&s[i]);
+	json_decref(w);
+	json_decref(kv0);
+	json_decref(kv1);
 	return rc ? -1 : 0;
 }
 
@@ -510,4 +672,35 @@ void multi_md_setup(FILE *f, const struct bench_cfg *c)
 		   "wall-clock instant; the hosts' histograms merged (counts add, percentiles "
 		   "of the merged histogram); each host's summary is in logs/.\n",
 		M.n - 1, c->client_threads, c->connections, c->depth);
+}
+
+const char *multi_md_perf(void)
+{
+	static char line[400];
+
+	if (M.perf_ok)
+		snprintf(line, sizeof(line), "cycles and instructions of the server's cores "
+			 "(%s), every task and the kernel included", M.h[0].name);
+	else
+		snprintf(line, sizeof(line), "%s: %s", M.h[0].name,
+			 M.perf_why[0] ? M.perf_why : "not read");
+	return line;
+}
+
+void multi_md_reading(FILE *f, const struct bench_cfg *c)
+{
+	fprintf(f, "- Server figures are measured on %s for the clients' measured window "
+		   "(after their warm-up; `irqlab agent` stats-begin/stats-end): the CPU split "
+		   "is of the server's %d core(s) from /proc/stat (every task on them, not only "
+		   "the server: the server host should run nothing else), averaged over them, "
+		   "hard-IRQ time counted as sys, steal as idle; idle = 100 - the rest. IRQ/s and "
+		   "NET_RX/s are summed over those cores, context switches are the server "
+		   "process's, busy-polled packets are counted in the server's network namespace. "
+		   "Each run's per-core split (user, sys, irq, softirq, steal, idle) and the "
+		   "server's request counters before and after are in logs/ (the file named after "
+		   "the server host).\n", c->server_host, c->srv_cores);
+	fprintf(f, "- The hosts' clocks are compared at the start (offset in Setup); each host "
+		   "gets the common start instant on its own clock.\n");
+	fprintf(f, "- Compare modes within this run (ratios); absolute numbers depend on the "
+		   "machines, their NIC and what else runs there.\n");
 }

@@ -81,5 +81,9 @@ void multi_close(void);
 /* report.md's setup lines for a multi-host run: the hosts (kernel, clock
  * offset), the server's case, the load. */
 void multi_md_setup(FILE *f, const struct bench_cfg *c);
+/* report.md's hardware counters line (what the server's PMU gave, or why
+ * not) and "Reading it" bullets for a multi-host run. */
+const char *multi_md_perf(void);
+void multi_md_reading(FILE *f, const struct bench_cfg *c);
 
 #endif

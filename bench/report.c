@@ -110,14 +110,17 @@ runs:
 			fprintf(f, "  - `%s`: %s\n", c->modes[m], buf);
 		}
 	}
-	fprintf(f, "- Hardware counters: %s.\n", c->server_host[0] ?
-		"not read on remote hosts yet" : w->perf_ok ?
+	fprintf(f, "- Hardware counters: %s.\n", c->server_host[0] ? multi_md_perf() : w->perf_ok ?
 		"cycles and instructions of the server CPU" : w->perf_why);
 }
 
 /* report.md's bench-specific "Reading it" bullets. */
 static void md_reading(FILE *f, const struct bench_cfg *c)
 {
+	if (c->server_host[0]) {
+		multi_md_reading(f, c);	/* bench/multi.c */
+		return;
+	}
 	fprintf(f, "- Server CPU split: user = server utime / wall, sys = server stime / wall, "
 		   "softirq = the server CPU's softirq time (/proc/stat)%s / wall, idle = 100 - the "
 		   "rest (/proc/stat's idle column under-reports in VMs). See docs/bench.md.\n",

@@ -7,7 +7,8 @@
  *   {"id": 2, "ok": false, "error": "needs Linux 6.13 for ..."}
  *
  * Jobs (docs/multihost.md lists their fields): hello, probe, napi-show,
- * napi-set, nic-show, nic-set, server-start, server-stop, load, restore.
+ * napi-set, nic-show, nic-set, server-start, server-stop, load, restore,
+ * stats-begin, stats-end, server-stats (the last three in agent_stats.c).
  *
  * Every setting a job changes goes through the library's restore guard
  * (irqlab/guard.h) before it is changed, so the old values come back when
@@ -40,6 +41,7 @@
 
 #include <jansson.h>
 
+#include "agent.h"
 #include "bench/bench.h"
 #include "cli.h"
 #include "irqlab/guard.h"
@@ -546,18 +548,6 @@ static int op_server_stop(json_t *job, json_t *res, char *err, size_t len)
 	return 0;
 }
 
-/* Waits until the wall clock reads t (s since the epoch); a start in the
- * past starts now. The common start of all client hosts until irqlab-load
- * honours --start-at itself. */
-static void sleep_until(double t)
-{
-	struct timespec ts = { .tv_sec = (time_t)t,
-			       .tv_nsec = (long)((t - (double)(time_t)t) * 1e9) };
-
-	while (clock_nanosleep(CLOCK_REALTIME, TIMER_ABSTIME, &ts, NULL) == EINTR)
-		;
-}
-
 /* Reads fd to EOF into a malloc'ed string, giving up at the deadline
  * (monotonic s): NULL then. */
 static char *slurp(int fd, double deadline)
@@ -623,7 +613,7 @@ static int op_load(json_t *job, json_t *res, char *err, size_t len)
 		return -1;
 	}
 	if (start_at > 0)
-		sleep_until(start_at);
+		agent_sleep_until(start_at);
 	json_object_set_new(res, "started_at", json_real(realtime_s()));
 	snprintf(errpath, sizeof(errpath), "%s/agent-%d-load.err", A.state_dir, (int)getpid());
 	efd = open(errpath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -690,6 +680,16 @@ static int op_restore(json_t *job, json_t *res, char *err, size_t len)
 	return 0;
 }
 
+static int op_stats_begin(json_t *job, json_t *res, char *err, size_t len)
+{
+	return agent_stats_begin(job, res, A.srv_pid, err, len);
+}
+
+static int op_stats_end(json_t *job, json_t *res, char *err, size_t len)
+{
+	return agent_stats_end(job, res, A.srv_pid, err, len);
+}
+
 static const struct {
 	const char *name;
 	op_fn fn;
@@ -699,6 +699,8 @@ static const struct {
 	{ "nic-show", op_nic_show }, { "nic-set", op_nic_set },
 	{ "server-start", op_server_start }, { "server-stop", op_server_stop },
 	{ "load", op_load }, { "restore", op_restore },
+	{ "stats-begin", op_stats_begin }, { "stats-end", op_stats_end },
+	{ "server-stats", agent_server_stats },
 };
 
 static void serve_line(const char *line, int lineno)

@@ -59,7 +59,8 @@ static void usage(FILE *f)
 "      --measure-top N    how many to measure (1..16, default 3)\n"
 "      --server NAME      measured: kv (irqlab-kv, default) or memcached (preload shim)\n"
 "      --srv-cpu N, --cli-cpu N   measured: server and generator CPUs (default 1, 0)\n"
-"      --connections N    measured: generator connections (1..1024, default 16)\n"
+"      --connections N    measured: generator connections (1..1024; default 16 per\n"
+"                         20k req/s of --qps, at least 16)\n"
 "search:\n"
 "      --space KNOB=LIST  narrow the default space (repeatable): mode=suspend,defer;\n"
 "                         gro_flush_timeout=20us,50us or =20us..100us; coalesce=\n"
@@ -628,6 +629,7 @@ int tune_main(int argc, char **argv)
 	struct tune_meas_cfg mc = {
 		.run_s = o.time_s > 0 ? o.time_s : 2, .warmup_s = o.warmup_s,
 		.srv_cpu = o.srv_cpu, .cli_cpu = o.cli_cpu, .connections = o.conns,
+		.qps = o.obj.goal == GOAL_MIN_CPU ? o.obj.qps : 0,
 		.server = o.server, .out_dir = out_dir, .stop = &stop_flag,
 	};
 	mc.short_s = mc.run_s / 2;

@@ -50,10 +50,23 @@ static void cand_line(FILE *f, const struct tune_run *r, int c, const char *in)
 		cd->coal == TC_AS_IS ? "" : "  NIC coalescing: ", cd->coal == TC_AS_IS ? "" : cd->nic);
 }
 
+/* Candidates set apart at the repeat cap: cheaper, target not shown. */
+static int not_shown(const struct tune_run *r)
+{
+	int n = 0;
+	for (int c = 0; c < r->space->n; c++)
+		n += !r->space->c[c].alive && strstr(r->space->c[c].why, "not shown to meet") != NULL;
+	return n;
+}
+
 static int category(const char *why)
 {
 	if (strstr(why, "misses") || strstr(why, "no rate"))
 		return 0;
+	/* a cut inside the noise is not evidence of more CPU: its own group,
+	 * else a candidate may be listed as "more CPU" with less than the pick */
+	if (strstr(why, "within noise"))
+		return 4;
 	if (strstr(why, "more CPU"))
 		return 1;
 	if (strstr(why, "lower rate"))
@@ -66,7 +79,8 @@ static int category(const char *why)
 static void losers(FILE *f, const struct tune_run *r, const char *in)
 {
 	static const char *names[] = { "miss the target", "need more CPU", "hold a lower rate",
-				       "were not decided" };
+				       "were not decided",
+				       "were cut by rank inside the noise (not shown worse; one short run each)" };
 	int n = r->space->n;
 	double *key = malloc(sizeof(double) * (size_t)(n > 0 ? n : 1));
 	struct tune_summary *s = malloc(sizeof(*s) * (size_t)(n > 0 ? n : 1));
@@ -75,7 +89,7 @@ static void losers(FILE *f, const struct tune_run *r, const char *in)
 		goto out;
 	for (int c = 0; c < n; c++)
 		s[c] = tune_summarize(r, c, 0);
-	for (int k = 0; k < 4; k++) {
+	for (int k = 0; k < 5; k++) {
 		int cnt = 0, shown = 0;
 		for (int c = 0; c < n; c++) {
 			const struct tune_cand *cd = &r->space->c[c];
@@ -83,7 +97,7 @@ static void losers(FILE *f, const struct tune_run *r, const char *in)
 			if (cd->alive || !cd->why[0] || category(cd->why) != k)
 				continue;
 			cnt++;
-			key[c] = k == 0 ? s[c].lat.mean : k == 1 ? s[c].cpu.mean : -cd->rate;
+			key[c] = k == 0 ? s[c].lat.mean : k == 2 ? -cd->rate : s[c].cpu.mean;
 			if (!isfinite(key[c]))
 				key[c] = 1e300;
 		}
@@ -122,7 +136,11 @@ static void verdict(FILE *f, const struct tune_run *r, const struct tune_out *o)
 	switch (r->verdict) {
 	case V_WINNER:
 	case V_TIE:
-		if (r->verdict == V_WINNER) {
+		if (r->verdict == V_WINNER && not_shown(r)) {
+			fprintf(f, "recommendation (the cheapest shown to meet the target at %d%% "
+				"confidence; %d cheaper could not be shown to meet it: see \"were not "
+				"decided\"):\n", conf, not_shown(r));
+		} else if (r->verdict == V_WINNER) {
 			fprintf(f, "recommendation (a winner at %d%% confidence):\n", conf);
 		} else {
 			fprintf(f, "no single winner: the candidates below are indistinguishable at "

@@ -248,7 +248,7 @@ struct tune_summary tune_summarize(const struct tune_run *r, int c, double run_s
 
 /* ---- successive halving ------------------------------------------------- */
 
-struct ranked { int c; double score, sd; };
+struct ranked { int c; double score, sd; bool meets; };
 
 static int by_score(const void *a, const void *b)
 {
@@ -334,6 +334,8 @@ static void halve(struct tune_run *r, double run_s, double tol)
 		k[n].c = c;
 		k[n].score = score(r, &s, tol);
 		k[n].sd = s.n ? 1 / sqrt(s.n) : 1;
+		k[n].meets = r->obj->goal == GOAL_MIN_CPU && k[n].score < 1000 &&
+			     s.lat.mean <= r->obj->slo_us;
 		n++;
 	}
 	qsort(k, (size_t)n, sizeof(*k), by_score);
@@ -344,9 +346,16 @@ static void halve(struct tune_run *r, double run_s, double tol)
 	/* within noise: both feasible-looking, CPU difference inside the
 	 * interval of a difference of two means at this length */
 	double z = tune_t_quantile(r->conf, 30);
+	int meeting = 0;
 	for (int i = 0; i < n; i++) {
 		struct tune_cand *c = &sp->c[k[i].c];
+		meeting += k[i].meets;
 		if (i < keep)
+			continue;
+		/* near-misses within the tolerance rank by CPU too and can push out
+		 * every candidate that met a tight target outright (a busy mode at
+		 * 100% CPU): the cheapest few of those always go on */
+		if (k[i].meets && meeting <= r->leaders)
 			continue;
 		bool near = r->obj->goal == GOAL_MIN_CPU && isfinite(sd) && cut < 1000 &&
 			    k[i].score < 1000 &&
@@ -361,8 +370,8 @@ static void halve(struct tune_run *r, double run_s, double tol)
 		else if (k[i].score >= 1000)
 			snprintf(c->why, sizeof(c->why), "round %d: misses the target", r->rounds);
 		else if (near)
-			snprintf(c->why, sizeof(c->why), "round %d: more CPU (%.2f%%, cut at %.2f%%: "
-				 "within noise, cut by rank to keep the budget)", r->rounds, k[i].score,
+			snprintf(c->why, sizeof(c->why), "round %d: cut by rank within noise (%.2f%% CPU, "
+				 "cut at %.2f%%) to keep the budget", r->rounds, k[i].score,
 				 cut);
 		else
 			snprintf(c->why, sizeof(c->why), "round %d: more CPU (%.2f%%, cut at %.2f%%)",
@@ -619,6 +628,30 @@ static void simplest_first(struct tune_run *r)
 	}
 }
 
+/* At the repeat cap only candidates that surely meet the target share the
+ * recommendation; a cheaper one whose latency interval still holds the
+ * target is set apart as undecided (else a tie could list it first). */
+static int keep_sure_ties(struct tune_run *r, const struct tune_summary *s)
+{
+	int n = 0;
+	for (int i = 0; i < r->ntied; i++) {
+		int c = r->tied[i];
+		struct tune_cand *cd = &r->space->c[c];
+		if (s[c].feasible_sure) {
+			r->tied[n++] = c;
+			continue;
+		}
+		cd->alive = 0;
+		cd->out_round = r->rounds;
+		snprintf(cd->why, sizeof(cd->why), "leaders: not shown to meet the target "
+			 "(%s %.0f us [%.0f, %.0f] after %d runs; CPU %.1f%%)",
+			 tune_pct_names[r->obj->pct], s[c].lat.mean, s[c].lat.lo, s[c].lat.hi,
+			 s[c].n, s[c].cpu.mean);
+	}
+	r->ntied = n;
+	return n;
+}
+
 /* One step of the leader phase for least CPU: fills batch b with the runs
  * to do next, or decides (returns 1). */
 static int leaders_step_cpu(struct tune_run *r, struct batch *b)
@@ -687,7 +720,12 @@ static int leaders_step_cpu(struct tune_run *r, struct batch *b)
 		batch_add(r, b, best, target_of(r, best), full);
 	if (b->n)
 		return 0;
-	r->verdict = V_TIE;	/* every contender at max_reps, still overlapping */
+	/* every contender at max_reps, still overlapping */
+	if (!keep_sure_ties(r, s)) {
+		r->verdict = V_WINNER;
+		return 1;
+	}
+	r->verdict = V_TIE;
 	simplest_first(r);
 	snprintf(r->why_stop, sizeof(r->why_stop), "%d runs each and the intervals still "
 		 "overlap", r->be->max_reps);

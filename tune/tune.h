@@ -207,7 +207,8 @@ const char *tune_sim_describe(const struct tune_sim *s);
 struct tune_meas_cfg {
 	double run_s, short_s, warmup_s;
 	int srv_cpu, cli_cpu;
-	int connections;
+	int connections;	/* 0: sized for qps */
+	double qps;		/* the target rate; 0 with --max-qps */
 	const char *server;	/* "kv" or "memcached" */
 	const char *out_dir;	/* logs */
 	volatile int *stop;

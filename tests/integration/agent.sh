@@ -29,6 +29,23 @@ ok $? "only irqlab's programs (or memcached) are started"
 ls "$ST"/agent-*.undo >/dev/null 2>&1
 ok $((! $?)) "no journal left after a normal end"
 
+# the server host's window: stats-begin / stats-end
+at=$(perl -MTime::HiRes=time -e 'printf "%.3f", time + 0.3')
+printf '%s\n' '{"id":1,"op":"stats-end"}' '{"id":2,"op":"stats-begin","cpus":"0"}' \
+	'{"id":3,"op":"stats-end","at":'"$at"'}' '{"id":4,"op":"stats-begin","cpus":"4095"}' \
+	'{"id":5,"op":"server-stats"}' |
+	"$IRQLAB" agent --state-dir "$ST" >"$T/s.out" 2>"$T/s.err"
+grep -q '"error":"stats-end without stats-begin","id":1' "$T/s.out"
+ok $? "stats-end needs a stats-begin"
+w=$(perl -MJSON::PP -ne '$j = decode_json($_); next unless $j->{id} == 3; my $c = $j->{cpus}[0]; my $s = 0; $s += $c->{$_} for qw(user sys irq softirq steal idle); printf "%d %d %.0f %s", scalar @{$j->{cpus}}, $c->{cpu}, $s, $j->{wall_s} > 0.2 && $j->{wall_s} < 2 ? "window" : "bad:$j->{wall_s}"' "$T/s.out")
+is "$w" "1 0 100 window" "stats-end at a wall-clock instant: cpu0's split sums to 100 over the window"
+grep -q '"id":3}$' "$T/s.out" && grep '"id":3}$' "$T/s.out" | grep -Eq '"(perf":"[^"]+|cycles":[0-9]+)'
+ok $? "hardware counters: counted, or why not"
+grep -q '"ok":false,.*cpu.*"id":4}$' "$T/s.out"
+ok $? "a CPU the host does not have is refused"
+grep -q '"error":"server-stats needs \\"port\\" (1..65535)","id":5' "$T/s.out"
+ok $? "server-stats needs a port"
+
 # --- settings and a server, in namespaces ------------------------------------
 [ "$(id -u)" -eq 0 ] || { skip "needs root (network namespaces, NAPI settings)"; rm -rf "$T"; done_testing; }
 . "$IRQLAB_SRC/tests/netns.sh"
@@ -81,8 +98,17 @@ PORT=$(free_port)
 job '{"id":4,"op":"server-start","bin":"irqlab-kv","port":'"$PORT"',"dev":"'"$DEV_SRV"'","args":["-p","'"$PORT"'","-l","'"$SRV_IP"'","-t","1"]}' 4
 SPID=$(answer 4 | sed -n 's/.*"pid":\([0-9]*\).*/\1/p')
 ok $([ -n "$SPID" ]; echo $?) "server-start: irqlab-kv listens (pid $SPID)"
-in_cli "$IRQLAB_BUILD/irqlab-load" -s "$SRV_IP:$PORT" -t 0.2 --warmup 0 --records 100 >/dev/null 2>&1
+job '{"id":5,"op":"server-stats","host":"'"$SRV_IP"'","port":'"$PORT"'}' 5
+job '{"id":6,"op":"stats-begin","cpus":"0-'"$(($(nproc) - 1))"'"}' 6
+in_cli "$IRQLAB_BUILD/irqlab-load" -s "$SRV_IP:$PORT" -t 0.2 --warmup 0 --records 100 --json >"$T/l.json" 2>/dev/null
 ok $? "a load generator in the client namespace reaches it"
+job '{"id":7,"op":"stats-end"}' 7
+job '{"id":8,"op":"server-stats","host":"'"$SRV_IP"'","port":'"$PORT"'}' 8
+sent=$(json_get "$T/l.json" '$j->{totals}{gets} + $j->{totals}{sets}')
+served=$(perl -MJSON::PP -ne '$j = decode_json($_); $s{$j->{id}} = $j->{stats} if $j->{id} == 5 || $j->{id} == 8; END { print $s{8}{cmd_get} + $s{8}{cmd_set} - $s{5}{cmd_get} - $s{5}{cmd_set} }' "$T/out")
+ok $([ "$sent" -gt 0 ] && [ "$served" = "$sent" ]; echo $?) "server-stats: the server counted the requests the generator sent ($served = $sent)"
+w=$(answer 7 | perl -MJSON::PP -ne '$j = decode_json($_); my $n = 0; $n += $_->{net_rx_per_s} for @{$j->{cpus}}; printf "%s %s %s", $n > 0 && abs($n - $j->{net_rx_per_s}) < 1 ? "netrx" : "netrx?", defined $j->{cs_per_s} && $j->{cs_per_s} > 0 ? "cs" : "cs?", defined $j->{busy_polled} ? "bpoll" : "bpoll?"')
+is "$w" "netrx cs bpoll" "stats-end under load: NET_RX summed over the CPUs, the server's context switches, busy-polled packets"
 echo '{"id":1,"op":"load","start_at":'"$(($(date +%s) + 1))"',"args":["-s","'"$SRV_IP:$PORT"'","-t","0.3","--warmup","0","--records","100"]}' |
 	ip netns exec "$NS_CLI" "$IRQLAB" agent --state-dir "$T/cli" >"$T/load.out" 2>&1
 r=$(perl -MJSON::PP -ne '$j = decode_json($_); print $j->{ok} ? $j->{summary}{requests}{gets} + $j->{summary}{requests}{sets} : "error: $j->{error}"' "$T/load.out")

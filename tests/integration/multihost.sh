@@ -3,10 +3,12 @@
 # client "hosts" (network namespaces on a bridge), each with its own sshd
 # (throwaway host and user keys in a temp dir), driven over ssh with
 # --ssh 'ssh -F CONFIG' from a fourth namespace. Checks a row per mode,
-# merged counts equal the per-client sums, NAPI settings changed during the
-# run and restored after a normal end, after SIGINT of the local irqlab and
-# after its ssh connection to the server is killed; a client whose sshd is
-# down is named in a one-line error and nothing is changed.
+# merged counts equal the per-client sums and the server's `stats` deltas,
+# the server's CPU split, interrupts and softirqs for the window, NAPI
+# settings changed during the run and restored after a normal end, after
+# SIGINT of the local irqlab and after its ssh connection to the server is
+# killed; a client whose sshd is down is named in a one-line error and
+# nothing is changed.
 . "$IRQLAB_SRC/tests/lib.sh"
 need_root
 need_cmd ip
@@ -108,6 +110,28 @@ for m in base suspend; do
 	ok $([ -n "$f0" ] && [ -n "$f1" ] && [ "$sum" -gt 0 ] && [ "$sum" = "$got" ]; echo $?) \
 		"$m: merged requests ($got) = the two clients' sum ($sum)"
 done
+# the server's side of the same window, through the agent (stats-begin/-end)
+for m in base suspend; do
+	row="(grep { \$_->{mode} eq '$m' && \$_->{kind} eq 'closed' } @\$j)[0]"
+	split=$(json_get "$T/r1/results.json" "join ' ', map { defined \$_ ? sprintf('%.1f', \$_) : 'null' } @{$row}{qw(cpu_user cpu_sys cpu_softirq cpu_idle)}")
+	ok $(echo "$split" | perl -ane 'my $s = 0; for (@F) { exit 1 unless /^[\d.]+$/ && $_ <= 100; $s += $_ } exit(abs($s - 100) < 0.5 ? 0 : 1)'; echo $?) \
+		"$m: the server's CPU split is measured, each share in 0..100, summing to 100 ($split)"
+	srv=$T/r1/logs/$m-closed-0-0-$MH_SIP.json
+	cores=$(json_get "$srv" "join ' ', map { my \$c = \$_; my \$s = 0; \$s += \$c->{\$_} for qw(user sys irq softirq steal idle); (grep({ \$c->{\$_} < 0 || \$c->{\$_} > 100 } qw(user sys irq softirq steal idle)) ? 'bad' : sprintf('cpu%d:%.0f', \$c->{cpu}, \$s)) } @{\$j->{window}{cpus}}")
+	is "$cores" "cpu0:100" "$m: the server's file has the per-core split of its core (user..idle in 0..100)"
+	irq=$(json_get "$T/r1/results.json" "$row->{irq_per_s}")
+	ok $(perl -e "exit(\$ARGV[0] > 0 ? 0 : 1)" "${irq:-0}"; echo $?) "$m: server interrupts per second measured ($irq)"
+	# the server's own counters (cmd_get + cmd_set) against what the clients sent
+	sent=$(perl -MJSON::PP -e 'my $s = 0; for (@ARGV) { local $/; open my $f, "<", $_ or die; my $j = decode_json(<$f>); $s += $j->{totals}{gets} + $j->{totals}{sets} } print "$s\n"' \
+		"$T"/r1/logs/$m-closed-0-0-$MH_AIP.json "$T"/r1/logs/$m-closed-0-0-$MH_BIP.json)
+	served=$(json_get "$srv" '$j->{requests_served}')
+	ok $([ "$sent" -gt 0 ] && [ "$served" = "$sent" ]; echo $?) \
+		"$m: the server's stats deltas ($served) = the requests both clients sent ($sent)"
+done
+softirq=$(json_get "$T/r1/results.json" "join ' ', map { \$_->{softirq_per_s} } grep { \$_->{kind} eq 'closed' } @\$j")
+ok $(echo "$softirq" | perl -ane 'exit((grep { $_ > 0 } @F) ? 0 : 1)'; echo $?) "NET_RX softirqs on the server core under load ($softirq per s)"
+grep -Eq "^- Hardware counters: ($MH_SIP: .|cycles and instructions of the server's cores)" "$T/r1/report.md"
+ok $? "report.md says what the server's PMU gave" || diag "$(grep Hardware "$T/r1/report.md")"
 grep -q "^100/20000/20000000$" "$T/seen"
 ok $? "during the run the server's NAPI had the suspend mode's settings"
 napi_back

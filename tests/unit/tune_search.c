@@ -439,12 +439,45 @@ static void spaces(void)
 	tune_space_free(&sp);
 }
 
+/* A tight target: cheap near-misses (within the early rounds' tolerance)
+ * outnumber the few that meet it at high CPU, and a cheaper candidate
+ * sits on the target itself. The halving keeps the cheapest that met it
+ * outright, and the pick is one that surely meets it, never the one on
+ * the target (set apart as not decided). */
+static void tight_target(void)
+{
+	struct synth s = { .noise = 0.01 };
+	struct tune_space sp;
+	struct tune_backend be;
+	struct tune_objective o = { GOAL_MIN_CPU, 100000, PCT_P99, 200, NAN, 0.95 };
+	struct tune_run r;
+
+	space_of(&sp, 60);
+	for (int c = 0; c < sp.n; c++) {
+		s.cpu[c] = c < 45 ? 25 + c * 0.1 : 95 + (c - 45) * 0.2;
+		s.lat[c] = c < 45 ? 215 : 150;	/* 7.5% over: kept in early rounds */
+	}
+	s.cpu[0] = 20;
+	s.lat[0] = 200;	/* on the target */
+	backend(&be, &s);
+	run(&r, &o, &sp, &be, 3);
+	ok((r.verdict == V_WINNER || r.verdict == V_TIE) && r.best == 45, "tight target: the "
+	   "cheapest that meets it (c045, 95%% CPU) is the pick (or first of a tie with c046 at "
+	   "95.2%%), past 44 cheaper near-misses (verdict %d, pick %s)",
+	   r.verdict, r.best >= 0 ? sp.c[r.best].label : "none");
+	ok(r.best != 0 && strstr(sp.c[0].why, "not shown to meet"), "the cheaper one on the "
+	   "target is set apart: %s", sp.c[0].why);
+	tune_run_free(&r);
+	tune_space_free(&sp);
+}
+
 int main(void)
 {
 	quantiles();
 	objective();
 	spaces();
 	known_optimum();
+	tight_target();
 	infeasible();
 	max_rate();
 	noisy();
