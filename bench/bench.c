@@ -144,9 +144,12 @@ static void usage(FILE *f)
 "      --dev DEV          the server's NIC\n"
 "      --srv-cores N      server cores = queues (1..256, default 1)\n"
 "      --client-threads N threads per client host (default 1)\n"
-"      --rates LIST       open-loop targets in QPS, e.g. 100000,200000\n"
+"      --rates LIST       open-loop targets in QPS instead of --points, e.g. 100000,200000\n"
+"                         (across machines: the total, split evenly over the client hosts)\n"
 "      --rx-usecs N, --rx-frames N   NIC coalescing of the 'adaptive' case (default 8, 128)\n"
 "      --remote-bin DIR   where irqlab, irqlab-kv, irqlab-load are on the hosts (default /usr/local/bin)\n"
+"      --install          copy this build to a per-run directory on hosts where --remote-bin\n"
+"                         lacks it (same architecture); without it another build is refused\n"
 "      --ssh CMD          the ssh command, e.g. 'ssh -F FILE' (default ssh; BatchMode and one\n"
 "                         multiplexed connection per host are added)\n"
 "      --dry-run          print a shell plan of the same experiment and exit\n"
@@ -207,6 +210,7 @@ static const struct bopt opts[] = {
 	{ "rx-frames", K_INT, F(rx_frames), 0, 100000, NULL, 0 },
 	{ "remote-bin", K_STR, F(remote_bin_dir), 0, 0, NULL, 0 },
 	{ "ssh", K_STR, F(ssh), 0, 0, NULL, 0 },
+	{ "install", K_FLAG, F(install), 0, 0, NULL, 0 },
 	{ "dry-run", K_FLAG, F(dry_run), 0, 0, NULL, 0 },
 };
 #define NOPTS (sizeof(opts) / sizeof(opts[0]))

@@ -43,6 +43,7 @@ struct bench_cfg {
 	int rx_usecs, rx_frames;	/* the "adaptive" case's NIC coalescing */
 	double rates[BENCH_MAX_POINTS];	/* open-loop targets across machines */
 	char ssh[512];			/* --ssh: the ssh command (words) */
+	int install;			/* --install: copy this build where missing */
 	int nrates;
 };
 
@@ -139,6 +140,11 @@ int sweep_median_row(const struct sweep *s, const char *mode, const char *kind,
 struct il_load_opts;
 int bench_load_opts(const struct bench_cfg *c, const char *server, unsigned threads,
 		    double qps, struct il_load_opts *o, char *err, size_t len);
+
+/* run.c: the preload shim's environment for a mode spec ("suspend",
+ * "base,defer_hard_irqs=2" -> IRQLAB_MODE=base, IRQLAB_DEFER_HARD_IRQS=2);
+ * returns how many of max entries it filled. */
+int bench_mode_env(const char *spec, char env[][160], int max);
 
 /* run.c: a row's figures from irqlab-load's summary (one generator's, or
  * the merged summary of several hosts'): 0, or -1 with why in err. */

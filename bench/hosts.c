@@ -3,11 +3,14 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -70,7 +73,8 @@ int host_open(struct host *h, const struct hosts_how *how, char *err, size_t len
 	h->to = h->from = -1;
 	h->next_id = 1;
 	snprintf(h->errpath, sizeof(h->errpath), "%s/ssh-%s.log", how->logs, h->name);
-	if (ssh_argv(how, h->name, how->agent, &we, argv, ctl, sizeof(ctl)) < 0) {
+	if (ssh_argv(how, h->name, h->agent[0] ? h->agent : how->agent, &we, argv, ctl,
+		     sizeof(ctl)) < 0) {
 		snprintf(err, len, "--ssh '%s': not a command (words, no $(...))", how->ssh);
 		return -1;
 	}
@@ -93,6 +97,122 @@ int host_open(struct host *h, const struct hosts_how *how, char *err, size_t len
 }
 
 static void ssh_why(struct host *h, char *out, size_t len);
+
+int host_exec(struct host *h, const struct hosts_how *how, const char *cmd, int in_fd,
+	      char *out, size_t len)
+{
+	char *argv[SSH_MAX_WORDS], ctl[700];
+	int p[2], st;
+	size_t n = 0;
+	wordexp_t we;
+
+	snprintf(h->errpath, sizeof(h->errpath), "%s/ssh-%s.log", how->logs, h->name);
+	if (ssh_argv(how, h->name, cmd, &we, argv, ctl, sizeof(ctl)) < 0)
+		return -1;
+	if (pipe2(p, O_CLOEXEC)) {
+		wordfree(&we);
+		return -1;
+	}
+	pid_t pid = spawn_ssh(argv, in_fd, p[1], h->errpath);
+	wordfree(&we);
+	close(p[1]);
+	if (pid < 0) {
+		close(p[0]);
+		return -1;
+	}
+	double end = il_now_s() + 120;
+	for (;;) {
+		struct pollfd pf = { .fd = p[0], .events = POLLIN };
+		int ms = (int)((end - il_now_s()) * 1000);
+		if (ms <= 0 || poll(&pf, 1, ms) <= 0)
+			break;
+		char tmp[4096];
+		ssize_t k = read(p[0], tmp, sizeof(tmp));
+		if (k <= 0)
+			break;
+		for (ssize_t i = 0; i < k && out && n + 1 < len; i++)
+			out[n++] = tmp[i];
+	}
+	if (out && len)
+		out[n] = 0;
+	close(p[0]);
+	for (double t = il_now_s() + 5; waitpid(pid, &st, WNOHANG) == 0; usleep(20000))
+		if (il_now_s() > t) {
+			kill(pid, SIGKILL);
+			waitpid(pid, NULL, 0);
+			return -1;
+		}
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* FNV-1a 64 of a file's bytes, as 16 hex digits; NULL if unreadable. */
+static json_t *file_hash(const char *path)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+	unsigned char buf[65536];
+	char hex[17];
+	ssize_t k;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return json_null();
+	while ((k = read(fd, buf, sizeof(buf))) > 0)
+		for (ssize_t i = 0; i < k; i++)
+			h = (h ^ buf[i]) * 0x100000001b3ULL;
+	close(fd);
+	if (k < 0)
+		return json_null();
+	snprintf(hex, sizeof(hex), "%016llx", (unsigned long long)h);
+	return json_string(hex);
+}
+
+json_t *irqlab_build(const char *self, const char *dir)
+{
+	struct utsname u;
+	char p[700];
+	json_t *b;
+
+	uname(&u);
+	b = json_pack("{s:i, s:s, s:o}", "version", IRQLAB_AGENT_PROTO, "machine", u.machine,
+		      "irqlab", file_hash(self));
+	snprintf(p, sizeof(p), "%s/irqlab-kv", dir);
+	json_object_set_new(b, "irqlab-kv", file_hash(p));
+	snprintf(p, sizeof(p), "%s/irqlab-load", dir);
+	json_object_set_new(b, "irqlab-load", file_hash(p));
+	return b;
+}
+
+int irqlab_build_differs(json_t *local, json_t *remote, char *why, size_t len)
+{
+	static const char *const bins[] = { "irqlab", "irqlab-kv", "irqlab-load" };
+	const char *lm = json_string_value(json_object_get(local, "machine"));
+	const char *rm = json_string_value(json_object_get(remote, "machine"));
+	json_int_t lv = json_integer_value(json_object_get(local, "version"));
+	json_int_t rv = json_integer_value(json_object_get(remote, "version"));
+
+	if (!json_is_object(remote)) {
+		snprintf(why, len, "its irqlab reports no build (an older irqlab)");
+		return 1;
+	}
+	if (lv != rv) {
+		snprintf(why, len, "its irqlab agent speaks protocol %lld, this irqlab %lld",
+			 (long long)rv, (long long)lv);
+		return 1;
+	}
+	if (lm && rm && strcmp(lm, rm)) {
+		snprintf(why, len, "it is %s, this machine %s", rm, lm);
+		return 1;
+	}
+	for (int i = 0; i < 3; i++) {
+		const char *l = json_string_value(json_object_get(local, bins[i]));
+		const char *r = json_string_value(json_object_get(remote, bins[i]));
+		if (!l || !r || !strcmp(l, r))	/* missing ones: the preflight says */
+			continue;
+		snprintf(why, len, "its %s is another build (%.8s there, %.8s here)", bins[i], r, l);
+		return 1;
+	}
+	return 0;
+}
 
 int host_send(struct host *h, json_t *job, char *err, size_t len)
 {
@@ -244,19 +364,33 @@ json_t *host_call(struct host *h, json_t *job, double timeout_s, char *err, size
 
 int host_clock(struct host *h, char *err, size_t len)
 {
-	struct timespec a, b;
-	json_t *r;
-
-	clock_gettime(CLOCK_REALTIME, &a);
-	r = host_call(h, json_pack("{s:s}", "op", "probe"), 30, err, len);
-	clock_gettime(CLOCK_REALTIME, &b);
-	if (!r)
+	h->rtt_s = INFINITY;
+	/* the fastest of three hellos: its midpoint is the best estimate */
+	for (int i = 0; i < 3; i++) {
+		struct timespec a, b;
+		clock_gettime(CLOCK_REALTIME, &a);
+		json_t *r = host_call(h, json_pack("{s:s}", "op", "hello"), 30, err, len);
+		clock_gettime(CLOCK_REALTIME, &b);
+		if (!r)
+			return -1;
+		double t0 = (double)a.tv_sec + a.tv_nsec / 1e9, t1 = (double)b.tv_sec + b.tv_nsec / 1e9;
+		json_t *t = json_object_get(r, "time");
+		if (json_is_number(t) && t1 - t0 < h->rtt_s) {
+			h->rtt_s = t1 - t0;
+			h->offset_s = json_number_value(t) - (t0 + t1) / 2;
+		}
+		json_decref(r);
+	}
+	if (!isfinite(h->rtt_s)) {
+		snprintf(err, len, "%s: its agent's hello has no \"time\" (an older irqlab?)", h->name);
 		return -1;
-	double t0 = (double)a.tv_sec + a.tv_nsec / 1e9, t1 = (double)b.tv_sec + b.tv_nsec / 1e9;
-	h->rtt_s = t1 - t0;
-	h->offset_s = json_number_value(json_object_get(r, "time")) - (t0 + t1) / 2;
-	json_decref(r);
+	}
 	return 0;
+}
+
+void host_ssh_why(struct host *h, char *out, size_t len)
+{
+	ssh_why(h, out, len);
 }
 
 int host_alive(struct host *h, char *err, size_t len)

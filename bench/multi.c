@@ -6,6 +6,7 @@
  * (histograms merged, counts added) into one row of the normal report. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -32,6 +33,9 @@ static struct {
 	int has_coalesce, has_channels, has_irqs;	/* the server's device */
 	char lines[MAX_HOSTS][300];
 	int perf_ok;			/* the server's PMU counted */
+	int irqb_said;			/* irqbalance's stop was announced */
+	json_t *build;			/* this build (irqlab_build) */
+	char self[600], selfdir[600];
 	char perf_why[200];		/* else why not */
 	const char *line_ptr[MAX_HOSTS + 1];
 	int open;
@@ -45,6 +49,11 @@ static const char *host_addr(const char *h)	/* without "user@" */
 }
 
 /* --- preflight ------------------------------------------------------------- */
+
+static const char *bin_dir(const struct host *h)
+{
+	return h->bindir[0] ? h->bindir : M.c->remote_bin_dir;
+}
 
 /* Appends "HOST: why" to err, one line per failure (bench prints err
  * after "irqlab bench: "); returns -1. */
@@ -89,8 +98,18 @@ static void server_checks(const struct host *h, json_t *p, char *err, size_t len
 	if (!json_is_true(json_object_get(p, "root")))
 		fail(err, len, bad, h, "not root: the server's NIC and NAPI settings need root "
 		     "(log in as root, or use a user with CAP_NET_ADMIN)");
-	if (!json_is_true(json_object_get(json_object_get(p, "bins"), "irqlab-kv"))) {
-		snprintf(why, sizeof(why), "no irqlab-kv in %s (--remote-bin)", c->remote_bin_dir);
+	json_t *bins = json_object_get(p, "bins");
+	if (!strcmp(c->server, "kv") && !json_is_true(json_object_get(bins, "irqlab-kv"))) {
+		snprintf(why, sizeof(why), "no irqlab-kv in %.300s (--remote-bin)", bin_dir(h));
+		fail(err, len, bad, h, why);
+	}
+	if (strcmp(c->server, "kv") && !json_is_true(json_object_get(bins, "memcached")))
+		fail(err, len, bad, h, "no memcached in PATH there (--server memcached): "
+		     "install it (Debian: apt install memcached)");
+	if (strcmp(c->server, "kv") && !json_is_true(json_object_get(bins,
+						      "libirqlab-preload.so"))) {
+		snprintf(why, sizeof(why), "no libirqlab-preload.so in %.300s (--remote-bin): "
+			 "memcached runs under it", bin_dir(h));
 		fail(err, len, bad, h, why);
 	}
 	if (!json_is_true(json_object_get(dev, "exists"))) {
@@ -108,11 +127,11 @@ static void server_checks(const struct host *h, json_t *p, char *err, size_t len
 		fail(err, len, bad, h, "no irq_suspend_timeout (needs Linux 6.13): "
 		     "choose other modes with --modes");
 	}
-	json_int_t ib = json_integer_value(json_object_get(p, "irqbalance"));
-	if (ib > 0) {
-		snprintf(why, sizeof(why), "irqbalance (pid %lld) runs and may move the queues' "
-			 "IRQs during the run (systemctl stop irqbalance)", (long long)ib);
-		warn(h, why);
+	json_t *pf = json_object_get(p, "port_free");
+	if (json_is_false(pf)) {
+		snprintf(why, sizeof(why), "port %u is in use there (another server?): choose "
+			 "another with --port", c->port);
+		fail(err, len, bad, h, why);
 	}
 }
 
@@ -123,7 +142,7 @@ static void common_checks(const struct host *h, json_t *p, int client, char *err
 	char why[300];
 
 	if (client && !json_is_true(json_object_get(json_object_get(p, "bins"), "irqlab-load"))) {
-		snprintf(why, sizeof(why), "no irqlab-load in %s (--remote-bin)", M.c->remote_bin_dir);
+		snprintf(why, sizeof(why), "no irqlab-load in %.300s (--remote-bin)", bin_dir(h));
 		fail(err, len, bad, h, why);
 	}
 	/* a common start needs the clocks to agree well within a second */
@@ -174,8 +193,13 @@ static int preflight(char *err, size_t len)
 			json_decref(hello);
 			continue;
 		}
-		json_t *p = host_call(h, json_pack("{s:s, s:s}", "op", "probe", "dev", M.c->dev),
-				      30, e, sizeof(e));
+		if (irqlab_build_differs(M.build, json_object_get(hello, "build"), e, sizeof(e))) {
+			size_t k = strlen(e);
+			snprintf(e + k, sizeof(e) - k, ": copy this build there, or use --install");
+			fail(err, len, &bad, h, e);
+		}
+		json_t *p = host_call(h, json_pack("{s:s, s:s, s:i}", "op", "probe", "dev", M.c->dev,
+						   "port", i ? 0 : (int)M.c->port), 30, e, sizeof(e));
 		snprintf(M.lines[i], sizeof(M.lines[i]), "%s %s: Linux %s %s, agent pid %lld, "
 			 "clock offset %+.1f ms (round trip %.1f ms)", i ? "client" : "server",
 			 h->name, json_string_value(json_object_get(hello, "kernel")) ?: "?",
@@ -234,6 +258,25 @@ static json_t *strings(char **argv)
 	return a;
 }
 
+/* memcached under the preload shim: the mode through the shim's
+ * environment, a thread per server core, all pinned to those cores. */
+static json_t *memcached_job(const char *spec, char *port, char *threads, char *cpus)
+{
+	const struct bench_cfg *c = M.c;
+	char env[12][160], dev[160];
+	char *argv[] = { "-p", port, "-U", "0", "-t", threads, "-u", "root", "-m", "1024", NULL };
+	int n = bench_mode_env(spec, env, 12);
+	json_t *e = json_array();
+
+	snprintf(dev, sizeof(dev), "IRQLAB_DEV=%s", c->dev);
+	json_array_append_new(e, json_string(dev));
+	for (int i = 0; i < n; i++)
+		json_array_append_new(e, json_string(env[i]));
+	return json_pack("{s:s, s:s, s:i, s:s, s:o, s:b, s:o, s:s}", "op", "server-start",
+			 "bin", "memcached", "port", (int)c->port, "dev", c->dev,
+			 "args", strings(argv), "shim", 1, "env", e, "cpus", cpus);
+}
+
 static int server_start(int m, char *err, size_t len)
 {
 	const struct bench_cfg *c = M.c;
@@ -241,13 +284,17 @@ static int server_start(int m, char *err, size_t len)
 	char port[16], threads[16], cpus[32];
 	char *argv[] = { "-p", port, "-t", threads, "--cpus", cpus, "-m", "1024",
 			 "--mode", (char *)spec, "--dev", (char *)c->dev, NULL };
+	json_t *job;
 
 	snprintf(port, sizeof(port), "%u", c->port);
 	snprintf(threads, sizeof(threads), "%d", c->srv_cores);
 	cpu_range(cpus, sizeof(cpus), c->srv_cores);
-	json_t *r = host_call(&M.h[0], json_pack("{s:s, s:s, s:i, s:s, s:o}", "op", "server-start",
-				"bin", "irqlab-kv", "port", (int)c->port, "dev", c->dev,
-				"args", strings(argv)), 30, err, len);
+	if (strcmp(c->server, "kv"))
+		job = memcached_job(spec, port, threads, cpus);
+	else
+		job = json_pack("{s:s, s:s, s:i, s:s, s:o}", "op", "server-start", "bin",
+				"irqlab-kv", "port", (int)c->port, "dev", c->dev, "args", strings(argv));
+	json_t *r = host_call(&M.h[0], job, 30, err, len);
 	json_decref(r);
 	return r ? 0 : -1;
 }
@@ -266,11 +313,26 @@ static int preload(char *err, size_t len)
 	return r ? 0 : -1;
 }
 
+/* irqbalance would move the queues' IRQs: stopped for the mode (its agent
+ * recorded how to restart it: the mode's restore, or the guard). */
+static int irqbalance_stop(char *err, size_t len)
+{
+	json_t *r = host_call(&M.h[0], json_pack("{s:s}", "op", "irqbalance-stop"), 30, err, len);
+	json_int_t pid = json_integer_value(json_object_get(r, "stopped"));
+
+	if (pid > 0 && !M.irqb_said++)
+		fprintf(stderr, "irqlab bench: %s: irqbalance (pid %lld) stopped for the run; "
+			"restarted after it (%s)\n", M.h[0].name, (long long)pid,
+			json_string_value(json_object_get(r, "restart")) ?: "?");
+	json_decref(r);
+	return r ? 0 : -1;
+}
+
 static int multi_mode_begin(void *ctx, int m, char *err, size_t len)
 {
 	(void)ctx;
 	fprintf(stderr, "irqlab bench: mode %s on %s\n", bench_mode_label(M.c, m), M.h[0].name);
-	if (nic_case(m, err, len) || server_start(m, err, len) || preload(err, len))
+	if (irqbalance_stop(err, len) || nic_case(m, err, len) || server_start(m, err, len) || preload(err, len))
 		return -1;
 	return 0;
 }
@@ -600,6 +662,127 @@ static int multi_run(void *ctx, const struct run_spec *sp, struct il_result *r,
 
 /* --- open and close ------------------------------------------------------------ */
 
+/* --- --install ----------------------------------------------------------------- */
+
+/* s as one single-quoted word for the remote shell. */
+static const char *q(const char *s, char *buf, size_t len)
+{
+	size_t n = 0;
+
+	buf[n++] = '\'';
+	for (; *s && n + 6 < len; s++)
+		if (*s == '\'') {
+			memcpy(buf + n, "'\\''", 4);
+			n += 4;
+		} else {
+			buf[n++] = *s;
+		}
+	buf[n++] = '\'';
+	buf[n] = 0;
+	return buf;
+}
+
+/* One host: 0 when --remote-bin there has this build (nothing to do) or
+ * after copying it to a fresh /tmp/irqlab-run.* (h->bindir, h->agent);
+ * -1 with why in err. */
+static int install_host(struct host *h, char *err, size_t len)
+{
+	static const char *const bins[] = { "irqlab", "irqlab-kv", "irqlab-load",
+					    "libirqlab-preload.so" };
+	char cmd[1400], qa[700], qb[700], out[4096], why[300];
+	const char *rb = M.c->remote_bin_dir;
+	json_t *rbuild;
+	int had;
+
+	snprintf(cmd, sizeof(cmd), "%s/irqlab agent --build-id --bin-dir %s 2>/dev/null",
+		 q(rb, qa, sizeof(qa)), q(rb, qb, sizeof(qb)));
+	int rc = host_exec(h, &M.how, cmd, -1, out, sizeof(out));
+	if (rc == 255 || rc < 0) {
+		host_ssh_why(h, why, sizeof(why));
+		snprintf(err, len, "%s", why);
+		return -1;
+	}
+	had = rc == 0;
+	rbuild = had ? json_loads(out, 0, NULL) : NULL;
+	int same = rbuild && !irqlab_build_differs(M.build, rbuild, why, sizeof(why));
+	json_decref(rbuild);
+	if (same)
+		return 0;
+	if (host_exec(h, &M.how, "uname -m", -1, out, sizeof(out)) != 0) {
+		snprintf(err, len, "uname -m failed there");
+		return -1;
+	}
+	out[strcspn(out, "\r\n")] = 0;
+	const char *lm = json_string_value(json_object_get(M.build, "machine"));
+	if (strcmp(out, lm)) {
+		snprintf(err, len, "it is %.60s, this machine %s: --install copies this machine's "
+			 "binaries; install irqlab there (--remote-bin)", out, lm);
+		return -1;
+	}
+	if (host_exec(h, &M.how, "mktemp -d /tmp/irqlab-run.XXXXXX", -1, out, sizeof(out)) != 0 ||
+	    strncmp(out, "/tmp/irqlab-run.", 16)) {
+		snprintf(err, len, "cannot make a directory in /tmp there (mktemp -d)");
+		return -1;
+	}
+	out[strcspn(out, "\r\n")] = 0;
+	snprintf(h->bindir, sizeof(h->bindir), "%.250s", out);
+	for (int i = 0; i < 4; i++) {
+		char local[700], dst[400];
+		snprintf(local, sizeof(local), "%s/%s", M.selfdir, bins[i]);
+		snprintf(dst, sizeof(dst), "%s/%s", h->bindir, bins[i]);
+		int fd = open(local, O_RDONLY | O_CLOEXEC);
+		if (fd < 0 && i == 3)	/* the shim: only memcached needs it */
+			continue;
+		if (fd < 0) {
+			snprintf(err, len, "--install: %.300s: %s", local, strerror(errno));
+			return -1;
+		}
+		snprintf(cmd, sizeof(cmd), "cat > %s && chmod 755 %s", q(dst, qa, sizeof(qa)),
+			 q(dst, qb, sizeof(qb)));
+		rc = host_exec(h, &M.how, cmd, fd, NULL, 0);
+		close(fd);
+		if (rc) {
+			snprintf(err, len, "copying %s to %.300s failed (exit %d)", bins[i], dst, rc);
+			return -1;
+		}
+	}
+	snprintf(h->agent, sizeof(h->agent), "%s/irqlab agent --bin-dir %s",
+		 q(h->bindir, qa, sizeof(qa)), q(h->bindir, qb, sizeof(qb)));
+	fprintf(stderr, "irqlab bench: %s: this build installed in %s for the run (%s)\n",
+		h->name, h->bindir, had ? "another build in --remote-bin" :
+		"none in --remote-bin");
+	return 0;
+}
+
+static int install(char *err, size_t len)
+{
+	int bad = 0;
+
+	for (int i = 0; i < M.n; i++) {
+		char e[400];
+		if (install_host(&M.h[i], e, sizeof(e)))
+			fail(err, len, &bad, &M.h[i], e);
+	}
+	return bad ? -1 : 0;
+}
+
+/* Removes the per-run directories --install made (after the agents that
+ * ran from there ended). */
+static void uninstall(void)
+{
+	for (int i = 0; i < M.n; i++) {
+		char cmd[700], qa[400];
+		if (!M.h[i].bindir[0])
+			continue;
+		snprintf(cmd, sizeof(cmd), "rm -rf %s", q(M.h[i].bindir, qa, sizeof(qa)));
+		if (host_exec(&M.h[i], &M.how, cmd, -1, NULL, 0))
+			fprintf(stderr, "irqlab bench: %s: could not remove %s\n", M.h[i].name,
+				M.h[i].bindir);
+		M.h[i].bindir[0] = 0;
+		host_close(&M.h[i], &M.how);	/* the master connection rm started */
+	}
+}
+
 static int setup(const struct bench_cfg *c, char *err, size_t len)
 {
 	memset(&M, 0, sizeof(M));
@@ -614,11 +797,20 @@ static int setup(const struct bench_cfg *c, char *err, size_t len)
 	}
 	snprintf(M.agent, sizeof(M.agent), "%s/irqlab agent --bin-dir %s",
 		 c->remote_bin_dir, c->remote_bin_dir);
+	ssize_t k = readlink("/proc/self/exe", M.self, sizeof(M.self) - 1);
+	M.self[k > 0 ? k : 0] = 0;
+	snprintf(M.selfdir, sizeof(M.selfdir), "%s", M.self);
+	char *slash = strrchr(M.selfdir, '/');
+	if (slash)
+		*slash = 0;
+	M.build = irqlab_build(M.self, M.selfdir);
 	M.how = (struct hosts_how){ .ssh = M.ssh, .dir = M.ctl, .agent = M.agent, .logs = M.logs };
 	snprintf(M.h[0].name, sizeof(M.h[0].name), "%s", c->server_host);
 	for (int k = 0; k < c->nclients; k++)
 		snprintf(M.h[1 + k].name, sizeof(M.h[0].name), "%s", c->client_hosts[k]);
 	M.n = 1 + c->nclients;
+	for (int i = 0; i < M.n; i++)	/* not open yet: nothing to close */
+		M.h[i].to = M.h[i].from = -1;
 	return 0;
 }
 
@@ -635,6 +827,8 @@ int multi_open(const struct bench_cfg *c, struct bench_ops *ops, char *err, size
 	M.open = 1;
 	atexit(multi_close);
 	signal(SIGPIPE, SIG_IGN);	/* a host that hung up is an error, not a death */
+	if (c->install && install(err, len))
+		return -1;
 	for (int i = 0; i < M.n; i++)
 		if (host_open(&M.h[i], &M.how, err, len))
 			return -1;
@@ -653,7 +847,10 @@ void multi_close(void)
 		host_hangup(&M.h[i]);	/* all agents restore at once */
 	for (int i = 0; i < M.n; i++)
 		host_close(&M.h[i], &M.how);
+	uninstall();
 	rmdir(M.ctl);
+	json_decref(M.build);
+	M.build = NULL;
 }
 
 void multi_md_setup(FILE *f, const struct bench_cfg *c)
@@ -661,11 +858,12 @@ void multi_md_setup(FILE *f, const struct bench_cfg *c)
 	fprintf(f, "- Hosts, over ssh (`irqlab agent` on each, docs/multihost.md):\n");
 	for (int i = 0; M.line_ptr[i]; i++)
 		fprintf(f, "  - %s\n", M.line_ptr[i]);
-	fprintf(f, "- Server: irqlab-kv on %s, %d thread(s) pinned to the first %d CPU(s); "
+	fprintf(f, "- Server: %s on %s, %d thread(s) pinned to the first %d CPU(s); "
 		   "device `%s`: a queue per server core, RPS off, each queue's IRQ on its own "
 		   "core, coalescing adaptive for `adaptive` and off for the other modes, where "
 		   "the device has them%s. Every old value is restored after each mode.\n",
-		c->server_host, c->srv_cores, c->srv_cores, c->dev,
+		strcmp(c->server, "kv") ? "memcached under libirqlab-preload.so (the mode through "
+		"its environment)" : "irqlab-kv", c->server_host, c->srv_cores, c->srv_cores, c->dev,
 		M.has_coalesce ? "" : " (this device has no interrupt coalescing)");
 	fprintf(f, "- Load: irqlab-load on %d client host(s), %d thread(s), %d connections "
 		   "and depth %d each, the target rate split evenly, all started at one "

@@ -15,8 +15,13 @@
 
 #include <jansson.h>
 
+/* The agent protocol's version (hello's "version"). */
+#define IRQLAB_AGENT_PROTO 1
+
 struct host {
 	char name[128];			/* [user@]host as given */
+	char bindir[300];		/* --install's per-run directory, "" if none */
+	char agent[700];		/* the agent's command there, "": how->agent */
 	pid_t ssh;			/* the ssh process, 0 when closed */
 	int to, from;			/* the agent's stdin and stdout */
 	char *buf;			/* answers read but not yet taken */
@@ -52,9 +57,26 @@ json_t *host_wait(struct host *h, int id, double timeout_s, char *err, size_t le
 /* host_send then host_wait; job is consumed. */
 json_t *host_call(struct host *h, json_t *job, double timeout_s, char *err, size_t len);
 
-/* Measures the clock offset and round trip (a probe's "time" against the
- * local clock around it): 0 or -1. */
+/* Measures the clock offset and round trip: the "time" of the fastest of
+ * three hellos against the local clock around it. 0 or -1. */
 int host_clock(struct host *h, char *err, size_t len);
+
+/* Runs cmd (one string for the remote shell) on h over ssh, stdin from
+ * in_fd (-1: /dev/null), up to len-1 bytes of stdout into out: its exit
+ * status, or -1 (could not run, or past 120 s: killed). */
+int host_exec(struct host *h, const struct hosts_how *how, const char *cmd, int in_fd,
+	      char *out, size_t len);
+
+/* ssh's last words about h (its log), for a failed host_exec. */
+void host_ssh_why(struct host *h, char *out, size_t len);
+
+/* This build: {"version": proto, "machine", and a hash (FNV-1a 64, hex) of
+ * the irqlab binary running (self) and of irqlab-kv and irqlab-load in dir
+ * (null where missing)}: what the agent's hello and --build-id report. */
+json_t *irqlab_build(const char *self, const char *dir);
+/* 0 when remote is the same build as local; else 1 with why ("irqlab-kv
+ * is another build (1a2b3c4d there, 5e6f7a8b here)"). */
+int irqlab_build_differs(json_t *local, json_t *remote, char *why, size_t len);
 
 /* Ends the agent's stdin (it restores everything and exits) and waits up
  * to 15 s for ssh to end, then stops the master connection. */

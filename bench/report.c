@@ -52,8 +52,11 @@ void report_table(FILE *f, const struct bench_cfg *c, const struct sweep *s)
 			il_result_table_row(f, &r);
 	spread_line(f, c, s);
 	if (s->npoints) {
-		fprintf(f, "\nOpen loop: targets at fractions of the smallest maximum (%.0f QPS)\n",
-			s->max_qps);
+		if (c->nrates)
+			fprintf(f, "\nOpen loop: targets from --rates\n");
+		else
+			fprintf(f, "\nOpen loop: targets at fractions of the smallest maximum "
+				"(%.0f QPS)\n", s->max_qps);
 		il_result_table_header(f);
 		for (int m = 0; m < c->nmodes; m++)
 			for (int p = 0; p < s->npoints; p++)
@@ -98,9 +101,15 @@ static void md_setup(FILE *f, const struct bench_cfg *c, const struct sweep *s,
 runs:
 	fprintf(f, "- Runs: %g s warm-up + %g s measured, %d repetition(s) per point; "
 		   "open-loop targets at", c->warmup, c->duration, c->reps);
-	for (int i = 0; i < c->npoints; i++)
+	for (int i = 0; i < (c->nrates ? 0 : c->npoints); i++)
 		fprintf(f, " %.0f%%", 100 * c->fracs[i]);
-	fprintf(f, " of the smallest closed-loop median (%.0f QPS).\n", s->max_qps);
+	for (int i = 0; i < c->nrates; i++)
+		fprintf(f, "%s %.0f", i ? "," : "", c->rates[i]);
+	if (c->nrates)
+		fprintf(f, " QPS (--rates; the smallest closed-loop median was %.0f QPS).\n",
+			s->max_qps);
+	else
+		fprintf(f, " of the smallest closed-loop median (%.0f QPS).\n", s->max_qps);
 	fprintf(f, "- Modes:\n");
 	for (int m = 0; m < c->nmodes; m++) {
 		struct il_mode md;

@@ -74,7 +74,7 @@ static char *slurp(const char *path)
 
 /* "suspend,irq_suspend_timeout=5ms" -> IRQLAB_MODE=suspend,
  * IRQLAB_IRQ_SUSPEND_TIMEOUT=5ms (the preload shim's environment). */
-static int mode_env(const char *spec, char env[][160], int max)
+int bench_mode_env(const char *spec, char env[][160], int max)
 {
 	char buf[128], *save, *tok;
 	int n = 0;
@@ -151,7 +151,7 @@ static int world_mode_begin(void *ctx, int mode, char *err, size_t len)
 		w->srv_pid = spawn_in_ns(w->topo.ns_srv, c->srv_cpu, argv, NULL, out);
 	} else {
 		char pre[600], dev[64];
-		int n = mode_env(c->modes[mode], envbuf, 10);
+		int n = bench_mode_env(c->modes[mode], envbuf, 10);
 
 		snprintf(pre, sizeof(pre), "LD_PRELOAD=%s", c->shim);
 		snprintf(dev, sizeof(dev), "IRQLAB_DEV=%s", w->topo.dev_srv);

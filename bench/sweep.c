@@ -102,7 +102,7 @@ int sweep_run(const struct bench_cfg *c, const struct bench_ops *ops,
 	      struct sweep *s, char *err, size_t len)
 {
 	memset(s, 0, sizeof(*s));
-	s->planned = c->nmodes * c->reps * (1 + c->npoints);
+	s->planned = c->nmodes * c->reps * (1 + (c->nrates ? c->nrates : c->npoints));
 	s->t_start = il_now_s();
 	for (int m = 0; m < c->nmodes; m++)
 		if (phase(c, ops, s, m, 0, err, len))
@@ -118,9 +118,10 @@ int sweep_run(const struct bench_cfg *c, const struct bench_ops *ops,
 		snprintf(err, len, "no closed-loop run reached any throughput");
 		return -1;
 	}
-	s->npoints = c->npoints;
-	for (int i = 0; i < c->npoints; i++)
-		s->points[i] = round(c->fracs[i] * s->max_qps);
+	/* --rates: absolute targets; else fractions of the smallest maximum */
+	s->npoints = c->nrates ? c->nrates : c->npoints;
+	for (int i = 0; i < s->npoints; i++)
+		s->points[i] = c->nrates ? round(c->rates[i]) : round(c->fracs[i] * s->max_qps);
 	for (int m = 0; m < c->nmodes && s->npoints; m++)
 		if (phase(c, ops, s, m, 1, err, len))
 			return -1;

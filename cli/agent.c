@@ -26,13 +26,16 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <net/if.h>
+#include <netinet/in.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
@@ -43,6 +46,7 @@
 
 #include "agent.h"
 #include "bench/bench.h"
+#include "bench/multi.h"
 #include "cli.h"
 #include "irqlab/guard.h"
 #include "irqlab/napi.h"
@@ -50,7 +54,6 @@
 #include "irqlab/opt.h"
 #include "irqlab/signals.h"
 
-#define AGENT_VERSION 1
 
 static struct {
 	char self[PATH_MAX];		/* this binary, for undo lines */
@@ -60,6 +63,7 @@ static struct {
 	int napi_journaled, nic_journaled;	/* records already written */
 	volatile pid_t srv_pid;
 	char srv_name[32];
+	double skew;			/* --clock-skew (tests): added to "time" */
 } A;
 
 static int usage(FILE *f)
@@ -76,6 +80,8 @@ static int usage(FILE *f)
 "  -b, --bin-dir DIR    irqlab-kv and irqlab-load (default: beside irqlab)\n"
 "  -r, --restore        replay the journals of agents that are gone (after\n"
 "                       a hard kill of agent and guard), then exit\n"
+"      --build-id       print this build (protocol, machine, binaries' hashes) and exit\n"
+"      --clock-skew S   (tests) report a clock S seconds off in hello/probe\n"
 "  -h, --help           this text\n");
 	return f == stderr ? 2 : 0;
 }
@@ -231,7 +237,9 @@ static int op_hello(json_t *job, json_t *res, char *err, size_t len)
 	gethostname(host, sizeof(host) - 1);
 	if (il_guard_start(0, err, len) < 0)
 		return -1;
-	json_object_set_new(res, "version", json_integer(AGENT_VERSION));
+	json_object_set_new(res, "version", json_integer(IRQLAB_AGENT_PROTO));
+	json_object_set_new(res, "build", irqlab_build(A.self, A.bindir));
+	json_object_set_new(res, "time", json_real(realtime_s() + A.skew));
 	json_object_set_new(res, "pid", json_integer(getpid()));
 	json_object_set_new(res, "guard_pid", json_integer(il_guard_pid()));
 	json_object_set_new(res, "host", json_string(host));
@@ -247,6 +255,21 @@ static bool bin_ok(const char *name)
 
 	snprintf(p, sizeof(p), "%s/%s", A.bindir, name);
 	return access(p, X_OK) == 0;
+}
+
+static bool in_path(const char *name)
+{
+	const char *path = getenv("PATH");
+	char p[PATH_MAX + 64];
+
+	for (const char *s = path ? path : "/usr/bin:/bin"; *s;) {
+		size_t n = strcspn(s, ":");
+		snprintf(p, sizeof(p), "%.*s/%s", (int)n, s, name);
+		if (n && access(p, X_OK) == 0)
+			return true;
+		s += n + (s[n] == ':');
+	}
+	return false;
 }
 
 /* The first line of a small file, "" if unreadable. */
@@ -296,6 +319,28 @@ static json_t *probe_dev(const char *dev)
 			 "why", k < 0 ? err : why);
 }
 
+/* Whether a server could listen on TCP port (any address, this network
+ * namespace): a bind with SO_REUSEADDR fails only against a listener. */
+static bool port_free(int port)
+{
+	struct sockaddr_in6 a = { .sin6_family = AF_INET6, .sin6_port = htons((uint16_t)port) };
+	struct sockaddr_in a4 = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+	int one = 1, fd = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0), rc;
+
+	if (fd < 0) {	/* no IPv6 here */
+		fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		rc = bind(fd, (struct sockaddr *)&a4, sizeof(a4));
+	} else {	/* dual stack: also meets an IPv4 listener */
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		rc = bind(fd, (struct sockaddr *)&a, sizeof(a));
+	}
+	int e = errno;
+	if (fd >= 0)
+		close(fd);
+	return rc == 0 || e != EADDRINUSE;
+}
+
 static int op_probe(json_t *job, json_t *res, char *err, size_t len)
 {
 	struct il_napi_support s;
@@ -310,7 +355,7 @@ static int op_probe(json_t *job, json_t *res, char *err, size_t len)
 	json_object_set_new(res, "kernel", json_string(s.kernel));
 	json_object_set_new(res, "root", json_boolean(geteuid() == 0));
 	json_object_set_new(res, "cpus", json_integer(sysconf(_SC_NPROCESSORS_ONLN)));
-	json_object_set_new(res, "time", json_real(realtime_s()));
+	json_object_set_new(res, "time", json_real(realtime_s() + A.skew));
 	json_object_set_new(res, "napi", json_pack("{s:b, s:b, s:b, s:b, s:b}",
 		"netdev_family", s.netdev_family, "napi_set", s.napi_set,
 		"irq_suspend", s.irq_suspend, "threaded_attr", s.threaded_attr,
@@ -320,10 +365,15 @@ static int op_probe(json_t *job, json_t *res, char *err, size_t len)
 		"channels", ns.kind[IL_ET_CHANNELS], "rings", ns.kind[IL_ET_RINGS]));
 	json_object_set_new(res, "irqbalance", json_integer(il_nic_irqbalance_pid()));
 	json_object_set_new(res, "governor", gov[0] ? json_string(gov) : json_null());
-	json_object_set_new(res, "bins", json_pack("{s:b, s:b}",
-		"irqlab-kv", bin_ok("irqlab-kv"), "irqlab-load", bin_ok("irqlab-load")));
+	json_object_set_new(res, "bins", json_pack("{s:b, s:b, s:b, s:b}",
+		"irqlab-kv", bin_ok("irqlab-kv"), "irqlab-load", bin_ok("irqlab-load"),
+		"libirqlab-preload.so", bin_ok("libirqlab-preload.so"),
+		"memcached", in_path("memcached")));
 	if (dev)
 		json_object_set_new(res, "dev", probe_dev(dev));
+	json_int_t port = json_integer_value(json_object_get(job, "port"));
+	if (port > 0 && port < 65536)
+		json_object_set_new(res, "port_free", json_boolean(port_free((int)port)));
 	return 0;
 }
 
@@ -469,7 +519,14 @@ static int job_prog(const char *name, char *path, size_t plen, char *err, size_t
 	return -1;
 }
 
-static pid_t spawn(char *const argv[], int out_fd, int err_fd)
+/* What a server gets besides its argv: environment ("K=V", NULL-ended,
+ * may be NULL) and the CPUs it may run on (NULL: any). */
+struct spawn_extra {
+	char **env;
+	cpu_set_t *cpus;
+};
+
+static pid_t spawn(char *const argv[], int out_fd, int err_fd, const struct spawn_extra *x)
 {
 	pid_t pid = fork();
 
@@ -480,8 +537,62 @@ static pid_t spawn(char *const argv[], int out_fd, int err_fd)
 	dup2(null, 0);
 	dup2(out_fd >= 0 ? out_fd : null, 1);
 	dup2(err_fd >= 0 ? err_fd : null, 2);
+	for (int i = 0; x && x->env && x->env[i]; i++)
+		putenv(x->env[i]);
+	if (x && x->cpus && sched_setaffinity(0, sizeof(*x->cpus), x->cpus))
+		_exit(126);
 	execvp(argv[0], argv);
 	_exit(127);
+}
+
+/* The job's "env" (IRQLAB_* only: the preload shim's settings), "shim"
+ * (LD_PRELOAD of the bin dir's libirqlab-preload.so) and "cpus" ("0-3"):
+ * 0, or -1 with why. env is malloc'd strings, NULL-ended. */
+static int server_extra(json_t *job, char **env, int max, cpu_set_t *set, bool *pin,
+			char *err, size_t len)
+{
+	const char *cpus = str_field(job, "cpus");
+	json_t *v;
+	size_t i;
+	int n = 0;
+
+	env[0] = NULL;
+	if (json_is_true(json_object_get(job, "shim"))) {
+		char p[PATH_MAX + 64];
+		snprintf(p, sizeof(p), "%s/libirqlab-preload.so", A.bindir);
+		if (access(p, R_OK)) {
+			snprintf(err, len, "libirqlab-preload.so is not installed here (%s)", p);
+			return -1;
+		}
+		if (asprintf(&env[n++], "LD_PRELOAD=%s", p) < 0)
+			return -1;
+	}
+	json_array_foreach(json_object_get(job, "env"), i, v) {
+		const char *e = json_string_value(v);
+		if (!e || strncmp(e, "IRQLAB_", 7) || !strchr(e, '=') || n + 1 >= max) {
+			snprintf(err, len, "\"env\" holds IRQLAB_NAME=VALUE strings only");
+			env[n] = NULL;
+			return -1;
+		}
+		env[n++] = strdup(e);
+	}
+	env[n] = NULL;
+	*pin = cpus != NULL;
+	if (cpus) {
+		int c[IL_NIC_QMAX], k = il_opt_cpus("cpus", cpus, c, IL_NIC_QMAX, err, len);
+		if (k < 0)
+			return -1;
+		CPU_ZERO(set);
+		for (int j = 0; j < k; j++)
+			CPU_SET(c[j], set);
+	}
+	return 0;
+}
+
+static void free_env(char **env)
+{
+	for (int i = 0; env[i]; i++)
+		free(env[i]);
 }
 
 static void server_log(char *buf, size_t len)
@@ -505,7 +616,9 @@ static int op_server_start(json_t *job, json_t *res, char *err, size_t len)
 	const char *name = str_field(job, "bin"), *dev = str_field(job, "dev");
 	json_int_t port = json_integer_value(json_object_get(job, "port"));
 	char path[PATH_MAX + 64], log[PATH_MAX + 64];
-	char **argv;
+	char **argv, *env[33];
+	cpu_set_t set;
+	bool pin = false;
 	int fd, rc;
 
 	server_stop();
@@ -513,15 +626,22 @@ static int op_server_start(json_t *job, json_t *res, char *err, size_t len)
 		snprintf(err, len, "server-start needs \"bin\" and \"port\" (1..65535)");
 		return -1;
 	}
-	if (job_prog(name, path, sizeof(path), err, len) ||
-	    !(argv = job_argv(job, path, NULL, err, len)))
+	if (server_extra(job, env, 32, &set, &pin, err, len)) {
+		free_env(env);
 		return -1;
+	}
+	if (job_prog(name, path, sizeof(path), err, len) ||
+	    !(argv = job_argv(job, path, NULL, err, len))) {
+		free_env(env);
+		return -1;
+	}
 	if (dev)
 		journal_napis(dev);
 	server_log(log, sizeof(log));
 	fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	A.srv_pid = spawn(argv, fd, fd);
+	A.srv_pid = spawn(argv, fd, fd, &(struct spawn_extra){ env, pin ? &set : NULL });
 	free(argv);
+	free_env(env);
 	if (fd >= 0)
 		close(fd);
 	snprintf(A.srv_name, sizeof(A.srv_name), "%.15s", name);
@@ -617,7 +737,7 @@ static int op_load(json_t *job, json_t *res, char *err, size_t len)
 	json_object_set_new(res, "started_at", json_real(realtime_s()));
 	snprintf(errpath, sizeof(errpath), "%s/agent-%d-load.err", A.state_dir, (int)getpid());
 	efd = open(errpath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	pid = spawn(argv, pfd[1], efd);
+	pid = spawn(argv, pfd[1], efd, NULL);
 	free(argv);
 	close(pfd[1]);
 	if (efd >= 0)
@@ -643,6 +763,144 @@ static int op_load(json_t *job, json_t *res, char *err, size_t len)
 	}
 	unlink(errpath);
 	json_object_set_new(res, "summary", sum);
+	return 0;
+}
+
+/* --- irqbalance: stopped for the run, restarted by the guard ------------------ */
+
+/* Appends s to buf as one single-quoted sh word (for the journal). */
+static void sh_word(char *buf, size_t len, const char *s)
+{
+	size_t n = strlen(buf);
+
+	n += (size_t)snprintf(buf + n, n < len ? len - n : 0, "%s'", n ? " " : "");
+	for (; *s && n + 5 < len; s++)
+		n += (size_t)(*s == '\'' ? snprintf(buf + n, len - n, "'\\''") :
+			      snprintf(buf + n, len - n, "%c", *s));
+	if (n + 1 < len)
+		snprintf(buf + n, len - n, "'");
+}
+
+/* The command line of pid (NUL-separated words), argv[0] its executable:
+ * the words point into buf; n words, or -1. */
+static int proc_argv(int pid, char *buf, size_t len, const char **argv, int max)
+{
+	char p[64];
+	FILE *f;
+	size_t k;
+	int n = 1;
+
+	snprintf(p, sizeof(p), "/proc/%d/exe", pid);
+	ssize_t e = readlink(p, buf, len / 2 - 1);
+	if (e <= 0)
+		return -1;
+	buf[e] = 0;
+	argv[0] = buf;
+	snprintf(p, sizeof(p), "/proc/%d/cmdline", pid);
+	if (!(f = fopen(p, "r")))
+		return -1;
+	char *w = buf + e + 1;
+	k = fread(w, 1, len - (size_t)e - 2, f);
+	fclose(f);
+	w[k] = 0;
+	char *end = w + k;
+	w += strlen(w) + 1;		/* skip the old argv[0] */
+	for (; w < end && n < max - 1; w += strlen(w) + 1)
+		argv[n++] = w;
+	argv[n] = NULL;
+	return n;
+}
+
+/* Started by systemd as irqbalance.service (its cgroup says so). */
+static bool systemd_unit(int pid)
+{
+	char p[64], line[512];
+	bool yes = false;
+	FILE *f;
+
+	snprintf(p, sizeof(p), "/proc/%d/cgroup", pid);
+	if (!(f = fopen(p, "r")))
+		return false;
+	while (!yes && fgets(line, sizeof(line), f))
+		yes = strstr(line, "/irqbalance.service") != NULL;
+	fclose(f);
+	return yes && access("/run/systemd/system", F_OK) == 0;
+}
+
+/* How irqbalance comes back: "systemctl start irqbalance" for the unit,
+ * else its own command line again in a session of its own. */
+static int irqb_restart(int pid, bool unit, const char **argv, char *buf, size_t len)
+{
+	static const char *sysd[] = { "systemctl", "start", "irqbalance", NULL };
+	const char *words[40];
+	int n;
+
+	if (unit) {
+		memcpy(argv, sysd, sizeof(sysd));
+		return 0;
+	}
+	if ((n = proc_argv(pid, buf, len, words, 38)) < 0)
+		return -1;
+	argv[0] = "setsid";
+	argv[1] = "-f";
+	memcpy(argv + 2, words, (size_t)(n + 1) * sizeof(*words));
+	return 0;
+}
+
+static bool gone_within(int pid, double s)
+{
+	for (double end = il_now_s() + s; ; usleep(20000)) {
+		char p[64], st[256] = "";
+		snprintf(p, sizeof(p), "/proc/%d/stat", pid);
+		read_line(p, st, sizeof(st));
+		const char *close = strrchr(st, ')');
+		if (!st[0] || (close && close[2] == 'Z'))	/* gone, or a zombie */
+			return true;
+		if (il_now_s() >= end)
+			return false;
+	}
+}
+
+/* {"op": "irqbalance-stop"}: irqbalance would move the queues' IRQs during
+ * the run. The restart is recorded first (the guard, the journal), then it
+ * is stopped; answers "stopped": its pid (0: none ran), "how", "restart". */
+static int op_irqbalance_stop(json_t *job, json_t *res, char *err, size_t len)
+{
+	static char buf[8192];
+	const char *argv[42];
+	char line[4096] = "";
+	int pid = il_nic_irqbalance_pid();
+
+	(void)job;
+	if (pid && gone_within(pid, 0.01))	/* a zombie not reaped yet */
+		pid = 0;
+	json_object_set_new(res, "stopped", json_integer(pid));
+	if (!pid)
+		return 0;
+	bool unit = systemd_unit(pid);
+	if (irqb_restart(pid, unit, argv, buf, sizeof(buf))) {
+		snprintf(err, len, "irqbalance (pid %d): cannot read its command line to "
+			 "restart it later: not stopped", pid);
+		return -1;
+	}
+	if (il_guard_run(argv, err, len) < 0)
+		return -1;
+	for (int i = 0; argv[i]; i++)
+		sh_word(line, sizeof(line), argv[i]);
+	journal_line("sh %s", line);
+	if (unit) {
+		const char *stop[] = { "systemctl", "stop", "irqbalance", NULL };
+		if (run_cmd(NULL, (char *const *)stop, NULL, 0) != 0)
+			kill(pid, SIGTERM);
+	} else {
+		kill(pid, SIGTERM);
+	}
+	if (!gone_within(pid, 5)) {
+		snprintf(err, len, "irqbalance (pid %d) still runs 5 s after SIGTERM", pid);
+		return -1;
+	}
+	json_object_set_new(res, "how", json_string(unit ? "systemd" : "signal"));
+	json_object_set_new(res, "restart", json_string(line));
 	return 0;
 }
 
@@ -699,6 +957,7 @@ static const struct {
 	{ "nic-show", op_nic_show }, { "nic-set", op_nic_set },
 	{ "server-start", op_server_start }, { "server-stop", op_server_stop },
 	{ "load", op_load }, { "restore", op_restore },
+	{ "irqbalance-stop", op_irqbalance_stop },
 	{ "stats-begin", op_stats_begin }, { "stats-end", op_stats_end },
 	{ "server-stats", agent_server_stats },
 };
@@ -828,7 +1087,7 @@ static void on_signal(int sig, void *arg)
 	unlink(A.journal);
 }
 
-static int setup_paths(const char *state_dir, const char *bin_dir)
+static void setup_self(const char *bin_dir)
 {
 	ssize_t n = readlink("/proc/self/exe", A.self, sizeof(A.self) - 1);
 
@@ -838,6 +1097,11 @@ static int setup_paths(const char *state_dir, const char *bin_dir)
 	else
 		snprintf(A.bindir, sizeof(A.bindir), "%.*s", (int)(strrchr(A.self, '/') ?
 			 strrchr(A.self, '/') - A.self : 1), n > 0 ? A.self : ".");
+}
+
+static int setup_paths(const char *state_dir, const char *bin_dir)
+{
+	setup_self(bin_dir);
 	if (state_dir)
 		snprintf(A.state_dir, sizeof(A.state_dir), "%s", state_dir);
 	else if (geteuid() == 0)
@@ -883,23 +1147,35 @@ int cmd_agent(int argc, char **argv)
 		{ "state-dir", required_argument, NULL, 's' },
 		{ "bin-dir", required_argument, NULL, 'b' },
 		{ "restore", no_argument, NULL, 'r' },
+		{ "clock-skew", required_argument, NULL, 'k' },
+		{ "build-id", no_argument, NULL, 'i' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	const char *state = NULL, *bins = NULL;
-	int restore = 0, c;
+	int restore = 0, build = 0, c;
 
 	while ((c = getopt_long(argc, argv, "s:b:rh", opts, NULL)) != -1) {
 		switch (c) {
 		case 's': state = optarg; break;
 		case 'b': bins = optarg; break;
 		case 'r': restore = 1; break;
+		case 'k': A.skew = atof(optarg); break;
+		case 'i': build = 1; break;
 		case 'h': return usage(stdout);
 		default: return usage(stderr);
 		}
 	}
 	if (optind < argc)
 		return usage(stderr);
+	if (build) {	/* before setup_paths: no state dir needed */
+		setup_self(bins);
+		json_t *b = irqlab_build(A.self, A.bindir);
+		json_dumpf(b, stdout, JSON_COMPACT);
+		putchar('\n');
+		json_decref(b);
+		return 0;
+	}
 	if (setup_paths(state, bins))
 		return 1;
 	signal(SIGPIPE, SIG_IGN);

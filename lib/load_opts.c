@@ -101,6 +101,10 @@ static const struct optdef defs[] = {
 	  "who stamps a reply's arrival for the latency: sw = the\n"
 	  "kernel (default), hw = the NIC (where it can), off =\n"
 	  "user space only; user-space latencies are always shown" },
+	{ "tx-stamps", 0, K_FLAG, F(tx_stamps), 0, 0, 0, NULL, 0, NULL,
+	  "closed loop: a request's send time is the kernel's\n"
+	  "transmit stamp, not the user-space one (one more\n"
+	  "system call per reply); needs --timestamps sw" },
 	{ "batch", 0, K_UINT, F(batch), 0, 1, 4096, NULL, 0, "N",
 	  "io_uring: wake up once per N replies (or --batch-us,\n"
 	  "or a send time); needs kernel stamps, 1..4096 (default 1)" },
@@ -303,6 +307,11 @@ static int check_all(const struct il_load_opts *o, char *err, size_t len)
 	}
 	if (o->loadonly && o->noload) {
 		snprintf(err, len, "--loadonly: cannot be combined with --noload");
+		return -1;
+	}
+	if (o->tx_stamps && o->timestamps != IL_TSTAMP_SW) {
+		snprintf(err, len, "--tx-stamps: needs --timestamps sw (the kernel's software "
+			 "stamps on both sides)");
 		return -1;
 	}
 	if (o->batch > 1 && o->timestamps == IL_TSTAMP_OFF) {

@@ -39,6 +39,7 @@ void il_load_summary_init(struct il_load_summary *s)
 			stat_init(&s->lat[op][k]);
 	stat_init(&s->schedule.send_lag);
 	stat_init(&s->timestamps.rx_delay);
+	stat_init(&s->timestamps.tx_delay);
 }
 
 void il_load_summary_free(struct il_load_summary *s)
@@ -73,7 +74,8 @@ void il_load_summary_config(struct il_load_summary *s, const struct il_load_opts
 	snprintf(c->protocol, sizeof(c->protocol), "%s", o->meta ? "meta" : "text");
 	snprintf(c->engine, sizeof(c->engine), "%s", engine == IL_ENGINE_URING ? "uring" : "epoll");
 	snprintf(c->timestamps, sizeof(c->timestamps), "%s",
-		 o->timestamps == IL_TSTAMP_HW ? "hw" : o->timestamps == IL_TSTAMP_SW ? "sw" : "off");
+		 o->timestamps == IL_TSTAMP_HW ? "hw" : o->timestamps != IL_TSTAMP_SW ? "off" :
+		 o->tx_stamps ? "sw+tx" : "sw");
 	c->batch = o->batch;
 	c->records = o->records;
 	c->update = o->update;
@@ -322,11 +324,13 @@ static json_t *document(const struct il_load_summary *s)
 	put(sched, "late_sends", juint(s->schedule.late_sends));
 	put(sched, "send_lag_us", jstat(&s->schedule.send_lag));
 	put(d, "schedule", sched);
-	put(d, "timestamps", json_pack("{s:o, s:o, s:o, s:o}", "stamped",
+	put(d, "timestamps", json_pack("{s:o, s:o, s:o, s:o, s:o, s:o}", "stamped",
 				       juint(s->timestamps.stamped), "unstamped",
 				       juint(s->timestamps.unstamped), "clock_step_us",
 				       real(s->timestamps.clock_step_us, 3), "rx_delay_us",
-				       jstat(&s->timestamps.rx_delay)));
+				       jstat(&s->timestamps.rx_delay), "tx_stamped",
+				       juint(s->timestamps.tx_stamped), "tx_delay_us",
+				       jstat(&s->timestamps.tx_delay)));
 	put(d, "generator", jgenerator(s));
 	for (int i = 0; i < s->nwarnings; i++)
 		json_array_append_new(w, json_string(s->warnings[i]));
@@ -677,6 +681,10 @@ static void rtimestamps(struct rd *r, json_t *d, struct il_load_summary *s)
 	rnum(r, o, p, "clock_step_us", &s->timestamps.clock_step_us);
 	if ((v = get(r, o, p, "rx_delay_us", 0, p1, sizeof(p1))))
 		rstat(r, v, p1, &s->timestamps.rx_delay);
+	if (json_object_get(o, "tx_stamped"))	/* since --tx-stamps */
+		ru64(r, o, p, "tx_stamped", &s->timestamps.tx_stamped);
+	if ((v = get(r, o, p, "tx_delay_us", 1, p1, sizeof(p1))))
+		rstat(r, v, p1, &s->timestamps.tx_delay);
 }
 
 static void rgenerator(struct rd *r, json_t *d, struct il_load_summary *s)

@@ -8,6 +8,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/errqueue.h>
 #include <linux/net_tstamp.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -89,11 +90,20 @@ int lconn_connect(struct lconn *c, const struct sockaddr_storage *sa,
 	return 0;
 }
 
-int lconn_timestamps(struct lconn *c, enum il_load_tstamp how, char *err, size_t errlen)
+int lconn_timestamps(struct lconn *c, enum il_load_tstamp how, int tx, char *err, size_t errlen)
 {
 	int flags = how == IL_TSTAMP_HW ?
 		SOF_TIMESTAMPING_RX_HARDWARE | SOF_TIMESTAMPING_RAW_HARDWARE :
 		SOF_TIMESTAMPING_RX_SOFTWARE | SOF_TIMESTAMPING_SOFTWARE;
+
+	/* OPT_ID numbers each transmit stamp by the stream offset of its
+	 * send's last byte, counted from here: nothing is queued yet */
+	if (tx && how == IL_TSTAMP_SW)
+		flags |= SOF_TIMESTAMPING_TX_SOFTWARE | SOF_TIMESTAMPING_OPT_ID |
+			 SOF_TIMESTAMPING_OPT_TSONLY;
+	c->txstamps = tx && how == IL_TSTAMP_SW;
+	c->txend = 0;
+	c->txh = c->txn = 0;
 
 	c->tstamp = how;
 	if (how == IL_TSTAMP_OFF)
@@ -200,10 +210,13 @@ int lconn_add(struct lconn *c, const struct workload *w, enum op op,
 	}
 	*p++ = '\r';
 	*p++ = '\n';
+	c->txend += (uint32_t)((size_t)(p - c->wbuf) - c->wlen);
 	c->wlen = (size_t)(p - c->wbuf);
 	rq = &c->ring[(c->head + c->n) % c->cap];
 	rq->sched = sched;
 	rq->sent = 0;
+	rq->ktx = 0;
+	rq->txkey = c->txend - 1;
 	rq->op = (uint8_t)op;
 	rq->measured = (uint8_t)measured;
 	c->n++;
@@ -266,6 +279,63 @@ static int perr(char *err, size_t errlen, const char *what, const char *s, size_
 	return -1;
 }
 
+/* Reads the transmit stamps waiting in c's error queue into c->tx. */
+void lconn_tx_drain(struct lconn *c)
+{
+	union { char buf[256]; struct cmsghdr align; } ctl;
+
+	for (;;) {
+		struct msghdr m = { .msg_control = ctl.buf, .msg_controllen = sizeof(ctl) };
+		struct cmsghdr *cm;
+		uint64_t ns = 0;
+		int64_t key = -1;
+
+		if (recvmsg(c->fd, &m, MSG_ERRQUEUE | MSG_DONTWAIT) < 0)
+			return;
+		for (cm = CMSG_FIRSTHDR(&m); cm; cm = CMSG_NXTHDR(&m, cm)) {
+			if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_TIMESTAMPING) {
+				const struct scm_timestamping *ts = (const void *)CMSG_DATA(cm);
+				int64_t v = (int64_t)ts->ts[0].tv_sec * 1000000000LL +
+					    ts->ts[0].tv_nsec - c->t->rt_off;
+				ns = v > 0 ? (uint64_t)v : 0;
+			} else if ((cm->cmsg_level == SOL_IP && cm->cmsg_type == IP_RECVERR) ||
+				   (cm->cmsg_level == SOL_IPV6 && cm->cmsg_type == IPV6_RECVERR)) {
+				const struct sock_extended_err *ee = (const void *)CMSG_DATA(cm);
+				if (ee->ee_origin == SO_EE_ORIGIN_TIMESTAMPING &&
+				    ee->ee_info == SCM_TSTAMP_SND)
+					key = ee->ee_data;
+			}
+		}
+		if (key < 0 || !ns)
+			continue;
+		if (c->txn == sizeof(c->tx) / sizeof(c->tx[0])) {	/* oldest goes */
+			c->txh = (c->txh + 1) % (sizeof(c->tx) / sizeof(c->tx[0]));
+			c->txn--;
+		}
+		unsigned i = (c->txh + c->txn++) % (sizeof(c->tx) / sizeof(c->tx[0]));
+		c->tx[i].key = (uint32_t)key;
+		c->tx[i].ns = ns;
+	}
+}
+
+/* The kernel's send stamp of the request whose last byte is at key: the
+ * first stamp at or after it (one send, one stamp for its last byte; the
+ * requests before it in that send left with it). 0 if there is none. */
+static uint64_t tx_stamp(struct lconn *c, uint32_t key)
+{
+	for (int pass = 0; pass < 2; pass++) {
+		while (c->txn && (int32_t)(c->tx[c->txh].key - key) < 0) {
+			c->txh = (c->txh + 1) % (sizeof(c->tx) / sizeof(c->tx[0]));
+			c->txn--;
+		}
+		if (c->txn)
+			return c->tx[c->txh].ns;
+		if (!pass)
+			lconn_tx_drain(c);
+	}
+	return 0;
+}
+
 /* Finishes the oldest outstanding request. */
 static int complete(struct lconn *c, int result, uint64_t now, const char *line,
 		    size_t len, char *err, size_t errlen)
@@ -277,6 +347,8 @@ static int complete(struct lconn *c, int result, uint64_t now, const char *line,
 	rq = c->ring[c->head];
 	c->head = (c->head + 1) % c->cap;
 	c->n--;
+	if (c->txstamps)
+		rq.ktx = tx_stamp(c, rq.txkey);
 	lconn_done(c->t, &rq, result, now, c->kts);
 	return 0;
 }

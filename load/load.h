@@ -58,6 +58,8 @@ struct lstats {
 	struct il_hist *lag;		/* actual send - scheduled, open loop */
 	struct il_hist *rx_delay;	/* user-space - kernel stamp of a reply */
 	uint64_t stamped, unstamped;	/* replies with / without a kernel stamp */
+	struct il_hist *tx_delay;	/* kernel send stamp - user-space one */
+	uint64_t tx_stamped;		/* replies whose request had one */
 	uint64_t gets, sets, misses, errors, set_failed;
 	uint64_t late;			/* sends later than --late-us */
 	uint64_t sent;			/* requests sent in the window */
@@ -76,6 +78,8 @@ struct totals {
 /* ---- conn.c -------------------------------------------------------- */
 struct req {
 	uint64_t sched, sent;		/* ns, CLOCK_MONOTONIC */
+	uint64_t ktx;			/* --tx-stamps: the kernel's send stamp, 0 */
+	uint32_t txkey;			/* stream offset of its last byte */
 	uint8_t op, measured;
 };
 
@@ -111,6 +115,13 @@ struct lconn {
 	} ctrl;
 	uint64_t kts;
 	int tstamp;			/* enum il_load_tstamp asked of the kernel */
+	/* --tx-stamps: bytes queued since stamping began (TCP numbers its
+	 * transmit stamps by the stream offset of a send's last byte), and
+	 * the stamps read from the error queue, oldest first */
+	int txstamps;
+	uint32_t txend;
+	struct { uint32_t key; uint64_t ns; } tx[32];
+	unsigned txh, txn;
 };
 
 /* What a finished request reports to its thread: now is when user space saw
@@ -125,7 +136,10 @@ int lconn_connect(struct lconn *c, const struct sockaddr_storage *sa,
 		 socklen_t salen, int timeout_ms, char *err, size_t errlen);
 /* Asks the kernel to stamp c's received data (SO_TIMESTAMPING, software
  * or NIC); 0 or -1 with why. */
-int lconn_timestamps(struct lconn *c, enum il_load_tstamp how, char *err, size_t errlen);
+int lconn_timestamps(struct lconn *c, enum il_load_tstamp how, int tx, char *err, size_t errlen);
+/* --tx-stamps: reads the send stamps queued on c's error queue (which
+ * also ends the EPOLLERR it raises). */
+void lconn_tx_drain(struct lconn *c);
 /* The msghdr for the next read into p[0..room) (control buffer cleared). */
 struct msghdr *lconn_msg(struct lconn *c, char *p, size_t room);
 /* Appends a request to the write buffer; the caller flushes once per batch. */

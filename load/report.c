@@ -16,7 +16,8 @@ int lstats_init(struct lstats *s)
 				return -1;
 	s->lag = il_hist_new();
 	s->rx_delay = il_hist_new();
-	return s->lag && s->rx_delay ? 0 : -1;
+	s->tx_delay = il_hist_new();
+	return s->lag && s->rx_delay && s->tx_delay ? 0 : -1;
 }
 
 void lstats_free(struct lstats *s)
@@ -26,12 +27,14 @@ void lstats_free(struct lstats *s)
 			il_hist_free(s->lat[op][k]);
 	il_hist_free(s->lag);
 	il_hist_free(s->rx_delay);
+	il_hist_free(s->tx_delay);
 	memset(s, 0, sizeof(*s));
 }
 
 /* Sums the threads' counters into s and their histograms into s's. */
 static void merge_threads(struct il_load_summary *s, struct thread *ts, unsigned n,
-			  double cpu[2], uint64_t *syscalls, struct il_hist *rx_delay)
+			  double cpu[2], uint64_t *syscalls, struct il_hist *rx_delay,
+			  struct il_hist *tx_delay)
 {
 	for (unsigned i = 0; i < n; i++) {
 		const struct lstats *st = &ts[i].st;
@@ -42,6 +45,8 @@ static void merge_threads(struct il_load_summary *s, struct thread *ts, unsigned
 				il_hist_merge(s->hist[op][k], st->lat[op][k]);
 		il_hist_merge(s->lag_hist, st->lag);
 		il_hist_merge(rx_delay, st->rx_delay);
+		il_hist_merge(tx_delay, st->tx_delay);
+		s->timestamps.tx_stamped += st->tx_stamped;
 		s->timestamps.stamped += st->stamped;
 		s->timestamps.unstamped += st->unstamped;
 		if (llabs(ts[i].rt_off_end - ts[i].rt_off) / 1e3 > fabs(s->timestamps.clock_step_us))
@@ -108,6 +113,11 @@ static void warnings(struct il_load_summary *s, const struct il_load_opts *o)
 				     "kernel-stamped latency is missing",
 				     (unsigned long long)s->timestamps.unstamped,
 				     (unsigned long long)(s->timestamps.unstamped + s->timestamps.stamped));
+	if (o->tx_stamps && s->timestamps.tx_stamped < s->timestamps.stamped)
+		il_load_summary_warn(s, "%llu of %llu kernel-stamped replies had no kernel send "
+				     "stamp (--tx-stamps): those start at the user-space send time",
+				     (unsigned long long)(s->timestamps.stamped - s->timestamps.tx_stamped),
+				     (unsigned long long)s->timestamps.stamped);
 	if (fabs(s->timestamps.clock_step_us) > 100)
 		il_load_summary_warn(s, "the wall clock stepped by %.0f us during the run: kernel "
 				     "stamps are off by up to that much", s->timestamps.clock_step_us);
@@ -125,7 +135,7 @@ int load_summarize(struct il_load_summary *s, const struct il_load_opts *o,
 	double cpu[2] = { 0, 0 };
 	uint64_t sys = 0, done;
 	int open = o->qps > 0;
-	struct il_hist *rx_delay = il_hist_new();
+	struct il_hist *rx_delay = il_hist_new(), *tx_delay = il_hist_new();
 
 	il_load_summary_init(s);
 	il_load_summary_config(s, o, env->engine);
@@ -133,14 +143,19 @@ int load_summarize(struct il_load_summary *s, const struct il_load_opts *o,
 		for (int k = 0; k < IL_NLATS; k++)
 			if (!(s->hist[op][k] = il_hist_new()))
 				return -1;
-	if (!(s->lag_hist = il_hist_new()) || !rx_delay)
+	if (!(s->lag_hist = il_hist_new()) || !rx_delay || !tx_delay) {
+		il_hist_free(rx_delay);
+		il_hist_free(tx_delay);
 		return -1;
-	merge_threads(s, ts, n, cpu, &sys, rx_delay);
+	}
+	merge_threads(s, ts, n, cpu, &sys, rx_delay, tx_delay);
 	for (int op = 0; op < 2; op++)
 		for (int k = 0; k < IL_NLATS; k++)
 			il_load_stat_from_hist(&s->lat[op][k], s->hist[op][k]);
 	il_load_stat_from_hist(&s->timestamps.rx_delay, rx_delay);
+	il_load_stat_from_hist(&s->timestamps.tx_delay, tx_delay);
 	il_hist_free(rx_delay);
+	il_hist_free(tx_delay);
 	il_load_stat_from_hist(&s->schedule.send_lag, s->lag_hist);
 	done = s->requests.gets + s->requests.sets;
 	s->duration_s = wall;
@@ -223,10 +238,11 @@ void load_print_text(FILE *f, const struct il_load_summary *s)
 		row(f, "set(unc)", &s->lat[OP_SET][IL_LAT_UNCORRECTED]);
 		row(f, "send lag", &s->schedule.send_lag);
 	}
-	fprintf(f, "(latency in us%s%s)\n\n", open ? "; get/set from the scheduled send time, "
+	fprintf(f, "(latency in us%s%s%s)\n\n", open ? "; get/set from the scheduled send time, "
 		"(unc) from the actual send, which hides queueing" : "",
 		s->lat[OP_GET][IL_LAT_KERNEL].count || s->lat[OP_SET][IL_LAT_KERNEL].count ?
-		"; (kern): to the kernel's receive stamp, not to when the generator woke up" : "");
+		"; (kern): to the kernel's receive stamp, not to when the generator woke up" : "",
+		s->timestamps.tx_stamped ? ", from the kernel's send stamp" : "");
 	if (open)
 		fprintf(f, "Total QPS = %.1f (%llu / %.1fs), target %.0f (%.1f%%)\n", s->qps,
 			(unsigned long long)done, wall, c->target_qps, 100 * s->qps / c->target_qps);

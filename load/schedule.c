@@ -86,9 +86,19 @@ void lconn_done(struct thread *t, const struct req *rq, int result, uint64_t now
 		return;
 	}
 	st->stamped++;
-	checks_record(t, op, kts > rq->sched ? kts - rq->sched : 0, now);
-	il_hist_record(st->lat[op][IL_LAT_KERNEL], kts > rq->sched ? kts - rq->sched : 0);
-	il_hist_record(st->lat[op][IL_LAT_KERNEL_UNCORRECTED], kts > rq->sent ? kts - rq->sent : 0);
+	/* --tx-stamps: from the kernel's send stamp in closed loop (due when
+	 * sent) and for the uncorrected latency; the schedule stays the
+	 * start of the corrected one in open loop */
+	uint64_t from = rq->sched, sent = rq->sent;
+	if (rq->ktx) {
+		st->tx_stamped++;
+		il_hist_record(st->tx_delay, rq->ktx > rq->sent ? rq->ktx - rq->sent : 0);
+		from = rq->sched == rq->sent ? rq->ktx : rq->sched;
+		sent = rq->ktx;
+	}
+	checks_record(t, op, kts > from ? kts - from : 0, now);
+	il_hist_record(st->lat[op][IL_LAT_KERNEL], kts > from ? kts - from : 0);
+	il_hist_record(st->lat[op][IL_LAT_KERNEL_UNCORRECTED], kts > sent ? kts - sent : 0);
 	il_hist_record(st->rx_delay, now > kts ? now - kts : 0);
 }
 
@@ -173,7 +183,7 @@ int thread_setup(struct thread *t, char *err, size_t errlen)
 			snprintf(err, errlen, "server %s: %s", sv->name, cerr);
 			return -1;
 		}
-		if (lconn_timestamps(c, o->timestamps, cerr, sizeof(cerr)) < 0) {
+		if (lconn_timestamps(c, o->timestamps, o->tx_stamps, cerr, sizeof(cerr)) < 0) {
 			snprintf(err, errlen, "--timestamps: %s", cerr);
 			return -1;
 		}

@@ -152,6 +152,13 @@ static void complete(struct thread *t, struct io_uring_cqe *cqe, int stopping)
 		c->reading = 0;
 	if (c->dead || stopping)
 		return;
+	/* --tx-stamps: queued send stamps raise POLLERR, which ends a recv
+	 * with nothing to read */
+	if (res == -EAGAIN && !(ud & UD_SEND) && c->txstamps) {
+		lconn_tx_drain(c);
+		uring_arm(t, c);
+		return;
+	}
 	if (res < 0 || (res == 0 && !(ud & UD_SEND))) {
 		lconn_fail(t, c, res == 0 ? "server closed the connection" : strerror(-res));
 		return;

@@ -442,6 +442,17 @@ static int search_and_report(struct opts *o, struct tune_space *sp, struct tune_
 }
 
 /* --measure: the sim's best few, by its ranking, as a new space. */
+/* Whether candidate c's mode spec is among the first n of order: the
+ * measured veth pair has no interrupt coalescing, so candidates that differ
+ * only in the NIC's are one candidate there. */
+static bool spec_taken(const struct tune_run *r, const int *order, int n, int c)
+{
+	for (int i = 0; i < n; i++)
+		if (!strcmp(r->space->c[order[i]].spec, r->space->c[c].spec))
+			return true;
+	return false;
+}
+
 static int top_of(const struct tune_run *r, int k, struct tune_space *out, char *err, size_t len)
 {
 	int order[64], n = 0;
@@ -450,16 +461,14 @@ static int top_of(const struct tune_run *r, int k, struct tune_space *out, char 
 	if (r->best >= 0)
 		order[n++] = r->best;
 	for (int i = 0; i < r->ntied && n < k; i++)
-		order[n++] = r->tied[i];
+		if (!spec_taken(r, order, n, r->tied[i]))
+			order[n++] = r->tied[i];
 	/* then by mean CPU (or rate) at full length among the target keepers */
 	while (n < k) {
 		int pick = -1;
 		double ps = INFINITY;
 		for (int c = 0; c < r->space->n; c++) {
-			bool used = false;
-			for (int i = 0; i < n; i++)
-				used |= order[i] == c;
-			if (used)
+			if (spec_taken(r, order, n, c))
 				continue;
 			struct tune_summary s = tune_summarize(r, c, 0);
 			if (!s.n || s.lat.mean > r->obj->slo_us)
@@ -475,13 +484,9 @@ static int top_of(const struct tune_run *r, int k, struct tune_space *out, char 
 			break;
 		order[n++] = pick;
 	}
-	for (int i = 0; i < n; i++) {
-		const struct tune_cand *c = &r->space->c[order[i]];
-		const char *nic = c->coal == TC_AS_IS ? NULL : c->coal == TC_ADAPTIVE ? "adaptive" :
-				  "off";
-		if (tune_space_add(out, c->spec, nic, err, len) < 0)
+	for (int i = 0; i < n; i++)
+		if (tune_space_add(out, r->space->c[order[i]].spec, NULL, err, len) < 0)
 			return -1;
-	}
 	if (!out->n) {
 		snprintf(err, len, "--measure: the simulation found no candidate to measure");
 		return -1;
@@ -629,10 +634,9 @@ int tune_main(int argc, char **argv)
 	struct tune_meas_cfg mc = {
 		.run_s = o.time_s > 0 ? o.time_s : 2, .warmup_s = o.warmup_s,
 		.srv_cpu = o.srv_cpu, .cli_cpu = o.cli_cpu, .connections = o.conns,
-		.qps = o.obj.goal == GOAL_MIN_CPU ? o.obj.qps : 0,
-		.server = o.server, .out_dir = out_dir, .stop = &stop_flag,
+		.qps = o.obj.goal == GOAL_MIN_CPU ? o.obj.qps : 0, .server = o.server,
+		.out_dir = out_dir, .stop = &stop_flag, .short_s = (o.time_s > 0 ? o.time_s : 2) / 2,
 	};
-	mc.short_s = mc.run_s / 2;
 	if (o.sim) {
 		if (!(ts = sim_backend(&o, &be))) {
 			tune_space_free(&sp);

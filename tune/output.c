@@ -255,7 +255,10 @@ void tune_print(FILE *f, const struct tune_run *r, const struct tune_out *o)
 		r->why_stop[0] && r->verdict != V_TIE ? r->why_stop : "");
 	busy_warning(f, r);
 	verdict(f, r, o);
-	if (r->verdict == V_WINNER || r->verdict == V_TIE) {
+	int lost = 0;
+	for (int c = 0; c < r->space->n; c++)
+		lost += !r->space->c[c].alive && r->space->c[c].why[0];
+	if ((r->verdict == V_WINNER || r->verdict == V_TIE) && lost) {
 		fprintf(f, "why the others lost:\n");
 		losers(f, r, "  ");
 	}

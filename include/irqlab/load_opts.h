@@ -51,6 +51,8 @@ struct il_load_opts {
 	uint64_t seed;
 	enum il_load_engine engine;
 	enum il_load_tstamp timestamps;
+	int tx_stamps;			/* closed loop: send times from the kernel's
+					 * transmit stamps */
 	unsigned batch;			/* replies per wake-up (io_uring), 1 = none */
 	double batch_us;		/* longest wait for a batch */
 	double wake_delay_us;		/* testing: delay every wake-up */

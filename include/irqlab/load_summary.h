@@ -108,6 +108,10 @@ struct il_load_summary {
 		/* how much later user space saw a reply than the kernel got
 		 * it: what kernel stamps take out of the latency */
 		struct il_load_stat rx_delay;
+		/* --tx-stamps: requests with the kernel's send stamp, and how
+		 * much later than the user-space stamp the kernel sent them */
+		uint64_t tx_stamped;
+		struct il_load_stat tx_delay;
 		double clock_step_us;	/* REALTIME-MONOTONIC change in the run */
 	} timestamps;
 	struct {

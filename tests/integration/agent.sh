@@ -12,10 +12,13 @@ ST=$T/state
 
 # --- the protocol, no root needed ------------------------------------------
 printf '%s\n' '{"id":1,"op":"hello"}' 'garbage' '{"id":3,"op":"nope"}' \
-	'{"id":4,"op":"load","args":[1]}' '{"id":5,"op":"server-start","bin":"sh","port":1}' |
+	'{"id":4,"op":"load","args":[1]}' '{"id":5,"op":"server-start","bin":"sh","port":1}' \
+	'{"id":6,"op":"server-start","bin":"memcached","port":1,"env":["PATH=/tmp"]}' |
 	"$IRQLAB" agent --state-dir "$ST" >"$T/p.out" 2>"$T/p.err"
 ok $? "agent exits 0 at the end of its input"
-is "$(wc -l <"$T/p.out")" 5 "one answer per job"
+is "$(wc -l <"$T/p.out")" 6 "one answer per job"
+grep -q '"error":"\\"env\\" holds IRQLAB_NAME=VALUE strings only","id":6' "$T/p.out"
+ok $? "a server's environment holds the shim's IRQLAB_ settings only"
 grep -q '^{.*"guard_pid":[1-9].*"ok":true,"id":1}$' "$T/p.out"
 ok $? "hello answers with the guard's pid"
 grep -q '"error":"line 2: not a JSON object: .*garbage' "$T/p.out"
@@ -144,6 +147,18 @@ job '{"id":1,"op":"hello"}' 1
 GPID=$(answer 1 | sed -n 's/.*"guard_pid":\([0-9]*\).*/\1/p')
 job '{"id":2,"op":"napi-set","dev":"'"$DEV_SRV"'","mode":"suspend"}' 2
 job '{"id":3,"op":"nic-set","dev":"'"$VQ"'","queues":1}' 3
+# a fake irqbalance (sleep by that name), when no real one runs
+fake_ib() { pgrep -f "^$T/irqbalance 600" | head -n 1; }
+IB=
+if ! pgrep -x irqbalance >/dev/null; then
+	cp "$(command -v sleep)" "$T/irqbalance" && "$T/irqbalance" 600 & IB=$!
+	for _ in $(seq 50); do [ "$(fake_ib)" = "$IB" ] && break; sleep 0.02; done
+	job '{"id":4,"op":"irqbalance-stop"}' 4
+	answer 4 | grep -q "\"stopped\":$IB,\"how\":\"signal\","
+	ok $? "irqbalance-stop stopped the fake irqbalance (pid $IB)" || diag "$(answer 4)"
+	grep -q "^sh 'setsid' '-f' '$T/irqbalance' '600'$" "$ST"/agent-$APID.undo
+	ok $? "the journal says how to restart it"
+fi
 kill -KILL "$GPID"; kill -KILL "$APID"; gone "$APID"; exec 3>&-
 sleep 0.3
 is "$(napi_settings)/$(chans)" "100/20000/20000000/1/1" "agent and guard killed: settings stay changed"
@@ -153,6 +168,15 @@ grep -q "^irqlab agent --restore: 1 journal(s) in $ST, 0 undo(s) failed$" "$T/r.
 ok $? "it says how many journals it replayed"
 is "$(napi_settings)" "$before" "NAPI settings restored from the journal"
 is "$(chans)" "$c0" "channels restored from the journal"
+if [ -n "$IB" ]; then
+	wait $IB 2>/dev/null
+	for _ in $(seq 50); do [ -n "$(fake_ib)" ] && break; sleep 0.02; done
+	IB=$(fake_ib)
+	ok $([ -n "$IB" ]; echo $?) "irqbalance restarted from the journal (pid $IB)"
+	[ -n "$IB" ] && kill "$IB"
+else
+	skip "irqbalance runs on this machine: the fake one is not used"
+fi
 ls "$ST"/agent-*.undo >/dev/null 2>&1
 ok $((! $?)) "the replayed journal is removed"
 done_testing

@@ -4,8 +4,9 @@
 # does not grow when the generator wakes up late (--wake-delay-us, a known
 # delay after every wake-up) while the user-space one grows by the delay;
 # with the generator polling the two agree within a few us; --batch keeps
-# the open-loop schedule; --timestamps hw on a device without hardware
-# stamps says so.
+# the open-loop schedule; --tx-stamps gives every closed-loop request the
+# kernel's send stamp; --timestamps hw on a device without hardware stamps
+# says so.
 # asan: no (timing)
 . "$IRQLAB_SRC/tests/lib.sh"
 need_cmd memcached
@@ -106,6 +107,26 @@ else
 	skip "io_uring not available: --batch"; skip "io_uring not available: --batch"
 	skip "io_uring not available: --batch"; skip "io_uring not available: --batch"
 fi
+
+# --tx-stamps: the kernel's send stamp starts a closed-loop request's
+# kernel-stamped latency. Every measured request gets one (both engines,
+# batched sends too); it is never before the user-space stamp, so the
+# kernel-stamped latency stays at most the user-space one.
+for e in $ENGINES; do
+	for b in 1 8; do
+		[ "$e" = epoll ] && [ "$b" = 8 ] && continue
+		f=$T/tx-$e-$b.json
+		"$LOAD" -s "$S" --noload -r 1000 -c 8 -t 0.3 --engine "$e" --batch "$b" --tx-stamps --json > "$f"
+		ok "$(json_get "$f" '$j->{timestamps}{tx_stamped} == $j->{timestamps}{stamped} && $j->{timestamps}{stamped} > 0 && $j->{config}{timestamps} eq "sw+tx" ? 0 : 1')" \
+			"--tx-stamps $e batch $b: every request has the kernel's send stamp ($(json_get "$f" '"$j->{timestamps}{tx_stamped} of $j->{timestamps}{stamped}"'))"
+		ok "$(json_get "$f" 'my $g = $j->{latency_us}{get}; $j->{timestamps}{tx_delay_us}{min} >= 0 && $g->{kernel_corrected}{p50} <= $g->{uncorrected}{p50} && $g->{kernel_corrected}{p99} <= $g->{uncorrected}{p99} ? 0 : 1')" \
+			"--tx-stamps $e batch $b: kernel-stamped p50/p99 <= user-space ($(json_get "$f" 'my $g = $j->{latency_us}{get}; "$g->{kernel_corrected}{p50}/$g->{kernel_corrected}{p99} vs $g->{uncorrected}{p50}/$g->{uncorrected}{p99} us; sent $j->{timestamps}{tx_delay_us}{p50} us after the user-space stamp (p50)"'))"
+	done
+done
+"$LOAD" -s "$S" --timestamps off --tx-stamps -t 0.1 > /dev/null 2> "$T/tx.err"
+is $? 2 "--tx-stamps without kernel stamps: exit status 2"
+grep -q "^irqlab-load: --tx-stamps: needs --timestamps sw" "$T/tx.err"
+ok $? "--tx-stamps without kernel stamps: one line naming the option ($(cat "$T/tx.err"))"
 
 "$LOAD" -s "$S" --timestamps hw -t 0.1 > /dev/null 2> "$T/hw.err"
 is $? 2 "--timestamps hw on loopback: exit status 2"

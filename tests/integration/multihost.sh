@@ -21,8 +21,10 @@ T=$(mktemp -d); [ -n "$MH_KEEP" ] && echo "# keeping $T"
 MH_HUB=ilmh$$; MH_S=ilms$$; MH_A=ilma$$; MH_B=ilmb$$
 MH_DEV=ilmd$$		# the server's device (veth, GRO on: it has a NAPI)
 MH_SIP=198.18.20.1; MH_AIP=198.18.20.2; MH_BIP=198.18.20.3; MH_HIP=198.18.20.254
+fake_ib() { pgrep -f "^$T/ib dir/irqbalance 600" | head -n 1; }
 mh_down() {
 	for p in "$T"/sshd-*.pid; do [ -f "$p" ] && kill "$(cat "$p")" 2>/dev/null; done
+	for p in $(fake_ib); do kill "$p"; done	# the fake irqbalance it restarted
 	for n in $MH_S $MH_A $MH_B $MH_HUB; do ip netns del "$n" 2>/dev/null; done
 	[ -n "$MH_MADE_RUN_SSHD" ] && rmdir /run/sshd 2>/dev/null
 	return 0
@@ -78,6 +80,7 @@ napi() {
 	in_s "$IRQLAB" napi list --dev "$MH_DEV" --json | perl -ne \
 		'print "$1/$2/$3\n" if /"defer_hard_irqs": (\d+).*"gro_flush_timeout_ns": (\d+).*"irq_suspend_timeout_ns": (\d+)/' | head -n 1
 }
+pgrep -x irqbalance >/dev/null && skip_all "irqbalance runs on this machine: the namespace server's agent would stop it"
 napi_back() { for _ in $(seq 50); do [ "$(napi)" = "$before" ] && return 0; sleep 0.1; done; return 1; }
 watch_napi() {	# samples the server's NAPI settings into $T/seen until killed
 	while :; do napi >>"$T/seen"; sleep 0.1; done
@@ -94,6 +97,10 @@ bench() {	# bench OUT [options]: the multi-host bench from the hub namespace
 }
 
 # --- a normal run --------------------------------------------------------------
+# a fake irqbalance (sleep under that name, in a path with a space): the
+# server host's agent stops it for each mode and restarts it afterwards
+mkdir "$T/ib dir" && cp "$(command -v sleep)" "$T/ib dir/irqbalance"
+"$T/ib dir/irqbalance" 600 & FAKE=$!
 : >"$T/seen"
 watch_napi & WPID=$!
 bench "$T/r1" --modes base,suspend --time 1 --warmup 0 --reps 1 --points 0.5 >"$T/r1.out" 2>&1
@@ -140,6 +147,13 @@ grep -q "^- Hosts, over ssh" "$T/r1/report.md" && grep -q "^  - client $MH_BIP: 
 ok $? "report.md lists the hosts"
 pgrep -x irqlab >/dev/null && pgrep -ax irqlab | grep -q " agent " 
 ok $((! $?)) "no agent left on any host"
+grep -q "^irqlab bench: $MH_SIP: irqbalance (pid $FAKE) stopped for the run; restarted after it ('setsid' '-f' '$T/ib dir/irqbalance' '600')$" "$T/r1.out"
+ok $? "the fake irqbalance was stopped, and how it comes back is said" || diag "$(grep irqbalance "$T/r1.out")"
+wait $FAKE 2>/dev/null
+is "$?" 143 "it ended by SIGTERM, before the test's end"
+ib_new=$(fake_ib)
+ok $([ -n "$ib_new" ] && [ "$ib_new" != "$FAKE" ]; echo $?) "a new irqbalance runs after the run (pid $ib_new)"
+[ -n "$ib_new" ] && kill $ib_new
 
 # bench_bg OUT: a long suspend run in the background; IPID is irqlab's pid
 # (the background shell's child), once the suspend settings are on
@@ -170,6 +184,82 @@ grep -v warning "$T/r3.out" | grep -q "^irqlab bench: $MH_SIP: "
 ok $? "the error names the server host" || diag "$(tail -3 "$T/r3.out")"
 napi_back
 is "$(napi)" "$before" "ssh killed: the agent restored the server's NAPI settings"
+
+# --- preflight refusals: nothing started, nothing changed ------------------------
+# a clock 2 s off: the agents report it (--clock-skew through a wrapper)
+mkdir "$T/skew" && ln -s "$IRQLAB_BUILD/irqlab-kv" "$IRQLAB_BUILD/irqlab-load" "$T/skew/" &&
+	printf '#!/bin/sh\nexec %s "$@" --clock-skew 2\n' "$IRQLAB" >"$T/skew/irqlab" && chmod +x "$T/skew/irqlab"
+bench "$T/r5" --modes suspend --time 1 --warmup 0 --reps 1 --points none --remote-bin "$T/skew" >"$T/r5.out" 2>&1
+ok $([ $? -ne 0 ]; echo $?) "clocks 2 s apart: bench refuses"
+grep -Eq "^irqlab bench: $MH_SIP: its clock is 2[0-9]{3} ms off this machine's: a common start needs synchronised clocks" "$T/r5.out"
+ok $? "one line per host says by how much (server)" || diag "$(cat "$T/r5.out")"
+is "$(grep -c "clock is" "$T/r5.out")" 3 "and one for each of the three hosts"
+# the port taken on the server
+PORT=$(free_port)
+in_s "$IRQLAB_BUILD/irqlab-kv" -p "$PORT" -t 1 >/dev/null 2>&1 & KV=$!
+for _ in $(seq 50); do	# until the server's agent sees the port taken
+	printf '{"id":1,"op":"probe","port":%s}\n' "$PORT" | in_s "$IRQLAB" agent --state-dir "$T/pst" 2>/dev/null |
+		grep -q '"port_free":false' && break
+	sleep 0.1
+done
+bench "$T/r6" --modes suspend --time 1 --warmup 0 --reps 1 --points none --port "$PORT" >"$T/r6.out" 2>&1
+ok $([ $? -ne 0 ]; echo $?) "the port in use on the server: bench refuses"
+grep -q "^irqlab bench: $MH_SIP: port $PORT is in use there (another server?): choose another with --port$" "$T/r6.out"
+ok $? "the line names the server and the port" || diag "$(cat "$T/r6.out")"
+kill $KV; wait $KV 2>/dev/null
+is "$(napi)" "$before" "nothing changed on the server"
+
+# another build in --remote-bin: refused, one line per host; --install
+# copies this build to a per-run directory where --remote-bin lacks it
+# (the hosts share this filesystem: "lacking" is an empty --remote-bin)
+mkdir "$T/old" "$T/empty" && ln -s "$IRQLAB" "$IRQLAB_BUILD/irqlab-kv" "$T/old/" &&
+	cp "$IRQLAB_BUILD/irqlab-load" "$T/old/" && echo >>"$T/old/irqlab-load"
+bench "$T/r7" --modes suspend --time 1 --warmup 0 --reps 1 --points none --remote-bin "$T/old" >"$T/r7.out" 2>&1
+ok $([ $? -ne 0 ]; echo $?) "another build of irqlab-load on the hosts: bench refuses"
+grep -Eq "^irqlab bench: $MH_AIP: its irqlab-load is another build \([0-9a-f]{8} there, [0-9a-f]{8} here\): copy this build there, or use --install$" "$T/r7.out"
+ok $? "the line names the host and the binary" || diag "$(cat "$T/r7.out")"
+is "$(grep -c "another build" "$T/r7.out")" 3 "one line for each host"
+bench "$T/r8" --modes suspend --time 1 --warmup 0 --reps 1 --rates 3000 --remote-bin "$T/empty" --install >"$T/r8.out" 2>&1
+is "$?" 0 "--install with an empty --remote-bin: the run ends well" || diag "$(tail -5 "$T/r8.out")"
+# --rates: the open-loop target is the total, split evenly over the clients
+is "$(json_get "$T/r8/results.json" "join ' ', map { \$_->{target_qps} } grep { \$_->{kind} eq 'open' } @\$j")" 3000 \
+	"--rates 3000: one open-loop row with that target"
+split=$(perl -MJSON::PP -e 'my @t; my $q = 0; for (@ARGV) { local $/; open my $f, "<", $_ or die; my $j = decode_json(<$f>); push @t, $j->{config}{target_qps}; $q += $j->{qps} } printf "%s %.0f\n", join("+", @t), $q' \
+	"$T"/r8/logs/suspend-open-3000-0-$MH_AIP.json "$T"/r8/logs/suspend-open-3000-0-$MH_BIP.json)
+is "${split% *}" "1500+1500" "each client host was given half of it"
+is "${split#* }" "$(json_get "$T/r8/results.json" "sprintf '%.0f', (grep { \$_->{kind} eq 'open' } @\$j)[0]{qps}")" \
+	"the row's QPS is the clients' sum"
+is "$(grep -c "^irqlab bench: .*: this build installed in /tmp/irqlab-run\.[A-Za-z0-9]* for the run (none in --remote-bin)$" "$T/r8.out")" 3 \
+	"this build installed on each host" || diag "$(grep install "$T/r8.out")"
+is "$(json_get "$T/r8/results.json" 'scalar @$j')" 2 "rows from the installed binaries"
+left=0
+for d in $(sed -n 's/.* installed in \(\/tmp\/irqlab-run\.[A-Za-z0-9]*\) .*/\1/p' "$T/r8.out"); do
+	[ -e "$d" ] && left=$((left + 1)) && rm -rf "$d"
+done
+is "$left" 0 "the per-run directories are removed after the run"
+is "$(napi)" "$before" "NAPI settings restored after the --install run"
+
+# --- memcached under the preload shim as the server --------------------------------
+if command -v memcached >/dev/null; then
+	: >"$T/seen"
+	watch_napi & WPID=$!
+	bench "$T/r9" --server memcached --modes suspend --time 1 --warmup 0 --reps 1 --points none >"$T/r9.out" 2>&1
+	rc=$?
+	kill $WPID; wait $WPID 2>/dev/null
+	is "$rc" 0 "--server memcached across hosts: the run ends well" || diag "$(tail -5 "$T/r9.out")"
+	is "$(json_get "$T/r9/results.json" "join ' ', map { \"\$_->{mode}/\$_->{kind}\" } @\$j")" "suspend/closed" "a row from memcached"
+	grep -q "^100/20000/20000000$" "$T/seen"
+	ok $? "the shim gave the server's NAPI the suspend settings during the run"
+	napi_back
+	is "$(napi)" "$before" "and they are restored after it"
+	srv=$T/r9/logs/suspend-closed-0-0-$MH_SIP.json
+	is "$(json_get "$srv" '$j->{requests_served}')" "$(json_get "$srv" '$j->{requests_sent}')" \
+		"memcached's stats deltas = the requests both clients sent"
+	grep -q "^- Server: memcached under libirqlab-preload.so" "$T/r9/report.md"
+	ok $? "report.md names memcached as the server"
+else
+	skip "no memcached here: --server memcached across hosts not run"
+fi
 
 # --- a client whose sshd is down ----------------------------------------------------
 kill "$(cat "$T/sshd-$MH_B.pid")"; rm -f "$T/sshd-$MH_B.pid"
