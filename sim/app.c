@@ -42,7 +42,9 @@ void app_next(struct sim *s, int th)
 		case P_BL_STOP:
 			t->bl_n = nic_take(s, t->queue, ep_busy_budget(s), &t->blpkts);
 			cpu_start_app(s, core, CAT_SYS, k->poll +
-				      t->bl_n * s->nq[t->queue].rx_instr, true);
+				      t->bl_n * s->nq[t->queue].rx_instr +
+				      (s->nq[t->queue].virtio ? virtio_tx_clean(s, t->queue, false) :
+				       nic_tx_reap(s, t->queue)), true);
 			return;
 		case P_BL_SPIN:
 			cpu_start_spin(s, core, t->bl_start +
@@ -59,7 +61,7 @@ void app_next(struct sim *s, int th)
 			/* napi_resume_irqs ran the softirq first (threaded:
 			 * it only woke the kthread) */
 			if ((c->npoll && !s->e->threaded) || c->irq_pending ||
-			    c->timer_pending)
+			    c->timer_pending || c->txirq_pending)
 				return;
 			continue;
 		}
@@ -81,8 +83,10 @@ static void reply(struct sim *s, struct sim_thread *t)
 		client_consumed(s, t->cur_req, true);
 	else if (s->nhostq)
 		vhost_guest_tx(s, t->queue, t->cur_req, t->core);
-	else
+	else {
 		client_send_reply(s, t->cur_req);
+		nic_tx_sent(s, t->queue);	/* its send completion */
+	}
 }
 
 void app_piece_done(struct sim *s, int th)

@@ -62,7 +62,8 @@ static void kernel_piece(struct sim *s, int core, enum work w, int q,
 	sim_t dur, exits = 0;
 
 	if (s->vm)
-		exits = (sim_t)(w == W_SOFTIRQ ? vm_guest_entry(s, core, &pen) :
+		exits = (sim_t)(w == W_SOFTIRQ || w == W_TXPOLL ?
+				vm_guest_entry(s, core, &pen) :
 				vm_irq_entry(s, core, &pen));
 	dur = cost_ns(s, instr, pen);
 	charge(s, c, instr, dur);
@@ -157,6 +158,9 @@ static void softirq_piece(struct sim *s, int core)
 	}
 	c->kn = nic_take(s, q, (uint32_t)s->e->napi_weight, &c->kpkts);
 	instr += c->kn * rx;
+	/* the same poll reaps transmit completions: mlx5e_poll_tx_cq, or
+	 * virtio's virtnet_poll_cleantx */
+	instr += s->nq[q].virtio ? virtio_tx_clean(s, q, false) : nic_tx_reap(s, q);
 	/* the packets pollute the cache of whatever runs next here */
 	c->pen += c->kn * k->pen_pkt;
 	struct sim_thread *t = &s->th[s->nq[q].thread];
@@ -164,6 +168,18 @@ static void softirq_piece(struct sim *s, int core)
 	if (c->kwake)
 		instr += k->wake;
 	kernel_piece(s, core, W_SOFTIRQ, q, instr, CAT_SOFTIRQ, 0);
+}
+
+/* A virtio guest's tx NAPI poll (virtnet_poll_tx): free_old_xmit reaps
+ * the used tx buffers (vhost.c finishes it). */
+static void txpoll_piece(struct sim *s, int core)
+{
+	struct sim_core *c = &s->cores[core];
+	int q = c->txpoll[0];
+
+	c->softirqs++;
+	kernel_piece(s, core, W_TXPOLL, q, s->c->softirq + s->c->poll + nic_tx_reap(s, q),
+		     CAT_SOFTIRQ, 0);
 }
 
 /* The scheduler between a core's app thread and its NAPI kthread (EEVDF
@@ -233,6 +249,14 @@ static bool pick_interrupt(struct sim *s, int core)
 			     CAT_SOFTIRQ, k->pen_kern);
 		return true;
 	}
+	if (c->txirq_pending) {
+		/* skb_xmit_done (virtio napi_tx) */
+		int q = __builtin_ctzll(c->txirq_pending);
+		c->txirq_pending &= c->txirq_pending - 1;
+		c->irqs++;
+		kernel_piece(s, core, W_TXIRQ, q, k->irq, CAT_SOFTIRQ, k->pen_kern);
+		return true;
+	}
 	if (c->timer_pending) {
 		int q = __builtin_ctzll(c->timer_pending);
 		c->timer_pending &= c->timer_pending - 1;
@@ -253,6 +277,10 @@ static bool pick(struct sim *s, int core)
 		return true;	/* host work, a halted vCPU, or its wake-up */
 	if (pick_interrupt(s, core))
 		return true;
+	if (c->ntxpoll) {
+		txpoll_piece(s, core);
+		return true;
+	}
 	if (c->npoll && s->e->threaded) {
 		if (kthread_runs_next(s, c)) {
 			softirq_piece(s, core);
@@ -312,6 +340,7 @@ static bool pick(struct sim *s, int core)
 			return true;
 		/* the thread slept or raised kernel work: pick again */
 		if (c->irq_pending || c->timer_pending || c->npoll ||
+		    c->txirq_pending || c->ntxpoll ||
 		    s->th[c->thread].state != T_SLEEP ||
 		    (s->vm && (c->hirq_pending || c->nhpoll || c->nvh)))
 			return false;
@@ -332,7 +361,8 @@ static void core_next(struct sim *s, int core)
 		if (!pick(s, core))
 			continue;
 		/* an interrupt raised while deciding preempts at once */
-		if (c->cur == W_APP && (c->irq_pending || c->timer_pending)) {
+		if (c->cur == W_APP && (c->irq_pending || c->timer_pending ||
+					c->txirq_pending)) {
 			preempt_app(s, core);
 			continue;
 		}
@@ -387,7 +417,7 @@ void cpu_raise_irq(struct sim *s, int core, int q)
 	if (s->vm && s->nq[q].host) {
 		s->cores[core].hirq_pending |= 1ULL << ((q - s->nqueues) & 63);
 	} else if (s->vm) {
-		vm_interrupt(s, core, q, false);
+		vm_interrupt(s, core, q, VI_DEV);
 		return;
 	} else {
 		s->cores[core].irq_pending |= 1ULL << (q & 63);
@@ -398,7 +428,7 @@ void cpu_raise_irq(struct sim *s, int core, int q)
 void cpu_raise_timer(struct sim *s, int core, int q)
 {
 	if (s->vm) {
-		vm_interrupt(s, core, q, true);
+		vm_interrupt(s, core, q, VI_TIMER);
 		return;
 	}
 	s->cores[core].timer_pending |= 1ULL << (q & 63);
@@ -442,6 +472,12 @@ void cpu_event(struct sim *s, int core, uint32_t gen)
 	}
 	case W_SOFTIRQ:
 		net_rx_action_poll_done(s, core);
+		break;
+	case W_TXIRQ:
+		virtio_tx_irq_done(s, core, c->kq);
+		break;
+	case W_TXPOLL:
+		virtio_tx_poll_done(s, core);
 		break;
 	case W_APP:
 		app_piece_done(s, c->thread);

@@ -40,6 +40,16 @@ static const struct key keys[] = {
 	  "static coalescing delay, or the ITR interval (bare number = us)" },
 	{ "nic", "rx_frames", K_INT, OFF(rx_frames), 0, 0, 65535, NULL,
 	  "static coalescing frame count (0 = no frame limit)" },
+	{ "nic", "tx_irq", K_ENUM, OFF(tx_irq), 0, 0, 0, "off,on",
+	  "a transmit completion raises the queue's interrupt (mlx5: the channel's TX CQ "
+	  "shares its vector and NAPI); off: completions are only reaped by polls" },
+	{ "nic", "tx_coalesce", K_ENUM, OFF(tx_coalesce), 0, 0, 0, "static,adaptive",
+	  "TX completion moderation: tx_usecs after the first completion or tx_frames, "
+	  "or net_dim's TX profiles (mlx5's default) (itr NICs: the vector's throttle)" },
+	{ "nic", "tx_usecs", K_TIME, OFF(tx_usecs), 0, 0, 1e9, NULL,
+	  "static TX moderation delay (bare number = us)" },
+	{ "nic", "tx_frames", K_INT, OFF(tx_frames), 0, 0, 65535, NULL,
+	  "static TX moderation frame count (0 = no frame limit)" },
 	{ "nic", "affinity", K_ENUM, OFF(affinity), 0, 0, 0, "aligned,packed,remote",
 	  "IRQ of queue i on app core i, on the other cores, or outside the server "
 	  "(veth: the sender's CPU; simulated, not reported)" },
@@ -94,6 +104,7 @@ static const struct key keys[] = {
 	C(pen_kern, 0, 1e8, "cycles: cold caches met by each interrupt's handler path"),
 	C(pen_pkt, 0, 1e8, "cycles: pollution per packet processed asynchronously"),
 	C(pen_wake, 0, 1e8, "cycles: pollution after a sleep"),
+	C(tx_cqe, 0, 1e7, "instructions: reaping one transmit completion (unmap, free the skb)"),
 	C(rx_udp, 0, 1e7, "instructions: UDP receive path per packet (udp_sink, cpu_loop)"),
 	C(sys_udp, 0, 1e7, "instructions: one recvmsg of the UDP sink"),
 #undef C
@@ -130,6 +141,9 @@ static const struct key keys[] = {
 	  "rx coalescing: ... or this long after the first (bare number = us)" },
 	{ "virtio", "mergeable", K_ENUM, OFF(vm.mergeable), 0, 0, 0, "off,on",
 	  "mergeable rx buffers (off: big buffers, a costlier refill per packet)" },
+	{ "virtio", "napi_tx", K_ENUM, OFF(vm.napi_tx), 0, 0, 0, "off,on",
+	  "virtio-net napi_tx: vhost signals used tx buffers (a guest interrupt and a "
+	  "tx NAPI poll) while the guest has tx callbacks on; off: freed in start_xmit only" },
 #define V(f, lo, hi, h) { "vmcost", #f, K_DBL, OFF(vm.cost.f), 0, lo, hi, NULL, h }
 	V(exit_extint, 0, 1e6, "ns: external interrupt exit (NMI with DID), service + entry"),
 	V(exit_eoi, 0, 1e6, "ns: EOI write exit (x2APIC MSR)"),
@@ -164,6 +178,10 @@ void experiment_defaults(struct experiment *e)
 	e->coalesce = COAL_STATIC;
 	e->rx_usecs = 1000;
 	e->rx_frames = 0;
+	e->tx_irq = 0;
+	e->tx_coalesce = COAL_ADAPTIVE;
+	e->tx_usecs = 16000;	/* mlx5 without TX DIM: 16 us / 32 CQEs */
+	e->tx_frames = 32;
 	e->affinity = AFF_ALIGNED;
 	e->napi_weight = 64;
 	e->netdev_budget = 300;
@@ -188,7 +206,7 @@ void experiment_defaults(struct experiment *e)
 		.rx_pkt = 5672, .poll = 600, .irq = 902, .softirq = 500,
 		.wake = 994, .cs = 2938, .timer = 458, .arm = 300,
 		.pen_async = 4035, .pen_kern = 4198, .pen_pkt = 280, .pen_wake = 2790,
-		.rx_udp = 3000, .sys_udp = 4000,
+		.tx_cqe = 0, .rx_udp = 3000, .sys_udp = 4000,
 	};
 	e->app = APP_MEMCACHED;
 	/* Bare metal; the VM values below apply when vm.nic is set.
@@ -197,7 +215,7 @@ void experiment_defaults(struct experiment *e)
 		.nic = VMNIC_NONE, .delivery = DELIV_EMULATED, .vcpus = 8,
 		.vhost = VHOST_ALIGNED, .host_irq_cores = 2,
 		.idle = VIDLE_HALT, .queue_size = 256, .rx_frames = 1,
-		.rx_usecs = 10000, .mergeable = 1,
+		.rx_usecs = 10000, .mergeable = 1, .napi_tx = 0,
 		.cost = {
 			.exit_extint = 1970, .exit_eoi = 850, .exit_hlt = 1000,
 			.exit_io = 1959, .exit_timer = 850, .exit_ipi = 1500,
@@ -245,7 +263,8 @@ static uint64_t time_unit(const struct key *k)
 {
 	if (!strcmp(k->section, "run"))
 		return 1000000000ULL;
-	if (!strcmp(k->name, "rx_usecs") || !strcmp(k->name, "netdev_budget_usecs"))
+	if (!strcmp(k->name, "rx_usecs") || !strcmp(k->name, "tx_usecs") ||
+	    !strcmp(k->name, "netdev_budget_usecs"))
 		return 1000ULL;
 	return 1;
 }

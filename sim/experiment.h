@@ -96,6 +96,7 @@ struct vm_conf {
 	uint32_t rx_frames;		/* virtio: rx coalescing frames max */
 	uint64_t rx_usecs;		/* virtio: rx coalescing timeout, ns */
 	int mergeable;			/* virtio: mergeable rx buffers */
+	int napi_tx;			/* virtio: tx completions by interrupt + NAPI */
 	struct vm_cost cost;
 };
 
@@ -119,6 +120,7 @@ struct cost {
 	double pen_kern;	/* cycles: cold caches met by an interrupt's own path */
 	double pen_pkt;		/* cycles: extra pollution per packet it processed */
 	double pen_wake;	/* cycles: pollution after sleeping (cold caches) */
+	double tx_cqe;		/* reaping one transmit completion (unmap, free) */
 	double rx_udp;		/* driver + IP/UDP + socket queue, per packet */
 	double sys_udp;		/* one recvmsg of a UDP sink */
 };
@@ -135,6 +137,12 @@ struct experiment {
 	enum coalesce coalesce;
 	uint64_t rx_usecs;		/* ns internally; static coalescing */
 	uint32_t rx_frames;
+	/* transmit completions (mlx5: a TX CQ per channel on the queue's
+	 * vector and NAPI, its own moderation, static or net_dim) */
+	int tx_irq;			/* a TX completion raises the vector */
+	enum coalesce tx_coalesce;	/* static or adaptive */
+	uint64_t tx_usecs;		/* ns internally; static TX moderation */
+	uint32_t tx_frames;
 	enum affinity affinity;	/* IRQ cores: with the app or apart */
 	/* [kernel] */
 	int napi_weight;		/* 64 */

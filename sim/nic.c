@@ -103,10 +103,13 @@ void nic_guest_rx(struct sim *s, int qi, uint32_t req)
 
 /* The driver re-arms the vector. Completions already in the ring count at
  * once, as the CQ raises an event for them when armed. */
+static void tx_rearm(struct sim *s, int qi);
+
 void nic_irq_enable(struct sim *s, int qi)
 {
 	struct sim_queue *q = &s->nq[qi];
 
+	tx_rearm(s, qi);
 	if (q->irq_armed)
 		return;
 	if (q->virtio && q->rcount) {
@@ -277,4 +280,126 @@ void nic_dim_poll(struct sim *s, int qi, uint32_t work)
 	dim_apply(s, q);
 	d->events = d->pkts = 0;
 	d->start = s->now;
+}
+
+/* Transmit completions (mlx5). Each channel has a TX CQ beside its RX CQ,
+ * on the same EQ, MSI-X vector and NAPI (mlx5e_napi_poll polls the TX CQs
+ * first, mlx5e_poll_tx_cq, then the RX CQ, and on completion re-arms both,
+ * each after its own net_dim step). A reply's send completion (CQE) counts
+ * against the TX CQ's moderation while it is armed: the event fires
+ * tx_usecs after the first CQE since the arm or at tx_frames CQEs, raises
+ * the queue's vector (a hard IRQ, napi_schedule) and disarms the TX CQ
+ * until the next napi_complete_done. Polls reap whatever completions are
+ * there, softirq or busy poll. TX DIM uses net_dim's TX profiles in EQE
+ * mode (lib/dim/net_dim.c, NET_DIM_TX_EQE_PROFILES: 1, 8, 32, 64, 128 us,
+ * 128 CQEs; mlx5 starts on index 1 and enables it when the device can
+ * moderate, mlx5e_build_nic_params). An ixgbe-style vector (nic.coalesce =
+ * itr) cleans TX and RX in one poll and throttles both: a TX completion
+ * counts on the shared throttle. */
+static const uint64_t tx_dim_usecs[] = { 1000, 8000, 32000, 64000, 128000 };
+#define TX_DIM_FRAMES 128
+
+void nic_tx_init(struct sim *s, int qi)
+{
+	struct sim_queue *q = &s->nq[qi];
+	const struct experiment *e = s->e;
+
+	q->tx_armed = true;
+	q->tx_adaptive = e->tx_coalesce == COAL_ADAPTIVE;
+	q->txdim.ix = 1;
+	q->txdim.state = DIM_PARK_TOP;
+	q->tx_usecs_ns = q->tx_adaptive ? tx_dim_usecs[1] : e->tx_usecs;
+	q->tx_frames = q->tx_adaptive ? TX_DIM_FRAMES : e->tx_frames;
+}
+
+static void tx_fire(struct sim *s, int qi)
+{
+	struct sim_queue *q = &s->nq[qi];
+
+	q->tx_armed = false;
+	q->tx_coal_running = false;
+	q->tx_gen++;
+	q->tx_coal_frames = 0;
+	q->tx_irqs++;
+	q->txdim.events++;
+	cpu_raise_irq(s, q->irq_core, qi);
+}
+
+static void tx_count(struct sim *s, int qi, uint32_t n)
+{
+	struct sim_queue *q = &s->nq[qi];
+
+	if (!q->tx_armed)
+		return;
+	q->tx_coal_frames += n;
+	if (!q->tx_usecs_ns || (q->tx_frames && q->tx_coal_frames >= q->tx_frames)) {
+		tx_fire(s, qi);
+		return;
+	}
+	if (!q->tx_coal_running) {
+		q->tx_coal_running = true;
+		evq_push(&s->q, s->now + q->tx_usecs_ns, EV_TXCOAL, (uint32_t)qi, q->tx_gen);
+	}
+}
+
+void nic_tx_timer(struct sim *s, int qi, uint32_t gen)
+{
+	struct sim_queue *q = &s->nq[qi];
+
+	if (gen != q->tx_gen || !q->tx_coal_running || !q->tx_armed)
+		return;
+	tx_fire(s, qi);
+}
+
+/* A reply left through queue qi (bare metal, a VF or passthrough device,
+ * or a virtio host's NIC): its CQE. */
+void nic_tx_sent(struct sim *s, int qi)
+{
+	struct sim_queue *q = &s->nq[qi];
+
+	q->txc++;
+	if (!s->e->tx_irq)
+		return;
+	if (q->itr)
+		coal_count(s, qi, 1);
+	else
+		tx_count(s, qi, 1);
+}
+
+/* A poll of queue qi's NAPI reaps the TX completions there; returns the
+ * instructions (at the caller's IPC: guest or host). */
+double nic_tx_reap(struct sim *s, int qi)
+{
+	struct sim_queue *q = &s->nq[qi];
+	uint32_t n = q->txc;
+
+	q->txc = 0;
+	q->tx_reaped += n;
+	q->txdim.pkts += n;
+	return n * s->c->tx_cqe;
+}
+
+/* mlx5e_handle_tx_dim + mlx5e_cq_arm of the TX CQ, at napi_complete_done. */
+static void tx_rearm(struct sim *s, int qi)
+{
+	struct sim_queue *q = &s->nq[qi];
+	struct dim *d = &q->txdim;
+
+	if (q->virtio || q->itr || !s->e->tx_irq)
+		return;
+	if (q->tx_adaptive && d->events >= DIM_NEVENTS) {
+		double ms = (double)(s->now - d->start) / 1e6;
+		if (ms > 0) {
+			dim_decide(s, d, (double)d->pkts / ms, (double)d->events / ms);
+			q->tx_usecs_ns = tx_dim_usecs[d->ix];
+			d->events = d->pkts = 0;
+			d->start = s->now;
+		}
+	}
+	if (q->tx_armed)
+		return;
+	q->tx_armed = true;
+	q->tx_coal_frames = 0;
+	if (q->txc)
+		tx_count(s, qi, q->txc);
 }

@@ -119,6 +119,9 @@ static int queue_setup(struct sim *s, int i)
 	q->itr = !virtio && e->coalesce == COAL_ITR;
 	q->usecs_ns = q->adaptive ? dim_usecs[1] : virtio ? e->vm.rx_usecs : e->rx_usecs;
 	q->frames = q->adaptive ? dim_frames[1] : virtio ? e->vm.rx_frames : e->rx_frames;
+	nic_tx_init(s, i);
+	if (virtio)
+		q->tx_armed = e->vm.napi_tx;	/* tx callbacks */
 	if (host) {
 		q->thread = -1;
 		q->irq_core = q->timer_core = q->kt_core = vhost_core(e, i - s->nqueues);
@@ -287,6 +290,9 @@ static bool dispatch(struct sim *s, const struct sim_ev *ev)
 		break;
 	case EV_COAL:
 		nic_coal_timer(s, (int)ev->id, ev->gen);
+		break;
+	case EV_TXCOAL:
+		nic_tx_timer(s, (int)ev->id, ev->gen);
 		break;
 	case EV_NAPI_TIMER:
 		napi_watchdog(s, (int)ev->id, ev->gen);

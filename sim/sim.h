@@ -40,6 +40,7 @@ enum ev_type {
 	EV_REPLY,	/* reply reaches the client (id = request) */
 	EV_ARRIVAL,	/* open loop: next scheduled request */
 	EV_COAL,	/* coalescing timer of queue id (gen) */
+	EV_TXCOAL,	/* TX completion moderation timer of queue id (gen) */
 	EV_NAPI_TIMER,	/* napi hrtimer of queue id (gen) */
 	EV_CORE,	/* core id ends its current piece of work (gen) */
 	EV_RETX,	/* dropped request retransmitted (id = request) */
@@ -128,8 +129,16 @@ struct sim_queue {
 	bool host, virtio, adaptive, itr;
 	sim_t last_fire;		/* itr: the last interrupt */
 	double rx_instr;		/* receive path per packet */
+	/* transmit completions (nic.c: mlx5's TX CQ on this queue's vector;
+	 * vhost.c: a guest's tx virtqueue with napi_tx) */
+	uint32_t txc;			/* completed, not reaped yet */
+	bool tx_armed;			/* TX CQ armed / tx callbacks on */
+	bool tx_coal_running, tx_adaptive, tx_sched;	/* tx_sched: virtio tx NAPI */
+	uint32_t tx_gen, tx_coal_frames, tx_frames;
+	uint64_t tx_usecs_ns;
+	struct dim txdim;
 	/* counters */
-	uint64_t pkts_in, drops, irqs, polls, polled;
+	uint64_t pkts_in, drops, irqs, polls, polled, tx_irqs, tx_reaped;
 };
 
 /* Adds v to a small list unless it is there (poll lists). */
@@ -152,6 +161,8 @@ enum work {
 	W_HARDIRQ,	/* device IRQ of queue kq */
 	W_TIMER,	/* napi hrtimer interrupt of queue kq */
 	W_SOFTIRQ,	/* one napi->poll inside net_rx_action */
+	W_TXIRQ,	/* a virtio guest's tx virtqueue interrupt (queue kq) */
+	W_TXPOLL,	/* ... and its tx NAPI poll (virtnet_poll_tx) */
 	/* host work (a VM's host side, vm.c and vhost.c) */
 	W_HIRQ,		/* host NIC IRQ of host queue kq */
 	W_HPOLL,	/* host softirq: one poll of host queue kq */
@@ -191,6 +202,8 @@ struct sim_core {
 	/* pending kernel work */
 	uint64_t irq_pending;	/* bitmask of queues (<= 64 per core) */
 	uint64_t timer_pending;
+	uint64_t txirq_pending;	/* virtio tx virtqueue interrupts */
+	int txpoll[MAX_POLL_LIST], ntxpoll;	/* virtio tx NAPIs scheduled */
 	int poll_list[MAX_POLL_LIST];	/* softirq's list, or the NAPIs whose
 					 * kthreads are runnable here */
 	int npoll;
@@ -335,6 +348,10 @@ void nic_coal_timer(struct sim *s, int q, uint32_t gen);
 void nic_irq_enable(struct sim *s, int q);
 uint32_t nic_take(struct sim *s, int q, uint32_t max, struct fifo *out);
 void nic_dim_poll(struct sim *s, int q, uint32_t work);
+void nic_tx_init(struct sim *s, int q);
+void nic_tx_sent(struct sim *s, int q);
+void nic_tx_timer(struct sim *s, int q, uint32_t gen);
+double nic_tx_reap(struct sim *s, int q);
 
 /* napi.c */
 void napi_schedule(struct sim *s, int q, int core);
@@ -395,7 +412,8 @@ double cost_spin_instr(const struct sim *s, sim_t ns);
 
 /* vm.c */
 void vm_init_core(struct sim *s, int core);
-void vm_interrupt(struct sim *s, int core, int q, bool timer);
+enum vint { VI_DEV, VI_TIMER, VI_TX };
+void vm_interrupt(struct sim *s, int core, int q, enum vint kind);
 void vm_sync_exit(struct sim *s, int core, enum exit_reason r);
 void vm_vhost_woken(struct sim *s, int core);
 double vm_guest_entry(struct sim *s, int core, double *pen);
@@ -419,6 +437,9 @@ void vhost_host_poll_start(struct sim *s, int core, sim_t exit_ns);
 void vhost_host_poll_done(struct sim *s, int core);
 void vhost_pass_start(struct sim *s, int core, sim_t exit_ns);
 void vhost_pass_done(struct sim *s, int core);
+void virtio_tx_irq_done(struct sim *s, int core, int q);
+void virtio_tx_poll_done(struct sim *s, int core);
+double virtio_tx_clean(struct sim *s, int q, bool xmit);
 
 /* result.c */
 void sim_result_fill(const struct sim *s, struct il_result *r);

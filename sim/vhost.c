@@ -15,6 +15,10 @@
  *     coalescing virtio.rx_frames / rx_usecs (no adaptive); re-enabling
  *     callbacks with buffers pending reschedules NAPI in place
  *     (virtqueue_napi_complete), without an interrupt.
+ * Transmit completions (virtio.napi_tx): the worker's tx pass puts the
+ * sent buffers in the used ring and signals the guest if its tx callbacks
+ * are on (tx_used); the guest's tx virtqueue interrupt schedules its tx
+ * NAPI, which reaps them (virtio_tx_*; docs/sim.md "Transmit completions").
  * Placement: aligned puts worker i and host queue i's IRQ on host core i
  * (with app vCPU i), packed on the vm.host_irq_cores cores after them. */
 #include <stdlib.h>
@@ -63,6 +67,9 @@ void vhost_guest_tx(struct sim *s, int q, uint32_t req, int core)
 {
 	struct vhost *w = &s->vh[q];
 
+	/* start_xmit: free_old_xmit first (virtqueue_enable_cb_delayed after
+	 * it with napi_tx), paid by the thread's next syscall work */
+	s->cores[core].sys_extra += virtio_tx_clean(s, q, true);
 	fifo_push(s, &w->tx, req);
 	if (w->runnable)
 		return;
@@ -89,7 +96,7 @@ void vhost_host_poll_start(struct sim *s, int core, sim_t exit_ns)
 	double instr = s->c->poll;
 
 	c->kn = nic_take(s, hq, (uint32_t)s->e->napi_weight, &c->kpkts);
-	instr += c->kn * s->nq[hq].rx_instr;
+	instr += c->kn * s->nq[hq].rx_instr + nic_tx_reap(s, hq);
 	if (c->kn && !w->runnable)
 		instr += s->c->wake;
 	if (c->vcpu)
@@ -145,12 +152,33 @@ void vhost_pass_start(struct sim *s, int core, sim_t exit_ns)
 		n++;
 	}
 	instr += n * (w->pass_tx ? k->vhost_tx_pkt : k->vhost_rx_pkt);
-	w->signal = !w->pass_tx && n && s->nq[w->queue].irq_armed;
+	if (w->pass_tx)
+		w->signal = n && s->nq[w->queue].tx_armed;
+	else
+		w->signal = n && s->nq[w->queue].irq_armed;
 	if (w->signal)
 		instr += k->signal;
 	if (c->vcpu)
 		c->pen += n * s->c->pen_pkt;
 	cpu_host_piece(s, core, W_VHOST, c->vh[0], cost_host_ns(s, instr) + exit_ns);
+}
+
+/* vhost_add_used_and_signal_n on the tx virtqueue: the guest's sent
+ * buffers are used; with napi_tx and the guest's tx callbacks on
+ * (start_xmit and the rx poll's cleantx leave them on with
+ * virtqueue_enable_cb_delayed, whose event index a pass crosses) vhost
+ * signals: a tx virtqueue interrupt, whose handler (skb_xmit_done) turns
+ * the callbacks off and schedules the tx NAPI. */
+static void tx_used(struct sim *s, int qi, uint32_t n)
+{
+	struct sim_queue *q = &s->nq[qi];
+
+	q->txc += n;
+	if (!s->e->vm.napi_tx || !q->tx_armed)
+		return;
+	q->tx_armed = false;
+	q->tx_irqs++;
+	vm_interrupt(s, q->irq_core, qi, VI_TX);
 }
 
 static void vh_list_del_head(struct sim_core *c)
@@ -166,13 +194,20 @@ void vhost_pass_done(struct sim *s, int core)
 	int v = c->kq;
 	struct vhost *w = &s->vh[v];
 
+	uint32_t sent = 0;
+
 	while (w->pkts.n) {
 		uint32_t req = fifo_pop(s, &w->pkts);
-		if (w->pass_tx)
+		if (w->pass_tx) {
 			client_wire_reply(s, req);	/* tap, bridge, NIC, wire */
-		else
+			nic_tx_sent(s, s->nqueues + w->queue);	/* host NIC's CQE */
+			sent++;
+		} else {
 			nic_guest_rx(s, w->queue, req);	/* used ring; maybe signal */
+		}
 	}
+	if (sent)
+		tx_used(s, w->queue, sent);
 	vh_list_del_head(c);
 	/* more to do (and buffers to put it in): stay woken, round robin */
 	if (w->tx.n || (w->rx.n && vq_room(s, w->queue))) {
@@ -182,4 +217,50 @@ void vhost_pass_done(struct sim *s, int core)
 	/* vhost_enable_notify: idle; without guest buffers it waits for the
 	 * guest's refill kick (nic_take) */
 	w->runnable = false;
+}
+
+/* The guest's tx virtqueue interrupt handler ended: napi_schedule of the
+ * queue pair's tx NAPI (on the vCPU that took it). */
+void virtio_tx_irq_done(struct sim *s, int core, int qi)
+{
+	struct sim_queue *q = &s->nq[qi];
+	struct sim_core *c = &s->cores[core];
+
+	if (q->tx_sched)
+		return;
+	q->tx_sched = true;
+	list_add_once(c->txpoll, &c->ntxpoll, MAX_POLL_LIST, qi);
+}
+
+/* virtnet_poll_tx ended (it reaped at its start): napi_complete_done and
+ * the callbacks back on (virtqueue_enable_cb_prepare); buffers used since
+ * (virtqueue_poll) make it poll again. */
+void virtio_tx_poll_done(struct sim *s, int core)
+{
+	struct sim_core *c = &s->cores[core];
+	int qi = c->txpoll[0];
+	struct sim_queue *q = &s->nq[qi];
+
+	for (int i = 1; i < c->ntxpoll; i++)
+		c->txpoll[i - 1] = c->txpoll[i];
+	c->ntxpoll--;
+	if (q->txc) {
+		c->txpoll[c->ntxpoll++] = qi;
+		return;
+	}
+	q->tx_sched = false;
+	q->tx_armed = true;
+}
+
+/* free_old_xmit outside the tx NAPI: start_xmit (xmit) and, with napi_tx,
+ * the rx poll's virtnet_poll_cleantx; both leave the tx callbacks on
+ * (virtqueue_enable_cb_delayed) with napi_tx. Returns the instructions. */
+double virtio_tx_clean(struct sim *s, int qi, bool xmit)
+{
+	struct sim_queue *q = &s->nq[qi];
+
+	if (!s->e->vm.napi_tx)
+		return xmit ? nic_tx_reap(s, qi) : 0;
+	q->tx_armed = true;
+	return nic_tx_reap(s, qi);
 }

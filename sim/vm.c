@@ -94,7 +94,8 @@ static void async_exit(struct sim *s, int core)
 	struct sim_core *c = &s->cores[core];
 	double ns = take_exit(s, c, EXIT_EXTINT);
 
-	if (c->cur == W_HARDIRQ || c->cur == W_TIMER || c->cur == W_SOFTIRQ) {
+	if (c->cur == W_HARDIRQ || c->cur == W_TIMER || c->cur == W_SOFTIRQ ||
+	    c->cur == W_TXIRQ || c->cur == W_TXPOLL) {
 		c->end += (sim_t)ns;
 		c->gen++;
 		c->vm_exit_ns += (sim_t)ns;
@@ -126,19 +127,22 @@ static void host_irq_elsewhere(struct sim *s, int target)
 	async_exit(s, h);
 }
 
-/* A virtual interrupt for the guest on core's vCPU: a device queue's, or
- * the guest's NAPI hrtimer. */
-void vm_interrupt(struct sim *s, int core, int q, bool timer)
+/* A virtual interrupt for the guest on core's vCPU: a device queue's, the
+ * guest's NAPI hrtimer, or a virtio tx virtqueue's (napi_tx). */
+void vm_interrupt(struct sim *s, int core, int q, enum vint kind)
 {
 	struct sim_core *c = &s->cores[core];
+	bool timer = kind == VI_TIMER;
 
 	if (s->measuring)
 		c->injected++;
 	if (timer)
 		c->timer_pending |= 1ULL << (q & 63);
+	else if (kind == VI_TX)
+		c->txirq_pending |= 1ULL << (q & 63);
 	else
 		c->irq_pending |= 1ULL << (q & 63);
-	if (!timer)
+	if (kind == VI_DEV)
 		host_irq_elsewhere(s, core);
 	if (c->halted) {
 		c->wake_pending = true;
@@ -281,6 +285,7 @@ void vm_resched(struct sim *s, int core, uint32_t gen)
 static bool guest_has_work(const struct sim *s, const struct sim_core *c)
 {
 	return c->wake_pending || c->irq_pending || c->timer_pending || c->npoll ||
+	       c->txirq_pending || c->ntxpoll ||
 	       (c->thread >= 0 && s->th[c->thread].state != T_SLEEP);
 }
 

@@ -195,6 +195,36 @@ static void vhost_suppression(void)
 	sim_free(&s);
 }
 
+/* virtio-net napi_tx: the reply's used tx buffer is signalled (tx
+ * callbacks on after start_xmit) as a tx virtqueue interrupt; its handler
+ * and the tx NAPI poll reap it and turn the callbacks back on. Without
+ * napi_tx: no interrupt, the buffer waits for the next start_xmit. */
+static void napi_tx(int on)
+{
+	struct sim s;
+	struct experiment e;
+	char cfg[512];
+	const char *w = on ? "napi_tx on" : "napi_tx off";
+
+	snprintf(cfg, sizeof(cfg), VM_ONE_CORE "[vm]\nnic = virtio\ndelivery = emulated\n"
+		 "vcpus = 1\napp_cores = 1\nguest_idle = poll\nhost_sched = cfs\n"
+		 "[virtio]\nnapi_tx = %s\n", on ? "on" : "off");
+	if (harness_make(&s, &e, cfg))
+		return;
+	harness_inject(&s, 1000000, 0);
+	sim_run_until(&s, 3000000);
+	ok(s.st.served_total == 1, "%s: the request is served", w);
+	ok(s.nq[0].tx_irqs == (uint64_t)on, "%s: %d tx virtqueue interrupt(s)", w, on);
+	ok(s.cores[0].injected == 1 + (uint64_t)on, "%s: %d injected (rx%s)", w, 1 + on,
+	   on ? " + tx" : "");
+	ok(s.cores[0].exits[EXIT_EOI] == 1 + (uint64_t)on, "%s: one EOI exit each", w);
+	ok(s.nq[0].tx_reaped == (uint64_t)on, "%s: the tx NAPI reaped %d buffer(s)", w, on);
+	ok(s.nq[0].txc == (uint32_t)!on, "%s: %d used buffer(s) left for start_xmit", w, !on);
+	ok(s.nq[0].tx_armed == (bool)on && !s.nq[0].tx_sched && !s.cores[0].ntxpoll,
+	   "%s: tx callbacks %s, tx NAPI idle", w, on ? "on" : "off");
+	sim_free(&s);
+}
+
 static uint64_t queued(const struct sim *s)
 {
 	uint64_t n = 0;
@@ -270,6 +300,8 @@ int main(void)
 	timer_latency();
 	did_host_irq();
 	vhost_suppression();
+	napi_tx(1);
+	napi_tx(0);
 	accounting("virtio aligned", "[vm]\nnic = virtio\napp_cores = 2\n"
 		   "[workload]\nconns = 32\n[run]\ntime = 0.01\nwarmup = 0.002\n");
 	accounting("virtio packed, suspend", "[vm]\nnic = virtio\napp_cores = 2\n"
