@@ -150,6 +150,8 @@ static void usage(FILE *f)
 "      --remote-bin DIR   where irqlab, irqlab-kv, irqlab-load are on the hosts (default /usr/local/bin)\n"
 "      --install          copy this build to a per-run directory on hosts where --remote-bin\n"
 "                         lacks it (same architecture); without it another build is refused\n"
+"      --restore          undo what a run killed hard left on the hosts (their agents'\n"
+"                         journals: irqlab agent --restore on each), then exit\n"
 "      --ssh CMD          the ssh command, e.g. 'ssh -F FILE' (default ssh; BatchMode and one\n"
 "                         multiplexed connection per host are added)\n"
 "      --dry-run          print a shell plan of the same experiment and exit\n"
@@ -211,6 +213,7 @@ static const struct bopt opts[] = {
 	{ "remote-bin", K_STR, F(remote_bin_dir), 0, 0, NULL, 0 },
 	{ "ssh", K_STR, F(ssh), 0, 0, NULL, 0 },
 	{ "install", K_FLAG, F(install), 0, 0, NULL, 0 },
+	{ "restore", K_FLAG, F(restore), 0, 0, NULL, 0 },
 	{ "dry-run", K_FLAG, F(dry_run), 0, 0, NULL, 0 },
 };
 #define NOPTS (sizeof(opts) / sizeof(opts[0]))
@@ -349,7 +352,7 @@ static int check_cfg(const struct bench_cfg *c, char *err, size_t len)
 		snprintf(err, len, "--srv-cpu and --cli-cpu must differ (both %d)", c->srv_cpu);
 		return -1;
 	}
-	if (c->server_host[0] && !c->dev[0]) {
+	if (c->server_host[0] && !c->dev[0] && !c->restore) {
 		snprintf(err, len, "--server-host needs --dev (the server's NIC)");
 		return -1;
 	}
@@ -656,6 +659,13 @@ int cmd_bench(int argc, char **argv)
 		fprintf(stderr, "irqlab bench: %s\n", err);
 		return 2;
 	}
+	if (c.restore && !c.server_host[0]) {
+		fprintf(stderr, "irqlab bench: --restore is for runs across hosts (--server-host); "
+			"on one machine the restore guard puts everything back by itself\n");
+		return 2;
+	}
+	if (c.restore)
+		return multi_restore(&c);	/* bench/multi.c */
 	if (c.server_host[0] && c.dry_run)
 		return run_remote(&c);
 	if (c.dry_run) {

@@ -44,6 +44,7 @@ struct bench_cfg {
 	double rates[BENCH_MAX_POINTS];	/* open-loop targets across machines */
 	char ssh[512];			/* --ssh: the ssh command (words) */
 	int install;			/* --install: copy this build where missing */
+	int restore;			/* --restore: undo a run killed hard */
 	int nrates;
 };
 

@@ -198,6 +198,9 @@ static int preflight(char *err, size_t len)
 			snprintf(e + k, sizeof(e) - k, ": copy this build there, or use --install");
 			fail(err, len, &bad, h, e);
 		}
+		char hp[900];
+		snprintf(hp, sizeof(hp), "%s/hello-%s.json", M.logs, h->name);
+		json_dump_file(hello, hp, JSON_INDENT(1));	/* its pids, for a hard kill */
 		json_t *p = host_call(h, json_pack("{s:s, s:s, s:i}", "op", "probe", "dev", M.c->dev,
 						   "port", i ? 0 : (int)M.c->port), 30, e, sizeof(e));
 		snprintf(M.lines[i], sizeof(M.lines[i]), "%s %s: Linux %s %s, agent pid %lld, "
@@ -838,6 +841,47 @@ int multi_open(const struct bench_cfg *c, struct bench_ops *ops, char *err, size
 	return 0;
 }
 
+/* The control sockets' directory: a master told to exit removes its
+ * socket a moment later. */
+static void rm_ctl(void)
+{
+	for (int i = 0; i < 50 && rmdir(M.ctl) && errno == ENOTEMPTY; i++)
+		usleep(20000);
+}
+
+int multi_restore(const struct bench_cfg *c)
+{
+	char err[300], cmd[1400], qa[700], out[16384];
+	int bad = 0;
+
+	if (setup(c, err, sizeof(err))) {
+		fprintf(stderr, "irqlab bench: %s\n", err);
+		return 1;
+	}
+	snprintf(M.logs, sizeof(M.logs), "%s", M.ctl);	/* no output directory */
+	signal(SIGPIPE, SIG_IGN);
+	snprintf(cmd, sizeof(cmd), "%s/irqlab agent --restore 2>&1", q(c->remote_bin_dir, qa,
+		 sizeof(qa)));
+	for (int i = 0; i < M.n; i++) {
+		struct host *h = &M.h[i];
+		int rc = host_exec(h, &M.how, cmd, -1, out, sizeof(out));
+		if (rc == 255 || rc < 0) {
+			host_ssh_why(h, out, sizeof(out));
+			fprintf(stderr, "irqlab bench: %s: %s\n", h->name, out);
+		} else {
+			for (char *save, *l = strtok_r(out, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
+				printf("%s: %s\n", h->name, l);
+		}
+		bad += rc != 0;
+		host_close(h, &M.how);
+		unlink(h->errpath);
+	}
+	rm_ctl();
+	json_decref(M.build);
+	M.build = NULL;
+	return bad ? 1 : 0;
+}
+
 void multi_close(void)
 {
 	if (!M.open)
@@ -848,7 +892,7 @@ void multi_close(void)
 	for (int i = 0; i < M.n; i++)
 		host_close(&M.h[i], &M.how);
 	uninstall();
-	rmdir(M.ctl);
+	rm_ctl();
 	json_decref(M.build);
 	M.build = NULL;
 }

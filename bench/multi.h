@@ -97,6 +97,10 @@ struct bench_ops;
 /* Opens every host, runs the preflight (each failure one line naming the
  * host, on stderr; the first in err) and fills ops for sweep_run. 0 or -1. */
 int multi_open(const struct bench_cfg *c, struct bench_ops *ops, char *err, size_t len);
+/* --restore: `irqlab agent --restore` on every host over ssh (the journals
+ * of agents that are gone), their output prefixed with the host. The exit
+ * status: 0 when every host restored, else 1. */
+int multi_restore(const struct bench_cfg *c);
 /* Hangs up every host (each agent restores what it changed) and waits for
  * them. Idempotent; registered with atexit by multi_open. */
 void multi_close(void);

@@ -19,7 +19,7 @@ need_cmd ssh-keygen
 IRQLAB=$IRQLAB_BUILD/irqlab
 T=$(mktemp -d); [ -n "$MH_KEEP" ] && echo "# keeping $T"
 MH_HUB=ilmh$$; MH_S=ilms$$; MH_A=ilma$$; MH_B=ilmb$$
-MH_DEV=ilmd$$		# the server's device (veth, GRO on: it has a NAPI)
+MH_DEV=ilmd$$		# the server's device (veth, 2 queues, GRO on: it has NAPIs)
 MH_SIP=198.18.20.1; MH_AIP=198.18.20.2; MH_BIP=198.18.20.3; MH_HIP=198.18.20.254
 fake_ib() { pgrep -f "^$T/ib dir/irqbalance 600" | head -n 1; }
 mh_down() {
@@ -31,8 +31,9 @@ mh_down() {
 }
 trap 'mh_down; [ -n "$MH_KEEP" ] || rm -rf "$T"' EXIT
 trap 'exit 130' INT TERM
-mh_host() {	# mh_host NS DEV IP: a host on the hub's bridge
-	ip netns add "$1" && ip -n "$MH_HUB" link add "h$2" type veth peer name "$2" netns "$1" &&
+mh_host() {	# mh_host NS DEV IP [QUEUES]: a host on the hub's bridge
+	ip netns add "$1" && ip -n "$MH_HUB" link add "h$2" numrxqueues "${4:-1}" numtxqueues "${4:-1}" \
+		type veth peer name "$2" netns "$1" numrxqueues "${4:-1}" numtxqueues "${4:-1}" &&
 	ip -n "$MH_HUB" link set "h$2" master br0 up &&
 	ip -n "$1" addr add "$3/24" dev "$2" && ip -n "$1" link set "$2" up && ip -n "$1" link set lo up
 }
@@ -55,7 +56,7 @@ mh_up() {
 	ip netns add "$MH_HUB" && ip -n "$MH_HUB" link add br0 type bridge &&
 	ip -n "$MH_HUB" link set br0 up && ip -n "$MH_HUB" link set lo up &&
 	ip -n "$MH_HUB" addr add "$MH_HIP/24" dev br0 &&
-	mh_host "$MH_S" "$MH_DEV" "$MH_SIP" && mh_host "$MH_A" ilmda$$ "$MH_AIP" &&
+	mh_host "$MH_S" "$MH_DEV" "$MH_SIP" 2 && mh_host "$MH_A" ilmda$$ "$MH_AIP" &&
 	mh_host "$MH_B" ilmdb$$ "$MH_BIP" || return 1
 	ip netns exec "$MH_S" ethtool -K "$MH_DEV" gro on >/dev/null &&
 	ip netns exec "$MH_A" ethtool -K ilmda$$ tso off gso off >/dev/null &&
@@ -82,11 +83,14 @@ napi() {
 }
 pgrep -x irqbalance >/dev/null && skip_all "irqbalance runs on this machine: the namespace server's agent would stop it"
 napi_back() { for _ in $(seq 50); do [ "$(napi)" = "$before" ] && return 0; sleep 0.1; done; return 1; }
-watch_napi() {	# samples the server's NAPI settings into $T/seen until killed
-	while :; do napi >>"$T/seen"; sleep 0.1; done
+chans() { in_s "$IRQLAB" nic show --dev "$MH_DEV" --json | sed -n 's/.*"channels": {"rx": \([0-9]*\), "tx": \([0-9]*\).*/\1\/\2/p'; }
+watch_napi() {	# samples the server's NAPI settings and channels into $T/seen until killed
+	while :; do napi >>"$T/seen"; echo "channels $(chans)" >>"$T/seen"; sleep 0.1; done
 }
 before=$(napi)
 ok $([ -n "$before" ]; echo $?) "the server's veth has a NAPI ($before)"
+c0=$(chans)
+is "$c0" "2/2" "the server's veth has 2 rx and 2 tx channels"
 ip netns exec "$MH_HUB" ssh -F "$T/ssh_config" -o BatchMode=yes "$MH_SIP" true 2>"$T/ssh.err"
 ok $? "ssh reaches the server namespace's sshd" || diag "$(cat "$T/ssh.err")"
 bench() {	# bench OUT [options]: the multi-host bench from the hub namespace
@@ -143,6 +147,9 @@ grep -q "^100/20000/20000000$" "$T/seen"
 ok $? "during the run the server's NAPI had the suspend mode's settings"
 napi_back
 is "$(napi)" "$before" "NAPI settings restored after a normal end"
+grep -q "^channels 1/1$" "$T/seen"
+ok $? "during the run the server's veth had a queue per server core (channels 1/1)"
+is "$(chans)" "$c0" "channels restored after a normal end"
 grep -q "^- Hosts, over ssh" "$T/r1/report.md" && grep -q "^  - client $MH_BIP: Linux" "$T/r1/report.md"
 ok $? "report.md lists the hosts"
 pgrep -x irqlab >/dev/null && pgrep -ax irqlab | grep -q " agent " 
@@ -184,6 +191,34 @@ grep -v warning "$T/r3.out" | grep -q "^irqlab bench: $MH_SIP: "
 ok $? "the error names the server host" || diag "$(tail -3 "$T/r3.out")"
 napi_back
 is "$(napi)" "$before" "ssh killed: the agent restored the server's NAPI settings"
+
+# --- a hard kill: agent and guard on the server, then the local irqlab ------------
+bench_bg "$T/r10"
+for _ in $(seq 100); do [ "$(chans)" = "1/1" ] && break; sleep 0.1; done
+hello=$T/r10/logs/hello-$MH_SIP.json
+AP=$(json_get "$hello" '$j->{pid}'); GP=$(json_get "$hello" '$j->{guard_pid}')
+ok $([ "$(chans)" = "1/1" ] && [ "$AP" -gt 0 ] && [ "$GP" -gt 0 ]; echo $?) \
+	"hard-kill case: channels 1/1 during the run, the server's agent ($AP) and guard ($GP) known"
+kill -KILL "$GP" "$AP"; kill -KILL "$IPID"; wait $BPID 2>/dev/null
+# the ssh masters the killed bench left (60 s ControlPersist): the ssh
+# processes in the hub namespace are ours; then their control directory
+for p in $(ip netns pids "$MH_HUB"); do
+	[ "$(cat /proc/$p/comm 2>/dev/null)" = ssh ] || continue
+	d=$(tr '\0' ' ' </proc/$p/cmdline | sed -n 's|^ssh: \(/tmp/irqlab-ssh-[A-Za-z0-9]*\)/.*|\1|p')
+	kill "$p"; [ -n "$d" ] && echo "$d" >>"$T/ctl-dirs"
+done
+sleep 0.5
+is "$(chans)" "1/1" "agent, guard and irqlab killed: the channels stay changed"
+ip netns exec "$MH_HUB" "$IRQLAB" bench --restore --server-host "$MH_SIP" --client-host "$MH_AIP" \
+	--client-host "$MH_BIP" --ssh "ssh -F $T/ssh_config" --remote-bin "$IRQLAB_BUILD" >"$T/r10.restore" 2>&1
+is "$?" 0 "irqlab bench --restore exits 0" || diag "$(cat "$T/r10.restore")"
+grep -q "^$MH_SIP: restored: sh .*ethtool -L $MH_DEV" "$T/r10.restore" &&
+	grep -q "^$MH_SIP: irqlab agent --restore: [1-9][0-9]* journal(s) in /run/irqlab, 0 undo(s) failed$" "$T/r10.restore"
+ok $? "it replayed the server agent's journal, each line named by host" || diag "$(cat "$T/r10.restore")"
+is "$(chans)" "$c0" "channels restored by irqlab bench --restore"
+sleep 0.2; [ -f "$T/ctl-dirs" ] && sort -u "$T/ctl-dirs" | while read -r d; do rm -rf "$d"; done
+napi_back
+is "$(napi)" "$before" "NAPI settings as before (the server's own guard)"
 
 # --- preflight refusals: nothing started, nothing changed ------------------------
 # a clock 2 s off: the agents report it (--clock-skew through a wrapper)
