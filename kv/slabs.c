@@ -9,9 +9,13 @@
  * classes with the same chunk sizes, and memcached-tool and exporters read
  * them unchanged. One chunk holds irqlab-kv's 51-byte header, the key, the
  * value and its "\r\n" (a reply copies value and terminator in one
- * memcpy). Items larger than the largest class get their own malloc (class
- * 0; memcached chains chunks instead). The memory limit counts pages plus
- * large items. */
+ * memcpy). Items larger than the largest class (class 0) take a whole
+ * page each (memcached chains chunks instead); beyond a page (-I above the
+ * page size) their own malloc. A page freed (moved to large items, or a
+ * large item deleted) goes to a spare list, reused before any new malloc:
+ * the heap only ever holds page-sized blocks, so RSS stays at the limit
+ * plus a fixed overhead. The limit counts pages (spare ones included)
+ * plus large mallocs. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -48,6 +52,12 @@ void slabs_free(struct store *s)
 {
 	for (size_t p = 0; p < s->npages; p++)
 		free(s->pages[p].mem);
+	while (s->spare) {
+		void *next = *(void **)s->spare;
+
+		free(s->spare);
+		s->spare = next;
+	}
 	free(s->pages);
 	free(s->freemap);
 	for (int c = 0; c < s->ncls; c++)
@@ -87,16 +97,65 @@ static bool mem_take(struct store *s, size_t n)
 	return true;
 }
 
-/* A large item's memory, already counted by mem_take. */
-static struct item *large_malloc(struct store *s, size_t total)
+/* A page: a spare one, or a new one within the limit; NULL if neither. */
+static void *page_get(struct store *s)
 {
-	struct item *it = malloc(total);
+	void *p;
 
-	if (!it) {
-		atomic_fetch_sub(&s->mem_used, total);
-		return NULL;
+	pthread_mutex_lock(&s->pages_lock);
+	p = s->spare;
+	if (p)
+		s->spare = *(void **)p;
+	pthread_mutex_unlock(&s->pages_lock);
+	if (p || !mem_take(s, s->page_size))
+		return p;
+	if (!(p = malloc(s->page_size)))
+		atomic_fetch_sub(&s->mem_used, s->page_size);
+	return p;
+}
+
+/* A page no longer used, kept for reuse (still counted). */
+static void page_put(struct store *s, void *p)
+{
+	pthread_mutex_lock(&s->pages_lock);
+	*(void **)p = s->spare;
+	s->spare = p;
+	pthread_mutex_unlock(&s->pages_lock);
+}
+
+/* Gives a spare page back to libc (room for a malloc beyond a page). */
+static bool spare_free_one(struct store *s)
+{
+	void *p;
+
+	pthread_mutex_lock(&s->pages_lock);
+	p = s->spare;
+	if (p)
+		s->spare = *(void **)p;
+	pthread_mutex_unlock(&s->pages_lock);
+	if (!p)
+		return false;
+	free(p);
+	atomic_fetch_sub(&s->mem_used, s->page_size);
+	return true;
+}
+
+/* A large item's memory: a page, or beyond a page its own malloc. */
+static struct item *large_get(struct store *s, size_t total)
+{
+	struct item *it;
+
+	if (total <= s->page_size) {
+		it = page_get(s);
+	} else {
+		while (!mem_take(s, total))
+			if (!spare_free_one(s))
+				return NULL;
+		if (!(it = malloc(total)))
+			atomic_fetch_sub(&s->mem_used, total);
 	}
-	it->cls = CLS_LARGE;
+	if (it)
+		it->cls = CLS_LARGE;
 	return it;
 }
 
@@ -117,9 +176,8 @@ static bool new_page_locked(struct store *s, struct slab *c)
 {
 	void *p;
 
-	if (!mem_take(s, s->page_size))
+	if (!(p = page_get(s)))
 		return false;
-	p = malloc(s->page_size);
 	pthread_mutex_lock(&s->pages_lock);
 	if (p && s->npages == s->cappages) {
 		size_t cap = s->cappages ? s->cappages * 2 : 64;
@@ -130,10 +188,9 @@ static bool new_page_locked(struct store *s, struct slab *c)
 			s->cappages = cap;
 		}
 	}
-	if (!p || s->npages == s->cappages) {
+	if (s->npages == s->cappages) {
 		pthread_mutex_unlock(&s->pages_lock);
-		free(p);
-		atomic_fetch_sub(&s->mem_used, s->page_size);
+		page_put(s, p);
 		return false;
 	}
 	s->pages[s->npages].mem = p;
@@ -148,8 +205,14 @@ void do_chunk_free(struct store *s, struct item *it)
 	struct slab *c = &s->slab[it->cls];
 
 	if (it->cls == CLS_LARGE) {
-		atomic_fetch_sub(&s->mem_used, item_total(it->nkey, it->nbytes));
-		free(it);
+		size_t total = item_total(it->nkey, it->nbytes);
+
+		if (total <= s->page_size) {
+			page_put(s, it);
+		} else {
+			atomic_fetch_sub(&s->mem_used, total);
+			free(it);
+		}
 		return;
 	}
 	pthread_mutex_lock(&c->lock);
@@ -200,8 +263,9 @@ struct item *do_chunk_alloc(struct store *s, struct shard *sh, int ci,
 	if (ci == CLS_LARGE) {
 		/* with memory full, what to evict (a large item or a page of
 		 * smaller ones) is decided by age across all shards: slow path */
-		*room = !mem_take(s, total);
-		return *room ? NULL : large_malloc(s, total);
+		it = large_get(s, total);
+		*room = !it;
+		return it;
 	}
 	/* memory of a dead item near the LRU tail before a new page */
 	it = do_slab_take(s, c, false);
@@ -386,14 +450,15 @@ bool all_move_page(struct store *s, int v, int to, uint32_t now)
 static bool all_release_page(struct store *s, int v, uint32_t now)
 {
 	size_t p = all_empty_page(s, v, now);
+	void *mem;
 
 	if (p == s->npages)
 		return false;
 	pthread_mutex_lock(&s->pages_lock);
-	free(s->pages[p].mem);
+	mem = s->pages[p].mem;
 	s->pages[p] = s->pages[--s->npages];
 	pthread_mutex_unlock(&s->pages_lock);
-	atomic_fetch_sub(&s->mem_used, s->page_size);
+	page_put(s, mem);
 	return true;
 }
 
@@ -440,10 +505,10 @@ struct item *all_room_slab(struct store *s, int ci, uint32_t now)
 struct item *all_room_large(struct store *s, size_t total, uint32_t now)
 {
 	struct shard *sh;
-	struct item *big, *theirs;
+	struct item *big, *theirs, *it;
 	int v;
 
-	while (!mem_take(s, total)) {
+	while (!(it = large_get(s, total))) {
 		big = all_oldest_tail(s, CLS_LARGE, &sh);
 		v = all_victim_class(s, CLS_LARGE, &theirs);
 		if (v > 0 && (!big || !theirs || item_older(theirs, big)) &&
@@ -453,5 +518,5 @@ struct item *all_room_large(struct store *s, size_t total, uint32_t now)
 			return NULL;
 		do_item_evict(s, sh, big, now);
 	}
-	return large_malloc(s, total);
+	return it;
 }

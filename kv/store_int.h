@@ -111,7 +111,10 @@ struct store {
 	_Atomic uint64_t cas;
 	struct shard *sh;
 	struct slab slab[NCLS_MAX];
-	pthread_mutex_t pages_lock;	/* the page list */
+	pthread_mutex_t pages_lock;	/* the page list and spare pages */
+	void *spare;			/* freed pages, linked by their first word:
+					 * still counted in mem_used, reused before
+					 * any new malloc (no heap holes) */
 	struct page *pages;
 	size_t npages, cappages;
 	_Atomic uint64_t slabs_moved;	/* pages given to another class */

@@ -549,6 +549,48 @@ static void test_class_counters(void)
 	store_free(s);
 }
 
+/* Items above the largest class take a whole slab page (1 MiB), and a
+ * page they free is reused by any class: the heap only holds pages. */
+static void test_large_pages(void)
+{
+	static char large[600 * 1024], small[1000];
+	struct store_cfg c = { .mem_limit = 8 << 20, .item_max = 1 << 20, .nshards = 1 };
+	struct store *s = store_new(&c);
+	struct store_stats st;
+	char key[32];
+	int stored = 1;
+
+	memset(large, 'l', sizeof(large));
+	memset(small, 's', sizeof(small));
+	stored &= put(s, ST_SET, "big", "x", 0, 10) == ST_STORED;	/* a small page */
+	stored &= store_put(s, ST_SET, "big", 3, 0, 0, large, sizeof(large), 0, 10, NULL) ==
+		  ST_STORED;
+	store_stats(s, &st);
+	ok(stored && st.mem_used == 2u << 20,
+	   "a 600 KB item takes one 1 MiB page (%llu bytes in use, 2 pages)",
+	   (unsigned long long)st.mem_used);
+	store_delete(s, "big", 3, 0, 10);
+	for (int i = 0; i < 500; i++) {	/* under one page of 1000-byte items */
+		snprintf(key, sizeof(key), "s%d", i);
+		stored &= store_put(s, ST_SET, key, strlen(key), 0, 0, small, sizeof(small), 0, 10,
+				    NULL) == ST_STORED;
+	}
+	store_stats(s, &st);
+	ok(stored && st.mem_used == 2u << 20,
+	   "its page, freed, is reused by another class (%llu bytes)", (unsigned long long)st.mem_used);
+	for (int i = 0; i < 400; i++) {
+		snprintf(key, sizeof(key), "L%d", i % 40);
+		stored &= store_put(s, ST_SET, key, strlen(key), 0, 0, large,
+				    (size_t)(100 * 1024 + (i * 7919) % (900 * 1024)), 0, 10, NULL) ==
+			  ST_STORED;
+	}
+	store_stats(s, &st);
+	ok(stored && st.mem_used <= (size_t)8 << 20 && st.mem_used % (1 << 20) == 0,
+	   "400 sets of 100-1000 KB: every set stored, only whole pages (%llu bytes <= 8 MiB)",
+	   (unsigned long long)st.mem_used);
+	store_free(s);
+}
+
 int main(void)
 {
 	test_basic();
@@ -559,5 +601,6 @@ int main(void)
 	test_layout();
 	test_reclaim();
 	test_class_counters();
+	test_large_pages();
 	return tap_done();
 }
