@@ -5,10 +5,14 @@
  * pipelined requests cannot grow the output without bound. */
 #include "conn.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/epoll.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "clock.h"
@@ -128,12 +132,14 @@ void kv_conn_refuse_fd(struct il_loop *l, int fd)
 
 static void conn_close(struct il_loop *l, struct kv_conn *c)
 {
+	pthread_mutex_lock(&c->t->conns_lock);
 	if (c->prev)
 		c->prev->next = c->next;
 	else
 		c->t->conns = c->next;
 	if (c->next)
 		c->next->prev = c->prev;
+	pthread_mutex_unlock(&c->t->conns_lock);
 	il_loop_del(l, &c->io);
 	close(c->io.fd);
 	in_release(c);
@@ -297,37 +303,151 @@ static int serve(struct il_loop *l, struct kv_conn *c)
 	}
 }
 
-static void on_io(struct il_loop *l, struct il_io *io, uint32_t events)
+/* One wakeup's work; -1: close. */
+static int io_step(struct il_loop *l, struct kv_conn *c, uint32_t events)
 {
-	struct kv_conn *c = (struct kv_conn *)io;
 	int r;
 
 	if (events & EPOLLOUT) {
 		if (flush_out(l, c) < 0 || (c->closing && c->wpos == c->out.len))
-			goto close;
+			return -1;
 		if (c->want_out)
-			return;
+			return 0;
 		/* commands buffered while the output was full go first:
 		 * nothing more is read until they are answered */
-		if (c->paused && !c->closing) {
-			if (serve(l, c) < 0)
-				goto close;
-			return;
-		}
+		if (c->paused && !c->closing)
+			return serve(l, c) < 0 ? -1 : 0;
 	}
 	if (!(events & (EPOLLIN | EPOLLHUP | EPOLLERR)) || c->closing ||
 	    c->paused)
-		return;
+		return 0;
 	r = read_in(c);
-	if (r < 0)
-		goto close;
-	if (r == 0)
+	if (r <= 0)
+		return r;
+	return serve(l, c) < 0 ? -1 : 0;
+}
+
+static void on_io(struct il_loop *l, struct il_io *io, uint32_t events)
+{
+	struct kv_conn *c = (struct kv_conn *)io;
+	enum kv_conn_state st;
+
+	if (io_step(l, c, events) < 0) {
+		conn_close(l, c);
 		return;
-	if (serve(l, c) < 0)
-		goto close;
-	return;
-close:
-	conn_close(l, c);
+	}
+	st = c->swallow ? KV_CS_SWALLOW : c->need ? KV_CS_NREAD :
+	     c->wpos < c->out.len ? KV_CS_MWRITE : KV_CS_READ;
+	__atomic_store_n(&c->state, (uint8_t)st, __ATOMIC_RELAXED);
+}
+
+/* ---- stats conns ---- */
+
+struct conn_row {
+	int fd;
+	uint8_t state;		/* enum kv_conn_state, or 255: the asker */
+	uint32_t last_cmd;
+};
+
+static int row_cmp(const void *a, const void *b)
+{
+	const struct conn_row *x = a, *y = b;
+
+	return (x->fd > y->fd) - (x->fd < y->fd);
+}
+
+/* memcached's "tcp:1.2.3.4:5" / "tcp6:[::1]:5" for a socket's own (peer:
+ * false) or peer address; false if it has none. */
+static bool sock_addr(int fd, bool peer, char *out, size_t len)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	char host[INET6_ADDRSTRLEN];
+
+	if ((peer ? getpeername(fd, (struct sockaddr *)&ss, &sl)
+		  : getsockname(fd, (struct sockaddr *)&ss, &sl)) < 0)
+		return false;
+	if (ss.ss_family == AF_INET) {
+		struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+
+		inet_ntop(AF_INET, &a->sin_addr, host, sizeof(host));
+		snprintf(out, len, "tcp:%s:%u", host, ntohs(a->sin_port));
+	} else if (ss.ss_family == AF_INET6) {
+		struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+
+		inet_ntop(AF_INET6, &a->sin6_addr, host, sizeof(host));
+		snprintf(out, len, "tcp6:[%s]:%u", host, ntohs(a->sin6_port));
+	} else {
+		return false;
+	}
+	return true;
+}
+
+static void conn_line(struct buf *o, int fd, const char *name, const char *v)
+{
+	char line[160];
+	int n = snprintf(line, sizeof(line), "STAT %d:%s %s\r\n", fd, name, v);
+
+	buf_add(o, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
+}
+
+void kv_conn_stats(struct kv_conn *self, struct buf *o)
+{
+	static const char *const names[] = {
+		"conn_read", "conn_nread", "conn_swallow", "conn_mwrite",
+	};
+	uint32_t now = kv_clock();
+	struct conn_row *rows = NULL;
+	size_t n = 0, cap = 0;
+	char laddr[96] = "", addr[96], num[16];
+
+	/* the rows first (under each thread's lock, briefly), the
+	 * addresses after: a connection closed since shows none */
+	for (int i = 0; i < kv_nthreads; i++) {
+		struct kv_thread *t = &kv_threads[i];
+
+		pthread_mutex_lock(&t->conns_lock);
+		for (struct kv_conn *c = t->conns; c; c = c->next) {
+			if (n == cap) {
+				size_t nc = cap ? cap * 2 : 64;
+				struct conn_row *nr = realloc(rows, nc * sizeof(*rows));
+
+				if (!nr)
+					break;
+				rows = nr;
+				cap = nc;
+			}
+			rows[n].fd = c->io.fd;
+			rows[n].state = c == self ? 255 :
+					__atomic_load_n(&c->state, __ATOMIC_RELAXED);
+			rows[n].last_cmd = __atomic_load_n(&c->last_cmd, __ATOMIC_RELAXED);
+			n++;
+		}
+		pthread_mutex_unlock(&t->conns_lock);
+	}
+	if (n)
+		qsort(rows, n, sizeof(*rows), row_cmp);
+	if (kv_listen_fd >= 0 && sock_addr(kv_listen_fd, false, laddr, sizeof(laddr))) {
+		conn_line(o, kv_listen_fd, "addr", laddr);
+		conn_line(o, kv_listen_fd, "state", "conn_listening");
+		snprintf(num, sizeof(num), "%u", now);
+		conn_line(o, kv_listen_fd, "secs_since_last_cmd", num);
+	}
+	for (size_t i = 0; i < n; i++) {
+		/* a fd closed (and perhaps reused) since the rows were taken:
+		 * its address is whatever the fd is now, or none */
+		if (!sock_addr(rows[i].fd, true, addr, sizeof(addr)))
+			continue;
+		conn_line(o, rows[i].fd, "addr", addr);
+		if (laddr[0])
+			conn_line(o, rows[i].fd, "listen_addr", laddr);
+		conn_line(o, rows[i].fd, "state", rows[i].state == 255 ? "conn_parse_cmd" :
+			  names[rows[i].state & 3]);
+		snprintf(num, sizeof(num), "%u", now - rows[i].last_cmd);
+		conn_line(o, rows[i].fd, "secs_since_last_cmd", num);
+	}
+	free(rows);
+	buf_adds(o, "END\r\n");
 }
 
 void kv_conn_open(struct il_loop *l, int fd, uint32_t napi_id)
@@ -359,10 +479,12 @@ void kv_conn_open(struct il_loop *l, int fd, uint32_t napi_id)
 		il_loop_conn_closed(l);
 		return;
 	}
+	pthread_mutex_lock(&t->conns_lock);
 	c->next = t->conns;
 	if (t->conns)
 		t->conns->prev = c;
 	t->conns = c;
+	pthread_mutex_unlock(&t->conns_lock);
 }
 
 void kv_conn_idle_check(struct kv_thread *t)

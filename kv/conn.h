@@ -26,7 +26,11 @@ struct kv_conn {
 				 * written its replies (a get's END, mn) */
 	size_t need;		/* bytes from rpos the current command waits for */
 	uint32_t napi_id;
+	uint8_t state;		/* atomic: enum kv_conn_state, for stats conns */
 };
+
+/* memcached's connection states as "stats conns" names them. */
+enum kv_conn_state { KV_CS_READ, KV_CS_NREAD, KV_CS_SWALLOW, KV_CS_MWRITE };
 
 /* Sets up a connection on fd owned by loop l (called by the loop). */
 void kv_conn_open(struct il_loop *l, int fd, uint32_t napi_id);
@@ -43,5 +47,8 @@ void kv_conn_blocks_free(struct kv_thread *t);
  * command for -o idle_timeout seconds (not those waiting for the client to
  * read its replies). */
 void kv_conn_idle_check(struct kv_thread *t);
+/* "stats conns": the listener and every connection (self: the one
+ * asking), by fd, with memcached's lines. */
+void kv_conn_stats(struct kv_conn *self, struct buf *o);
 
 #endif

@@ -8,8 +8,21 @@
 
 /* Takes an item out of its LRU and the counters and frees it (the caller
  * takes it out of the table). */
+/* it's bucket of "stats sizes" changes by d (shard lock held). */
+static void do_sizes_count(struct store *s, const struct item *it, int d)
+{
+	size_t b;
+
+	if (!s->sizes || it->cas < s->sizes_cas)
+		return;
+	b = (item_class_size(it->nkey, it->nbytes, it->flags) + 31) / 32;
+	if (b < s->nsizes)
+		__atomic_fetch_add(&s->sizes[b], (uint32_t)d, __ATOMIC_RELAXED);
+}
+
 static void do_item_free(struct store *s, struct shard *sh, struct item *it)
 {
+	do_sizes_count(s, it, -1);
 	do_lru_unlink(&sh->lru[it->cls], it);
 	sh->count--;
 	sh->st.curr_items--;
@@ -37,6 +50,7 @@ void do_item_link(struct store *s, struct shard *sh, struct item **pp,
 	if (old)
 		do_item_free(s, sh, old);
 	*pp = it;
+	do_sizes_count(s, it, 1);
 	do_lru_push(&sh->lru[it->cls], it);
 	sh->count++;
 	sh->st.curr_items++;

@@ -4,6 +4,7 @@
 #ifndef KV_KV_H
 #define KV_KV_H
 
+#include <pthread.h>
 #include <stdint.h>
 
 #include "irqlab/loop.h"
@@ -30,7 +31,8 @@ struct kv_conn;
 /* One worker thread: one event loop, its connections, its counters. */
 struct kv_thread {
 	struct il_loop *loop;
-	struct kv_conn *conns;	/* open connections, for shutdown */
+	struct kv_conn *conns;	/* open connections (shutdown, stats conns) */
+	pthread_mutex_t conns_lock;	/* conns' links, for other threads */
 	struct store *store;
 	uint32_t now;		/* server clock (clock.h), set by the loop timer */
 	struct kv_req req;	/* the command being run (proto.c) */
@@ -47,6 +49,7 @@ extern struct kv_thread *kv_threads;	/* one per loop */
 extern int kv_nthreads;
 extern int kv_curr_conns;		/* atomic: open connections */
 extern size_t kv_read_buf_bytes;	/* atomic: input buffer bytes (conn.c) */
+extern int kv_listen_fd;		/* the listener, for "stats conns" */
 
 /* One kv_thread per loop of g, all on store s (kv_threads, kv_nthreads). */
 int kv_threads_init(struct il_group *g, struct store *s);

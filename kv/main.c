@@ -218,6 +218,7 @@ int main(int argc, char **argv)
 	if (lfd < 0)
 		return 1;
 	il_group_on_refuse(group, kv_conn_refuse_fd);
+	kv_listen_fd = lfd;
 	if (il_group_listen(group, lfd, kv_conn_open)) {
 		fprintf(stderr, "irqlab-kv: epoll_ctl: %s\n", strerror(errno));
 		return 1;

@@ -201,7 +201,8 @@ int kv_proto_process(struct kv_conn *c)
 			c->need += (size_t)(nl + 1 - s);
 			return PROTO_OK;
 		}
-		c->last_cmd = c->t->now;	/* a whole command: not idle */
+		/* a whole command: not idle (read by stats conns) */
+		__atomic_store_n(&c->last_cmd, c->t->now, __ATOMIC_RELAXED);
 		if (r == CLOSE_CONN)
 			return PROTO_CLOSE;
 		c->rpos += (size_t)(nl + 1 - s) + (size_t)r;

@@ -319,6 +319,10 @@ static const char *set_options(const struct mflags *f, uint64_t *flags,
 		default: return "CLIENT_ERROR invalid mode for ms M token\r\n";
 		}
 	}
+	/* memcached: a cas upgrades set and replace to cas (so a missing
+	 * item is NF); with I, an older cas stores the value stale */
+	if (f->tok['C'] && (*op == ST_SET || *op == ST_REPLACE))
+		*op = f->tok['I'] ? ST_CAS_STALE : ST_CAS;
 	return NULL;
 }
 
@@ -412,6 +416,8 @@ long kv_meta_set(struct kv_conn *c, struct kv_req *r, int arg)
 	res = store_put(th->store, op, f.key, f.nkey, (uint32_t)flags,
 			kv_realtime(ttl, th->now), r->data, (size_t)vlen, cas_in,
 			th->now, &cas_out);
+	if (res == ST_STORED && (op == ST_CAS || op == ST_CAS_STALE))
+		KV_INC(th, cas_hits);
 	set_reply(c, &f, res, cas_out);
 	return (long)need;
 unlink:

@@ -9,6 +9,7 @@
 
 #include "irqlab/fmt.h"
 #include "clock.h"
+#include "prefix.h"
 #include "settings.h"
 #include "stats.h"
 
@@ -67,6 +68,7 @@ static inline long get_keys(struct kv_conn *c, const char *p, const char *end,
 
 	for (;;) {
 		const char *k;
+		bool hit;
 
 		if (c->out.len - start > KV_GET_OUT_MAX) {
 			/* values are copied into the output, so a get of many
@@ -93,14 +95,18 @@ static inline long get_keys(struct kv_conn *c, const char *p, const char *end,
 		}
 		if (touch) {
 			KV_INC(c->t, cmd_touch);
-			KV_ADD(c->t, touch_hits, value_reply(c, k, (size_t)(p - k), with_cas, touch));
-			continue;
+			hit = value_reply(c, k, (size_t)(p - k), with_cas, touch);
+			KV_ADD(c->t, touch_hits, hit);
+		} else {
+			KV_INC(c->t, cmd_get);
+			hit = value_reply(c, k, (size_t)(p - k), with_cas, NULL);
+			if (hit)
+				KV_INC(c->t, get_hits);
+			else
+				KV_INC(c->t, get_misses);
 		}
-		KV_INC(c->t, cmd_get);
-		if (value_reply(c, k, (size_t)(p - k), with_cas, NULL))
-			KV_INC(c->t, get_hits);
-		else
-			KV_INC(c->t, get_misses);
+		if (kv_detail())
+			kv_prefix_get(k, (size_t)(p - k), hit);
 	}
 	reply(c, "END\r\n");
 	c->flush_mark = c->out.len;	/* memcached writes here */
@@ -160,6 +166,11 @@ long kv_cmd_store(struct kv_conn *c, struct kv_req *r, int arg)
 		return 0;
 	}
 	need = (size_t)vlen + 2;
+	/* memcached counts a prefix's set before it allocates, so refused
+	 * sets count: here at every way out but NEED_MORE (which comes back) */
+	if (kv_detail() && (r->avail >= need || c->no_room ||
+			    store_item_size(t[1].n, (size_t)vlen) > store_item_max(c->t->store)))
+		kv_prefix_set(t[1].p, t[1].n);
 	if (store_item_size(t[1].n, (size_t)vlen) > store_item_max(c->t->store)) {
 		KV_INC(c->t, store_too_large);
 		reply(c, "SERVER_ERROR object too large for cache\r\n");
@@ -272,6 +283,8 @@ long kv_cmd_delete(struct kv_conn *c, struct kv_req *r, int arg)
 		reply(c, "CLIENT_ERROR bad command line format\r\n");
 		return 0;
 	}
+	if (kv_detail())
+		kv_prefix_delete(t[1].p, t[1].n);
 	if (store_delete(c->t->store, t[1].p, t[1].n, 0, c->t->now) == ST_DELETED) {
 		KV_INC(c->t, delete_hits);
 		reply(c, "DELETED\r\n");
@@ -368,6 +381,7 @@ long kv_cmd_shutdown(struct kv_conn *c, struct kv_req *r, int arg)
 static void stats_reset(struct buf *o)
 {
 	kv_stats_reset();
+	kv_prefix_clear();
 	buf_adds(o, "RESET\r\n");
 }
 
@@ -382,11 +396,45 @@ static const struct {
 	{ "irqlab", kv_stats_irqlab, NULL },
 	{ "slabs", kv_stats_slabs, NULL },
 	{ "items", kv_stats_items, NULL },
-	/* memcached's answer without -o track_sizes: irqlab-kv keeps no
-	 * size histogram */
-	{ "sizes", NULL, "STAT sizes_status disabled\r\nEND\r\n" },
-	{ "detail", NULL, "CLIENT_ERROR usage: stats detail on|off|dump\r\n" },
 };
+
+/* stats sizes, sizes_enable, sizes_disable (memcached's replies: the last
+ * two without END) */
+static bool stats_sizes(struct kv_conn *c, struct kv_req *r)
+{
+	struct store *s = c->t->store;
+
+	if (kv_tok_is(&r->t[1], "sizes")) {
+		if (!store_sizes(s, &c->out))
+			reply(c, "STAT sizes_status disabled\r\n");
+		reply(c, "END\r\n");
+	} else if (kv_tok_is(&r->t[1], "sizes_enable")) {
+		store_sizes_enable(s);
+		reply(c, "STAT sizes_status enabled\r\n");
+	} else if (kv_tok_is(&r->t[1], "sizes_disable")) {
+		store_sizes_disable(s);
+		reply(c, "STAT sizes_status disabled\r\n");
+	} else {
+		return false;
+	}
+	return true;
+}
+
+/* stats detail on|off|dump (memcached looks at the third word only) */
+static void stats_detail(struct kv_conn *c, struct kv_req *r)
+{
+	if (r->nt >= 3 && kv_tok_is(&r->t[2], "on")) {
+		__atomic_store_n(&kv_detail_on, 1, __ATOMIC_RELAXED);
+		reply(c, "OK\r\n");
+	} else if (r->nt >= 3 && kv_tok_is(&r->t[2], "off")) {
+		__atomic_store_n(&kv_detail_on, 0, __ATOMIC_RELAXED);
+		reply(c, "OK\r\n");
+	} else if (r->nt >= 3 && kv_tok_is(&r->t[2], "dump")) {
+		kv_prefix_dump(&c->out);
+	} else {
+		reply(c, "CLIENT_ERROR usage: stats detail on|off|dump\r\n");
+	}
+}
 
 /* stats [subcommand] */
 long kv_cmd_stats(struct kv_conn *c, struct kv_req *r, int arg)
@@ -398,6 +446,16 @@ long kv_cmd_stats(struct kv_conn *c, struct kv_req *r, int arg)
 	}
 	if (kv_tok_is(&r->t[1], "cachedump")) {
 		kv_admin_cachedump(c, r);
+		return 0;
+	}
+	if (stats_sizes(c, r))
+		return 0;
+	if (kv_tok_is(&r->t[1], "conns")) {
+		kv_conn_stats(c, &c->out);
+		return 0;
+	}
+	if (kv_tok_is(&r->t[1], "detail")) {
+		stats_detail(c, r);
 		return 0;
 	}
 	for (size_t i = 0; i < sizeof(stats_cmds) / sizeof(stats_cmds[0]); i++) {

@@ -13,6 +13,7 @@
 
 #include "clock.h"
 #include "kv.h"
+#include "prefix.h"
 #include "settings.h"
 
 static const struct {
@@ -247,6 +248,8 @@ void kv_stats_settings(struct buf *o)
 	stat_u(o, "verbosity", (uint64_t)kv_verbosity());
 	stat_s(o, "evictions", "on");
 	stat_u(o, "num_threads", (uint64_t)kv_set.threads);
+	stat_s(o, "stat_key_prefix", ":");
+	stat_s(o, "detail_enabled", kv_detail() ? "yes" : "no");
 	stat_s(o, "cas_enabled", "yes");
 	snprintf(v, sizeof(v), "%.2f", kv_set.factor);
 	stat_s(o, "growth_factor", v);

@@ -68,6 +68,7 @@ void store_free(struct store *s)
 {
 	if (!s)
 		return;
+	free(s->sizes);
 	for (int i = 0; i < s->nshards && s->sh; i++) {
 		struct shard *sh = &s->sh[i];
 
@@ -198,11 +199,15 @@ static enum st_res put_allowed(enum st_op op, const struct item *old, uint64_t c
 {
 	if (!old && (op == ST_REPLACE || op == ST_APPEND || op == ST_PREPEND))
 		return ST_NOT_STORED;
-	if (!old && (op == ST_CAS || cas_in))
+	bool cas = op == ST_CAS || op == ST_CAS_STALE;
+
+	if (!old && (cas || cas_in))
 		return ST_NOT_FOUND;
 	if (old && op == ST_ADD)
 		return ST_NOT_STORED;
-	if (old && (op == ST_CAS || cas_in) && old->cas != cas_in)
+	if (old && op == ST_CAS_STALE && cas_in < old->cas)
+		return ST_STORED;
+	if (old && (cas || cas_in) && old->cas != cas_in)
 		return ST_EXISTS;
 	return ST_STORED;
 }
@@ -251,7 +256,7 @@ static enum st_res do_store_put(struct store *s, struct shard *sh, uint64_t h,
 			sh->cc[ci].cmd_set++;
 		}
 		/* in the stored item's class, as memcached counts cas */
-		if (op == ST_CAS && r == ST_EXISTS)
+		if ((op == ST_CAS || op == ST_CAS_STALE) && r == ST_EXISTS)
 			sh->cc[old->cls].cas_badval++;
 		/* memcached bumps the existing item on a failed add */
 		if (op == ST_ADD && r == ST_NOT_STORED)
@@ -268,13 +273,19 @@ static enum st_res do_store_put(struct store *s, struct shard *sh, uint64_t h,
 	if (!it)
 		return ST_NO_MEMORY;
 	sh->cc[it->cls].cmd_set++;
-	if (op == ST_CAS)
+	if (op == ST_CAS || op == ST_CAS_STALE)
 		sh->cc[old->cls].cas_hits++;
 	it->nkey = (uint8_t)nkey;
 	it->nbytes = (uint32_t)vlen;
 	it->atime = now;
 	it->iflags = 0;
 	fill_item(it, op, key, nkey, data, nbytes, old, flags, exptime);
+	if (op == ST_CAS_STALE && old->cas != cas_in) {
+		/* memcached's CAS_STALE: the old expiry, stale, and the
+		 * win stays handed out if it was */
+		it->exptime = old->exptime;
+		it->iflags = (uint8_t)(IT_STALE | (old->iflags & IT_WON));
+	}
 	it->cas = store_next_cas(s);
 	if (cas_out)
 		*cas_out = it->cas;
@@ -655,4 +666,46 @@ void store_walk(struct store *s, int cls, uint32_t now,
 		}
 		pthread_mutex_unlock(&sh->lock);
 	}
+}
+
+void store_sizes_enable(struct store *s)
+{
+	store_lock_all(s);
+	if (!s->sizes) {
+		s->nsizes = s->item_max / 32 + 1;	/* memcached's bucket count */
+		s->sizes = calloc(s->nsizes, sizeof(*s->sizes));
+		/* memcached takes a cas id for it: later cas values match */
+		s->sizes_cas = store_next_cas(s);
+	}
+	store_unlock_all(s);
+}
+
+void store_sizes_disable(struct store *s)
+{
+	store_lock_all(s);
+	free(s->sizes);
+	s->sizes = NULL;
+	store_unlock_all(s);
+}
+
+bool store_sizes(struct store *s, struct buf *o)
+{
+	char line[64];
+
+	store_lock_all(s);
+	if (!s->sizes) {
+		store_unlock_all(s);
+		return false;
+	}
+	for (size_t i = 0; i < s->nsizes; i++) {
+		uint32_t v = __atomic_load_n(&s->sizes[i], __ATOMIC_RELAXED);
+
+		if (v) {
+			int n = snprintf(line, sizeof(line), "STAT %zu %u\r\n", i * 32, v);
+
+			buf_add(o, line, (size_t)n);
+		}
+	}
+	store_unlock_all(s);
+	return true;
 }

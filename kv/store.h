@@ -16,7 +16,11 @@
 
 #define KV_KEY_MAX 250
 
-enum st_op { ST_SET, ST_ADD, ST_REPLACE, ST_APPEND, ST_PREPEND, ST_CAS };
+/* ST_CAS_STALE: ms with I and C (memcached's set_stale): like ST_CAS, but a
+ * cas older than the item's still stores, keeping the old item's expiry and
+ * marking the new one stale (and won, if the old one's win was handed out). */
+enum st_op { ST_SET, ST_ADD, ST_REPLACE, ST_APPEND, ST_PREPEND, ST_CAS,
+	     ST_CAS_STALE };
 
 enum st_res {
 	ST_STORED, ST_NOT_STORED, ST_EXISTS, ST_NOT_FOUND, ST_DELETED,
@@ -158,6 +162,13 @@ int store_automove(const struct store *s);
 /* "lru_crawler crawl": frees every dead (expired or flushed) item of
  * class cls, counted as crawler_reclaimed; returns how many. */
 uint64_t store_crawl(struct store *s, int cls, uint32_t now);
+
+/* "stats sizes_enable" (counts the items stored from then on, as
+ * memcached does), "stats sizes_disable", "stats sizes": "STAT <size>
+ * <count>" lines for nonzero buckets, or false while disabled. */
+void store_sizes_enable(struct store *s);
+void store_sizes_disable(struct store *s);
+bool store_sizes(struct store *s, struct buf *o);
 
 /* An item as the dumps show it. */
 struct st_item_info {

@@ -116,6 +116,13 @@ struct store {
 	size_t npages, cappages;
 	_Atomic uint64_t slabs_moved;	/* pages given to another class */
 	_Atomic int automove;		/* "slabs automove" (1) */
+	/* "stats sizes": items per 32-byte size bucket (memcached's item
+	 * sizes), NULL while disabled; only items with a cas from sizes_cas
+	 * on count (as memcached: those stored since enabling). The pointer
+	 * changes with every shard locked; counts are atomic (any shard) */
+	uint32_t *sizes;
+	size_t nsizes;
+	uint64_t sizes_cas;
 	struct item *pin;		/* the slow path must not free it */
 	uint8_t small_cls[SMALL_MAX / 8 + 1];	/* ceil(size/8) -> class */
 };

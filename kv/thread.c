@@ -16,6 +16,7 @@ struct il_group *kv_group;
 struct kv_thread *kv_threads;
 int kv_nthreads;
 int kv_curr_conns;
+int kv_listen_fd = -1;
 size_t kv_read_buf_bytes;
 
 /* The loop's timer: the server clock's next second has come. */
@@ -45,6 +46,7 @@ int kv_threads_init(struct il_group *g, struct store *s)
 
 		kv_threads[i].loop = l;
 		kv_threads[i].store = s;
+		pthread_mutex_init(&kv_threads[i].conns_lock, NULL);
 		kv_threads[i].now = kv_clock_at(now);
 		il_loop_set_data(l, &kv_threads[i]);
 		il_loop_set_timer(l, kv_clock_next(now), tick);

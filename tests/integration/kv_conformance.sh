@@ -50,6 +50,10 @@ shutdown($s, 1);
 my $sel = IO::Select->new($s); my $r = '';
 while ($sel->can_read(10)) { my $b; my $n = sysread($s, $b, 1 << 20); last if !$n; $r .= $b; }
 $r =~ s/^(STAT (?:pid|uptime|time|rusage_\w+|bytes_read|bytes_written|bytes|malloced_bytes|hash_bytes)) .*$/$1 X/mg;
+# stats conns: fd numbers, ports and idle seconds differ between servers
+$r =~ s/^STAT \d+:(addr|listen_addr|state|secs_since_last_cmd) /STAT N:$1 /mg;
+$r =~ s/^(STAT N:(?:listen_)?addr tcp6?:.*:)\d+\r$/$1P\r/mg;
+$r =~ s/^(STAT N:secs_since_last_cmd) \d+\r$/$1 X\r/mg;
 $r =~ s/\r\n/\\r\\n\n/g;
 print $r;
 PL

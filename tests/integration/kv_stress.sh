@@ -20,7 +20,7 @@ sub line { my $l = <$s>; die "eof" unless defined $l; $l }
 my $bad = 0;
 print $s "set ctr$id 0 0 1\r\n0\r\n"; line();
 for my $j (1..$n) {
-	my $k = "c${id}k" . ($j % 50);
+	my $k = "c${id}:k" . ($j % 50);	# a prefix for stats detail
 	my $v = join '', map { chr(97 + int rand 26) } 1..(1 + int rand 3000);
 	print $s "set $k $j 0 " . length($v) . "\r\n$v\r\nget $k\r\nincr shared 1\r\n";
 	line() eq "STORED\r\n" or $bad++;
@@ -45,11 +45,14 @@ my ($port, $done) = @ARGV;
 my $s = IO::Socket::INET->new("127.0.0.1:$port") or die "connect: $!";
 my ($n, $bad) = (0, 0);
 my @cmds = ("stats", "stats reset", "verbosity 1", "stats settings", "stats irqlab",
-	    "verbosity 0", "stats detail dump", "stats conns");
+	    "verbosity 0", "stats detail on", "stats detail dump", "stats conns",
+	    "stats sizes_enable", "stats sizes", "stats detail off", "stats sizes_disable");
 while (!-e $done && $n < 20000) {
 	my $c = $cmds[$n++ % @cmds];
 	print $s "$c
 ";
+	# sizes_enable/disable answer one line, without END (as memcached)
+	if ($c =~ /sizes_(en|dis)able/) { my $l = <$s>; next }
 	while (my $l = <$s>) { last if $l =~ /^(END|RESET|OK|ERROR|CLIENT_ERROR)/ }
 }
 print "admin $n
@@ -66,7 +69,7 @@ done
 wait $pids
 : >"$T/done"
 wait $admin
-diag "$(cat "$T/admin") admin commands (stats, stats reset, verbosity) during the load"
+diag "$(cat "$T/admin") admin commands (stats, stats reset, verbosity, stats detail/conns/sizes) during the load"
 bad=$(cat "$T"/out.* | awk '/^bad/ { s += $2 } END { print s + 0 }')
 done8=$(cat "$T"/out.* | grep -c '^bad')
 is "$done8" 8 "8 concurrent clients finished"

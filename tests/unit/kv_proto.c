@@ -1,6 +1,8 @@
+#define _GNU_SOURCE	/* memmem */
 /* Protocol parser without sockets: every error path of the text and meta
  * commands, input split at every byte, and random input (no crash, no
  * desynchronisation after a known-good command). */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -223,6 +225,42 @@ static void test_out_bound(void)
 	   "unsent output stays under KV_OUT_HIGH + one reply (%zu)", maxout);
 	ok(sent == want && c.rpos == c.in.len, "all 200 replies once drained (%zu of %zu bytes)",
 	   sent, want);
+
+	/* a multi-get parsed after pauses for output, whose last key is
+	 * invalid: none of its values is ever handed to the socket (they are
+	 * taken back, as memcached drops them), the earlier gets' are */
+	{
+		size_t one = sizeof(big) + strlen("VALUE big 0 921600\r\n") + 2 + 5;
+		const char *err = "CLIENT_ERROR bad command line format\r\nEND\r\n";
+		int values = 0, pauses = 0;
+		bool tail_ok = false;
+
+		c.in.len = c.rpos = 0;
+		c.out.len = c.wpos = c.flush_mark = 0;
+		for (int i = 0; i < 3; i++)
+			buf_adds(&c.in, "get big\r\n");
+		buf_adds(&c.in, "get big big big ");
+		for (int i = 0; i < 251; i++)
+			buf_adds(&c.in, "k");
+		buf_adds(&c.in, "\r\nget nope\r\n");
+		sent = 0;
+		for (rounds = 0; rounds < 100; rounds++) {
+			kv_proto_process(&c);
+			for (const char *p = c.out.p, *e = c.out.p + c.out.len;
+			     p && (p = memmem(p, (size_t)(e - p), "VALUE big", 9)); p += 9)
+				values++;
+			sent += c.out.len;
+			tail_ok = c.out.len >= strlen(err) &&
+				  !memcmp(c.out.p + c.out.len - strlen(err), err, strlen(err));
+			c.out.len = c.wpos = c.flush_mark = 0;	/* all written */
+			if (!c.paused)
+				break;
+			pauses++;
+		}
+		ok(pauses >= 1 && values == 3 && tail_ok && sent == 3 * one + strlen(err),
+		   "a multi-get after %d output pauses with an invalid last key: its values never sent "
+		   "(%d values, %zu bytes)", pauses, values, sent);
+	}
 
 	/* one multi-get of 100 x 900 kB: over KV_GET_OUT_MAX, refused */
 	c.in.len = c.rpos = 0;

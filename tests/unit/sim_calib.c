@@ -21,7 +21,10 @@
  * runs, within 10% at 0.5 s), the VirtIO suspend user share (the host
  * NIC's net_dim parks in one of two profiles), the SR-IOV no-coalescing QPS
  * (+6.6% at 0.5 s, up to +10.9% in 20 ms runs) and the SR-IOV adaptive
- * user share (+8.6..+10.5%). */
+ * user share (+8.6..+10.5%). Transmit-completion interrupts (nic.tx_irq,
+ * virtio.napi_tx; off in the calibration rows) do not remove any of them:
+ * turned on they move the VM rows further off (docs/sim.md, "Transmit
+ * completions"), so the list stays as it is. */
 static const struct {
 	const char *row, *figure;
 	double max_err;
