@@ -34,6 +34,12 @@ static struct {
 	char lines[MAX_HOSTS][300];
 	int perf_ok;			/* the server's PMU counted */
 	int irqb_said;			/* irqbalance's stop was announced */
+	struct per_host {		/* each client's share of each run */
+		char run[96];
+		int host;
+		double qps, target, p99;
+	} *ph;
+	int nph, cph;
 	json_t *build;			/* this build (irqlab_build) */
 	char self[600], selfdir[600];
 	char perf_why[200];		/* else why not */
@@ -604,6 +610,38 @@ static int collect(const struct run_spec *sp, const int *ids, const int sids[2],
 	return *w ? 0 : -1;
 }
 
+/* Keeps each client's QPS and p99 of a run for report.md, and says when
+ * one client got far less than the others (a slow client host). */
+static void per_host(const struct run_spec *sp, const struct il_load_summary *s, int n)
+{
+	double sum = 0;
+
+	for (int i = 0; i < n; i++)
+		sum += s[i].qps;
+	for (int i = 0; i < n; i++) {
+		if (M.nph == M.cph) {
+			int cap = M.cph ? 2 * M.cph : 64;
+			struct per_host *p = realloc(M.ph, (size_t)cap * sizeof(*p));
+			if (!p)
+				return;
+			M.ph = p;
+			M.cph = cap;
+		}
+		struct per_host *p = &M.ph[M.nph++];
+		snprintf(p->run, sizeof(p->run), "%s %s %.0f #%d", bench_mode_label(M.c, sp->mode),
+			 sp->kind, sp->target_qps, sp->rep);
+		p->host = 1 + i;
+		p->qps = s[i].qps;
+		p->target = s[i].target_qps;
+		p->p99 = s[i].lat[IL_OP_GET][IL_LAT_CORRECTED].p[3];	/* il_load_q[3] = 0.99 */
+		double others = n > 1 ? (sum - s[i].qps) / (n - 1) : s[i].qps;
+		if (n > 1 && s[i].qps < 0.8 * others)
+			fprintf(stderr, "irqlab bench: %s: warning: %.0f QPS in %s, the other clients "
+				"%.0f on average (a slow client host?)\n", M.h[1 + i].name, s[i].qps,
+				p->run, others);
+	}
+}
+
 static unsigned long long clients_sent(const struct il_load_summary *s, int n)
 {
 	unsigned long long t = 0;
@@ -647,6 +685,8 @@ static int multi_run(void *ctx, const struct run_spec *sp, struct il_result *r,
 		fprintf(stderr, "irqlab bench: warning: %s\n", e2);
 	if (!rc)
 		server_log(sp, w, kv0, kv1, clients_sent(s, got));
+	if (!rc)
+		per_host(sp, s, got);
 	if (!rc)
 		rc = merge(&m, s, got, err, len);
 	if (!rc) {
@@ -892,7 +932,7 @@ void multi_close(void)
 	for (int i = 0; i < M.n; i++)
 		host_close(&M.h[i], &M.how);
 	uninstall();
-	rm_ctl();
+	rm_ctl();	/* M.ph stays: report.md is written after this */
 	json_decref(M.build);
 	M.build = NULL;
 }
@@ -941,6 +981,16 @@ void multi_md_reading(FILE *f, const struct bench_cfg *c)
 		   "Each run's per-core split (user, sys, irq, softirq, steal, idle) and the "
 		   "server's request counters before and after are in logs/ (the file named after "
 		   "the server host).\n", c->server_host, c->srv_cores);
+	if (M.nph) {
+		fprintf(f, "- Each client host's share of each run (QPS, get p99 from the scheduled "
+			   "send), so a slow client shows:\n\n  | run | host | target QPS | QPS | "
+			   "p99 us |\n  |---|---|---|---|---|\n");
+		for (int i = 0; i < M.nph; i++)
+			fprintf(f, "  | %s | %s | %.0f | %.0f | %.0f |\n", M.ph[i].run,
+				M.h[M.ph[i].host].name, isfinite(M.ph[i].target) ? M.ph[i].target : 0,
+				M.ph[i].qps, M.ph[i].p99);
+		fputc('\n', f);
+	}
 	fprintf(f, "- The hosts' clocks are compared at the start (offset in Setup); each host "
 		   "gets the common start instant on its own clock.\n");
 	fprintf(f, "- Compare modes within this run (ratios); absolute numbers depend on the "

@@ -152,6 +152,8 @@ ok $? "during the run the server's veth had a queue per server core (channels 1/
 is "$(chans)" "$c0" "channels restored after a normal end"
 grep -q "^- Hosts, over ssh" "$T/r1/report.md" && grep -q "^  - client $MH_BIP: Linux" "$T/r1/report.md"
 ok $? "report.md lists the hosts"
+is "$(grep -Ec "^  \| suspend closed 0 #0 \| ($MH_AIP|$MH_BIP) \| 0 \| [1-9][0-9]* \| [0-9]+ \|$" "$T/r1/report.md")" 2 \
+	"report.md has each client's share of a run (a row per client host)" || diag "$(grep '^  |' "$T/r1/report.md")"
 pgrep -x irqlab >/dev/null && pgrep -ax irqlab | grep -q " agent " 
 ok $((! $?)) "no agent left on any host"
 grep -q "^irqlab bench: $MH_SIP: irqbalance (pid $FAKE) stopped for the run; restarted after it ('setsid' '-f' '$T/ib dir/irqbalance' '600')$" "$T/r1.out"
