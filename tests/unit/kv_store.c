@@ -553,7 +553,7 @@ static void test_class_counters(void)
  * page they free is reused by any class: the heap only holds pages. */
 static void test_large_pages(void)
 {
-	static char large[600 * 1024], small[1000];
+	static char large[1000 * 1024], small[1000];
 	struct store_cfg c = { .mem_limit = 8 << 20, .item_max = 1 << 20, .nshards = 1 };
 	struct store *s = store_new(&c);
 	struct store_stats st;
@@ -563,7 +563,7 @@ static void test_large_pages(void)
 	memset(large, 'l', sizeof(large));
 	memset(small, 's', sizeof(small));
 	stored &= put(s, ST_SET, "big", "x", 0, 10) == ST_STORED;	/* a small page */
-	stored &= store_put(s, ST_SET, "big", 3, 0, 0, large, sizeof(large), 0, 10, NULL) ==
+	stored &= store_put(s, ST_SET, "big", 3, 0, 0, large, 600 * 1024, 0, 10, NULL) ==
 		  ST_STORED;
 	store_stats(s, &st);
 	ok(stored && st.mem_used == 2u << 20,
