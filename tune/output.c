@@ -74,6 +74,20 @@ static int category(const char *why)
 	return 3;
 }
 
+/* No recommendation: say what the user can do next, as commands. */
+static void next_steps(FILE *f, const struct tune_run *r, const char *dev)
+{
+	if (r->obj->goal == GOAL_MIN_CPU)
+		fprintf(f, "next: the highest rate that keeps the target: irqlab tune --max-qps "
+			"--slo '%s<=%gus' (same backend options), or a looser --slo\n",
+			pct(r), r->obj->slo_us);
+	if (r->closest < 0)
+		return;
+	fprintf(f, "apply the closest anyway (it did not meet the target; %s = the server's "
+		"device):\n", dev);
+	tune_apply_commands(f, &r->space->c[r->closest], dev, "  ");
+}
+
 /* Why the others lost: counts per reason, with the closest three of each
  * (misses: lowest latency; more CPU: least CPU; lower rate: highest). */
 static void losers(FILE *f, const struct tune_run *r, const char *in)
@@ -183,6 +197,7 @@ static void verdict(FILE *f, const struct tune_run *r, const struct tune_out *o)
 			fprintf(f, "closest: %s %s: %s\n", r->space->c[r->closest].label,
 				r->space->c[r->closest].spec, ev);
 		}
+		next_steps(f, r, dev);
 		break;
 	}
 }

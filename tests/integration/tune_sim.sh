@@ -46,6 +46,10 @@ timeout 300 "$B" tune $FAST --qps 50000 --slo 'p99<=1us' --candidates "$T/cands"
 is "$rc" 1 "infeasible target: exit 1"
 grep -q "infeasible: no candidate keeps p99 <= 1 us" "$T/stdout"; ok $? "says infeasible"
 grep -Eq "^closest: c00[0-2] [a-z,_=0-9]+: p99 [0-9]+us" "$T/stdout"; ok $? "names the closest and its latency"
+grep -q "^next: the highest rate that keeps the target: irqlab tune --max-qps --slo 'p99<=1us'" \
+	"$T/stdout"; ok $? "says what to try next (--max-qps)"
+grep -A4 "^apply the closest anyway" "$T/stdout" | grep -q "irqlab-kv --mode"
+ok $? "gives the commands that apply the closest"
 
 "$B" tune --sim "$CONF" --qps 600000 --slo 'p99<=250us' --dry-run > "$T/dry"; rc=$?
 is "$rc" 0 "--dry-run: exit 0"
