@@ -83,8 +83,9 @@ static void next_steps(FILE *f, const struct tune_run *r, const char *dev)
 			pct(r), r->obj->slo_us);
 	if (r->closest < 0)
 		return;
-	fprintf(f, "apply the closest anyway (it did not meet the target; %s = the server's "
-		"device):\n", dev);
+	fprintf(f, "apply the closest anyway (%s; %s = the server's device):\n",
+		r->verdict == V_INFEASIBLE ? "it did not meet the target" :
+		"not shown to meet the target", dev);
 	tune_apply_commands(f, &r->space->c[r->closest], dev, "  ");
 }
 
