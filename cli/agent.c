@@ -179,13 +179,21 @@ static void napi_undo_line(const struct il_napi *o, unsigned what)
 	journal_line("%s", line);
 }
 
-/* The guard removes the journal after it restored everything (its oldest
- * record, so it runs last): after a SIGKILL of the agent nothing is left
- * for `--restore` to replay over newer settings. */
+/* The log of the server that agent PID started. */
+static void server_log(char *buf, size_t len, int pid)
+{
+	snprintf(buf, len, "%s/agent-%d-server.log", A.state_dir, pid);
+}
+
+/* The guard removes the journal (and the server's log) after it restored
+ * everything (its oldest record, so it runs last): after a SIGKILL of the
+ * agent nothing is left for `--restore` to replay over newer settings. */
 static void journal_guarded(void)
 {
-	const char *rm[] = { "rm", "-f", A.journal, NULL };
-	char err[256];
+	char log[PATH_MAX + 64], err[256];
+	const char *rm[] = { "rm", "-f", A.journal, log, NULL };
+
+	server_log(log, sizeof(log), (int)getpid());
 
 	if (il_guard_run(rm, err, sizeof(err)) < 0)
 		fprintf(stderr, "irqlab agent: %s\n", err);
@@ -595,11 +603,6 @@ static void free_env(char **env)
 		free(env[i]);
 }
 
-static void server_log(char *buf, size_t len)
-{
-	snprintf(buf, len, "%s/agent-%d-server.log", A.state_dir, (int)getpid());
-}
-
 static void server_stop(void)
 {
 	char log[PATH_MAX + 64];
@@ -607,7 +610,7 @@ static void server_stop(void)
 	if (A.srv_pid > 0)
 		stop_child(A.srv_pid);
 	A.srv_pid = 0;
-	server_log(log, sizeof(log));
+	server_log(log, sizeof(log), (int)getpid());
 	unlink(log);
 }
 
@@ -637,7 +640,7 @@ static int op_server_start(json_t *job, json_t *res, char *err, size_t len)
 	}
 	if (dev)
 		journal_napis(dev);
-	server_log(log, sizeof(log));
+	server_log(log, sizeof(log), (int)getpid());
 	fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	A.srv_pid = spawn(argv, fd, fd, &(struct spawn_extra){ env, pin ? &set : NULL });
 	free(argv);
@@ -1068,6 +1071,8 @@ static int restore_leftovers(void)
 		found++;
 		bad += replay_journal(path, stdout);
 		unlink(path);
+		server_log(path, sizeof(path), pid);
+		unlink(path);
 	}
 	if (d)
 		closedir(d);
@@ -1080,11 +1085,15 @@ static int restore_leftovers(void)
 
 static void on_signal(int sig, void *arg)
 {
+	char log[PATH_MAX + 64];
+
 	(void)sig; (void)arg;
 	if (A.srv_pid > 0)
 		kill(A.srv_pid, SIGTERM);
 	/* runs last (registered first): everything else is back */
 	unlink(A.journal);
+	server_log(log, sizeof(log), (int)getpid());
+	unlink(log);
 }
 
 static void setup_self(const char *bin_dir)

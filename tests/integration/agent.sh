@@ -131,14 +131,20 @@ for sig in TERM KILL; do
 	job '{"id":1,"op":"napi-set","dev":"'"$DEV_SRV"'","mode":"suspend"}' 1
 	job '{"id":2,"op":"nic-set","dev":"'"$VQ"'","queues":1}' 2
 	is "$(napi_settings)/$(chans)" "100/20000/20000000/1/1" "SIG$sig case: settings changed"
+	job '{"id":3,"op":"server-start","bin":"irqlab-kv","port":'"$PORT"',"args":["-p","'"$PORT"'","-l","'"$SRV_IP"'","-t","1"]}' 3
+	SPID=$(answer 3 | sed -n 's/.*"pid":\([0-9]*\).*/\1/p')
+	[ -f "$ST/agent-$APID-server.log" ]
+	ok $? "SIG$sig case: the server's log is in the state dir while it runs"
 	kill -$sig "$APID"
 	gone "$APID"; napi_back
 	is "$(napi_settings)" "$before" "NAPI settings restored after SIG$sig"
 	is "$(chans)" "$c0" "channels restored after SIG$sig"
+	gone "$SPID"
+	ok $? "the server is stopped after SIG$sig"
 	exec 3>&-
 	sleep 0.2
-	ls "$ST"/agent-*.undo >/dev/null 2>&1
-	ok $((! $?)) "no journal left after SIG$sig"
+	left=$(ls "$ST" | grep "^agent-$APID")
+	ok $([ -z "$left" ]; echo $?) "no journal or server log left after SIG$sig" || diag "$left"
 done
 
 # Agent and guard both killed: the journal is what is left.
@@ -147,6 +153,7 @@ job '{"id":1,"op":"hello"}' 1
 GPID=$(answer 1 | sed -n 's/.*"guard_pid":\([0-9]*\).*/\1/p')
 job '{"id":2,"op":"napi-set","dev":"'"$DEV_SRV"'","mode":"suspend"}' 2
 job '{"id":3,"op":"nic-set","dev":"'"$VQ"'","queues":1}' 3
+job '{"id":5,"op":"server-start","bin":"irqlab-kv","port":'"$PORT"',"args":["-p","'"$PORT"'","-l","'"$SRV_IP"'","-t","1"]}' 5
 # a fake irqbalance (sleep by that name), when no real one runs
 fake_ib() { pgrep -f "^$T/irqbalance 600" | head -n 1; }
 IB=
@@ -177,6 +184,6 @@ if [ -n "$IB" ]; then
 else
 	skip "irqbalance runs on this machine: the fake one is not used"
 fi
-ls "$ST"/agent-*.undo >/dev/null 2>&1
-ok $((! $?)) "the replayed journal is removed"
+left=$(ls "$ST" | grep "^agent-$APID")
+ok $([ -z "$left" ]; echo $?) "the replayed journal and the server's log are removed" || diag "$left"
 done_testing
