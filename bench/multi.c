@@ -32,12 +32,15 @@ static struct {
 	int n;
 	int has_coalesce, has_channels, has_irqs;	/* the server's device */
 	char lines[MAX_HOSTS][300];
+	char nic_line[1024];		/* the server's device before the run */
 	int perf_ok;			/* the server's PMU counted */
 	int irqb_said;			/* irqbalance's stop was announced */
 	struct per_host {		/* each client's share of each run */
 		char run[96];
 		int host;
 		double qps, target, p99;
+		double share;		/* qps / the other clients' mean */
+		int behind;		/* missed its open-loop target, the others not */
 	} *ph;
 	int nph, cph;
 	json_t *build;			/* this build (irqlab_build) */
@@ -163,6 +166,49 @@ static void common_checks(const struct host *h, json_t *p, int client, char *err
 	}
 }
 
+/* "rx 1 tx 1 rx-max 2" for one kind of nic-show's settings. */
+static void nic_kind(char *buf, size_t len, json_t *kind)
+{
+	const char *k;
+	json_t *v;
+	size_t n = 0;
+
+	buf[0] = 0;
+	if (!json_is_object(kind)) {
+		snprintf(buf, len, "not supported");
+		return;
+	}
+	json_object_foreach(kind, k, v)
+		if (n < len)
+			n += (size_t)snprintf(buf + n, len - n, "%s%s %lld", n ? " " : "", k,
+					      (long long)json_integer_value(v));
+}
+
+/* A driver field of nic-show's answer, "-" when empty (a veth's firmware). */
+static const char *drv_field(json_t *nic, const char *f)
+{
+	const char *v = json_string_value(json_object_get(json_object_get(nic, "driver"), f));
+
+	return v && *v ? v : "-";
+}
+
+/* The server device's driver and settings before the run, for report.md;
+ * the whole nic-show answer in logs/. */
+static void nic_describe(const struct host *h, json_t *nic)
+{
+	char co[200], ch[120], ri[120], path[900];
+
+	nic_kind(co, sizeof(co), json_object_get(nic, "coalesce"));
+	nic_kind(ch, sizeof(ch), json_object_get(nic, "channels"));
+	nic_kind(ri, sizeof(ri), json_object_get(nic, "rings"));
+	snprintf(M.nic_line, sizeof(M.nic_line), "`%s` on %s: driver %s version %s, firmware %s, "
+		 "bus %s; before the run: channels %s; rings %s; coalescing %s", M.c->dev, h->name,
+		 drv_field(nic, "name"), drv_field(nic, "version"), drv_field(nic, "firmware"),
+		 drv_field(nic, "bus_info"), ch, ri, co);
+	snprintf(path, sizeof(path), "%s/nic-before-%s.json", M.logs, h->name);
+	json_dump_file(nic, path, JSON_INDENT(1));
+}
+
 /* The server's device: what the NIC case can set there. */
 static void server_nic(struct host *h)
 {
@@ -181,6 +227,7 @@ static void server_nic(struct host *h)
 	if (!M.has_coalesce)
 		warn(h, "the device has no interrupt coalescing (ethtool -C): the cases run "
 		     "with what it has");
+	nic_describe(h, nic);
 	json_decref(r);
 }
 
@@ -610,14 +657,21 @@ static int collect(const struct run_spec *sp, const int *ids, const int sids[2],
 	return *w ? 0 : -1;
 }
 
-/* Keeps each client's QPS and p99 of a run for report.md, and says when
- * one client got far less than the others (a slow client host). */
+/* Keeps each client's QPS and p99 of a run for report.md. An open-loop
+ * client that missed its target while every other client met theirs is
+ * said at once (the server kept up, this host did not); a client with less
+ * QPS than the others only when it recurs (slow_clients: one low run on a
+ * busy host is noise, and a few late sends are too). */
 static void per_host(const struct run_spec *sp, const struct il_load_summary *s, int n)
 {
 	double sum = 0;
 
-	for (int i = 0; i < n; i++)
+	int met = 0;	/* open loop: clients that reached their target */
+
+	for (int i = 0; i < n; i++) {
 		sum += s[i].qps;
+		met += !s[i].generator.below_target;
+	}
 	for (int i = 0; i < n; i++) {
 		if (M.nph == M.cph) {
 			int cap = M.cph ? 2 * M.cph : 64;
@@ -635,10 +689,43 @@ static void per_host(const struct run_spec *sp, const struct il_load_summary *s,
 		p->target = s[i].target_qps;
 		p->p99 = s[i].lat[IL_OP_GET][IL_LAT_CORRECTED].p[3];	/* il_load_q[3] = 0.99 */
 		double others = n > 1 ? (sum - s[i].qps) / (n - 1) : s[i].qps;
-		if (n > 1 && s[i].qps < 0.8 * others)
-			fprintf(stderr, "irqlab bench: %s: warning: %.0f QPS in %s, the other clients "
-				"%.0f on average (a slow client host?)\n", M.h[1 + i].name, s[i].qps,
-				p->run, others);
+		p->share = others > 0 ? s[i].qps / others : 1;
+		p->behind = n > 1 && s[i].generator.below_target && met == n - 1;
+		if (p->behind)
+			fprintf(stderr, "irqlab bench: %s: warning: its irqlab-load reached %.0f of the "
+				"%.0f QPS it was given in %s, the other clients all of theirs: this "
+				"client host limits the run\n", M.h[1 + i].name, s[i].qps,
+				s[i].target_qps, p->run);
+	}
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* Says which client hosts were slow in most of their runs: below 80% of
+ * the other clients' QPS in at least 2 runs and more than half of them.
+ * One line per such host to f, each starting with prefix. */
+static void slow_clients(FILE *f, const char *prefix)
+{
+	for (int h = 1; h < M.n && M.n > 2; h++) {
+		double share[512];
+		int runs = 0, low = 0;
+
+		for (int i = 0; i < M.nph && runs < 512; i++)
+			if (M.ph[i].host == h) {
+				share[runs++] = M.ph[i].share;
+				low += M.ph[i].share < 0.8;
+			}
+		if (low < 2 || 2 * low <= runs)
+			continue;
+		qsort(share, (size_t)runs, sizeof(share[0]), cmp_double);
+		fprintf(f, "%s%s: below 80%% of the other clients' QPS in %d of %d runs (median "
+			"%.0f%% of theirs): a slow client host (its summaries are in logs/)\n",
+			prefix, M.h[h].name, low, runs, 100 * share[runs / 2]);
 	}
 }
 
@@ -932,6 +1019,7 @@ void multi_close(void)
 	for (int i = 0; i < M.n; i++)
 		host_close(&M.h[i], &M.how);
 	uninstall();
+	slow_clients(stderr, "irqlab bench: warning: ");
 	rm_ctl();	/* M.ph stays: report.md is written after this */
 	json_decref(M.build);
 	M.build = NULL;
@@ -949,6 +1037,9 @@ void multi_md_setup(FILE *f, const struct bench_cfg *c)
 		strcmp(c->server, "kv") ? "memcached under libirqlab-preload.so (the mode through "
 		"its environment)" : "irqlab-kv", c->server_host, c->srv_cores, c->srv_cores, c->dev,
 		M.has_coalesce ? "" : " (this device has no interrupt coalescing)");
+	if (M.nic_line[0])
+		fprintf(f, "- Server device %s (logs/nic-before-%s.json).\n", M.nic_line,
+			M.h[0].name);
 	fprintf(f, "- Load: irqlab-load on %d client host(s), %d thread(s), %d connections "
 		   "and depth %d each, the target rate split evenly, all started at one "
 		   "wall-clock instant; the hosts' histograms merged (counts add, percentiles "
@@ -990,6 +1081,7 @@ void multi_md_reading(FILE *f, const struct bench_cfg *c)
 				M.h[M.ph[i].host].name, isfinite(M.ph[i].target) ? M.ph[i].target : 0,
 				M.ph[i].qps, M.ph[i].p99);
 		fputc('\n', f);
+		slow_clients(f, "- Slow client host ");
 	}
 	fprintf(f, "- The hosts' clocks are compared at the start (offset in Setup); each host "
 		   "gets the common start instant on its own clock.\n");

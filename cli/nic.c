@@ -24,8 +24,8 @@ static int usage(FILE *f)
 "usage: irqlab nic show --dev DEV [--json]\n"
 "       irqlab nic set --dev DEV [settings] [--hold]\n"
 "\n"
-"show: coalescing (ethtool -c), channels (-l), ring sizes (-g), and each rx\n"
-"queue's IRQ, the CPUs it may run on and its RPS CPUs\n"
+"show: the driver (ethtool -i), coalescing (-c), channels (-l), ring sizes (-g),\n"
+"and each rx queue's IRQ, the CPUs it may run on and its RPS CPUs\n"
 "  -d, --dev DEV             the device\n"
 "  -j, --json                one JSON object instead of text\n"
 "\n"
@@ -86,6 +86,11 @@ static void print_kind(const struct il_nic_state *s, enum il_et_kind k)
 void nic_print_state(const struct il_nic_state *s)
 {
 	printf("%s\n", s->dev);
+	if (s->drv.driver[0])
+		printf("  driver    %s version %s firmware %s bus %s\n", s->drv.driver,
+		       s->drv.version[0] ? s->drv.version : "-",
+		       s->drv.firmware[0] ? s->drv.firmware : "-",
+		       s->drv.bus_info[0] ? s->drv.bus_info : "-");
 	for (int k = 0; k < IL_ET_KINDS; k++)
 		print_kind(s, (enum il_et_kind)k);
 	printf("  %-6s %-6s %-18s %-10s %s\n", "rxq", "irq", "irq from",

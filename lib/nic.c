@@ -14,11 +14,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
 #include <libmnl/libmnl.h>
+#include <linux/ethtool.h>
 #include <linux/ethtool_netlink.h>
+#include <linux/sockios.h>
 
 #include "irqlab/compat.h"
 #include "irqlab/guard.h"
@@ -952,6 +956,30 @@ int il_nic_apply(const char *dev, const struct il_nic_case *c,
 	return 0;
 }
 
+int il_nic_drvinfo(const char *dev, struct il_nic_drvinfo *out, char *err,
+		   size_t errlen)
+{
+	struct ethtool_drvinfo d = { .cmd = ETHTOOL_GDRVINFO };
+	struct ifreq ifr = { .ifr_data = (void *)&d };
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), rc = 0;
+
+	memset(out, 0, sizeof(*out));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", dev);
+	if (fd < 0 || ioctl(fd, SIOCETHTOOL, &ifr) < 0) {
+		rc = -errno;
+		snprintf(err, errlen, "%s: driver information (ethtool -i): %s",
+			 dev, strerror(errno));
+	} else {
+		snprintf(out->driver, sizeof(out->driver), "%.31s", d.driver);
+		snprintf(out->version, sizeof(out->version), "%.31s", d.version);
+		snprintf(out->firmware, sizeof(out->firmware), "%.31s", d.fw_version);
+		snprintf(out->bus_info, sizeof(out->bus_info), "%.31s", d.bus_info);
+	}
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
 int il_nic_read(const char *dev, struct il_nic_state *s, char *err,
 		size_t errlen)
 {
@@ -960,6 +988,7 @@ int il_nic_read(const char *dev, struct il_nic_state *s, char *err,
 
 	memset(s, 0, sizeof(*s));
 	snprintf(s->dev, sizeof(s->dev), "%s", dev);
+	il_nic_drvinfo(dev, &s->drv, e, sizeof(e));	/* best effort */
 	for (int k = 0; k < IL_ET_KINDS; k++) {
 		s->err[k] = il_nic_get(dev, (enum il_et_kind)k, &s->et[k], e,
 				       sizeof(e));
@@ -1006,6 +1035,15 @@ void il_nic_print_json(FILE *f, const struct il_nic_state *s)
 {
 	fprintf(f, "{\"dev\": ");
 	il_json_str(f, s->dev);
+	fprintf(f, ", \"driver\": {\"name\": ");
+	il_json_str(f, s->drv.driver);
+	fprintf(f, ", \"version\": ");
+	il_json_str(f, s->drv.version);
+	fprintf(f, ", \"firmware\": ");
+	il_json_str(f, s->drv.firmware);
+	fprintf(f, ", \"bus_info\": ");
+	il_json_str(f, s->drv.bus_info);
+	fputc('}', f);
 	for (int k = 0; k < IL_ET_KINDS; k++)
 		print_et_json(f, s, (enum il_et_kind)k);
 	fprintf(f, ", \"queues\": [");

@@ -169,8 +169,19 @@ int il_nic_apply(const char *dev, const struct il_nic_case *c,
 		 char *err, size_t errlen);
 
 /* Everything `irqlab nic show` reports about dev. */
+/* The driver behind a device, as `ethtool -i` shows it ("" where it
+ * reports nothing: a veth has no firmware or bus). */
+struct il_nic_drvinfo {
+	char driver[32], version[32], firmware[32], bus_info[32];
+};
+/* Reads it (the ETHTOOL_GDRVINFO ioctl: the netlink family has no such
+ * message). 0, or -errno with the reason in err. */
+int il_nic_drvinfo(const char *dev, struct il_nic_drvinfo *out, char *err,
+		   size_t errlen);
+
 struct il_nic_state {
 	char dev[16];
+	struct il_nic_drvinfo drv;	/* all "" when unreadable */
 	int err[IL_ET_KINDS];		/* 0, or -errno (-EOPNOTSUPP: none) */
 	struct il_et et[IL_ET_KINDS];
 	int nqueues;

@@ -27,7 +27,20 @@ mh_down() {
 	for p in $(fake_ib); do kill "$p"; done	# the fake irqbalance it restarted
 	for n in $MH_S $MH_A $MH_B $MH_HUB; do ip netns del "$n" 2>/dev/null; done
 	[ -n "$MH_MADE_RUN_SSHD" ] && rmdir /run/sshd 2>/dev/null
+	[ -n "$MH_CG" ] && rmdir "$MH_CG" 2>/dev/null
 	return 0
+}
+mh_throttle() {	# mh_throttle PID: PID (and what it forks) gets 5% of one CPU
+	if [ -f /sys/fs/cgroup/cpu/cgroup.procs ] && mkdir "/sys/fs/cgroup/cpu/ilmh$$" 2>/dev/null; then
+		MH_CG=/sys/fs/cgroup/cpu/ilmh$$ MH_CG_ROOT=/sys/fs/cgroup/cpu
+		echo 100000 >"$MH_CG/cpu.cfs_period_us" && echo 5000 >"$MH_CG/cpu.cfs_quota_us" || return 1
+	elif grep -qw cpu /sys/fs/cgroup/cgroup.subtree_control 2>/dev/null && mkdir "/sys/fs/cgroup/ilmh$$" 2>/dev/null; then
+		MH_CG=/sys/fs/cgroup/ilmh$$ MH_CG_ROOT=/sys/fs/cgroup
+		echo "5000 100000" >"$MH_CG/cpu.max" || return 1
+	else
+		return 1
+	fi
+	echo "$1" >"$MH_CG/cgroup.procs"
 }
 trap 'mh_down; [ -n "$MH_KEEP" ] || rm -rf "$T"' EXIT
 trap 'exit 130' INT TERM
@@ -158,6 +171,9 @@ ok $? "during the run the server's veth had a queue per server core (channels 1/
 is "$(chans)" "$c0" "channels restored after a normal end"
 grep -q "^- Hosts, over ssh" "$T/r1/report.md" && grep -q "^  - client $MH_BIP: Linux" "$T/r1/report.md"
 ok $? "report.md lists the hosts"
+grep -Eq "^- Server device \`[^\`]+\` on $MH_SIP: driver veth version [^,]+, firmware -, bus -; before the run: channels rx 2 tx 2" "$T/r1/report.md" &&
+	grep -q '"name": "veth"' "$T/r1/logs/nic-before-$MH_SIP.json"
+ok $? "report.md names the server device's driver and its settings before the run" || diag "$(grep 'Server device' "$T/r1/report.md")"
 is "$(grep -Ec "^  \| suspend closed 0 #0 \| ($MH_AIP|$MH_BIP) \| 0 \| [1-9][0-9]* \| [0-9]+ \|$" "$T/r1/report.md")" 2 \
 	"report.md has each client's share of a run (a row per client host)" || diag "$(grep '^  |' "$T/r1/report.md")"
 pgrep -x irqlab >/dev/null && pgrep -ax irqlab | grep -q " agent " 
@@ -302,6 +318,26 @@ if command -v memcached >/dev/null; then
 	ok $? "report.md names memcached as the server"
 else
 	skip "no memcached here: --server memcached across hosts not run"
+fi
+
+# --- a slow client host: client A's sshd, and so its agent and irqlab-load,
+# limited to 5% of a CPU; one low run is noise, a client low in most runs is said
+grep -Eq "limits the run|slow client host" "$T/r1.out"
+ok $((! $?)) "the normal run: no client called slow" || diag "$(grep -E 'limits the run|slow client' "$T/r1.out")"
+if mh_throttle "$(cat "$T/sshd-$MH_A.pid")"; then
+	bench "$T/r11" --modes base --time 1 --warmup 0 --reps 2 --points 0.5 >"$T/r11.out" 2>&1
+	is "$?" 0 "a run with a throttled client host ends well" || diag "$(tail -5 "$T/r11.out")"
+	grep -Eq "^irqlab bench: warning: $MH_AIP: below 80% of the other clients' QPS in [34] of 4 runs \(median [0-9]+% of theirs\): a slow client host" "$T/r11.out"
+	ok $? "bench says which client host was slow, and in how many runs" || diag "$(grep -i slow "$T/r11.out")"
+	grep -Eq "^irqlab bench: $MH_AIP: warning: its irqlab-load reached [0-9]+ of the [0-9]+ QPS it was given in base open [0-9]+ #[01], the other clients all of theirs: this client host limits the run$" "$T/r11.out"
+	ok $? "an open-loop run where it missed its target and the other did not is said at once" || diag "$(grep -i limits "$T/r11.out")"
+	grep -q "$MH_BIP: below 80%\|$MH_BIP: warning: its irqlab-load" "$T/r11.out"
+	ok $((! $?)) "the other client is not called slow"
+	grep -q "^- Slow client host $MH_AIP: below 80%" "$T/r11/report.md"
+	ok $? "report.md says it under the per-host table"
+	echo "$(cat "$T/sshd-$MH_A.pid")" >"$MH_CG_ROOT/cgroup.procs"
+else
+	for _ in 1 2 3 4 5; do skip "no cgroup cpu controller to make a client host slow"; done
 fi
 
 # --- a client whose sshd is down ----------------------------------------------------

@@ -32,6 +32,8 @@ grep -q '"rings": null' "$OUT"
 ok $? "tap has no ring settings: null"
 grep -q '"queues": \[{"queue": 0, "napi_id": 0, "irq": -1' "$OUT"
 ok $? "one rx queue, no IRQ"
+grep -q '"driver": {"name": "tun", "version": "[0-9.]*", "firmware": "", "bus_info": "tap"}' "$OUT"
+ok $? "the driver as ethtool -i has it: tun, bus tap" || diag "$(head -c 200 "$OUT")"
 in_ns "$IRQLAB" nic show --dev "$TAP" | grep -q "^  rings     not supported by $TAP (ethtool -G)"
 ok $? "text: rings not supported, in words"
 

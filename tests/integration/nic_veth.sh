@@ -36,8 +36,10 @@ ok $? "the unsupported sentence, word for word"
 json | grep -q '"coalesce": null, "channels": {"rx": 1, "tx": 1, "rx-max": 2, "tx-max": 2}'
 ok $? "show: no coalescing, channels rx/tx 1 of 2"
 
-in_ns "$IRQLAB" probe --dev "$VA" --json | grep -q '"nic": {"dev": "'"$VA"'", "coalesce": null, "channels": {"rx": 1,'
-ok $? "probe --json shows the NIC settings too"
+in_ns "$IRQLAB" probe --dev "$VA" --json | grep -q '"nic": {"dev": "'"$VA"'", "driver": {"name": "veth", "version": "[^"]*", "firmware": "", "bus_info": ""}, "coalesce": null, "channels": {"rx": 1,'
+ok $? "probe --json shows the NIC settings and its driver too"
+in_ns "$IRQLAB" nic show --dev "$VA" | grep -q "^  driver    veth version $(in_ns ethtool -i "$VA" | sed -n 's/^version: //p') firmware - bus -$"
+ok $? "show: the driver line as ethtool -i has it (veth)"
 
 in_ns "$IRQLAB" nic set --dev "$VA" --queues 3 >"$OUT" 2>&1
 is "$?" 1 "--queues above the maximum exits 1"
