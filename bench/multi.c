@@ -610,7 +610,7 @@ static void server_fill(struct il_result *r, json_t *w)
  * window's measurements and its request counters; warns when the server
  * counted other requests than the clients sent. */
 static void server_log(const struct run_spec *sp, json_t *w, json_t *kv0, json_t *kv1,
-		       unsigned long long sent)
+		       unsigned long long sent, unsigned long long unanswered)
 {
 	long long n = served(kv0, kv1);
 	char path[900];
@@ -619,15 +619,17 @@ static void server_log(const struct run_spec *sp, json_t *w, json_t *kv0, json_t
 
 	json_object_set_new(o, "requests_served", n < 0 ? json_null() : json_integer(n));
 	json_object_set_new(o, "requests_sent", json_integer((json_int_t)sent));
+	json_object_set_new(o, "requests_unanswered", json_integer((json_int_t)unanswered));
 	snprintf(path, sizeof(path), "%s/%s-%s-%.0f-%d-%s.json", M.logs,
 		 bench_mode_label(M.c, sp->mode), sp->kind, sp->target_qps, sp->rep, M.h[0].name);
 	if (json_dump_file(o, path, JSON_INDENT(1)))
 		fprintf(stderr, "irqlab bench: cannot write %s\n", path);
 	json_decref(o);
-	if (n >= 0 && (unsigned long long)n != sent)
+	if (n >= 0 && ((unsigned long long)n < sent || (unsigned long long)n > sent + unanswered))
 		fprintf(stderr, "irqlab bench: %s: warning: the server answered %lld requests in "
-			"%s %s run %d, the clients sent %llu (another client?)\n", M.h[0].name, n,
-			bench_mode_label(M.c, sp->mode), sp->kind, sp->rep, sent);
+			"%s %s run %d, the clients %llu (and %llu more were in flight at their end: "
+			"another client?)\n", M.h[0].name, n, bench_mode_label(M.c, sp->mode),
+			sp->kind, sp->rep, sent, unanswered);
 }
 
 /* The clients' answers (summaries into s, *got of them), then the
@@ -729,12 +731,18 @@ static void slow_clients(FILE *f, const char *prefix)
 	}
 }
 
-static unsigned long long clients_sent(const struct il_load_summary *s, int n)
+/* The requests the clients had answered, and in *unanswered those still
+ * in flight when they stopped (the server may have counted those too). */
+static unsigned long long clients_sent(const struct il_load_summary *s, int n,
+				       unsigned long long *unanswered)
 {
 	unsigned long long t = 0;
 
-	for (int i = 0; i < n; i++)
+	*unanswered = 0;
+	for (int i = 0; i < n; i++) {
 		t += s[i].totals.gets + s[i].totals.sets;
+		*unanswered += s[i].totals.unanswered;
+	}
 	return t;
 }
 
@@ -770,10 +778,11 @@ static int multi_run(void *ctx, const struct run_spec *sp, struct il_result *r,
 		rc = collect(sp, ids, sids, s, &got, &w, err, len);
 	if (!rc && kv0 && !(kv1 = kv_stats(e2, sizeof(e2))))
 		fprintf(stderr, "irqlab bench: warning: %s\n", e2);
-	if (!rc)
-		server_log(sp, w, kv0, kv1, clients_sent(s, got));
-	if (!rc)
+	if (!rc) {
+		unsigned long long u, t = clients_sent(s, got, &u);
+		server_log(sp, w, kv0, kv1, t, u);
 		per_host(sp, s, got);
+	}
 	if (!rc)
 		rc = merge(&m, s, got, err, len);
 	if (!rc) {

@@ -333,11 +333,13 @@ if mh_throttle "$(cat "$T/sshd-$MH_A.pid")"; then
 	ok $? "an open-loop run where it missed its target and the other did not is said at once" || diag "$(grep -i limits "$T/r11.out")"
 	grep -q "$MH_BIP: below 80%\|$MH_BIP: warning: its irqlab-load" "$T/r11.out"
 	ok $((! $?)) "the other client is not called slow"
+	grep -q "another client?" "$T/r11.out"
+	ok $((! $?)) "the slow client's requests still in flight at its end are not taken for another client" || diag "$(grep 'another client' "$T/r11.out")"
 	grep -q "^- Slow client host $MH_AIP: below 80%" "$T/r11/report.md"
 	ok $? "report.md says it under the per-host table"
 	echo "$(cat "$T/sshd-$MH_A.pid")" >"$MH_CG_ROOT/cgroup.procs"
 else
-	for _ in 1 2 3 4 5; do skip "no cgroup cpu controller to make a client host slow"; done
+	for _ in 1 2 3 4 5 6; do skip "no cgroup cpu controller to make a client host slow"; done
 fi
 
 # --- a client whose sshd is down ----------------------------------------------------
