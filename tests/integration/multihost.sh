@@ -255,7 +255,8 @@ ok $? "one line per host says by how much (server)" || diag "$(cat "$T/r5.out")"
 is "$(grep -c "clock is" "$T/r5.out")" 3 "and one for each of the three hosts"
 # the port taken on the server
 PORT=$(free_port)
-in_s "$IRQLAB_BUILD/irqlab-kv" -p "$PORT" -t 1 >/dev/null 2>&1 & KV=$!
+# not through in_s (a function): $! must be irqlab-kv itself (ip netns exec execs it)
+ip netns exec "$MH_S" "$IRQLAB_BUILD/irqlab-kv" -p "$PORT" -t 1 >/dev/null 2>&1 & KV=$!
 for _ in $(seq 50); do	# until the server's agent sees the port taken
 	printf '{"id":1,"op":"probe","port":%s}\n' "$PORT" | in_s "$IRQLAB" agent --state-dir "$T/pst" 2>/dev/null |
 		grep -q '"port_free":false' && break
