@@ -63,9 +63,17 @@ static pid_t spawn_ssh(char **argv, int in, int out, const char *errpath)
 	_exit(127);
 }
 
+void host_as_root(const char *agent, char *cmd, size_t len)
+{
+	snprintf(cmd, len, "if [ \"$(id -u)\" = 0 ]; then exec %s; fi; "
+		 "sudo -n true 2>/dev/null || { echo \"not root, and sudo -n is refused (no "
+		 "sudo, or it wants a password): the NIC and NAPI settings need root\" >&2; "
+		 "exit 1; }; exec sudo -n %s", agent, agent);
+}
+
 int host_open(struct host *h, const struct hosts_how *how, char *err, size_t len)
 {
-	char *argv[SSH_MAX_WORDS], ctl[700];
+	char *argv[SSH_MAX_WORDS], ctl[700], cmd[2048];
 	int in[2], out[2];
 	wordexp_t we;
 
@@ -73,8 +81,8 @@ int host_open(struct host *h, const struct hosts_how *how, char *err, size_t len
 	h->to = h->from = -1;
 	h->next_id = 1;
 	snprintf(h->errpath, sizeof(h->errpath), "%s/ssh-%s.log", how->logs, h->name);
-	if (ssh_argv(how, h->name, h->agent[0] ? h->agent : how->agent, &we, argv, ctl,
-		     sizeof(ctl)) < 0) {
+	host_as_root(h->agent[0] ? h->agent : how->agent, cmd, sizeof(cmd));
+	if (ssh_argv(how, h->name, cmd, &we, argv, ctl, sizeof(ctl)) < 0) {
 		snprintf(err, len, "--ssh '%s': not a command (words, no $(...))", how->ssh);
 		return -1;
 	}
