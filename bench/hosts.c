@@ -63,12 +63,12 @@ static pid_t spawn_ssh(char **argv, int in, int out, const char *errpath)
 	_exit(127);
 }
 
-void host_as_root(const char *agent, char *cmd, size_t len)
+void host_as_root(const char *cmd, char *out, size_t len)
 {
-	snprintf(cmd, len, "if [ \"$(id -u)\" = 0 ]; then exec %s; fi; "
+	snprintf(out, len, "if [ \"$(id -u)\" = 0 ]; then exec %s; fi; "
 		 "sudo -n true 2>/dev/null || { echo \"not root, and sudo -n is refused (no "
 		 "sudo, or it wants a password): the NIC and NAPI settings need root\" >&2; "
-		 "exit 1; }; exec sudo -n %s", agent, agent);
+		 "exit 1; }; exec sudo -n %s", cmd, cmd);
 }
 
 int host_open(struct host *h, const struct hosts_how *how, char *err, size_t len)

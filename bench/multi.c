@@ -667,7 +667,6 @@ static int collect(const struct run_spec *sp, const int *ids, const int sids[2],
 static void per_host(const struct run_spec *sp, const struct il_load_summary *s, int n)
 {
 	double sum = 0;
-
 	int met = 0;	/* open loop: clients that reached their target */
 
 	for (int i = 0; i < n; i++) {
@@ -714,7 +713,9 @@ static int cmp_double(const void *a, const void *b)
  * One line per such host to f, each starting with prefix. */
 static void slow_clients(FILE *f, const char *prefix)
 {
-	for (int h = 1; h < M.n && M.n > 2; h++) {
+	if (M.n < 3)	/* one client: no others to compare with */
+		return;
+	for (int h = 1; h < M.n; h++) {
 		double share[512];
 		int runs = 0, low = 0;
 

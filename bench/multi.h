@@ -41,13 +41,14 @@ struct hosts_how {
 	const char *logs;		/* ssh's stderr per host */
 };
 
-/* Starts ssh and the agent on h->name (set by the caller). 0, or -1 with
- * "HOST: why" in err. The connection is only known to work after the first
- * answer (host_call). */
 /* cmd as root on the host: itself when the login is root, else through
  * `sudo -n` (never a password prompt), or a line on stderr saying why not
  * (ssh_why reports it). For the login's shell (POSIX sh syntax). */
 void host_as_root(const char *cmd, char *out, size_t len);
+
+/* Starts ssh and the agent (as root) on h->name (set by the caller). 0, or
+ * -1 with "HOST: why" in err. The connection is only known to work after
+ * the first answer (host_call). */
 int host_open(struct host *h, const struct hosts_how *how, char *err, size_t len);
 
 /* Sends job (a JSON object; an "id" is added) and returns its id, or -1. */

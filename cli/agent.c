@@ -60,6 +60,7 @@ static struct {
 	char bindir[PATH_MAX];		/* where irqlab-kv/-load are */
 	char state_dir[PATH_MAX];
 	char journal[PATH_MAX + 32];
+	char srv_log[PATH_MAX + 64];	/* the server's output (server_log) */
 	int napi_journaled, nic_journaled;	/* records already written */
 	volatile pid_t srv_pid;
 	char srv_name[32];
@@ -190,10 +191,8 @@ static void server_log(char *buf, size_t len, int pid)
  * agent nothing is left for `--restore` to replay over newer settings. */
 static void journal_guarded(void)
 {
-	char log[PATH_MAX + 64], err[256];
-	const char *rm[] = { "rm", "-f", A.journal, log, NULL };
-
-	server_log(log, sizeof(log), (int)getpid());
+	const char *rm[] = { "rm", "-f", A.journal, A.srv_log, NULL };
+	char err[256];
 
 	if (il_guard_run(rm, err, sizeof(err)) < 0)
 		fprintf(stderr, "irqlab agent: %s\n", err);
@@ -605,20 +604,17 @@ static void free_env(char **env)
 
 static void server_stop(void)
 {
-	char log[PATH_MAX + 64];
-
 	if (A.srv_pid > 0)
 		stop_child(A.srv_pid);
 	A.srv_pid = 0;
-	server_log(log, sizeof(log), (int)getpid());
-	unlink(log);
+	unlink(A.srv_log);
 }
 
 static int op_server_start(json_t *job, json_t *res, char *err, size_t len)
 {
 	const char *name = str_field(job, "bin"), *dev = str_field(job, "dev");
 	json_int_t port = json_integer_value(json_object_get(job, "port"));
-	char path[PATH_MAX + 64], log[PATH_MAX + 64];
+	char path[PATH_MAX + 64];
 	char **argv, *env[33];
 	cpu_set_t set;
 	bool pin = false;
@@ -640,8 +636,7 @@ static int op_server_start(json_t *job, json_t *res, char *err, size_t len)
 	}
 	if (dev)
 		journal_napis(dev);
-	server_log(log, sizeof(log), (int)getpid());
-	fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	fd = open(A.srv_log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	A.srv_pid = spawn(argv, fd, fd, &(struct spawn_extra){ env, pin ? &set : NULL });
 	free(argv);
 	free_env(env);
@@ -652,7 +647,7 @@ static int op_server_start(json_t *job, json_t *res, char *err, size_t len)
 	rc = wait_listen(A.srv_pid, (unsigned)port, 10);
 	if (rc) {
 		char last[200];
-		last_line(log, last, sizeof(last));
+		last_line(A.srv_log, last, sizeof(last));
 		snprintf(err, len, "%s %s on port %d: %s", name,
 			 rc == -ECHILD ? "exited before listening" : "does not listen",
 			 (int)port, last[0] ? last : "(no output)");
@@ -660,7 +655,7 @@ static int op_server_start(json_t *job, json_t *res, char *err, size_t len)
 		return -1;
 	}
 	json_object_set_new(res, "pid", json_integer(A.srv_pid));
-	json_object_set_new(res, "log", json_string(log));
+	json_object_set_new(res, "log", json_string(A.srv_log));
 	return 0;
 }
 
@@ -1085,15 +1080,13 @@ static int restore_leftovers(void)
 
 static void on_signal(int sig, void *arg)
 {
-	char log[PATH_MAX + 64];
-
 	(void)sig; (void)arg;
 	if (A.srv_pid > 0)
 		kill(A.srv_pid, SIGTERM);
-	/* runs last (registered first): everything else is back */
+	/* runs last (registered first): everything else is back; paths made
+	 * before (a signal handler: no snprintf) */
 	unlink(A.journal);
-	server_log(log, sizeof(log), (int)getpid());
-	unlink(log);
+	unlink(A.srv_log);
 }
 
 static void setup_self(const char *bin_dir)
@@ -1131,6 +1124,7 @@ static int serve(void)
 	int lineno = 0;
 
 	snprintf(A.journal, sizeof(A.journal), "%s/agent-%d.undo", A.state_dir, (int)getpid());
+	server_log(A.srv_log, sizeof(A.srv_log), (int)getpid());
 	il_signals_on_restore(on_signal, NULL);
 	il_nic_restore_on_exit();
 	if (il_guard_start(0, err, sizeof(err)) < 0) {

@@ -168,7 +168,6 @@ struct il_nic_case {
 int il_nic_apply(const char *dev, const struct il_nic_case *c,
 		 char *err, size_t errlen);
 
-/* Everything `irqlab nic show` reports about dev. */
 /* The driver behind a device, as `ethtool -i` shows it ("" where it
  * reports nothing: a veth has no firmware or bus). */
 struct il_nic_drvinfo {
@@ -179,6 +178,7 @@ struct il_nic_drvinfo {
 int il_nic_drvinfo(const char *dev, struct il_nic_drvinfo *out, char *err,
 		   size_t errlen);
 
+/* Everything `irqlab nic show` reports about dev. */
 struct il_nic_state {
 	char dev[16];
 	struct il_nic_drvinfo drv;	/* all "" when unreadable */
