@@ -11,7 +11,7 @@
 #include "sim.h"
 
 static void core_next(struct sim *s, int core);
-static void preempt_app(struct sim *s, int core);
+static void preempt_app(struct sim *s, int core, bool handler);
 
 static void account(struct sim *s, struct sim_core *c)
 {
@@ -221,7 +221,7 @@ void cpu_resched(struct sim *s, int core, uint32_t gen)
 	    c->deciding)
 		return;
 	if (c->cur == W_APP) {
-		preempt_app(s, core);
+		preempt_app(s, core, true);
 		core_next(s, core);
 	} else if (c->cur == W_NONE) {
 		core_next(s, core);
@@ -363,7 +363,7 @@ static void core_next(struct sim *s, int core)
 		/* an interrupt raised while deciding preempts at once */
 		if (c->cur == W_APP && (c->irq_pending || c->timer_pending ||
 					c->txirq_pending)) {
-			preempt_app(s, core);
+			preempt_app(s, core, true);
 			continue;
 		}
 		break;
@@ -378,7 +378,10 @@ void cpu_kick(struct sim *s, int core)
 		core_next(s, core);
 }
 
-static void preempt_app(struct sim *s, int core)
+/* handler: an interrupt handler (and its softirq) or other kernel work
+ * runs before the app resumes and leaves pen_async behind; without, only
+ * the host's code of a VM exit ran (vm.c charges that exit's pollution). */
+static void preempt_app(struct sim *s, int core, bool handler)
 {
 	struct sim_core *c = &s->cores[core];
 
@@ -393,21 +396,34 @@ static void preempt_app(struct sim *s, int core)
 	c->gen++;
 	c->cur = W_NONE;
 	c->idle_since = s->now;
-	c->pen += s->c->pen_async;
+	if (handler)
+		c->pen += s->c->pen_async;
 }
 
-void cpu_interrupt(struct sim *s, int core)
+static void interrupt(struct sim *s, int core, bool handler)
 {
 	struct sim_core *c = &s->cores[core];
 
 	if (c->deciding)
 		return;		/* core_next looks at pending work last */
 	if (c->cur == W_APP) {
-		preempt_app(s, core);
+		preempt_app(s, core, handler);
 		core_next(s, core);
 	} else if (c->cur == W_NONE) {
 		core_next(s, core);
 	}
+}
+
+void cpu_interrupt(struct sim *s, int core)
+{
+	interrupt(s, core, true);
+}
+
+/* A VM exit that runs host code only (vm.c: the host taking a spread
+ * vector's MSI on this vCPU's core for another vCPU). */
+void cpu_interrupt_host_only(struct sim *s, int core)
+{
+	interrupt(s, core, false);
 }
 
 /* A device interrupt of queue q on a core: bare metal, a host NIC queue

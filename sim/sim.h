@@ -380,6 +380,7 @@ void cpu_reset_counters(struct sim *s);
 void cpu_wake_thread(struct sim *s, int th);
 void cpu_kthread_wake(struct sim *s, int core);
 void cpu_interrupt(struct sim *s, int core);
+void cpu_interrupt_host_only(struct sim *s, int core);
 void cpu_host_piece(struct sim *s, int core, enum work w, int kq, sim_t dur);
 void cpu_resched(struct sim *s, int core, uint32_t gen);
 void cpu_end_spin(struct sim *s, int core);

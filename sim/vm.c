@@ -88,8 +88,11 @@ void vm_init_core(struct sim *s, int core)
  * timer or softirq piece, which the model does not split), that piece is
  * stretched by the exit's service time: the vCPU exits, and re-enters to
  * finish it. Otherwise the exit is owed and served before the guest runs
- * again (vm_pick), after preempting the app piece (cpu_interrupt). */
-static void async_exit(struct sim *s, int core)
+ * again (vm_pick), after preempting the app piece: for an interrupt the
+ * guest then handles (handler), with an interrupt handler's pollution
+ * (pen_async) as on bare metal; for one only the host handles, with the
+ * exit's own (take_exit). */
+static void async_exit(struct sim *s, int core, bool handler)
 {
 	struct sim_core *c = &s->cores[core];
 	double ns = take_exit(s, c, EXIT_EXTINT);
@@ -103,7 +106,10 @@ static void async_exit(struct sim *s, int core)
 		return;
 	}
 	c->exit_ns_owed += ns;
-	cpu_interrupt(s, core);
+	if (handler)
+		cpu_interrupt(s, core);
+	else
+		cpu_interrupt_host_only(s, core);
 }
 
 /* Emulated delivery of an assigned device's interrupt (vm.host_irq =
@@ -112,8 +118,11 @@ static void async_exit(struct sim *s, int core)
  * core running a vCPU (the thesis: 8 vCPUs on the 8-core host), that
  * vCPU exits for it (vfio's handler, irqfd, kvm_set_msi: the external-
  * interrupt exit's service time), and the host kicks the target with an
- * IPI, which exits there too (vm_interrupt). A halted vCPU's core takes
- * it without an exit. The host core is the next app vCPU's. */
+ * IPI, which exits there too (vm_interrupt). Only host code runs in that
+ * vCPU's exit, not the guest's interrupt handler and softirq, so the app
+ * it preempts pays the exit's pollution (pen_exit, pen_exit_app), not an
+ * interrupt handler's (pen_async). A halted vCPU's core takes it without
+ * an exit. The host core is the next app vCPU's. */
 static void host_irq_elsewhere(struct sim *s, int target)
 {
 	if (s->e->vm.delivery != DELIV_EMULATED || s->nhostq ||
@@ -124,7 +133,7 @@ static void host_irq_elsewhere(struct sim *s, int target)
 
 	if (c->halted || !c->in_guest)
 		return;
-	async_exit(s, h);
+	async_exit(s, h, false);
 }
 
 /* A virtual interrupt for the guest on core's vCPU: a device queue's, the
@@ -153,7 +162,7 @@ void vm_interrupt(struct sim *s, int core, int q, enum vint kind)
 	 * is charged there (tick-based accounting samples the interrupted
 	 * context), the handler pays its pollution. */
 	if (c->in_guest && delivery_exits(s, timer))
-		async_exit(s, core);
+		async_exit(s, core, true);
 	else
 		cpu_interrupt(s, core);
 }

@@ -287,6 +287,50 @@ static void accounting(const char *what, const char *cfg)
 	sim_free(&s);
 }
 
+/* Emulated delivery with host_irq = spread: queue 0's MSI is taken on
+ * vCPU 1's host core. vCPU 1, busy in a request's user code, exits for it
+ * (host code only: vfio's handler, the IPI to vCPU 0): one external-
+ * interrupt exit, that exit's pollution for its app (pen_exit_app) and
+ * none of an interrupt handler's (pen_async), as no guest handler runs
+ * there; vCPU 0 takes the interrupt and serves its request. */
+static void spread_neighbour(void)
+{
+	struct sim s;
+	struct experiment e;
+	int conn[2] = { -1, -1 };
+
+	if (harness_make(&s, &e, "[machine]\ncores = 2\n[nic]\nqueues = 2\n"
+			 "coalesce = static\nrx_usecs = 0\n[workload]\nload = open\n"
+			 "conns = 16\nwire = 0\nservice = fixed:600000\n[vm]\n"
+			 "nic = sriov\ndelivery = emulated\nvcpus = 2\napp_cores = 2\n"
+			 "guest_idle = poll\nhost_irq = spread\n"))
+		return;
+	for (int i = 0; i < 16; i++)
+		if (conn[s.conn_queue[i]] < 0)
+			conn[s.conn_queue[i]] = i;
+	if (!ok(conn[0] >= 0 && conn[1] >= 0, "spread: a connection on each queue")) {
+		sim_free(&s);
+		return;
+	}
+	struct sim_core *c1 = &s.cores[1];
+	harness_inject(&s, 1000000, (uint32_t)conn[1]);
+	sim_run_until(&s, 1100000);
+	ok(c1->cur == W_APP && c1->cat == CAT_USER, "spread: vCPU 1 is in user code");
+	uint64_t before = c1->exits[EXIT_EXTINT];
+	harness_inject(&s, 1100000, (uint32_t)conn[0]);
+	sim_run_until(&s, 1100500);
+	is_int(c1->exits[EXIT_EXTINT], before + 1, "spread: vCPU 1 exits once for "
+	       "queue 0's interrupt");
+	ok(c1->cur == W_EXIT && c1->app_preempted, "spread: its app waits for the exit");
+	ok(c1->pen_user == e.vm.cost.pen_exit_app, "spread: the app owes the exit's "
+	   "pollution (%.0f cycles)", c1->pen_user);
+	ok(c1->pen == 0, "spread: and no interrupt handler's (%.0f cycles)", c1->pen);
+	sim_run_until(&s, 3000000);
+	is_int(s.st.served_total, 2, "spread: both requests served");
+	is_int(s.cores[0].exits[EXIT_EOI], 1, "spread: vCPU 0 handled the interrupt");
+	sim_free(&s);
+}
+
 int main(void)
 {
 	delivery("emulated", 1, 1);
@@ -299,6 +343,7 @@ int main(void)
 	guest_timer("did", 0, 0, 0);
 	timer_latency();
 	did_host_irq();
+	spread_neighbour();
 	vhost_suppression();
 	napi_tx(1);
 	napi_tx(0);
