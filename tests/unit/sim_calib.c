@@ -20,12 +20,12 @@
  * others): the VirtIO no-coalescing softirq share (+11% in these 20 ms
  * runs, within 10% at 0.5 s), the VirtIO suspend user share (the host
  * NIC's net_dim parks in one of two profiles), the SR-IOV no-coalescing QPS
- * (+8.4..+9.0% in 20 ms to 0.2 s runs, seeds 1-3: near the edge) and the
+ * (+8.4..+9.0% in 20 ms to 0.5 s runs, seeds 1-3: near the edge) and the
  * SR-IOV adaptive user share (+8.8..+9.5%, +10.5% before the spread
- * vector's exit stopped charging pen_async). Transmit-completion interrupts (nic.tx_irq,
- * virtio.napi_tx; off in the calibration rows) do not remove any of them:
- * turned on they move the VM rows further off (docs/sim.md, "Transmit
- * completions"), so the list stays as it is. */
+ * vector's exit stopped charging pen_async). Transmit-completion
+ * interrupts (nic.tx_irq, virtio.napi_tx; off in the calibration rows) do
+ * not remove any of them: turned on they move the VM rows further off
+ * (docs/sim.md, "Transmit completions"), so the list stays as it is. */
 static const struct {
 	const char *row, *figure;
 	double max_err;
